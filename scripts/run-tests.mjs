@@ -1,0 +1,31 @@
+#!/usr/bin/env node
+// Runs every *.test.ts under src/ and test/ with node's built-in runner through tsx.
+// Node 20's `node --test` does not expand globs, so the files are listed here.
+// Arguments narrow the run to paths that contain any of them: `node scripts/run-tests.mjs interop`.
+import { spawnSync } from "node:child_process";
+import { readdirSync, statSync } from "node:fs";
+import { join, relative } from "node:path";
+
+const root = new URL("..", import.meta.url).pathname;
+const files = [];
+function walk(dir) {
+  for (const name of readdirSync(dir)) {
+    if (name === "node_modules" || name.startsWith(".")) continue;
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) walk(path);
+    else if (name.endsWith(".test.ts")) files.push(relative(root, path));
+  }
+}
+for (const dir of ["src", "test"]) walk(join(root, dir));
+const filters = process.argv.slice(2);
+const selected = files.sort().filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)));
+if (selected.length === 0) {
+  console.error(`no test files match ${filters.join(" ")}`);
+  process.exit(1);
+}
+const result = spawnSync(
+  process.execPath,
+  ["--import", "tsx", "--test", "--test-reporter=spec", ...selected],
+  { cwd: root, stdio: "inherit" },
+);
+process.exit(result.status ?? 1);
