@@ -15,7 +15,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file interop.proto.
  */
 export const file_interop: GenFile = /*@__PURE__*/
-  fileDesc("Cg1pbnRlcm9wLnByb3RvEhB0dHJwYy5pbnRlcm9wLnYxIicKC0VjaG9QYXlsb2FkEgsKA3NlcRgBIAEoDRILCgNtc2cYAiABKAkiEwoEUGFydBILCgNhZGQYASABKAUiHwoDU3VtEgsKA3N1bRgBIAEoBRILCgNudW0YAiABKAUiKAoJS2V5VmFsdWVzEgsKA2tleRgBIAEoCRIOCgZ2YWx1ZXMYAiADKAkiPAoMTWV0YWRhdGFMaXN0EiwKB2VudHJpZXMYASADKAsyGy50dHJwYy5pbnRlcm9wLnYxLktleVZhbHVlcyImChVNZXRhZGF0YVN0cmVhbVJlcXVlc3QSDQoFY291bnQYASABKA0iOgoMRGVhZGxpbmVJbmZvEhQKDGhhc19kZWFkbGluZRgBIAEoCBIUCgxyZW1haW5pbmdfbXMYAiABKAMiWwoLRmFpbFJlcXVlc3QSDAoEY29kZRgBIAEoBRIPCgdtZXNzYWdlGAIgASgJEhcKD2RldGFpbF90eXBlX3VybBgDIAEoCRIUCgxkZXRhaWxfdmFsdWUYBCABKAwiJwoMU2xlZXBSZXF1ZXN0EgoKAm1zGAEgASgNEgsKA3RhZxgCIAEoCSIzChNTbGVlcE91dGNvbWVSZXF1ZXN0EgsKA3RhZxgBIAEoCRIPCgd3YWl0X21zGAIgASgNImAKDVNsZWVwUmVzcG9uc2USCwoDdGFnGAEgASgJEhEKCWNhbmNlbGxlZBgCIAEoCBINCgVmb3VuZBgDIAEoCBIQCghmaW5pc2hlZBgEIAEoCBIOCgZyZWFzb24YBSABKAkiHgoOUGF5bG9hZFJlcXVlc3QSDAoEc2l6ZRgBIAEoDSIfCg9QYXlsb2FkUmVzcG9uc2USDAoEZGF0YRgBIAEoDCIbCgtTaXplUmVxdWVzdBIMCgRkYXRhGAEgASgMIhwKDFNpemVSZXNwb25zZRIMCgRzaXplGAEgASgNMoEECglTdHJlYW1pbmcSRAoERWNobxIdLnR0cnBjLmludGVyb3AudjEuRWNob1BheWxvYWQaHS50dHJwYy5pbnRlcm9wLnYxLkVjaG9QYXlsb2FkEk4KCkVjaG9TdHJlYW0SHS50dHJwYy5pbnRlcm9wLnYxLkVjaG9QYXlsb2FkGh0udHRycGMuaW50ZXJvcC52MS5FY2hvUGF5bG9hZCgBMAESPAoJU3VtU3RyZWFtEhYudHRycGMuaW50ZXJvcC52MS5QYXJ0GhUudHRycGMuaW50ZXJvcC52MS5TdW0oARI/CgxEaXZpZGVTdHJlYW0SFS50dHJwYy5pbnRlcm9wLnYxLlN1bRoWLnR0cnBjLmludGVyb3AudjEuUGFydDABEkMKCEVjaG9OdWxsEh0udHRycGMuaW50ZXJvcC52MS5FY2hvUGF5bG9hZBoWLmdvb2dsZS5wcm90b2J1Zi5FbXB0eSgBEksKDkVjaG9OdWxsU3RyZWFtEh0udHRycGMuaW50ZXJvcC52MS5FY2hvUGF5bG9hZBoWLmdvb2dsZS5wcm90b2J1Zi5FbXB0eSgBMAESTQoSRW1wdHlQYXlsb2FkU3RyZWFtEhYuZ29vZ2xlLnByb3RvYnVmLkVtcHR5Gh0udHRycGMuaW50ZXJvcC52MS5FY2hvUGF5bG9hZDABMvIECgdJbnRlcm9wEkYKDE1ldGFkYXRhRWNobxIWLmdvb2dsZS5wcm90b2J1Zi5FbXB0eRoeLnR0cnBjLmludGVyb3AudjEuTWV0YWRhdGFMaXN0El8KEk1ldGFkYXRhRWNob1N0cmVhbRInLnR0cnBjLmludGVyb3AudjEuTWV0YWRhdGFTdHJlYW1SZXF1ZXN0Gh4udHRycGMuaW50ZXJvcC52MS5NZXRhZGF0YUxpc3QwARJGCgxEZWFkbGluZUVjaG8SFi5nb29nbGUucHJvdG9idWYuRW1wdHkaHi50dHJwYy5pbnRlcm9wLnYxLkRlYWRsaW5lSW5mbxI9CgRGYWlsEh0udHRycGMuaW50ZXJvcC52MS5GYWlsUmVxdWVzdBoWLmdvb2dsZS5wcm90b2J1Zi5FbXB0eRJICgVTbGVlcBIeLnR0cnBjLmludGVyb3AudjEuU2xlZXBSZXF1ZXN0Gh8udHRycGMuaW50ZXJvcC52MS5TbGVlcFJlc3BvbnNlElYKDFNsZWVwT3V0Y29tZRIlLnR0cnBjLmludGVyb3AudjEuU2xlZXBPdXRjb21lUmVxdWVzdBofLnR0cnBjLmludGVyb3AudjEuU2xlZXBSZXNwb25zZRJOCgdQYXlsb2FkEiAudHRycGMuaW50ZXJvcC52MS5QYXlsb2FkUmVxdWVzdBohLnR0cnBjLmludGVyb3AudjEuUGF5bG9hZFJlc3BvbnNlEkUKBFNpemUSHS50dHJwYy5pbnRlcm9wLnYxLlNpemVSZXF1ZXN0Gh4udHRycGMuaW50ZXJvcC52MS5TaXplUmVzcG9uc2VCGFoWdHRycGNpbnRlcm9wL2ludGVyb3BwYmIGcHJvdG8z", [file_google_protobuf_empty]);
+  fileDesc("Cg1pbnRlcm9wLnByb3RvEhB0dHJwYy5pbnRlcm9wLnYxIicKC0VjaG9QYXlsb2FkEgsKA3NlcRgBIAEoDRILCgNtc2cYAiABKAkiEwoEUGFydBILCgNhZGQYASABKAUiHwoDU3VtEgsKA3N1bRgBIAEoBRILCgNudW0YAiABKAUiKAoJS2V5VmFsdWVzEgsKA2tleRgBIAEoCRIOCgZ2YWx1ZXMYAiADKAkiPAoMTWV0YWRhdGFMaXN0EiwKB2VudHJpZXMYASADKAsyGy50dHJwYy5pbnRlcm9wLnYxLktleVZhbHVlcyImChVNZXRhZGF0YVN0cmVhbVJlcXVlc3QSDQoFY291bnQYASABKA0iOgoMRGVhZGxpbmVJbmZvEhQKDGhhc19kZWFkbGluZRgBIAEoCBIUCgxyZW1haW5pbmdfbXMYAiABKAMiWwoLRmFpbFJlcXVlc3QSDAoEY29kZRgBIAEoBRIPCgdtZXNzYWdlGAIgASgJEhcKD2RldGFpbF90eXBlX3VybBgDIAEoCRIUCgxkZXRhaWxfdmFsdWUYBCABKAwiJwoMU2xlZXBSZXF1ZXN0EgoKAm1zGAEgASgNEgsKA3RhZxgCIAEoCSIzChNTbGVlcE91dGNvbWVSZXF1ZXN0EgsKA3RhZxgBIAEoCRIPCgd3YWl0X21zGAIgASgNImAKDVNsZWVwUmVzcG9uc2USCwoDdGFnGAEgASgJEhEKCWNhbmNlbGxlZBgCIAEoCBINCgVmb3VuZBgDIAEoCBIQCghmaW5pc2hlZBgEIAEoCBIOCgZyZWFzb24YBSABKAkiHgoOUGF5bG9hZFJlcXVlc3QSDAoEc2l6ZRgBIAEoDSIfCg9QYXlsb2FkUmVzcG9uc2USDAoEZGF0YRgBIAEoDCIbCgtTaXplUmVxdWVzdBIMCgRkYXRhGAEgASgMIhwKDFNpemVSZXNwb25zZRIMCgRzaXplGAEgASgNMoEECglTdHJlYW1pbmcSRAoERWNobxIdLnR0cnBjLmludGVyb3AudjEuRWNob1BheWxvYWQaHS50dHJwYy5pbnRlcm9wLnYxLkVjaG9QYXlsb2FkEk4KCkVjaG9TdHJlYW0SHS50dHJwYy5pbnRlcm9wLnYxLkVjaG9QYXlsb2FkGh0udHRycGMuaW50ZXJvcC52MS5FY2hvUGF5bG9hZCgBMAESPAoJU3VtU3RyZWFtEhYudHRycGMuaW50ZXJvcC52MS5QYXJ0GhUudHRycGMuaW50ZXJvcC52MS5TdW0oARI/CgxEaXZpZGVTdHJlYW0SFS50dHJwYy5pbnRlcm9wLnYxLlN1bRoWLnR0cnBjLmludGVyb3AudjEuUGFydDABEkMKCEVjaG9OdWxsEh0udHRycGMuaW50ZXJvcC52MS5FY2hvUGF5bG9hZBoWLmdvb2dsZS5wcm90b2J1Zi5FbXB0eSgBEksKDkVjaG9OdWxsU3RyZWFtEh0udHRycGMuaW50ZXJvcC52MS5FY2hvUGF5bG9hZBoWLmdvb2dsZS5wcm90b2J1Zi5FbXB0eSgBMAESTQoSRW1wdHlQYXlsb2FkU3RyZWFtEhYuZ29vZ2xlLnByb3RvYnVmLkVtcHR5Gh0udHRycGMuaW50ZXJvcC52MS5FY2hvUGF5bG9hZDABMrsFCgdJbnRlcm9wEkYKDE1ldGFkYXRhRWNobxIWLmdvb2dsZS5wcm90b2J1Zi5FbXB0eRoeLnR0cnBjLmludGVyb3AudjEuTWV0YWRhdGFMaXN0El8KEk1ldGFkYXRhRWNob1N0cmVhbRInLnR0cnBjLmludGVyb3AudjEuTWV0YWRhdGFTdHJlYW1SZXF1ZXN0Gh4udHRycGMuaW50ZXJvcC52MS5NZXRhZGF0YUxpc3QwARJGCgxEZWFkbGluZUVjaG8SFi5nb29nbGUucHJvdG9idWYuRW1wdHkaHi50dHJwYy5pbnRlcm9wLnYxLkRlYWRsaW5lSW5mbxI9CgRGYWlsEh0udHRycGMuaW50ZXJvcC52MS5GYWlsUmVxdWVzdBoWLmdvb2dsZS5wcm90b2J1Zi5FbXB0eRJICgVTbGVlcBIeLnR0cnBjLmludGVyb3AudjEuU2xlZXBSZXF1ZXN0Gh8udHRycGMuaW50ZXJvcC52MS5TbGVlcFJlc3BvbnNlElYKDFNsZWVwT3V0Y29tZRIlLnR0cnBjLmludGVyb3AudjEuU2xlZXBPdXRjb21lUmVxdWVzdBofLnR0cnBjLmludGVyb3AudjEuU2xlZXBSZXNwb25zZRJOCgdQYXlsb2FkEiAudHRycGMuaW50ZXJvcC52MS5QYXlsb2FkUmVxdWVzdBohLnR0cnBjLmludGVyb3AudjEuUGF5bG9hZFJlc3BvbnNlEkUKBFNpemUSHS50dHJwYy5pbnRlcm9wLnYxLlNpemVSZXF1ZXN0Gh4udHRycGMuaW50ZXJvcC52MS5TaXplUmVzcG9uc2USRwoKRmFpbFN0cmVhbRIdLnR0cnBjLmludGVyb3AudjEuRmFpbFJlcXVlc3QaFi5nb29nbGUucHJvdG9idWYuRW1wdHkoATABQhhaFnR0cnBjaW50ZXJvcC9pbnRlcm9wcGJiBnByb3RvMw", [file_google_protobuf_empty]);
 
 /**
  * @generated from message ttrpc.interop.v1.EchoPayload
@@ -382,7 +382,8 @@ export const Streaming: GenService<{
     output: typeof SumSchema;
   },
   /**
-   * Server-streaming: splits sum into num parts (empty Part{} allowed).
+   * Server-streaming: splits sum into num parts: every part adds sum/num (integer division)
+   * and the last one also the remainder; a part that adds 0 is an empty Part{} (0 bytes).
    *
    * @generated from rpc ttrpc.interop.v1.Streaming.DivideStream
    */
@@ -402,7 +403,7 @@ export const Streaming: GenService<{
     output: typeof EmptySchema;
   },
   /**
-   * Bidi: answers every received message with 10 Empty messages.
+   * Bidi: answers every received message with 10 Empty messages (sent concurrently).
    *
    * @generated from rpc ttrpc.interop.v1.Streaming.EchoNullStream
    */
@@ -413,6 +414,7 @@ export const Streaming: GenService<{
   },
   /**
    * Server-streaming with an Empty (0-byte) request: must still run the handler.
+   * Sends EchoPayload{seq: 1, msg: "empty"} and EchoPayload{seq: 2, msg: "empty"}.
    *
    * @generated from rpc ttrpc.interop.v1.Streaming.EmptyPayloadStream
    */
@@ -431,7 +433,8 @@ export const Streaming: GenService<{
  */
 export const Interop: GenService<{
   /**
-   * Every metadata key and all of its values, in the order the server saw them.
+   * Every metadata key and all of its values. Entries are sorted by key (Go keeps metadata
+   * in a map); the values of a key are in the order they were received.
    *
    * @generated from rpc ttrpc.interop.v1.Interop.MetadataEcho
    */
@@ -511,6 +514,17 @@ export const Interop: GenService<{
     methodKind: "unary";
     input: typeof SizeRequestSchema;
     output: typeof SizeResponseSchema;
+  },
+  /**
+   * Bidi: reads the first message and fails with it like Fail, reading nothing else
+   * (an error status ending a stream).
+   *
+   * @generated from rpc ttrpc.interop.v1.Interop.FailStream
+   */
+  failStream: {
+    methodKind: "bidi_streaming";
+    input: typeof FailRequestSchema;
+    output: typeof EmptySchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_interop, 1);
