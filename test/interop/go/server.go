@@ -313,7 +313,6 @@ func (s *interopService) Size(_ context.Context, req *pb.SizeRequest) (*pb.SizeR
 	return &pb.SizeResponse{Size: uint32(len(req.Data))}, nil
 }
 
-
 // ---- Bench ----
 
 type benchService struct{}
