@@ -1,0 +1,454 @@
+/**
+ * The ttrpc envelope, encoded by hand: `ttrpc.Request`, `ttrpc.Response`, `ttrpc.KeyValue`,
+ * `google.rpc.Status` and `google.protobuf.Any`. No protobuf library is loaded for them.
+ *
+ * ```proto
+ * message Request  { string service = 1; string method = 2; bytes payload = 3;
+ *                    int64 timeout_nano = 4; repeated KeyValue metadata = 5; }
+ * message Response { google.rpc.Status status = 1; bytes payload = 2; }
+ * message KeyValue { string key = 1; string value = 2; }
+ * ```
+ * Fields are written in field-number order and empty fields are left out, as Go's encoder does,
+ * so our frames are byte-identical to Go's.
+ * @module
+ */
+import type { ErrorDetail } from "./errors.js";
+import { HEADER_LENGTH, MessageType, writeHeader } from "./frame.js";
+import type { Metadata } from "./metadata.js";
+
+/** Payloads at least this large are written as their own chunk instead of being copied. */
+const COPY_LIMIT = 16 * 1024;
+
+/** A decoded `ttrpc.Request`. `payload` is undefined when the field was absent. */
+export interface RequestEnvelope {
+  service: string;
+  method: string;
+  payload: Buffer | undefined;
+  /** Relative timeout in nanoseconds; 0 = none; negative = already expired. */
+  timeoutNano: number;
+  /** Key/value pairs in wire order. */
+  metadata: [string, string][];
+}
+
+/** A decoded `google.rpc.Status`. */
+export interface StatusEnvelope {
+  code: number;
+  message: string;
+  details: ErrorDetail[];
+}
+
+/** A decoded `ttrpc.Response`. `status` is undefined when absent (Go's encoding of OK). */
+export interface ResponseEnvelope {
+  status: StatusEnvelope | undefined;
+  payload: Buffer;
+}
+
+/** The chunks of one encoded frame, written together. */
+export type FrameChunks =
+  | readonly [Buffer]
+  | readonly [Buffer, Uint8Array]
+  | readonly [Buffer, Uint8Array, Buffer];
+
+const EMPTY = Buffer.alloc(0);
+
+// ---------------------------------------------------------------- varints
+
+/** Bytes needed for a non-negative integer (< 2^53) as a varint; 10 for a negative one. */
+export function varintSize(value: number): number {
+  if (value < 0) return 10;
+  let size = 1;
+  while (value >= 128) {
+    value = Math.floor(value / 128);
+    size++;
+  }
+  return size;
+}
+
+function writeVarint(buf: Buffer, off: number, value: number): number {
+  if (value < 0) {
+    // int64 two's complement: always 10 bytes.
+    let v = BigInt.asUintN(64, BigInt(Math.trunc(value)));
+    for (let i = 0; i < 9; i++) {
+      buf[off++] = Number(v & 0x7fn) | 0x80;
+      v >>= 7n;
+    }
+    buf[off++] = Number(v);
+    return off;
+  }
+  while (value >= 128) {
+    buf[off++] = (value % 128) | 0x80;
+    value = Math.floor(value / 128);
+  }
+  buf[off++] = value;
+  return off;
+}
+
+function writeString(buf: Buffer, off: number, tag: number, value: string, size: number): number {
+  buf[off++] = tag;
+  off = writeVarint(buf, off, size);
+  return off + buf.write(value, off, size, "utf8");
+}
+
+function writeBytes(buf: Buffer, off: number, tag: number, value: Uint8Array): number {
+  buf[off++] = tag;
+  off = writeVarint(buf, off, value.length);
+  buf.set(value, off);
+  return off + value.length;
+}
+
+// ---------------------------------------------------------------- decoding
+
+/** Thrown for bytes that are not a valid envelope. */
+export class MalformedError extends Error {
+  override name = "MalformedError";
+}
+
+class Reader {
+  pos: number;
+  readonly buf: Buffer;
+  readonly end: number;
+
+  constructor(buf: Buffer, start: number, end: number) {
+    this.buf = buf;
+    this.pos = start;
+    this.end = end;
+  }
+
+  /** A varint as a number; exact below 2^53, two's complement int64 for 10-byte values. */
+  varint(): number {
+    const buf = this.buf;
+    let result = 0;
+    let scale = 1;
+    const start = this.pos;
+    for (;;) {
+      if (this.pos >= this.end) throw new MalformedError("truncated varint");
+      const b = buf[this.pos++] as number;
+      result += (b & 0x7f) * scale;
+      if (b < 0x80) break;
+      scale *= 128;
+      if (this.pos - start >= 10) throw new MalformedError("varint too long");
+    }
+    if (this.pos - start === 10) {
+      // A negative int64 (e.g. an expired timeout, Go's zero time): decode exactly.
+      let v = 0n;
+      for (let i = this.pos - 1; i >= start; i--) v = (v << 7n) | BigInt((buf[i] as number) & 0x7f);
+      return Number(BigInt.asIntN(64, v));
+    }
+    return result;
+  }
+
+  int32(): number {
+    return this.varint() | 0;
+  }
+
+  /** A length-delimited field: returns [start, end). */
+  delimited(): number {
+    const len = this.varint();
+    if (len < 0 || this.pos + len > this.end) throw new MalformedError("truncated field");
+    const start = this.pos;
+    this.pos += len;
+    return start;
+  }
+
+  string(): string {
+    const start = this.delimited();
+    return this.buf.toString("utf8", start, this.pos);
+  }
+
+  bytes(): Buffer {
+    const start = this.delimited();
+    return this.buf.subarray(start, this.pos);
+  }
+
+  skip(wireType: number): void {
+    switch (wireType) {
+      case 0:
+        this.varint();
+        return;
+      case 1:
+        this.pos += 8;
+        break;
+      case 2:
+        this.delimited();
+        return;
+      case 5:
+        this.pos += 4;
+        break;
+      default:
+        throw new MalformedError(`invalid wire type ${wireType}`);
+    }
+    if (this.pos > this.end) throw new MalformedError("truncated field");
+  }
+}
+
+function asBuffer(data: Uint8Array): Buffer {
+  return Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+}
+
+/** Decodes a `ttrpc.Request`; throws {@link MalformedError}. */
+export function decodeRequest(data: Uint8Array): RequestEnvelope {
+  const buf = asBuffer(data);
+  const r = new Reader(buf, 0, buf.length);
+  const req: RequestEnvelope = {
+    service: "",
+    method: "",
+    payload: undefined,
+    timeoutNano: 0,
+    metadata: [],
+  };
+  while (r.pos < r.end) {
+    const tag = r.varint();
+    const field = Math.floor(tag / 8);
+    const wire = tag & 7;
+    if (field === 1 && wire === 2) req.service = r.string();
+    else if (field === 2 && wire === 2) req.method = r.string();
+    else if (field === 3 && wire === 2) req.payload = r.bytes();
+    else if (field === 4 && wire === 0) req.timeoutNano = r.varint();
+    else if (field === 5 && wire === 2) {
+      const start = r.delimited();
+      const kv = new Reader(buf, start, r.pos);
+      let key = "";
+      let value = "";
+      while (kv.pos < kv.end) {
+        const t = kv.varint();
+        if (t === 0x0a) key = kv.string();
+        else if (t === 0x12) value = kv.string();
+        else kv.skip(t & 7);
+      }
+      req.metadata.push([key, value]);
+    } else r.skip(wire);
+  }
+  return req;
+}
+
+function decodeStatus(buf: Buffer, start: number, end: number): StatusEnvelope {
+  const r = new Reader(buf, start, end);
+  const status: StatusEnvelope = { code: 0, message: "", details: [] };
+  while (r.pos < r.end) {
+    const tag = r.varint();
+    if (tag === 0x08) status.code = r.int32();
+    else if (tag === 0x12) status.message = r.string();
+    else if (tag === 0x1a) {
+      const s = r.delimited();
+      const any = new Reader(buf, s, r.pos);
+      let typeUrl = "";
+      let value: Uint8Array = new Uint8Array(0);
+      while (any.pos < any.end) {
+        const t = any.varint();
+        if (t === 0x0a) typeUrl = any.string();
+        // Copy: details outlive the frame and are small.
+        else if (t === 0x12) value = new Uint8Array(any.bytes());
+        else any.skip(t & 7);
+      }
+      status.details.push({ typeUrl, value });
+    } else r.skip(tag & 7);
+  }
+  return status;
+}
+
+/** Decodes a `ttrpc.Response`; throws {@link MalformedError}. */
+export function decodeResponse(data: Uint8Array): ResponseEnvelope {
+  const buf = asBuffer(data);
+  const r = new Reader(buf, 0, buf.length);
+  let status: StatusEnvelope | undefined;
+  let payload: Buffer = EMPTY;
+  while (r.pos < r.end) {
+    const tag = r.varint();
+    if (tag === 0x0a) {
+      const start = r.delimited();
+      status = decodeStatus(buf, start, r.pos);
+    } else if (tag === 0x12) payload = r.bytes();
+    else r.skip(tag & 7);
+  }
+  return { status, payload };
+}
+
+// ---------------------------------------------------------------- encoding
+
+/**
+ * The constant start of every Request for one method: fields 1 and 2 (service and method).
+ * Computed once per method, copied into each request.
+ */
+export function requestPrefix(service: string, method: string): Buffer {
+  const s = Buffer.byteLength(service);
+  const m = Buffer.byteLength(method);
+  const buf = Buffer.allocUnsafe(2 + varintSize(s) + s + varintSize(m) + m);
+  const off = writeString(buf, 0, 0x0a, service, s);
+  writeString(buf, off, 0x12, method, m);
+  return buf;
+}
+
+function metadataSize(metadata: Metadata | undefined): number {
+  if (metadata === undefined || metadata.size === 0) return 0;
+  let size = 0;
+  for (const [key, values] of metadata.entriesView()) {
+    const k = Buffer.byteLength(key);
+    for (const value of values) {
+      const v = Buffer.byteLength(value);
+      const kv = (k > 0 ? 1 + varintSize(k) + k : 0) + (v > 0 ? 1 + varintSize(v) + v : 0);
+      size += 1 + varintSize(kv) + kv;
+    }
+  }
+  return size;
+}
+
+function writeMetadata(buf: Buffer, off: number, metadata: Metadata): number {
+  for (const [key, values] of metadata.entriesView()) {
+    const k = Buffer.byteLength(key);
+    for (const value of values) {
+      const v = Buffer.byteLength(value);
+      const kv = (k > 0 ? 1 + varintSize(k) + k : 0) + (v > 0 ? 1 + varintSize(v) + v : 0);
+      buf[off++] = 0x2a;
+      off = writeVarint(buf, off, kv);
+      if (k > 0) off = writeString(buf, off, 0x0a, key, k);
+      if (v > 0) off = writeString(buf, off, 0x12, value, v);
+    }
+  }
+  return off;
+}
+
+/** The data length a Request frame would have; checked against the limit before encoding. */
+export function requestLength(
+  prefix: Buffer,
+  payload: Uint8Array | undefined,
+  timeoutNano: number,
+  metadata: Metadata | undefined,
+): number {
+  const p = payload?.length ?? 0;
+  return (
+    prefix.length +
+    (p > 0 ? 1 + varintSize(p) + p : 0) +
+    (timeoutNano !== 0 ? 1 + varintSize(timeoutNano) : 0) +
+    metadataSize(metadata)
+  );
+}
+
+/** Encodes a whole Request frame (header included). `length` comes from {@link requestLength}. */
+export function encodeRequestFrame(
+  streamId: number,
+  flags: number,
+  length: number,
+  prefix: Buffer,
+  payload: Uint8Array | undefined,
+  timeoutNano: number,
+  metadata: Metadata | undefined,
+): FrameChunks {
+  const p = payload?.length ?? 0;
+  const split = p >= COPY_LIMIT;
+  const headLength = HEADER_LENGTH + length - (split ? p : 0);
+  const buf = Buffer.allocUnsafe(headLength);
+  writeHeader(buf, 0, length, streamId, MessageType.Request, flags);
+  let off = HEADER_LENGTH;
+  off += prefix.copy(buf, off);
+  if (p > 0 && payload !== undefined) {
+    if (split) {
+      buf[off++] = 0x1a;
+      off = writeVarint(buf, off, p);
+      // Fields after the payload go in a third chunk so the payload is never copied.
+      const tail = buf.subarray(off);
+      let t = 0;
+      if (timeoutNano !== 0) {
+        tail[t++] = 0x20;
+        t = writeVarint(tail, t, timeoutNano);
+      }
+      if (metadata !== undefined && metadata.size > 0) t = writeMetadata(tail, t, metadata);
+      if (t === 0) return [buf.subarray(0, off), payload];
+      return [buf.subarray(0, off), payload, tail];
+    }
+    off = writeBytes(buf, off, 0x1a, payload);
+  }
+  if (timeoutNano !== 0) {
+    buf[off++] = 0x20;
+    off = writeVarint(buf, off, timeoutNano);
+  }
+  if (metadata !== undefined && metadata.size > 0) writeMetadata(buf, off, metadata);
+  return [buf];
+}
+
+/** Encodes a `google.rpc.Status` body (without its field tag). */
+export function encodeStatus(
+  code: number,
+  message: string,
+  details: readonly ErrorDetail[],
+): Buffer {
+  const m = Buffer.byteLength(message);
+  let size = (code !== 0 ? 1 + varintSize(code) : 0) + (m > 0 ? 1 + varintSize(m) + m : 0);
+  const sizes: number[] = [];
+  for (const d of details) {
+    const t = Buffer.byteLength(d.typeUrl);
+    const v = d.value.length;
+    const any = (t > 0 ? 1 + varintSize(t) + t : 0) + (v > 0 ? 1 + varintSize(v) + v : 0);
+    sizes.push(t, any);
+    size += 1 + varintSize(any) + any;
+  }
+  const buf = Buffer.allocUnsafe(size);
+  let off = 0;
+  if (code !== 0) {
+    buf[off++] = 0x08;
+    off = writeVarint(buf, off, code);
+  }
+  if (m > 0) off = writeString(buf, off, 0x12, message, m);
+  details.forEach((d, i) => {
+    const t = sizes[i * 2] as number;
+    buf[off++] = 0x1a;
+    off = writeVarint(buf, off, sizes[i * 2 + 1] as number);
+    if (t > 0) off = writeString(buf, off, 0x0a, d.typeUrl, t);
+    if (d.value.length > 0) off = writeBytes(buf, off, 0x12, d.value);
+  });
+  return buf;
+}
+
+/** The data length of a Response frame with this status body and payload. */
+export function responseLength(
+  status: Buffer | undefined,
+  payload: Uint8Array | undefined,
+): number {
+  const s = status?.length;
+  const p = payload?.length ?? 0;
+  return (s !== undefined ? 1 + varintSize(s) + s : 0) + (p > 0 ? 1 + varintSize(p) + p : 0);
+}
+
+/**
+ * Encodes a Response frame. An OK response carries no status field at all (Go's encoding);
+ * `status` is the output of {@link encodeStatus} for an error.
+ */
+export function encodeResponseFrame(
+  streamId: number,
+  length: number,
+  status: Buffer | undefined,
+  payload: Uint8Array | undefined,
+): FrameChunks {
+  const p = payload?.length ?? 0;
+  const split = p >= COPY_LIMIT;
+  const buf = Buffer.allocUnsafe(HEADER_LENGTH + length - (split ? p : 0));
+  writeHeader(buf, 0, length, streamId, MessageType.Response, 0);
+  let off = HEADER_LENGTH;
+  if (status !== undefined) off = writeBytes(buf, off, 0x0a, status);
+  if (p > 0 && payload !== undefined) {
+    if (split) {
+      buf[off++] = 0x12;
+      writeVarint(buf, off, p);
+      return [buf, payload];
+    }
+    writeBytes(buf, off, 0x12, payload);
+  }
+  return [buf];
+}
+
+/** Encodes a Data frame: the header and the raw message (no envelope). */
+export function encodeDataFrame(
+  streamId: number,
+  flags: number,
+  payload: Uint8Array | undefined,
+): FrameChunks {
+  const p = payload?.length ?? 0;
+  if (p >= COPY_LIMIT && payload !== undefined) {
+    const head = Buffer.allocUnsafe(HEADER_LENGTH);
+    writeHeader(head, 0, p, streamId, MessageType.Data, flags);
+    return [head, payload];
+  }
+  const buf = Buffer.allocUnsafe(HEADER_LENGTH + p);
+  writeHeader(buf, 0, p, streamId, MessageType.Data, flags);
+  if (p > 0 && payload !== undefined) buf.set(payload, HEADER_LENGTH);
+  return [buf];
+}
