@@ -491,9 +491,12 @@ export class Connection implements ChannelHandler, AsyncDisposable {
     return { call, result };
   }
 
-  /** @internal Runs a call through the interceptors (or straight to the wire). */
-  invoke(method: MethodInfo, request: InterceptorRequest): Promise<InterceptorResponse> {
-    return applyInterceptors(this.#transport, this.#interceptors)(request);
+  #chain: CallStep | undefined;
+
+  /** @internal Runs a call through the interceptors. */
+  invoke(request: InterceptorRequest): Promise<InterceptorResponse> {
+    this.#chain ??= applyInterceptors(this.#transport, this.#interceptors);
+    return this.#chain(request);
   }
 
   /** @internal */
@@ -630,7 +633,7 @@ function clientMethod(
   conn: Connection,
 ): (...args: never[]) => unknown {
   const viaInterceptors = (input: unknown, options: CallOptions | undefined) =>
-    conn.invoke(method, interceptorRequest(method, input, options));
+    conn.invoke(interceptorRequest(method, input, options));
   switch (method.kind) {
     case "unary":
     case "client_streaming": {
