@@ -61,7 +61,7 @@ func init() {
 		{"deadline_expire", "Sleep{--ms, --tag} with --timeout-ms, then SleepOutcome(--tag)", caseDeadlineExpire},
 		{"errors", "Fail with codes 1-16 and one detail; unknown service and method (unary and stream)", caseErrors},
 		{"fail_stream", "FailStream with code 9 and a detail", caseFailStream},
-		{"concurrency", "--count concurrent Sleep calls (answered out of order) and --streams concurrent EchoStreams", caseConcurrency},
+		{"concurrency", "--count concurrent calls (half SleepOutcome waiting for the other half's Sleep: answered out of order) and --streams concurrent EchoStreams", caseConcurrency},
 		{"hold", "--count Sleep{--ms} calls in flight; stdin line \"close\" closes the client; then one Echo", caseHold},
 	}
 }
@@ -610,6 +610,7 @@ func caseConcurrency(c *ttrpc.Client, o *clientOpts) {
 	if n <= 0 {
 		n = 1000
 	}
+	half := n / 2
 	var (
 		mu         sync.Mutex
 		ok         int
@@ -619,12 +620,24 @@ func caseConcurrency(c *ttrpc.Client, o *clientOpts) {
 		order      []int
 		wg         sync.WaitGroup
 	)
+	// Calls 0..half-1 are SleepOutcome(tag i), which the server can only answer once the later
+	// call half+i, Sleep(tag i), has run: a server answering in order would never finish.
 	for i := 0; i < n; i++ {
 		wg.Add(1)
 		go func(i int) {
 			defer wg.Done()
-			tag := fmt.Sprintf("%s-%d", o.tag, i)
-			r, err := ic.Sleep(ctx, &pb.SleepRequest{Ms: uint32((i * 7) % 20), Tag: tag})
+			var (
+				r   *pb.SleepResponse
+				err error
+				tag string
+			)
+			if i < half {
+				tag = fmt.Sprintf("%s-%d", o.tag, i)
+				r, err = ic.SleepOutcome(ctx, &pb.SleepOutcomeRequest{Tag: tag, WaitMs: 30000})
+			} else {
+				tag = fmt.Sprintf("%s-%d", o.tag, i-half)
+				r, err = ic.Sleep(ctx, &pb.SleepRequest{Ms: uint32((i * 7) % 20), Tag: tag})
+			}
 			mu.Lock()
 			defer mu.Unlock()
 			switch {
@@ -633,7 +646,7 @@ func caseConcurrency(c *ttrpc.Client, o *clientOpts) {
 				if firstErr == "" {
 					firstErr = err.Error()
 				}
-			case r.Tag != tag || r.Cancelled:
+			case r.Tag != tag || r.Cancelled || !r.Found || !r.Finished:
 				mismatched++
 			default:
 				ok++

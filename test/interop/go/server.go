@@ -26,6 +26,7 @@ import (
 func serveMain(args []string) {
 	fs := flag.NewFlagSet("serve", flag.ExitOnError)
 	socket := fs.String("socket", "", "unix socket path to listen on")
+	events := fs.Bool("events", true, "print a line when a Sleep handler starts")
 	fs.Parse(args)
 	if *socket == "" {
 		fatalf("serve: --socket is required")
@@ -40,7 +41,7 @@ func serveMain(args []string) {
 		fatalf("serve: %v", err)
 	}
 	pb.RegisterStreamingService(server, &streamingService{})
-	pb.RegisterInteropService(server, newInteropService())
+	pb.RegisterInteropService(server, newInteropService(*events))
 	benchpb.RegisterBenchService(server, &benchService{})
 
 	served := make(chan error, 1)
@@ -172,10 +173,12 @@ type sleepRecord struct {
 type interopService struct {
 	mu     sync.Mutex
 	sleeps map[string]*sleepRecord
+	// events: print {"event":"sleep-started","tag":...} when a Sleep handler starts.
+	events bool
 }
 
-func newInteropService() *interopService {
-	return &interopService{sleeps: map[string]*sleepRecord{}}
+func newInteropService(events bool) *interopService {
+	return &interopService{sleeps: map[string]*sleepRecord{}, events: events}
 }
 
 func metadataList(ctx context.Context) *pb.MetadataList {
@@ -253,6 +256,9 @@ func (s *interopService) record(tag string) *sleepRecord {
 
 func (s *interopService) Sleep(ctx context.Context, req *pb.SleepRequest) (*pb.SleepResponse, error) {
 	r := s.record(req.Tag)
+	if s.events {
+		emit(map[string]interface{}{"event": "sleep-started", "tag": req.Tag})
+	}
 	resp := &pb.SleepResponse{Tag: req.Tag, Found: true, Finished: true}
 	timer := time.NewTimer(time.Duration(req.Ms) * time.Millisecond)
 	defer timer.Stop()
