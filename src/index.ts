@@ -43,7 +43,9 @@ export {
   type ServiceImpl,
 } from "./service.js";
 export {
+  createWritableIterable,
   DEFAULT_STREAM_BUFFER,
   DEFAULT_STREAM_BUFFER_TIMEOUT_MS,
   type QueueLimits,
+  type WritableIterable,
 } from "./stream.js";

@@ -172,3 +172,36 @@ export function toAsyncIterable<T>(source: AsyncIterable<T> | Iterable<T>): Asyn
     },
   };
 }
+
+/** An async iterable you write to: the imperative way to feed a client- or bidi-streaming call. */
+export interface WritableIterable<T> extends AsyncIterable<T> {
+  /** Queues a message for the reader. Throws once the iterable is closed. */
+  write(message: T): void;
+  /** Ends the iterable: the reader sees the end after the queued messages (the call half-closes). */
+  close(): void;
+  /** Ends the iterable with an error: the call fails with it and sends nothing more. */
+  abort(error: unknown): void;
+}
+
+/**
+ * Creates a {@link WritableIterable}.
+ *
+ * @example
+ * const requests = createWritableIterable<EchoPayload>();
+ * const responses = client.echoStream(requests)[Symbol.asyncIterator]();
+ * requests.write({ seq: 1 });
+ * console.log(await responses.next());
+ * requests.close();
+ */
+export function createWritableIterable<T>(): WritableIterable<T> {
+  const queue = new MessageQueue<T>({ streamBufferSize: Number.POSITIVE_INFINITY });
+  return {
+    write(message) {
+      if (queue.closed) throw new TtrpcError("ttrpc: write after close", Code.FailedPrecondition);
+      queue.push(message);
+    },
+    close: () => queue.end(),
+    abort: (error) => queue.fail(error),
+    [Symbol.asyncIterator]: () => queue,
+  };
+}
