@@ -5,7 +5,10 @@ import { after, before, describe, it } from "node:test";
 import { createWritableIterable } from "../src/index.js";
 import { streamingImpl } from "./fixtures/streaming-service.js";
 import { collect, type Pair, pair } from "./helpers.js";
-import { type EchoPayload, type Part, Streaming } from "./interop/gen/interop_pb.js";
+import type { MessageInitShape } from "@bufbuild/protobuf";
+import { type EchoPayloadSchema, type PartSchema, Streaming } from "./interop/gen/interop_pb.js";
+
+type EchoInit = MessageInitShape<typeof EchoPayloadSchema>;
 
 describe("streaming suite (Go integration/streaming)", () => {
   let p: Pair<typeof Streaming>;
@@ -22,7 +25,7 @@ describe("streaming suite (Go integration/streaming)", () => {
   });
 
   it("EchoStream: 50 bidi round trips, then the client closes and the stream ends", async () => {
-    const requests = createWritableIterable<Partial<EchoPayload>>();
+    const requests = createWritableIterable<EchoInit>();
     const responses = p.client.echoStream(requests)[Symbol.asyncIterator]();
     for (let i = 0; i < 100; i += 2) {
       requests.write({ seq: i, msg: `m${i}` });
@@ -36,7 +39,7 @@ describe("streaming suite (Go integration/streaming)", () => {
   });
 
   it("SumStream: client-streaming, empty messages included", async () => {
-    const parts: Partial<Part>[] = [{ add: 1 }, {}, { add: 2 }, { add: 0 }, { add: 3 }, {}];
+    const parts: MessageInitShape<typeof PartSchema>[] = [{ add: 1 }, {}, { add: 2 }, { add: 0 }, { add: 3 }, {}];
     const res = await p.client.sumStream(parts);
     assert.equal(res.sum, 6);
     assert.equal(res.num, 6);
@@ -81,7 +84,7 @@ describe("streaming suite (Go integration/streaming)", () => {
 
   it("TestStreamClient: a unary call and 100 bidi round trips on one connection", async () => {
     assert.equal((await p.client.echo({ seq: 41 })).seq, 42);
-    const requests = createWritableIterable<Partial<EchoPayload>>();
+    const requests = createWritableIterable<EchoInit>();
     const responses = p.client.echoStream(requests)[Symbol.asyncIterator]();
     for (let i = 0; i < 100; i++) {
       requests.write({ seq: i });
