@@ -45,7 +45,12 @@ export class FrameParser {
 }
 
 /** Encodes one frame. */
-export function encodeFrame(streamId: number, type: number, flags: number, data: Uint8Array): Buffer {
+export function encodeFrame(
+  streamId: number,
+  type: number,
+  flags: number,
+  data: Uint8Array,
+): Buffer {
   const header = Buffer.alloc(10);
   header.writeUInt32BE(data.length, 0);
   header.writeUInt32BE(streamId, 4);
@@ -121,7 +126,13 @@ export interface DecodedRequest {
 
 /** Decodes a ttrpc Request envelope. */
 export function decodeRequest(data: Buffer): DecodedRequest {
-  const out: DecodedRequest = { service: "", method: "", payload: undefined, timeoutNano: 0n, metadata: [] };
+  const out: DecodedRequest = {
+    service: "",
+    method: "",
+    payload: undefined,
+    timeoutNano: 0n,
+    metadata: [],
+  };
   for (const f of pbFields(data)) {
     if (f.field === 1 && f.bytes) out.service = f.bytes.toString("utf8");
     else if (f.field === 2 && f.bytes) out.method = f.bytes.toString("utf8");
@@ -146,14 +157,18 @@ export interface DecodedStatus {
 }
 
 /** Decodes a ttrpc Response envelope: status (absent = undefined) and payload. */
-export function decodeResponse(data: Buffer): { status: DecodedStatus | undefined; payload: Buffer | undefined } {
+export function decodeResponse(data: Buffer): {
+  status: DecodedStatus | undefined;
+  payload: Buffer | undefined;
+} {
   let status: DecodedStatus | undefined;
   let payload: Buffer | undefined;
   for (const f of pbFields(data)) {
     if (f.field === 1 && f.bytes) {
       status = { code: 0, message: "", details: [] };
       for (const g of pbFields(f.bytes)) {
-        if (g.field === 1 && g.varint !== undefined) status.code = Number(BigInt.asIntN(32, g.varint));
+        if (g.field === 1 && g.varint !== undefined)
+          status.code = Number(BigInt.asIntN(32, g.varint));
         if (g.field === 2 && g.bytes) status.message = g.bytes.toString("utf8");
         if (g.field === 3 && g.bytes) {
           const d = { typeUrl: "", value: Buffer.alloc(0) };

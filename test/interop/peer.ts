@@ -62,9 +62,12 @@ function killChild(child: ChildProcess, signal: NodeJS.Signals = "SIGKILL"): voi
   }
 }
 
-process.on("exit", () => {
+/** Kills (SIGKILL) every peer process this file started that is still running. */
+export function killAll(): void {
   for (const child of children) killChild(child);
-});
+}
+
+process.on("exit", killAll);
 
 function track(child: ChildProcess): ChildProcess {
   children.add(child);
@@ -72,7 +75,10 @@ function track(child: ChildProcess): ChildProcess {
   return child;
 }
 
-/** A fresh temp dir (short, so socket paths stay under 108 bytes), removed after the file's tests. */
+/**
+ * A fresh temp dir (short, so socket paths stay under 108 bytes), removed after the suite.
+ * Call it in a describe body (node:test runs an after() registered in a hook right after that hook).
+ */
 export function tempDir(): string {
   const dir = mkdtempSync(join(tmpdir(), "ttrpc-interop-"));
   after(() => rmSync(dir, { recursive: true, force: true }));
@@ -90,8 +96,10 @@ export function socketPath(dir: string, name = "s"): string {
 export class LineReader {
   readonly lines: Record<string, unknown>[] = [];
   readonly raw: string[] = [];
-  #waiters: { pred: (l: Record<string, unknown>) => boolean; resolve: (l: Record<string, unknown>) => void }[] =
-    [];
+  #waiters: {
+    pred: (l: Record<string, unknown>) => boolean;
+    resolve: (l: Record<string, unknown>) => void;
+  }[] = [];
   #ended = false;
   #endWaiters: ((e: Error) => void)[] = [];
   stderr = "";
@@ -122,7 +130,9 @@ export class LineReader {
     });
     child.once("exit", () => {
       this.#ended = true;
-      const err = new Error(`process exited before the expected line; stderr: ${this.stderr.slice(-2000)}`);
+      const err = new Error(
+        `process exited before the expected line; stderr: ${this.stderr.slice(-2000)}`,
+      );
       for (const w of this.#endWaiters) w(err);
       this.#endWaiters = [];
     });
@@ -132,7 +142,8 @@ export class LineReader {
   waitFor(pred: (l: Record<string, unknown>) => boolean): Promise<Record<string, unknown>> {
     const seen = this.lines.find(pred);
     if (seen) return Promise.resolve(seen);
-    if (this.#ended) return Promise.reject(new Error(`process exited; stderr: ${this.stderr.slice(-2000)}`));
+    if (this.#ended)
+      return Promise.reject(new Error(`process exited; stderr: ${this.stderr.slice(-2000)}`));
     return new Promise((resolve, reject) => {
       this.#waiters.push({ pred, resolve });
       this.#endWaiters.push(reject);
@@ -153,7 +164,9 @@ export interface GoServer {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-function exitOf(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+function exitOf(
+  child: ChildProcess,
+): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
   if (child.exitCode !== null || child.signalCode !== null) {
     return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
   }
@@ -161,9 +174,14 @@ function exitOf(child: ChildProcess): Promise<{ code: number | null; signal: Nod
   return new Promise((resolve) => child.once("close", (code, signal) => resolve({ code, signal })));
 }
 
-/** Starts `serve --socket` and resolves once it printed its ready line. Stopped after the file's tests. */
+/**
+ * Starts `serve --socket` and resolves once it printed its ready line. The caller stops it
+ * (stop/kill); whatever is left is killed when the test process exits.
+ */
 export async function startGoServer(bin: string, socket: string): Promise<GoServer> {
-  const child = track(spawn(bin, ["serve", "--socket", socket], { stdio: ["ignore", "pipe", "pipe"] }));
+  const child = track(
+    spawn(bin, ["serve", "--socket", socket], { stdio: ["ignore", "pipe", "pipe"] }),
+  );
   const out = new LineReader(child);
   const exited = exitOf(child);
   const server: GoServer = {
@@ -181,7 +199,6 @@ export async function startGoServer(bin: string, socket: string): Promise<GoServ
       await exited;
     },
   };
-  after(() => server.kill());
   await out.waitFor((l) => l.ready === true);
   return server;
 }
@@ -196,14 +213,20 @@ export interface GoClient {
   kill(): Promise<void>;
 }
 
-/** Starts `client --socket S --case NAME ...args` (killed after the file's tests if still running). */
-export function startGoClient(bin: string, socket: string, name: string, args: string[] = []): GoClient {
+/** Starts `client --socket S --case NAME ...args`; killed when the test process exits if still running. */
+export function startGoClient(
+  bin: string,
+  socket: string,
+  name: string,
+  args: string[] = [],
+): GoClient {
   const child = track(
-    spawn(bin, ["client", "--socket", socket, "--case", name, ...args], { stdio: ["pipe", "pipe", "pipe"] }),
+    spawn(bin, ["client", "--socket", socket, "--case", name, ...args], {
+      stdio: ["pipe", "pipe", "pipe"],
+    }),
   );
   const out = new LineReader(child);
   const exited = exitOf(child);
-  after(() => killChild(child));
   return {
     child,
     pid: child.pid as number,
@@ -223,7 +246,12 @@ export function startGoClient(bin: string, socket: string, name: string, args: s
 export type Line = Record<string, unknown>;
 
 /** Runs `client --case` to the end; fails unless it exits 0 and printed its done line. */
-export async function runGoClient(bin: string, socket: string, name: string, args: string[] = []): Promise<Line[]> {
+export async function runGoClient(
+  bin: string,
+  socket: string,
+  name: string,
+  args: string[] = [],
+): Promise<Line[]> {
   const c = startGoClient(bin, socket, name, args);
   c.child.stdin?.end();
   const { code, signal } = await c.exited;
@@ -243,6 +271,7 @@ export function steps(lines: Line[], name: string): Line[] {
 /** The one line with step === name. */
 export function stepOf(lines: Line[], name: string): Line {
   const found = steps(lines, name);
-  if (found.length !== 1) throw new Error(`expected one "${name}" line, got ${found.length}: ${JSON.stringify(lines)}`);
+  if (found.length !== 1)
+    throw new Error(`expected one "${name}" line, got ${found.length}: ${JSON.stringify(lines)}`);
   return found[0] as Line;
 }

@@ -12,9 +12,9 @@ import {
   Interop,
   type MetadataList,
   MetadataListSchema,
-  Streaming,
   type SleepResponse,
   SleepResponseSchema,
+  Streaming,
 } from "./gen/interop_pb.js";
 
 /** The payload pattern both peers use: byte i is i % 251. */
@@ -151,14 +151,17 @@ export function implementations(rec: Recorder): {
       return { hasDeadline: true, remainingMs: BigInt(Math.trunc(left)) };
     },
     fail(req) {
-      const details = req.detailTypeUrl === "" ? [] : [{ typeUrl: req.detailTypeUrl, value: req.detailValue }];
+      const details =
+        req.detailTypeUrl === "" ? [] : [{ typeUrl: req.detailTypeUrl, value: req.detailValue }];
       throw new TtrpcError(req.message, req.code, { details });
     },
     async *failStream(requests) {
       for await (const req of requests) {
-        const details = req.detailTypeUrl === "" ? [] : [{ typeUrl: req.detailTypeUrl, value: req.detailValue }];
+        const details =
+          req.detailTypeUrl === "" ? [] : [{ typeUrl: req.detailTypeUrl, value: req.detailValue }];
         throw new TtrpcError(req.message, req.code, { details });
       }
+      yield* []; // a client that sends nothing gets an empty stream
     },
     async sleep(req, ctx) {
       const r = rec.sleep(req.tag);
@@ -192,7 +195,9 @@ export function implementations(rec: Recorder): {
       }
       if (cancelled) {
         const reason: unknown = signal.reason;
-        throw reason instanceof TtrpcError ? reason : new TtrpcError("context canceled", Code.Canceled);
+        throw reason instanceof TtrpcError
+          ? reason
+          : new TtrpcError("context canceled", Code.Canceled);
       }
       return response;
     },
