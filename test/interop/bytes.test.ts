@@ -25,10 +25,16 @@ import {
 import { Bench, Interop, implementations, Recorder, Streaming } from "./service.js";
 import { Pushable } from "./util.js";
 
-type Kind = "unary" | "server_stream" | "client_stream" | "bidi";
-const KINDS: Kind[] = ["unary", "server_stream", "client_stream", "bidi"];
+type Kind = "unary" | "unary_meta" | "server_stream" | "client_stream" | "bidi";
+const KINDS: Kind[] = ["unary", "unary_meta", "server_stream", "client_stream", "bidi"];
 /** Frames a client writes per kind: Request (+ one Data per message + the closing Data). */
-const CLIENT_FRAMES: Record<Kind, number> = { unary: 1, server_stream: 1, client_stream: 6, bidi: 5 };
+const CLIENT_FRAMES: Record<Kind, number> = {
+  unary: 1,
+  unary_meta: 1,
+  server_stream: 1,
+  client_stream: 6,
+  bidi: 5,
+};
 
 /** Our client makes the same call as `client --case <kind>` of the Go peer. */
 async function ourCall(socket: string, kind: Kind): Promise<void> {
@@ -39,6 +45,11 @@ async function ourCall(socket: string, kind: Kind): Promise<void> {
       case "unary":
         assert.equal((await streaming.echo({ seq: 1, msg: "hello" })).seq, 2);
         break;
+      case "unary_meta": {
+        const options = { timeoutMs: 5000, metadata: { k: ["v1", "v2"] } };
+        assert.equal((await streaming.echo({ seq: 1, msg: "hello" }, options)).seq, 2);
+        break;
+      }
       case "server_stream": {
         const parts: number[] = [];
         for await (const p of streaming.divideStream({ sum: 10, num: 4 })) parts.push(p.add);
@@ -122,6 +133,20 @@ interopSuite("byte level: our frames equal Go ttrpc's", (bin) => {
       const expected = normalize(goClient.fromClient.frames);
       const actual = normalize(ourClient.fromClient.frames);
       assert.equal(expected.length, CLIENT_FRAMES[kind]);
+      if (kind === "unary_meta") {
+        // The one field normalize() drops: both send a timeout no longer than the 5 s given.
+        for (const frames of [goClient.fromClient.frames, ourClient.fromClient.frames]) {
+          const request = decodeRequest((frames[0] as Frame).data);
+          assert.ok(
+            request.timeoutNano > 0n && request.timeoutNano <= 5_000_000_000n,
+            `timeout ${request.timeoutNano}`,
+          );
+          assert.deepEqual(request.metadata, [
+            { key: "k", value: "v1" },
+            { key: "k", value: "v2" },
+          ]);
+        }
+      }
       assert.equal(describeFrames(actual), describeFrames(expected));
       // Same exchange: the Go server answered both identically.
       assert.equal(

@@ -47,6 +47,7 @@ var clientCases []clientCase
 func init() {
 	clientCases = []clientCase{
 		{"unary", "one Echo{seq:1,msg:\"hello\"} (byte-level capture)", caseUnary},
+		{"unary_meta", "one Echo{seq:1,msg:\"hello\"} with metadata k=[v1,v2] and a 5 s timeout (byte-level capture)", caseUnaryMeta},
 		{"server_stream", "one DivideStream{sum:10,num:4} (byte-level capture)", caseServerStream},
 		{"client_stream", "one SumStream of parts 1,2,3,{} (byte-level capture)", caseClientStream},
 		{"bidi", "one EchoStream of 3 round trips then CloseSend (byte-level capture)", caseBidi},
@@ -183,6 +184,13 @@ func withTimeout(ms int) (context.Context, context.CancelFunc) {
 func caseUnary(c *ttrpc.Client, _ *clientOpts) {
 	r, err := pb.NewStreamingClient(c).Echo(context.Background(), &pb.EchoPayload{Seq: 1, Msg: "hello"})
 	step("unary", err, map[string]interface{}{"seq": r.GetSeq(), "msg": r.GetMsg()})
+}
+
+func caseUnaryMeta(c *ttrpc.Client, _ *clientOpts) {
+	ctx, cancel := context.WithTimeout(ttrpc.WithMetadata(context.Background(), ttrpc.MD{"k": {"v1", "v2"}}), 5*time.Second)
+	defer cancel()
+	r, err := pb.NewStreamingClient(c).Echo(ctx, &pb.EchoPayload{Seq: 1, Msg: "hello"})
+	step("unary_meta", err, map[string]interface{}{"seq": r.GetSeq(), "msg": r.GetMsg()})
 }
 
 func recvParts(s pb.Streaming_DivideStreamClient) ([]int32, error) {
