@@ -7,6 +7,8 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { connect, createClient, createServer, type Server } from "../../src/index.js";
 import {
+  decodeRequest,
+  type Frame,
   type FrameProxy,
   type NormalFrame,
   normalize,
