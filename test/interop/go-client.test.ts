@@ -18,7 +18,13 @@ import {
   tempDir,
 } from "./peer.js";
 import { Bench, Interop, implementations, Recorder, Streaming } from "./service.js";
-import { boundary, MAX_FRAME, payloadResponseLength, sizeRequestLength } from "./util.js";
+import {
+  boundary,
+  bytesField,
+  MAX_FRAME,
+  payloadResponseLength,
+  sizeRequestLength,
+} from "./util.js";
 
 const MiB = 1 << 20;
 
@@ -257,6 +263,18 @@ interopSuite("Go ttrpc client → our server", (bin) => {
     } finally {
       await proxy.close();
     }
+  });
+
+  test("size limit on streams: a 4 MiB Data frame passes, 4 MiB + 1 fails only that stream", async () => {
+    const { largestOk, smallestFail } = boundary(bytesField, MAX_FRAME); // BenchMessage{payload}
+    const lines = await go("stream_payload", ["--sizes", `${largestOk},${smallestFail}`]);
+    const [serverOk, serverBig] = steps(lines, "server_stream");
+    assert.deepEqual(ok(serverOk as Line).got, [largestOk]);
+    assert.equal(serverBig?.code, 8, "our server refuses to send a 4 MiB + 1 Data frame");
+    const [bidiOk, bidiBig] = steps(lines, "bidi");
+    assert.deepEqual(ok(bidiOk as Line).got, [largestOk]);
+    assert.equal(bidiBig?.code, 8, "our server refuses the Go client's 4 MiB + 1 Data frame");
+    ok(stepOf(lines, "after"));
   });
 
   // ---------------------------------------------------------------- concurrency

@@ -24,7 +24,14 @@ import {
   tempDir,
 } from "./peer.js";
 import { detailFor, pattern } from "./service.js";
-import { boundary, MAX_FRAME, Pushable, payloadResponseLength, sizeRequestLength } from "./util.js";
+import {
+  boundary,
+  bytesField,
+  MAX_FRAME,
+  Pushable,
+  payloadResponseLength,
+  sizeRequestLength,
+} from "./util.js";
 
 const MiB = 1 << 20;
 
@@ -381,6 +388,27 @@ interopSuite("our client → Go ttrpc server", (bin) => {
       await c.close();
       await proxy.close();
     }
+  });
+
+  test("size limit on streams: a 4 MiB Data frame passes, 4 MiB + 1 fails only that stream", async () => {
+    const { largestOk, smallestFail } = boundary(bytesField, MAX_FRAME); // BenchMessage{payload}
+    const got = await collect(bench.serverStream({ count: 1, size: largestOk }));
+    assert.deepEqual(
+      got.map((m) => m.payload.length),
+      [largestOk],
+    );
+    // Go 1.2.4 sends the oversized Data frame; our client refuses it.
+    const err = await failure(collect(bench.serverStream({ count: 1, size: smallestFail })));
+    assert.equal(err.code, Code.ResourceExhausted);
+    const echoed = await collect(bench.bidi([{ payload: pattern(largestOk) }]));
+    assert.equal(echoed[0]?.payload.length, largestOk);
+    // Our client refuses to send the oversized Data frame.
+    const out = new Pushable<{ payload: Uint8Array }>();
+    out.push({ payload: pattern(smallestFail) });
+    const tooBig = await failure(collect(bench.bidi(out)));
+    out.end();
+    assert.equal(tooBig.code, Code.ResourceExhausted);
+    assert.equal((await streaming.echo({ seq: 3 })).seq, 4);
   });
 
   // ---------------------------------------------------------------- concurrency

@@ -56,6 +56,7 @@ func init() {
 		{"empty", "google.protobuf.Empty requests: MetadataEcho without metadata, EmptyPayloadStream", caseEmpty},
 		{"large", "Bench with 0-byte and 1 MiB payloads in all four call kinds", caseLarge},
 		{"payload", "Payload(size) for each --sizes, Size(data) for each --req-sizes, then an Echo", casePayload},
+		{"stream_payload", "Bench ServerStream{count:1,size} and a Bidi echo of size bytes for each --sizes, then an Echo", caseStreamPayload},
 		{"metadata", "MetadataEcho with several keys, repeated values, upper-case keys", caseMetadata},
 		{"metadata_stream", "MetadataEchoStream{count:2} with the same metadata", caseMetadataStream},
 		{"deadline", "DeadlineEcho with --timeout-ms and without a timeout", caseDeadline},
@@ -499,6 +500,48 @@ func casePayload(c *ttrpc.Client, o *clientOpts) {
 	for _, size := range o.reqSizes {
 		r, err := ic.Size(ctx, &pb.SizeRequest{Data: pattern(size)})
 		step("size", err, map[string]interface{}{"size": size, "got": r.GetSize()})
+	}
+	r, err := pb.NewStreamingClient(c).Echo(ctx, &pb.EchoPayload{Seq: 7, Msg: "after"})
+	step("after", err, map[string]interface{}{"seq": r.GetSeq(), "msg": r.GetMsg()})
+}
+
+func caseStreamPayload(c *ttrpc.Client, o *clientOpts) {
+	bc := benchpb.NewBenchClient(c)
+	ctx := context.Background()
+	for _, size := range o.sizes {
+		got := []int{}
+		s, err := bc.ServerStream(ctx, &benchpb.StreamRequest{Count: 1, Size: uint32(size)})
+		if err == nil {
+			for {
+				var m *benchpb.BenchMessage
+				if m, err = s.Recv(); err != nil {
+					if err == io.EOF {
+						err = nil
+					}
+					break
+				}
+				got = append(got, len(m.Payload))
+			}
+		}
+		step("server_stream", err, map[string]interface{}{"size": size, "got": got})
+	}
+	for _, size := range o.sizes {
+		got := []int{}
+		s, err := bc.Bidi(ctx)
+		if err == nil {
+			if err = s.Send(&benchpb.BenchMessage{Payload: pattern(size)}); err == nil {
+				var m *benchpb.BenchMessage
+				if m, err = s.Recv(); err == nil {
+					got = append(got, len(m.Payload))
+					if err = s.CloseSend(); err == nil {
+						if _, rerr := s.Recv(); rerr != io.EOF {
+							err = fmt.Errorf("expected io.EOF after CloseSend, got %v", rerr)
+						}
+					}
+				}
+			}
+		}
+		step("bidi", err, map[string]interface{}{"size": size, "got": got})
 	}
 	r, err := pb.NewStreamingClient(c).Echo(ctx, &pb.EchoPayload{Seq: 7, Msg: "after"})
 	step("after", err, map[string]interface{}{"seq": r.GetSeq(), "msg": r.GetMsg()})
