@@ -15,7 +15,9 @@ import {
 import { Metadata } from "./metadata.js";
 
 const hex = (...parts: (string | Buffer)[]) =>
-  Buffer.concat(parts.map((p) => (typeof p === "string" ? Buffer.from(p.replace(/\s/g, ""), "hex") : p)));
+  Buffer.concat(
+    parts.map((p) => (typeof p === "string" ? Buffer.from(p.replace(/\s/g, ""), "hex") : p)),
+  );
 const ascii = (s: string) => Buffer.from(s, "latin1");
 const joined = (chunks: readonly Uint8Array[]) => Buffer.concat(chunks).toString("hex");
 
@@ -51,7 +53,15 @@ describe("Request envelope", () => {
   it("matches ttrpc-rust's golden Request", () => {
     assert.equal(rustBody.length, 67);
     const md = new Metadata({ test_key1: "test_value1" });
-    const frame = requestFrame(0x123456, 0, "grpc.TestServices", "Test", hex("010203040506070809"), 20_000_000, md);
+    const frame = requestFrame(
+      0x123456,
+      0,
+      "grpc.TestServices",
+      "Test",
+      hex("010203040506070809"),
+      20_000_000,
+      md,
+    );
     assert.equal(frame, hex("00000043 00123456 01 00", rustBody).toString("hex"));
   });
 
@@ -66,7 +76,15 @@ describe("Request envelope", () => {
 
   it("matches the unary Method1 vector (1 s timeout, foo=bar)", () => {
     const service = "ttrpc.example.v1.Example";
-    const frame = requestFrame(1, 0, service, "Method1", hex("0a0161"), 1e9, new Metadata({ foo: "bar" }));
+    const frame = requestFrame(
+      1,
+      0,
+      service,
+      "Method1",
+      hex("0a0161"),
+      1e9,
+      new Metadata({ foo: "bar" }),
+    );
     const expected = hex(
       "0000003a 00000001 01 00",
       "0a18",
@@ -85,9 +103,26 @@ describe("Request envelope", () => {
 
   it("matches the Forward request containerd accepted (timeout 5 s, namespace metadata)", () => {
     const md = new Metadata({ "containerd-namespace-ttrpc": "test" });
-    const frame = requestFrame(1, 0, "containerd.services.events.ttrpc.v1.Events", "Forward", undefined, 5e9, md);
+    const frame = requestFrame(
+      1,
+      0,
+      "containerd.services.events.ttrpc.v1.Events",
+      "Forward",
+      undefined,
+      5e9,
+      md,
+    );
     // Captured: 20 80e497d012 then 2a22 0a1a "containerd-namespace-ttrpc" 1204 "test".
-    assert.ok(frame.endsWith(hex("20 80e497d012 2a22 0a1a", ascii("containerd-namespace-ttrpc"), "1204", ascii("test")).toString("hex")));
+    assert.ok(
+      frame.endsWith(
+        hex(
+          "20 80e497d012 2a22 0a1a",
+          ascii("containerd-namespace-ttrpc"),
+          "1204",
+          ascii("test"),
+        ).toString("hex"),
+      ),
+    );
   });
 
   it("writes one KeyValue per value, keys lower-cased, in order", () => {
@@ -106,7 +141,10 @@ describe("Request envelope", () => {
 
   it("leaves out an empty payload and a zero timeout, as Go does", () => {
     const frame = requestFrame(3, 2, "a.B", "C", new Uint8Array(0), 0);
-    assert.equal(frame, hex("00000008 00000003 01 02 0a03", ascii("a.B"), "1201", ascii("C")).toString("hex"));
+    assert.equal(
+      frame,
+      hex("00000008 00000003 01 02 0a03", ascii("a.B"), "1201", ascii("C")).toString("hex"),
+    );
     assert.equal(decodeRequest(hex(frame).subarray(10)).payload, undefined);
   });
 
@@ -125,7 +163,15 @@ describe("Request envelope", () => {
     const payload = new Uint8Array(64 * 1024).fill(7);
     const prefix = requestPrefix("s", "m");
     const md = new Metadata({ k: "v" });
-    const chunks = encodeRequestFrame(1, 0, requestLength(prefix, payload, 5, md), prefix, payload, 5, md);
+    const chunks = encodeRequestFrame(
+      1,
+      0,
+      requestLength(prefix, payload, 5, md),
+      prefix,
+      payload,
+      5,
+      md,
+    );
     assert.equal(chunks.length, 3);
     assert.equal(chunks[1], payload);
     const req = decodeRequest(Buffer.concat(chunks).subarray(10));
@@ -154,14 +200,23 @@ describe("Response envelope", () => {
 
   it("matches the UNIMPLEMENTED reply vector", () => {
     const status = encodeStatus(12, "service Not", []);
-    const frame = joined(encodeResponseFrame(3, responseLength(status, undefined), status, undefined));
-    assert.equal(frame, hex("00000011 00000003 02 00 0a0f 080c 120b", ascii("service Not")).toString("hex"));
+    const frame = joined(
+      encodeResponseFrame(3, responseLength(status, undefined), status, undefined),
+    );
+    assert.equal(
+      frame,
+      hex("00000011 00000003 02 00 0a0f 080c 120b", ascii("service Not")).toString("hex"),
+    );
   });
 
   it("decodes the shim's NotFound reply", () => {
     const body = hex("0a24 0805 1220", ascii("container not created: not found"));
     const r = decodeResponse(body);
-    assert.deepEqual(r.status, { code: 5, message: "container not created: not found", details: [] });
+    assert.deepEqual(r.status, {
+      code: 5,
+      message: "container not created: not found",
+      details: [],
+    });
   });
 
   it("accepts Rust's explicit OK status", () => {
@@ -177,7 +232,11 @@ describe("Response envelope", () => {
     ];
     const status = encodeStatus(9, "precondition ✗", details);
     const payload = hex("0102");
-    const r = decodeResponse(Buffer.concat(encodeResponseFrame(1, responseLength(status, payload), status, payload)).subarray(10));
+    const r = decodeResponse(
+      Buffer.concat(
+        encodeResponseFrame(1, responseLength(status, payload), status, payload),
+      ).subarray(10),
+    );
     assert.equal(r.status?.code, 9);
     assert.equal(r.status?.message, "precondition ✗");
     assert.deepEqual(

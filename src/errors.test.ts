@@ -53,7 +53,10 @@ describe("TtrpcError", () => {
     } catch (e) {
       assert.equal(TtrpcError.from(e).code, Code.Canceled);
     }
-    assert.equal(TtrpcError.from(new DOMException("t", "TimeoutError")).code, Code.DeadlineExceeded);
+    assert.equal(
+      TtrpcError.from(new DOMException("t", "TimeoutError")).code,
+      Code.DeadlineExceeded,
+    );
   });
 
   it("instanceof works across copies of the package", () => {

@@ -25,7 +25,10 @@ describe("frame header", () => {
 
   it("decodes the golden header", () => {
     const { reader: r, seen } = reader();
-    const frame = Buffer.concat([Buffer.from("00000003001234560" + "1ef", "hex"), Buffer.from("abcdef", "hex")]);
+    const frame = Buffer.concat([
+      Buffer.from("00000003001234560" + "1ef", "hex"),
+      Buffer.from("abcdef", "hex"),
+    ]);
     r.push(frame);
     assert.deepEqual(seen.frames, [[0x123456, 1, 0xef, "abcdef"]]);
   });

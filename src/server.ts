@@ -449,8 +449,8 @@ class ServerConnection implements ChannelHandler {
     const max = this.server.maxMessageBytes;
     // Go drops the connection here; we answer the one call with RESOURCE_EXHAUSTED.
     if (length > max) throw oversizeError(length, max);
-    call.finish();
     this.channel.send(encodeResponseFrame(call.id, length, undefined, payload));
+    call.finish();
   }
 
   /** Graceful: refuse new calls, close once the calls in flight are done. */

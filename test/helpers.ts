@@ -5,8 +5,8 @@ import { join } from "node:path";
 import {
   type AnyService,
   type Client,
-  type ConnectOptions,
   type Connection,
+  type ConnectOptions,
   connect,
   createClient,
   createServer,

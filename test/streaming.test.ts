@@ -2,10 +2,10 @@
 // protobuf-es GenService over a real unix socket.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import type { MessageInitShape } from "@bufbuild/protobuf";
 import { createWritableIterable } from "../src/index.js";
 import { streamingImpl } from "./fixtures/streaming-service.js";
 import { collect, type Pair, pair } from "./helpers.js";
-import type { MessageInitShape } from "@bufbuild/protobuf";
 import { type EchoPayloadSchema, type PartSchema, Streaming } from "./interop/gen/interop_pb.js";
 
 type EchoInit = MessageInitShape<typeof EchoPayloadSchema>;
@@ -39,7 +39,14 @@ describe("streaming suite (Go integration/streaming)", () => {
   });
 
   it("SumStream: client-streaming, empty messages included", async () => {
-    const parts: MessageInitShape<typeof PartSchema>[] = [{ add: 1 }, {}, { add: 2 }, { add: 0 }, { add: 3 }, {}];
+    const parts: MessageInitShape<typeof PartSchema>[] = [
+      { add: 1 },
+      {},
+      { add: 2 },
+      { add: 0 },
+      { add: 3 },
+      {},
+    ];
     const res = await p.client.sumStream(parts);
     assert.equal(res.sum, 6);
     assert.equal(res.num, 6);
@@ -59,9 +66,11 @@ describe("streaming suite (Go integration/streaming)", () => {
   });
 
   it("EchoNull: client-streaming returning google.protobuf.Empty", async () => {
-    const res = await p.client.echoNull((async function* () {
-      for (let i = 0; i < 10; i++) yield { seq: i, msg: "null" };
-    })());
+    const res = await p.client.echoNull(
+      (async function* () {
+        for (let i = 0; i < 10; i++) yield { seq: i, msg: "null" };
+      })(),
+    );
     assert.equal(res.$typeName, "google.protobuf.Empty");
   });
 
@@ -98,8 +107,12 @@ describe("streaming suite (Go integration/streaming)", () => {
     const work: Promise<unknown>[] = [];
     for (let i = 0; i < 50; i++) {
       work.push(p.client.echo({ seq: i }).then((r) => assert.equal(r.seq, i + 1)));
-      work.push(collect(p.client.divideStream({ sum: i, num: 2 })).then((r) => assert.equal(r.length, 2)));
-      work.push(p.client.sumStream([{ add: i }, { add: 1 }]).then((r) => assert.equal(r.sum, i + 1)));
+      work.push(
+        collect(p.client.divideStream({ sum: i, num: 2 })).then((r) => assert.equal(r.length, 2)),
+      );
+      work.push(
+        p.client.sumStream([{ add: i }, { add: 1 }]).then((r) => assert.equal(r.sum, i + 1)),
+      );
       work.push(
         collect(p.client.echoStream([{ seq: i }, { seq: i + 10 }])).then((r) =>
           assert.deepEqual(

@@ -1,0 +1,362 @@
+// Server behaviour: Go's server_test.go ported (the behaviour), plus listen, register, shutdown and close.
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { existsSync, writeFileSync } from "node:fs";
+import { createServer as createNetServer, type Socket } from "node:net";
+import { describe, it } from "node:test";
+import {
+  Code,
+  connect,
+  createClient,
+  createServer,
+  defineService,
+  TtrpcError,
+} from "../src/index.js";
+import { deferred, json, pair, sleep, tempSocket, text } from "./helpers.js";
+
+const Test = defineService({
+  typeName: "test.v1.Service",
+  methods: {
+    test: { name: "Test", kind: "unary", input: json, output: json },
+    block: { name: "Block", kind: "unary", input: json, output: json },
+    ticks: { name: "Ticks", kind: "server_streaming", input: json, output: json },
+  },
+});
+
+describe("server (Go server_test.go)", () => {
+  it("TestServer: concurrent calls, each with its own metadata", async () => {
+    const p = await pair(Test, {
+      test: (req, ctx) => ({ payload: `${req}${req}`, md: ctx.metadata.get("test-key") }),
+    });
+    const results = await Promise.all(
+      Array.from({ length: 100 }, (_, i) =>
+        p.client.test(`p${i}`, { metadata: { "Test-Key": `v${i}` } }),
+      ),
+    );
+    results.forEach((r, i) => assert.deepEqual(r, { payload: `p${i}p${i}`, md: `v${i}` }));
+    await p.close();
+  });
+
+  it("TestServerUnimplemented: unknown service and unknown method give UNIMPLEMENTED", async () => {
+    const p = await pair(Test, { test: () => "ok" });
+    const Other = defineService({
+      typeName: "no.such.Service",
+      methods: { x: { name: "X", kind: "unary", input: json, output: json } },
+    });
+    await assert.rejects(createClient(Other, p.conn).x(1), {
+      code: Code.Unimplemented,
+      rawMessage: "service no.such.Service",
+    });
+    const Missing = defineService({
+      typeName: "test.v1.Service",
+      methods: { nope: { name: "Nope", kind: "unary", input: json, output: json } },
+    });
+    await assert.rejects(createClient(Missing, p.conn).nope(1), {
+      code: Code.Unimplemented,
+      rawMessage: "method Nope",
+    });
+    // Registered but not implemented.
+    await assert.rejects(p.client.block(1), {
+      code: Code.Unimplemented,
+      rawMessage: "method Block",
+    });
+    assert.equal(await p.client.test(1), "ok");
+    await p.close();
+  });
+
+  it("TestServerListenerClosed: closing the listener stops accepting, open connections keep working", async () => {
+    const server = createServer().register(Test, { test: () => "ok" });
+    const path = tempSocket();
+    const net = createNetServer();
+    await new Promise<void>((r) => net.listen(path, r));
+    server.serve(net);
+    const conn = await connect(path);
+    // close() stops accepting at once; its callback would wait for open connections.
+    net.close();
+    assert.equal(await createClient(Test, conn).test(1), "ok");
+    await assert.rejects(connect(path), { code: Code.Unavailable });
+    await conn.close();
+    await server.close();
+  });
+
+  it("TestServerShutdown: graceful shutdown lets blocked calls on two connections finish", async () => {
+    const release = deferred();
+    let started = 0;
+    const allStarted = deferred();
+    const p = await pair(Test, {
+      async block() {
+        if (++started === 5) allStarted.resolve();
+        await release.promise;
+        return "done";
+      },
+      test: () => "ok",
+    });
+    const conn2 = await connect(p.path);
+    const client2 = createClient(Test, conn2);
+    const calls = [
+      p.client.block(1),
+      p.client.block(2),
+      p.client.block(3),
+      client2.block(4),
+      client2.block(5),
+    ];
+    await allStarted.promise;
+    const shutdown = p.server.shutdown();
+    // No new connections while draining.
+    await assert.rejects(connect(p.path));
+    // New calls on a draining connection are refused.
+    await assert.rejects(client2.test(1), { code: Code.Unavailable });
+    release.resolve();
+    assert.deepEqual(await Promise.all(calls), ["done", "done", "done", "done", "done"]);
+    await shutdown;
+    assert.equal(p.server.connectionCount, 0);
+    await p.conn.closed;
+    await conn2.closed;
+    assert.equal(existsSync(p.path), false);
+  });
+
+  it("shutdown waits for a stream in flight to finish", async () => {
+    const gate = deferred();
+    const p = await pair(Test, {
+      async *ticks() {
+        yield 1;
+        await gate.promise;
+        yield 2;
+      },
+    });
+    const it = p.client.ticks(0)[Symbol.asyncIterator]();
+    assert.equal((await it.next()).value, 1);
+    let done = false;
+    const shutdown = p.server.shutdown().then(() => {
+      done = true;
+    });
+    await sleep(20);
+    assert.equal(done, false);
+    gate.resolve();
+    assert.equal((await it.next()).value, 2);
+    assert.equal((await it.next()).done, true);
+    await shutdown;
+  });
+
+  it("TestServerClose: close aborts handlers (UNAVAILABLE) and fails calls in flight", async () => {
+    const aborted = deferred<unknown>();
+    const started = deferred();
+    const p = await pair(Test, {
+      block(_req, ctx) {
+        started.resolve();
+        return new Promise((_, reject) =>
+          ctx.signal.addEventListener("abort", () => {
+            aborted.resolve(ctx.signal.reason);
+            reject(ctx.signal.reason);
+          }),
+        );
+      },
+    });
+    const call = p.client.block(1);
+    await started.promise;
+    await p.server.close();
+    const reason = await aborted.promise;
+    assert.ok(reason instanceof TtrpcError);
+    assert.equal(reason.code, Code.Unavailable);
+    await assert.rejects(call, { code: Code.Unavailable });
+    assert.equal(p.server.connectionCount, 0);
+  });
+
+  it("TestImmediateServerShutdown: shutdown before serving returns promptly", async () => {
+    const server = createServer();
+    await server.shutdown();
+    await assert.rejects(server.listen(tempSocket()), { code: Code.Unavailable });
+  });
+
+  it("TestOversizeCall: a request over 4 MiB fails with RESOURCE_EXHAUSTED, the connection survives", async () => {
+    const Big = defineService({
+      typeName: "test.v1.Big",
+      methods: { echo: { name: "Echo", kind: "unary", input: text, output: text } },
+    });
+    const p = await pair(Big, { echo: (s) => String(s.length) });
+    await assert.rejects(p.client.echo("x".repeat(4 * 1024 * 1024 + 1)), {
+      code: Code.ResourceExhausted,
+    });
+    assert.equal(await p.client.echo("abc"), "3");
+    await p.close();
+  });
+
+  it("TestClientEOF: after the server closes, calls fail with UNAVAILABLE", async () => {
+    const p = await pair(Test, { test: () => "ok" });
+    assert.equal(await p.client.test(1), "ok");
+    await p.server.close();
+    const error = await p.conn.closed;
+    assert.equal(error?.code, Code.Unavailable);
+    await assert.rejects(p.client.test(1), { code: Code.Unavailable });
+  });
+
+  it("TestServerRequestTimeout: the client's timeout is the handler's deadline", async () => {
+    const p = await pair(Test, {
+      test: (_req, ctx) => ({ deadline: ctx.deadline, left: ctx.timeoutMs(), now: Date.now() }),
+    });
+    const sent = Date.now();
+    const r = (await p.client.test(1, { timeoutMs: 5000 })) as {
+      deadline: number;
+      left: number;
+      now: number;
+    };
+    assert.ok(r.deadline >= sent + 4000 && r.deadline <= Date.now() + 5000, JSON.stringify(r));
+    assert.ok(r.left > 0 && r.left <= 5000);
+    const none = (await p.client.test(1)) as { deadline?: number; left?: number };
+    assert.equal(none.deadline, undefined);
+    assert.equal(none.left, undefined);
+    await p.close();
+  });
+
+  it("TestServerConnectionsLeak: the server forgets a connection the client closed", async () => {
+    const p = await pair(Test, { test: () => "ok" });
+    await p.client.test(1);
+    assert.equal(p.server.connectionCount, 1);
+    await p.conn.close();
+    for (let i = 0; i < 100 && p.server.connectionCount > 0; i++) await sleep(5);
+    assert.equal(p.server.connectionCount, 0);
+    await p.server.close();
+  });
+
+  it("a client that disconnects aborts its handler's signal with CANCELLED", async () => {
+    const aborted = deferred<unknown>();
+    const started = deferred();
+    const p = await pair(Test, {
+      block(_req, ctx) {
+        started.resolve();
+        ctx.signal.addEventListener("abort", () => aborted.resolve(ctx.signal.reason));
+        return new Promise(() => {});
+      },
+    });
+    void p.client.block(1).catch(() => {});
+    await started.promise;
+    await p.conn.close();
+    assert.equal(((await aborted.promise) as TtrpcError).code, Code.Canceled);
+    await p.server.close();
+  });
+});
+
+describe("server setup", () => {
+  it("register throws for the same service twice, and for a non-function handler", () => {
+    const server = createServer();
+    server.register(Test, {});
+    assert.throws(() => server.register(Test, {}), /already registered/);
+    const server2 = createServer();
+    assert.throws(() => server2.register(Test, { test: 1 as never }), /not a function/);
+  });
+
+  it("a class instance works as an implementation (methods are bound)", async () => {
+    class Impl {
+      prefix = "got:";
+      test(req: unknown) {
+        return this.prefix + String(req);
+      }
+    }
+    const p = await pair(Test, new Impl());
+    assert.equal(await p.client.test(7), "got:7");
+    await p.close();
+  });
+
+  it("listen removes a stale socket file", async () => {
+    const path = tempSocket();
+    // A crashed server: it listened, then died without removing its socket file.
+    const crashed = spawnSync(process.execPath, [
+      "-e",
+      `require("net").createServer().listen(${JSON.stringify(path)}, () => process.kill(process.pid, "SIGKILL"))`,
+    ]);
+    assert.equal(crashed.signal, "SIGKILL");
+    assert.equal(existsSync(path), true);
+    const server = createServer().register(Test, { test: () => "fresh" });
+    await server.listen(path);
+    const conn = await connect(path);
+    assert.equal(await createClient(Test, conn).test(1), "fresh");
+    await conn.close();
+    await server.close();
+  });
+
+  it("listen refuses to replace a live socket or a regular file", async () => {
+    const path = tempSocket();
+    const first = createServer();
+    await first.listen(path);
+    await assert.rejects(createServer().listen(path), { code: "EADDRINUSE" });
+    await first.close();
+    const file = tempSocket("file");
+    writeFileSync(file, "x");
+    await assert.rejects(createServer().listen(file), { code: "EADDRINUSE" });
+  });
+
+  it("handleConnection serves any Duplex", async () => {
+    const server = createServer().register(Test, { test: () => "duplex" });
+    const path = tempSocket();
+    const net = createNetServer((socket: Socket) => server.handleConnection(socket));
+    await new Promise<void>((r) => net.listen(path, r));
+    const conn = await connect(path);
+    assert.equal(await createClient(Test, conn).test(1), "duplex");
+    await conn.close();
+    await server.close();
+    net.close();
+  });
+
+  it("Symbol.asyncDispose shuts the server down and closes the connection", async () => {
+    const path = tempSocket();
+    {
+      await using server = createServer().register(Test, { test: () => "ok" });
+      await server.listen(path);
+      await using conn = await connect(path);
+      assert.equal(await createClient(Test, conn).test(1), "ok");
+    }
+    assert.equal(existsSync(path), false);
+  });
+
+  it("handler errors: TtrpcError keeps its code, message and details; others become UNKNOWN; errno codes map like Go", async () => {
+    const detail = { typeUrl: "type.googleapis.com/test.Detail", value: new Uint8Array([8, 1]) };
+    const p = await pair(Test, {
+      test(req) {
+        if (req === "typed") throw new TtrpcError("not here", Code.NotFound, { details: [detail] });
+        if (req === "enoent") throw Object.assign(new Error("no file"), { code: "ENOENT" });
+        if (req === "eexist") throw Object.assign(new Error("exists"), { code: "EEXIST" });
+        throw new Error("plain failure");
+      },
+    });
+    const typed = await p.client.test("typed").catch((e: TtrpcError) => e);
+    assert.ok(typed instanceof TtrpcError);
+    assert.equal(typed.code, Code.NotFound);
+    assert.equal(typed.rawMessage, "not here");
+    assert.deepEqual(typed.details, [detail]);
+    await assert.rejects(p.client.test("plain"), {
+      code: Code.Unknown,
+      rawMessage: "plain failure",
+    });
+    await assert.rejects(p.client.test("enoent"), { code: Code.NotFound });
+    await assert.rejects(p.client.test("eexist"), { code: Code.AlreadyExists });
+    await p.close();
+  });
+
+  it("exposeErrorMessages: false hides the message of unexpected errors", async () => {
+    const p = await pair(
+      Test,
+      {
+        test() {
+          throw new Error("secret path /etc/x");
+        },
+      },
+      { server: { exposeErrorMessages: false } },
+    );
+    await assert.rejects(p.client.test(1), { code: Code.Unknown, rawMessage: "internal error" });
+    await p.close();
+  });
+
+  it("a handler's signal aborts once the call is over", async () => {
+    let signal: AbortSignal | undefined;
+    const p = await pair(Test, {
+      test(_req, ctx) {
+        signal = ctx.signal;
+        return "ok";
+      },
+    });
+    await p.client.test(1);
+    assert.equal(signal?.aborted, true);
+    assert.equal((signal?.reason as TtrpcError).code, Code.Canceled);
+    await p.close();
+  });
+});
