@@ -53,7 +53,9 @@ source "$root/scripts/lib/apt-private.sh"
 goroot=$peer/go/usr/lib/go-1.22
 if [ ! -x "$goroot/bin/go" ] || [ ! -f "$goroot/src/runtime/runtime.go" ]; then
   log "fetching Go 1.22 (bookworm-backports)"
-  apt_private_fetch "$peer/go" golang-1.22-go/bookworm-backports golang-1.22-src/bookworm-backports
+  # Called in an || list: apt-private.sh is not written for `set -e -o pipefail`.
+  apt_private_fetch "$peer/go" golang-1.22-go/bookworm-backports golang-1.22-src/bookworm-backports ||
+    { log "could not fetch Go 1.22 from bookworm-backports"; exit 1; }
 fi
 
 # Go ttrpc 1.2.4 and what it imports (trixie), unpacked into one GOPATH tree.
@@ -69,7 +71,7 @@ stamp=$peer/deps/.unpacked
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "${deps[*]}" ]; then
   log "fetching Go sources (trixie): ${deps[*]}"
   rm -rf "$peer/deps"
-  apt_private_fetch "$peer/deps" "${deps[@]}"
+  apt_private_fetch "$peer/deps" "${deps[@]}" || { log "could not fetch the Go sources from trixie"; exit 1; }
   echo "${deps[*]}" >"$stamp"
 fi
 
