@@ -128,6 +128,30 @@ interopSuite("byte level: our frames equal Go ttrpc's", (bin) => {
     return conn;
   }
 
+  test("our client also sends metadata and a timeout on streaming calls (the Go 1.2.4 client does not)", async () => {
+    const options = { timeoutMs: 5000, metadata: { k: "v" } };
+    const ours = await capture(go.socket, async (s) => {
+      const conn = await connect(s);
+      try {
+        const streaming = createClient(Streaming, conn);
+        for await (const _ of streaming.divideStream({ sum: 1, num: 1 }, options)) {
+          // drain
+        }
+        await streaming.sumStream([{ add: 1 }], options);
+      } finally {
+        await conn.close();
+      }
+    });
+    const requests = ours.fromClient.frames
+      .filter((f) => f.type === 1)
+      .map((f) => decodeRequest(f.data));
+    assert.equal(requests.length, 2);
+    for (const r of requests) {
+      assert.ok(r.timeoutNano > 0n && r.timeoutNano <= 5_000_000_000n, `timeout ${r.timeoutNano}`);
+      assert.deepEqual(r.metadata, [{ key: "k", value: "v" }]);
+    }
+  });
+
   for (const kind of KINDS) {
     test(`${kind}: our client writes the frames the Go client writes`, async () => {
       const goClient = await capture(go.socket, (s) => runGoClient(bin, s, kind));
