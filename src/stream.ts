@@ -5,6 +5,8 @@
  * whose consumer stops reading must not stop the socket (that would block every other call).
  * Instead a full queue starts a grace timer; if the consumer has not caught up when it fires,
  * only that stream fails with RESOURCE_EXHAUSTED ("stream buffer full"), as Go ttrpc does.
+ * Meanwhile the queue keeps buffering, up to {@link OVERFLOW_FACTOR} times its size: past that
+ * the stream fails at once, so a fast producer cannot grow memory without bound.
  * @module
  */
 import { Code, TtrpcError } from "./errors.js";
@@ -13,6 +15,9 @@ import { Code, TtrpcError } from "./errors.js";
 export const DEFAULT_STREAM_BUFFER = 64;
 /** Default time a full stream buffer may stay full before the stream fails. */
 export const DEFAULT_STREAM_BUFFER_TIMEOUT_MS = 1000;
+
+/** A queue this many times over its size fails without waiting for the grace timer. */
+export const OVERFLOW_FACTOR = 16;
 
 /** Bounds of a stream's inbound queue. */
 export interface QueueLimits {
@@ -70,6 +75,10 @@ export class MessageQueue<T> implements AsyncIterableIterator<T> {
       return;
     }
     this.#items.push(item);
+    if (this.length >= this.#capacity * OVERFLOW_FACTOR) {
+      this.onOverflow?.();
+      return;
+    }
     if (this.length >= this.#capacity && this.#timer === undefined) {
       this.#timer = setTimeout(() => {
         this.#timer = undefined;

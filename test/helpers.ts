@@ -16,10 +16,15 @@ import {
   type ServiceImpl,
 } from "../src/index.js";
 
+const tempDirs: string[] = [];
+process.once("exit", () => {
+  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
+});
+
 /** A fresh socket path in its own temporary folder; the folder goes when the process exits. */
 export function tempSocket(name = "t.sock"): string {
   const dir = mkdtempSync(join(tmpdir(), "ttrpc-test-"));
-  process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
+  tempDirs.push(dir);
   return join(dir, name);
 }
 
