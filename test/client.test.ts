@@ -532,7 +532,10 @@ describe("protobuf-es services", () => {
         detailTypeUrl: "t/u",
         detailValue: new Uint8Array([1, 2]),
       })
-      .catch((e: unknown) => e as TtrpcError);
+      .then(
+        () => assert.fail("expected an error"),
+        (e: unknown) => e as TtrpcError,
+      );
     assert.equal(err.code, Code.FailedPrecondition);
     assert.equal(err.details[0]?.typeUrl, "t/u");
     assert.deepEqual([...(err.details[0]?.value ?? [])], [1, 2]);
