@@ -20,7 +20,10 @@ import (
 //	unary:         ops = calls; latency = one call
 //	server_stream: ops = messages received; streams of --stream-messages; latency = time between messages
 //	client_stream: ops = messages sent; streams of --stream-messages; latency = one SendMsg (the last includes CloseAndRecv)
-//	bidi:          ops = messages echoed; one stream per goroutine; latency = one round trip
+//	bidi:          ops = messages echoed; --bidi-mode pingpong (default): one long stream per goroutine,
+//	               one message in flight, latency = one round trip; --bidi-mode pipeline: streams of
+//	               --stream-messages sent by one goroutine while another receives, latency = time
+//	               between echoes
 func benchMain(args []string) {
 	fs := flag.NewFlagSet("bench-client", flag.ExitOnError)
 	socket := fs.String("socket", "", "unix socket path of the server")
@@ -29,8 +32,13 @@ func benchMain(args []string) {
 	concurrency := fs.Int("concurrency", 1, "concurrent callers on the one connection")
 	durationMs := fs.Int("duration-ms", 2000, "measured duration")
 	warmupMs := fs.Int("warmup-ms", 0, "unmeasured warm-up before the measured duration")
-	perStream := fs.Int("stream-messages", 100, "messages per stream (server_stream, client_stream)")
+	perStream := fs.Int("stream-messages", 100, "messages per stream (server_stream, client_stream, bidi pipeline)")
+	bidiMode := fs.String("bidi-mode", "pingpong", "bidi: pingpong|pipeline")
 	fs.Parse(args)
+	if *bidiMode != "pingpong" && *bidiMode != "pipeline" {
+		fatalf("bench-client: unknown --bidi-mode %q", *bidiMode)
+	}
+	pipeline := *bidiMode == "pipeline"
 	if *socket == "" {
 		fatalf("bench-client: --socket is required")
 	}
@@ -48,9 +56,9 @@ func benchMain(args []string) {
 	bc := benchpb.NewBenchClient(client)
 
 	if *warmupMs > 0 {
-		runBench(bc, *workload, *size, *concurrency, *perStream, time.Duration(*warmupMs)*time.Millisecond)
+		runBench(bc, *workload, *size, *concurrency, *perStream, pipeline, time.Duration(*warmupMs)*time.Millisecond)
 	}
-	r := runBench(bc, *workload, *size, *concurrency, *perStream, time.Duration(*durationMs)*time.Millisecond)
+	r := runBench(bc, *workload, *size, *concurrency, *perStream, pipeline, time.Duration(*durationMs)*time.Millisecond)
 	lat := r.latencies
 	sort.Slice(lat, func(a, b int) bool { return lat[a] < lat[b] })
 	pct := func(p float64) float64 {
@@ -61,8 +69,9 @@ func benchMain(args []string) {
 		return float64(lat[i].Nanoseconds()) / 1e3
 	}
 	out := map[string]interface{}{
-		"system":      "go-ttrpc-1.2.4",
+		"client":      "go-ttrpc-1.2.4",
 		"workload":    *workload,
+		"bidiMode":    *bidiMode,
 		"size":        *size,
 		"concurrency": *concurrency,
 		"ops":         r.ops,
@@ -86,7 +95,7 @@ type benchResult struct {
 	latencies []time.Duration
 }
 
-func runBench(bc benchpb.BenchClient, workload string, size, concurrency, perStream int, d time.Duration) benchResult {
+func runBench(bc benchpb.BenchClient, workload string, size, concurrency, perStream int, pipeline bool, d time.Duration) benchResult {
 	payload := make([]byte, size)
 	start := time.Now()
 	deadline := start.Add(d)
@@ -163,6 +172,43 @@ func runBench(bc benchpb.BenchClient, workload string, size, concurrency, perStr
 					}
 				}
 			case "bidi":
+				if pipeline {
+					for time.Now().Before(deadline) {
+						s, err := bc.Bidi(ctx)
+						if err != nil {
+							fail(err)
+							continue
+						}
+						sendErr := make(chan error, 1)
+						go func() {
+							var err error
+							for i := 0; i < perStream && err == nil; i++ {
+								err = s.Send(&benchpb.BenchMessage{Payload: payload})
+							}
+							if err == nil {
+								err = s.CloseSend()
+							}
+							sendErr <- err
+						}()
+						t0 := time.Now()
+						for {
+							if _, err := s.Recv(); err != nil {
+								if err != io.EOF {
+									fail(err)
+								}
+								break
+							}
+							now := time.Now()
+							lat = append(lat, now.Sub(t0))
+							t0 = now
+							ops++
+						}
+						if err := <-sendErr; err != nil {
+							fail(err)
+						}
+					}
+					break
+				}
 				s, err := bc.Bidi(ctx)
 				if err != nil {
 					fail(err)
