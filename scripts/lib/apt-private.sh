@@ -47,7 +47,7 @@ apt_private_fetch() {
   mapfile -t opts < <(apt_private_opts)
   for spec in "$@"; do
     name=${spec%%/*}
-    deb=$(ls "$APT_PRIVATE_DIR/debs/${name}_"*.deb 2>/dev/null | head -n 1)
+    deb=$(ls "$APT_PRIVATE_DIR/debs/${name}_"*.deb 2>/dev/null | head -n 1 || true)
     if [ -z "$deb" ]; then
       apt_private_update
       (cd "$APT_PRIVATE_DIR/debs" && apt-get "${opts[@]}" -qq download "$spec") || return 1
