@@ -40,6 +40,16 @@ interface Options {
   phases: Set<string>;
   profile: string[];
   goPeer: string;
+  /** CPU lists for `taskset` in the throughput phase (servers, clients), or undefined. */
+  pinServer: string | undefined;
+  pinClient: string | undefined;
+  engineFrom: "dist" | "src";
+}
+
+/** `--pin 0:1` → server on CPU 0, client on CPU 1; `--pin none` → no pinning. */
+function pin(spec: string | undefined, i: number): string | undefined {
+  if (spec === undefined || spec === "none" || spec === "") return undefined;
+  return spec.split(":")[i];
 }
 
 function parseArgs(argv: string[]): Options {
@@ -60,10 +70,16 @@ function parseArgs(argv: string[]): Options {
   --phases a,b            only these phases (startup, memory, throughput, footprint)
   --profile a,b           write CPU profiles (node --cpu-prof) of these systems' servers and
                           clients to bench/results/profiles/
+  --pin S:C               pin servers to CPU list S and clients to CPU list C with taskset
+                          during the throughput runs (default 0:1 on 2+ CPUs; --pin none: off)
+  --engine dist|src       ttrpc-ts from the package build (dist/index.js, default) or from src/
+                          compiled module by module (CPU profiles then map to src/ lines)
   --go-peer PATH          the Go peer binary (default: $TTRPC_GO_PEER or the interop cache path)`);
     process.exit(0);
   }
   const quick = argv.includes("--quick");
+  // One CPU for the server, another for the client, the same for every system (see README).
+  const defaultPin = cpus().length >= 2 && existsSync("/usr/bin/taskset") ? "0:1" : "none";
   const list = (s: string | undefined) =>
     s
       ? s
@@ -83,6 +99,9 @@ function parseArgs(argv: string[]): Options {
     workloads: list(get("--workloads")),
     phases: new Set(list(get("--phases")) ?? ["startup", "memory", "throughput", "footprint"]),
     profile: list(get("--profile")) ?? [],
+    engineFrom: get("--engine") === "src" ? "src" : "dist",
+    pinServer: pin(get("--pin") ?? defaultPin, 0),
+    pinClient: pin(get("--pin") ?? defaultPin, 1),
     goPeer:
       get("--go-peer") ??
       process.env.TTRPC_GO_PEER ??
@@ -197,6 +216,10 @@ const WORKLOADS: WorkloadDef[] = [
   },
 ];
 
+/** Older peers only have ping-pong bidi; newer ones take `--bidi-mode pipeline` (as the Node drivers do). */
+let goBidiPipeline = true;
+const goComparable = (w: WorkloadDef): boolean => w.workload !== "bidi" || goBidiPipeline;
+
 // ------------------------------------------------------------------ stats and formatting
 
 /** The value under `key`, created with `init` when missing. */
@@ -258,7 +281,13 @@ function table(head: string[], rows: string[][]): string {
 
 // ------------------------------------------------------------------ build
 
-function compile(): { engine: boolean; notes: string[] } {
+/**
+ * Compiles the bench (and, through its imports, src/) with tsc into bench/.build, so every
+ * process runs plain `node` without a TypeScript loader. With `engine: "dist"` the ttrpc-ts
+ * systems then import the package as shipped: `npm run build` makes dist/index.js, and the
+ * compiled bench's imports of src/index.js are pointed at it.
+ */
+async function compile(engineFrom: "dist" | "src"): Promise<{ engine: boolean; notes: string[] }> {
   const notes: string[] = [];
   rmSync(buildDir, { recursive: true, force: true });
   mkdirSync(buildDir, { recursive: true });
@@ -307,6 +336,28 @@ function compile(): { engine: boolean; notes: string[] } {
   }
   const engineBuilt = engine && existsSync(join(buildDir, "src", "index.js"));
   if (!engine) notes.push("src/index.ts does not exist yet: the ttrpc-ts rows are skipped");
+  if (engineBuilt && engineFrom === "dist") {
+    const build = await runToEnd("npm", ["run", "build", "--silent"], {
+      cwd: root,
+      timeoutMs: 300_000,
+    });
+    const dist = join(root, "dist", "index.js");
+    if (build.code === 0 && existsSync(dist)) {
+      for (const f of ["bench/systems/ttrpc.js", "bench/probes/import.js"]) {
+        const file = join(buildDir, f);
+        const spec = relative(dirname(file), dist);
+        const text = readFileSync(file, "utf8");
+        writeFileSync(file, text.replaceAll('"../../src/index.js"', JSON.stringify(spec)));
+      }
+      notes.push("ttrpc-ts rows run the package as built by `npm run build` (dist/index.js)");
+    } else {
+      notes.push(
+        `npm run build failed, so the ttrpc-ts rows run src/ compiled module by module: ${build.stderr.trim().slice(-300)}`,
+      );
+    }
+  } else if (engineBuilt) {
+    notes.push("ttrpc-ts rows run src/ compiled module by module (--engine src)");
+  }
   return { engine: engineBuilt, notes };
 }
 
@@ -322,6 +373,11 @@ let sockDir = "";
 let sockCounter = 0;
 const newSocket = (name: string) => join(sockDir, `${name}-${++sockCounter}.sock`);
 
+/** Prefixes a command with `taskset -c CPUS` when a CPU list is given. */
+function pinned(cpus: string | undefined, cmd: string, args: string[]): [string, string[]] {
+  return cpus === undefined ? [cmd, args] : ["taskset", ["-c", cpus, cmd, ...args]];
+}
+
 function profileArgs(opts: Options, system: string, role: string): string[] {
   if (!opts.profile.includes(system)) return [];
   const dir = join(resultsDir, "profiles", `${system}-${role}`);
@@ -335,16 +391,19 @@ async function startServer(
   profile = false,
 ): Promise<{ proc: LineProc; socket: string; readyMs: number; ready: Record<string, unknown> }> {
   const socket = newSocket(system);
+  const pin = profile ? opts.pinServer : undefined; // pinning applies to the throughput phase
   const proc =
     system === "go"
-      ? new LineProc(opts.goPeer, ["serve", "--socket", socket])
-      : new LineProc(process.execPath, [
-          "--expose-gc",
-          ...(profile ? profileArgs(opts, system, "server") : []),
-          js("proc/server.js"),
-          system,
-          socket,
-        ]);
+      ? new LineProc(...pinned(pin, opts.goPeer, ["serve", "--socket", socket]))
+      : new LineProc(
+          ...pinned(pin, process.execPath, [
+            "--expose-gc",
+            ...(profile ? profileArgs(opts, system, "server") : []),
+            js("proc/server.js"),
+            system,
+            socket,
+          ]),
+        );
   try {
     for (;;) {
       const j = await proc.nextJson(30_000);
@@ -495,12 +554,14 @@ async function phaseThroughput(
         const s = await startServer(opts, system, true);
         servers.set(system, s);
         if (system !== "go") {
-          const c = new LineProc(process.execPath, [
-            ...profileArgs(opts, system, "client"),
-            js("proc/client.js"),
-            system,
-            s.socket,
-          ]);
+          const c = new LineProc(
+            ...pinned(opts.pinClient, process.execPath, [
+              ...profileArgs(opts, system, "client"),
+              js("proc/client.js"),
+              system,
+              s.socket,
+            ]),
+          );
           const j = await c.nextJson(30_000);
           if (j.ready !== true) throw new Error(`client: ${JSON.stringify(j)}`);
           clients.set(system, c);
@@ -589,23 +650,30 @@ async function runGoClient(
   spec: WorkloadSpec,
   timeoutMs: number,
 ): Promise<WorkloadResult> {
-  const r = await runToEnd(
-    opts.goPeer,
-    [
-      "bench-client",
-      "--socket",
-      socket,
-      "--workload",
-      spec.workload,
-      "--size",
-      String(spec.size),
-      "--concurrency",
-      String(spec.concurrency),
-      "--duration-ms",
-      String(spec.durationMs),
-    ],
-    { timeoutMs },
-  );
+  const args = [
+    "bench-client",
+    "--socket",
+    socket,
+    "--workload",
+    spec.workload,
+    "--size",
+    String(spec.size),
+    "--concurrency",
+    String(spec.concurrency),
+    "--duration-ms",
+    String(spec.durationMs),
+    "--warmup-ms",
+    String(spec.warmupMs),
+    "--stream-messages",
+    String(spec.count),
+  ];
+  if (spec.workload === "bidi" && goBidiPipeline) args.push("--bidi-mode", "pipeline");
+  let r = await runToEnd(...pinned(opts.pinClient, opts.goPeer, args), { timeoutMs });
+  if (spec.workload === "bidi" && goBidiPipeline && /bidi-mode/.test(r.stderr)) {
+    goBidiPipeline = false; // an older peer: ping-pong only
+    args.splice(args.indexOf("--bidi-mode"), 2);
+    r = await runToEnd(...pinned(opts.pinClient, opts.goPeer, args), { timeoutMs });
+  }
   const line = r.stdout.trim().split("\n").pop() ?? "";
   let j: Record<string, unknown>;
   try {
@@ -614,6 +682,8 @@ async function runGoClient(
     throw new Error(`go bench-client (exit ${r.code}): ${r.stderr.trim() || r.stdout.trim()}`);
   }
   if (typeof j.error === "string") throw new Error(j.error);
+  if (Number(j.errors) > 0)
+    throw new Error(`go bench-client: ${j.errors} errors, first: ${j.firstError}`);
   const res: WorkloadResult = {
     ops: Number(j.ops),
     seconds: Number(j.seconds),
@@ -712,10 +782,10 @@ async function phaseFootprint(engine: boolean): Promise<Footprint> {
     };
     return fp;
   }
-  const build = await runToEnd("npm", ["run", "build", "--silent"], {
-    cwd: root,
-    timeoutMs: 180_000,
-  });
+  // compile() built dist/ already unless --engine src
+  const build = existsSync(join(root, "dist", "index.js"))
+    ? { code: 0, stderr: "" }
+    : await runToEnd("npm", ["run", "build", "--silent"], { cwd: root, timeoutMs: 300_000 });
   const pack = await runToEnd("npm", ["pack", "--dry-run", "--json", "--ignore-scripts"], {
     cwd: root,
     timeoutMs: 120_000,
@@ -853,7 +923,7 @@ function report(
           p99us: p99,
           runs: rs,
         };
-        row.push(fmtStat(st));
+        row.push(fmtStat(st) + (s === "go" && !goComparable(w) ? " †" : ""));
       }
       rows.push(row);
     }
@@ -887,7 +957,10 @@ function report(
     for (const w of workloads) {
       const row = [w.label];
       for (const r of ratios) {
-        const st = pairedRatio(tp.runs[w.id]?.[r.num], tp.runs[w.id]?.[r.den], (x) => x.opsPerSec);
+        const st =
+          (r.num === "go" || r.den === "go") && !goComparable(w)
+            ? stat([])
+            : pairedRatio(tp.runs[w.id]?.[r.num], tp.runs[w.id]?.[r.den], (x) => x.opsPerSec);
         slot(ratioJson, r.id, (): Record<string, Stat> => ({}))[w.id] = st;
         let cell = fmtRatio(st.median);
         if (r.min !== undefined && Number.isFinite(st.median)) {
@@ -930,22 +1003,25 @@ function report(
     for (const s of cols) {
       const m = tp.serverMemory[s];
       if (!m?.length) continue;
-      const gcs = m.map((x) => x.rssGc);
+      const heap = m.map((x) => x.heapUsedGc ?? Number.NaN);
       mrows.push([
         SYSTEM_LABELS[s] ?? s,
         m.map((x) => fmtMiB(x.rss)).join(" / "),
         m.map((x) => fmtMiB(x.rssGc)).join(" / "),
-        fmtMiB((gcs[gcs.length - 1] ?? Number.NaN) - (gcs[0] ?? Number.NaN)),
+        heap.every(Number.isFinite) ? heap.map(fmtMiB).join(" / ") : "—",
       ]);
     }
     if (mrows.length) {
-      out.push(`\n### Server RSS after each repetition of the throughput runs (MiB)\n`);
-      out.push(table(["system", "after runs", "after GC", "growth first→last (after GC)"], mrows));
-      const plain = tp.serverMemory["ttrpc-plain"];
-      if (plain && plain.length >= 2) {
-        const g = (plain[plain.length - 1]?.rssGc ?? 0) - (plain[1]?.rssGc ?? 0);
+      out.push(`\n### Server memory after each repetition of the throughput runs (MiB)\n`);
+      out.push(table(["system", "RSS after runs", "RSS after GC", "JS heap used after GC"], mrows));
+      // A leak shows as live JS heap growing from repetition to repetition; RSS also moves with
+      // V8's heap sizing and the allocator, so it is shown but not judged. Repetition 1 warms up.
+      for (const name of ["ttrpc-plain", "ttrpc-es"]) {
+        const m = tp.serverMemory[name];
+        if (!m || m.length < 3) continue;
+        const g = (m[m.length - 1]?.heapUsedGc ?? 0) - (m[1]?.heapUsedGc ?? 0);
         targets.push({
-          name: "ttrpc-ts plain: server RSS growth across repetitions after GC (rep 2 → last)",
+          name: `${SYSTEM_LABELS[name]}: server JS heap growth after GC, repetition 2 → ${m.length}`,
           value: `${fmtMiB(g)} MiB`,
           target: "no growth (≤ 1 MiB)",
           met: g <= MiB,
@@ -991,7 +1067,7 @@ function report(
       rows.push([
         "  − bare node, MiB",
         ...list.map((s) =>
-          s === "bare" ? "" : fmtMiB(get(s, (r) => r.idleRssGc).median - bareIdle),
+          s === "bare" || s === "go" ? "" : fmtMiB(get(s, (r) => r.idleRssGc).median - bareIdle),
         ),
       ]);
       for (const n of CONN_STEPS) {
@@ -1125,7 +1201,7 @@ async function main(): Promise<void> {
   const t0 = performance.now();
   const notes: string[] = [];
   process.stderr.write("compiling bench and engine … ");
-  const built = compile();
+  const built = await compile(opts.engineFrom);
   notes.push(...built.notes);
   process.stderr.write("done\n");
 
@@ -1176,6 +1252,10 @@ async function main(): Promise<void> {
   } finally {
     rmSync(sockDir, { recursive: true, force: true });
   }
+  if (systems.includes("go") && workloads.some((w) => !goComparable(w)))
+    notes.push(
+      "† Go ttrpc bidi: the Go peer's bench-client sends one message and waits for its echo (ping-pong on one long stream), where the Node drivers pipeline 1,000 messages per stream; not comparable, left out of the ratios.",
+    );
   if (systems.includes("go"))
     notes.push(
       "Go ttrpc: Go server and Go client (bench-client of the interop peer), timed by the Go client itself",
@@ -1186,7 +1266,7 @@ async function main(): Promise<void> {
   const elapsed = (performance.now() - t0) / 1000;
   const date = new Date().toISOString();
   const { text, json } = report(opts, systems, workloads, startup, memory, tp, fp, notes);
-  const header = `## ttrpc-ts benchmark — ${date.slice(0, 16).replace("T", " ")} UTC\n\nMachine: ${machine}. Command: \`${command}\` (${elapsed.toFixed(0)} s; ${opts.reps} repetitions × ${opts.durationMs} ms per run after ${opts.warmupMs} ms warm-up).\n`;
+  const header = `## ttrpc-ts benchmark — ${date.slice(0, 16).replace("T", " ")} UTC\n\nMachine: ${machine}. Command: \`${command}\` (${elapsed.toFixed(0)} s; ${opts.reps} repetitions × ${opts.durationMs} ms per run after ${opts.warmupMs} ms warm-up${opts.pinServer !== undefined ? `; throughput servers pinned to CPU ${opts.pinServer}, clients to CPU ${opts.pinClient}` : ""}).\n`;
   console.log(`${header}\n${text}`);
   mkdirSync(resultsDir, { recursive: true });
   const file = join(

@@ -113,7 +113,7 @@ function sendFrame(
   envTag: number,
   inlinePrefix: boolean,
   body: Uint8Array,
-): void {
+): boolean {
   const bodyLen = body.length;
   const msgLen = inlinePrefix ? (bodyLen === 0 ? 0 : 1 + varintSize(bodyLen) + bodyLen) : bodyLen;
   const envLen = envTag !== 0 && msgLen !== 0 ? 1 + varintSize(msgLen) : 0;
@@ -137,14 +137,45 @@ function sendFrame(
   }
   if (copy) {
     buf.set(body, off);
-    sock.write(buf);
-  } else {
-    sock.write(buf);
-    sock.write(body);
+    return sock.write(buf);
   }
+  sock.write(buf);
+  return sock.write(body);
+}
+
+/**
+ * Sends `count` Data frames and the closing Data frame, pausing for 'drain' whenever the socket's
+ * buffer is full (as any real sender must); each burst of writes is corked into one writev.
+ */
+function sendStream(
+  sock: Socket,
+  sid: number,
+  count: number,
+  inline: boolean,
+  body: () => Uint8Array,
+  cork: () => void,
+  uncork: () => void,
+): void {
+  let i = 0;
+  const pump = (): void => {
+    cork();
+    let ok = true;
+    while (ok && i < count) {
+      ok = sendFrame(sock, sid, TYPE_DATA, 0, null, 0, inline, body());
+      i++;
+    }
+    if (i === count) {
+      sendFrame(sock, sid, TYPE_DATA, FLAG_REMOTE_CLOSED | FLAG_NO_DATA, null, 0, false, EMPTY);
+    } else {
+      sock.once("drain", pump);
+    }
+    uncork();
+  };
+  pump();
 }
 
 const EMPTY = new Uint8Array(0);
+const noop = (): void => {};
 
 // ---------------------------------------------------------------- server
 
@@ -166,6 +197,14 @@ export async function startFloorServer(mode: FloorMode, path: string): Promise<v
   const server = createServer((sock) => {
     sock.setNoDelay?.(true);
     const streams = new Map<number, number>(); // stream id -> method kind (streams awaiting client data)
+    // cork/uncork that nest (a stream burst may start inside the corked 'data' handler)
+    let corks = 0;
+    const cork = (): void => {
+      if (corks++ === 0) sock.cork();
+    };
+    const uncork = (): void => {
+      if (--corks === 0) sock.uncork();
+    };
     const reply = (sid: number, code: number, message: string): void => {
       // Response { status { code, message } } — only for errors (never in the benchmark itself)
       const m = Buffer.from(message, "utf8");
@@ -198,9 +237,7 @@ export async function startFloorServer(mode: FloorMode, path: string): Promise<v
         } else if (kind === K_SERVER_STREAM) {
           const { count, size } = codec.decodeStreamRequest(msg);
           const p = payloadOf(size);
-          for (let i = 0; i < count; i++)
-            sendFrame(sock, sid, TYPE_DATA, 0, null, 0, inline, codec.body(p));
-          sendFrame(sock, sid, TYPE_DATA, FLAG_REMOTE_CLOSED | FLAG_NO_DATA, null, 0, false, EMPTY);
+          sendStream(sock, sid, count, inline, () => codec.body(p), cork, uncork);
         } else {
           streams.set(sid, kind);
         }
@@ -232,11 +269,11 @@ export async function startFloorServer(mode: FloorMode, path: string): Promise<v
       }
     });
     sock.on("data", (chunk: Buffer) => {
-      sock.cork();
+      cork();
       try {
         reader.push(chunk);
       } finally {
-        sock.uncork();
+        uncork();
       }
     });
     sock.on("error", () => sock.destroy());
@@ -337,11 +374,8 @@ export async function createFloorClient(mode: FloorMode, path: string): Promise<
     });
   };
   let pendingSid = 0;
-  const sendStream = (sid: number, count: number, payload: Uint8Array): void => {
-    for (let i = 0; i < count; i++)
-      sendFrame(sock, sid, TYPE_DATA, 0, null, 0, inline, codec.body(payload));
-    sendFrame(sock, sid, TYPE_DATA, FLAG_REMOTE_CLOSED | FLAG_NO_DATA, null, 0, false, EMPTY);
-  };
+  const sendAll = (sid: number, count: number, payload: Uint8Array): void =>
+    sendStream(sock, sid, count, inline, () => codec.body(payload), cork, noop);
 
   return {
     unary: (payload) => start(K_UNARY, 0, codec.body(payload), inline) as Promise<Uint8Array>,
@@ -354,12 +388,12 @@ export async function createFloorClient(mode: FloorMode, path: string): Promise<
       ) as Promise<number>,
     async clientStream(count, payload) {
       const done = start(K_CLIENT_STREAM, FLAG_REMOTE_OPEN | FLAG_NO_DATA, EMPTY, false);
-      sendStream(pendingSid, count, payload);
+      sendAll(pendingSid, count, payload);
       await done;
     },
     bidi(count, payload) {
       const done = start(K_BIDI, FLAG_REMOTE_OPEN | FLAG_NO_DATA, EMPTY, false) as Promise<number>;
-      sendStream(pendingSid, count, payload);
+      sendAll(pendingSid, count, payload);
       return done;
     },
     async close() {
