@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // Runs every *.test.ts under src/ and test/ with node's built-in runner through tsx.
 // Node 20's `node --test` does not expand globs, so the files are listed here.
-// Arguments narrow the run to paths that contain any of them: `node scripts/run-tests.mjs interop`.
+// Arguments narrow the run to paths that contain any of them (`node scripts/run-tests.mjs interop`);
+// an argument starting with "!" leaves such paths out (`node scripts/run-tests.mjs '!containerd'`).
+// TEST_NODE names another node binary to run the tests with (see scripts/test-node-versions.sh).
 import { spawnSync } from "node:child_process";
 import { readdirSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
@@ -17,14 +19,19 @@ function walk(dir) {
   }
 }
 for (const dir of ["src", "test"]) walk(join(root, dir));
-const filters = process.argv.slice(2);
-const selected = files.sort().filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)));
+const args = process.argv.slice(2);
+const include = args.filter((a) => !a.startsWith("!"));
+const exclude = args.filter((a) => a.startsWith("!")).map((a) => a.slice(1));
+const selected = files
+  .sort()
+  .filter((f) => include.length === 0 || include.some((x) => f.includes(x)))
+  .filter((f) => !exclude.some((x) => f.includes(x)));
 if (selected.length === 0) {
-  console.error(`no test files match ${filters.join(" ")}`);
+  console.error(`no test files match ${args.join(" ")}`);
   process.exit(1);
 }
 const result = spawnSync(
-  process.execPath,
+  process.env.TEST_NODE || process.execPath,
   ["--import", "tsx", "--test", "--test-reporter=spec", ...selected],
   { cwd: root, stdio: "inherit" },
 );
