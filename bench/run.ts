@@ -337,11 +337,11 @@ async function compile(engineFrom: "dist" | "src"): Promise<{ engine: boolean; n
   const engineBuilt = engine && existsSync(join(buildDir, "src", "index.js"));
   if (!engine) notes.push("src/index.ts does not exist yet: the ttrpc-ts rows are skipped");
   if (engineBuilt && engineFrom === "dist") {
-    const build = await runToEnd("npm", ["run", "build", "--silent"], {
-      cwd: root,
-      timeoutMs: 300_000,
-    });
     const dist = join(root, "dist", "index.js");
+    // Rebuild only when dist/ is missing or older than src/ (others may be using dist/ right now).
+    const build = distIsFresh(dist)
+      ? { code: 0, stderr: "" }
+      : await runToEnd("npm", ["run", "build", "--silent"], { cwd: root, timeoutMs: 300_000 });
     if (build.code === 0 && existsSync(dist)) {
       for (const f of ["bench/systems/ttrpc.js", "bench/probes/import.js"]) {
         const file = join(buildDir, f);
@@ -359,6 +359,16 @@ async function compile(engineFrom: "dist" | "src"): Promise<{ engine: boolean; n
     notes.push("ttrpc-ts rows run src/ compiled module by module (--engine src)");
   }
   return { engine: engineBuilt, notes };
+}
+
+function distIsFresh(dist: string): boolean {
+  if (!existsSync(dist)) return false;
+  const built = statSync(dist).mtimeMs;
+  const inputs = [
+    join(root, "package.json"),
+    ...readdirSync(join(root, "src")).map((f) => join(root, "src", f)),
+  ];
+  return inputs.every((f) => statSync(f).mtimeMs <= built);
 }
 
 function spawnTsc(tsc: string, args: string[]): { status: number | null; output: string } {
