@@ -23,9 +23,9 @@ import {
   pbResponse,
   pbStatus,
   RawServer,
-  rawClient,
   REQUEST,
   RESPONSE,
+  rawClient,
   tmpDir,
   varint,
 } from "./helpers.js";
@@ -59,7 +59,7 @@ const METHOD1_FRAME_HEX =
   ascii("bar");
 
 // UNIMPLEMENTED reply on stream 3 for service "Not".
-const UNIMPLEMENTED_FRAME_HEX = `00000011000000030200` + `0a0f080c120b${ascii("service Not")}`;
+const UNIMPLEMENTED_FRAME_HEX = `000000110000000302000a0f080c120b${ascii("service Not")}`;
 
 describe("golden vectors: the test helper's encoder", () => {
   test("reproduces ttrpc-rust's 67-byte Request and its header", () => {
@@ -109,7 +109,9 @@ describe("golden vectors: the engine", { timeout: 20_000 }, () => {
     const raw = await RawServer.start(t);
     const Example = defineService({
       typeName: "ttrpc.example.v1.Example",
-      methods: { method1: { name: "Method1", kind: "unary", input: bytesCodec, output: bytesCodec } },
+      methods: {
+        method1: { name: "Method1", kind: "unary", input: bytesCodec, output: bytesCodec },
+      },
     });
     const conn = await connect(raw.path);
     t.after(() => conn.close());

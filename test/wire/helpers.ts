@@ -166,7 +166,10 @@ export function pbRequest(r: RequestSpec): Buffer {
   if (r.timeoutNano !== undefined && BigInt(r.timeoutNano) !== 0n)
     parts.push(varintField(4, r.timeoutNano));
   for (const [k, v] of r.metadata ?? []) {
-    const kv = Buffer.concat([k ? lenField(1, k) : Buffer.alloc(0), v ? lenField(2, v) : Buffer.alloc(0)]);
+    const kv = Buffer.concat([
+      k ? lenField(1, k) : Buffer.alloc(0),
+      v ? lenField(2, v) : Buffer.alloc(0),
+    ]);
     parts.push(lenField(5, kv));
   }
   return Buffer.concat(parts);
@@ -336,10 +339,14 @@ export function deferred<T = void>(): {
 
 /**
  * Polls a condition that no event reports (e.g. engine-internal bookkeeping). Not a timed
- * assertion: it waits as long as the test's own timeout allows.
+ * assertion: it waits as long as the test's own timeout allows, and stops when `signal` (the
+ * test's `t.signal`) aborts, so a failed test never leaves a polling loop behind.
  */
-export async function until(cond: () => boolean): Promise<void> {
-  while (!cond()) await new Promise((r) => setTimeout(r, 5));
+export async function until(signal: AbortSignal, cond: () => boolean): Promise<void> {
+  while (!cond()) {
+    signal.throwIfAborted();
+    await new Promise((r) => setTimeout(r, 5));
+  }
 }
 
 /** Lets pending I/O callbacks and promise chains run a number of event-loop turns. */
@@ -642,7 +649,9 @@ export const b = (s: string): Buffer => Buffer.from(s, "utf8");
 export const EMPTY = Buffer.alloc(0);
 
 /** Catches a promise's rejection as a value (so it is never unhandled). */
-export function settle<T>(p: Promise<T>): Promise<{ ok: true; value: T } | { ok: false; error: unknown }> {
+export function settle<T>(
+  p: Promise<T>,
+): Promise<{ ok: true; value: T } | { ok: false; error: unknown }> {
   return p.then(
     (value) => ({ ok: true as const, value }),
     (error: unknown) => ({ ok: false as const, error }),
@@ -667,4 +676,15 @@ export function codeOf(e: unknown): number {
   return typeof e === "object" && e !== null && "code" in e && typeof e.code === "number"
     ? e.code
     : -1;
+}
+
+/** A UTF-8 view of received bytes, for readable assertions. */
+export function txt(u: Uint8Array): string {
+  return Buffer.from(u.buffer, u.byteOffset, u.byteLength).toString("utf8");
+}
+
+/** A short description of a frame for assertion messages. */
+export function show(f: Frame | undefined): string {
+  if (f === undefined) return "no frame";
+  return `frame(type=${f.type} id=${f.streamId} flags=0x${f.flags.toString(16)} len=${f.length})`;
 }
