@@ -8,14 +8,16 @@
 //   signal), which is exactly what Wait must report.
 // - Create therefore only validates the bundle, mounts the rootfs mounts and opens the IO; runc
 //   does not know the container before Start, and Create answers pid 0 (State says CREATED).
-// - The container's stdio are the FIFOs (or file:// URIs) containerd passed in CreateTaskRequest,
-//   handed to runc as file descriptors: the container writes straight into ctr's FIFOs.
+// - The container's stdout and stderr are the FIFOs (or file:// URIs) containerd passed in
+//   CreateTaskRequest, handed to runc as file descriptors: the container writes straight into
+//   ctr's FIFOs. stdin goes through a pipe that this shim feeds from the stdin FIFO.
 // - One container (the init process) per shim; no exec processes, no terminal, no checkpoints.
 import { type ChildProcess, spawn } from "node:child_process";
-import { constants, existsSync, readFileSync } from "node:fs";
+import { closeSync, constants, existsSync, openSync, type ReadStream, readFileSync } from "node:fs";
 import { type FileHandle, mkdir, open, readFile, rm } from "node:fs/promises";
 import { constants as osConstants } from "node:os";
 import { join } from "node:path";
+import type { Writable } from "node:stream";
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import { type Timestamp, timestampNow } from "@bufbuild/protobuf/wkt";
 import { Code, TtrpcError } from "../../../src/index.js";
@@ -43,8 +45,10 @@ interface Container {
   pid: number;
   exitStatus: number;
   exitedAt: Timestamp | undefined;
-  /** The IO the container gets: index 0, 1, 2 = stdin, stdout, stderr (undefined = /dev/null). */
+  /** stdout and stderr as opened at Create (undefined = /dev/null); handed to runc at Start. */
   io: (FileHandle | undefined)[];
+  /** Copies the stdin FIFO into the container's stdin pipe, from Start until EOF or CloseIO. */
+  stdinPump: StdinPump | undefined;
   /** Mount points we mounted under the bundle (unmounted on Delete, innermost first). */
   mounted: string[];
   runc: ChildProcess | undefined;
@@ -65,8 +69,8 @@ function notFound(what: string): TtrpcError {
   return new TtrpcError(`${what}: not found`, Code.NotFound);
 }
 
-/** Opens one IO endpoint: `file://` appends to a file; anything else is a FIFO path (Go's rule). */
-async function openIo(uri: string, forReading: boolean): Promise<FileHandle | undefined> {
+/** Opens stdout or stderr: `file://` appends to a file; anything else is a FIFO path (Go's rule). */
+async function openOutput(uri: string): Promise<FileHandle | undefined> {
   if (uri === "") return undefined;
   if (uri.startsWith("file://")) {
     const path = uri.slice("file://".length);
@@ -75,8 +79,63 @@ async function openIo(uri: string, forReading: boolean): Promise<FileHandle | un
   if (/^[a-z]+:\/\//.test(uri)) {
     throw new TtrpcError(`IO scheme of ${uri} is not supported by this shim`, Code.Unimplemented);
   }
-  // A FIFO: ctr already holds the other end open, so this open returns at once.
-  return open(uri, forReading ? constants.O_RDONLY : constants.O_WRONLY);
+  // A FIFO whose reader (ctr) is already waiting: this open returns at once.
+  return open(uri, constants.O_WRONLY);
+}
+
+/**
+ * The stdin FIFO cannot be handed to the container as it is: ctr may have opened and closed its
+ * end already (its stdin was at EOF), and an open(O_RDONLY) would then wait forever. As Go shims
+ * do, the container gets a pipe, and the FIFO is opened in the background and copied into it.
+ */
+class StdinPump {
+  readonly #path: string;
+  readonly #dest: Writable;
+  #source: ReadStream | undefined;
+  #done = false;
+
+  constructor(path: string, dest: Writable, log: (line: string) => void) {
+    this.#path = path;
+    this.#dest = dest;
+    dest.on("error", () => {}); // EPIPE once the container is gone
+    open(path, constants.O_RDONLY).then(
+      (handle) => {
+        if (this.#done) {
+          void handle.close();
+          return;
+        }
+        const source = handle.createReadStream();
+        this.#source = source;
+        source.on("error", (err) => log(`stdin ${path}: ${err.message}`));
+        source.pipe(dest); // ends dest at the FIFO's EOF (every writer gone)
+      },
+      (err: unknown) => {
+        log(`stdin ${path}: ${String(err)}`);
+        dest.end();
+      },
+    );
+  }
+
+  /**
+   * CloseIO: the client has written all it will. What is in the FIFO still reaches the container
+   * (EOF follows once the client's end is closed); an open still waiting for a writer is released
+   * by briefly being that writer, so the container sees EOF.
+   */
+  closeInput(): void {
+    if (this.#source || this.#done) return;
+    try {
+      closeSync(openSync(this.#path, constants.O_WRONLY | constants.O_NONBLOCK));
+    } catch {}
+  }
+
+  /** The container is gone: stop copying now. */
+  destroy(): void {
+    if (this.#done) return;
+    this.#done = true;
+    this.closeInput();
+    this.#source?.destroy();
+    this.#dest.end();
+  }
 }
 
 export function createTaskService(options: TaskServiceOptions) {
@@ -94,7 +153,7 @@ export function createTaskService(options: TaskServiceOptions) {
     return c;
   };
 
-  const closeIo = async (c: Container) => {
+  const closeOutputs = async (c: Container) => {
     const handles = c.io.splice(0, c.io.length);
     await Promise.all(handles.map((h) => h?.close().catch(() => {})));
   };
@@ -144,9 +203,8 @@ export function createTaskService(options: TaskServiceOptions) {
           await run("mount", [...args, m.source, target]);
           mounted.push(target);
         }
-        io.push(await openIo(req.stdin, true));
-        io.push(await openIo(req.stdout, false));
-        io.push(await openIo(req.stderr, false));
+        io.push(await openOutput(req.stdout));
+        io.push(await openOutput(req.stderr));
       } catch (err) {
         await Promise.all(io.map((h) => h?.close().catch(() => {})));
         for (const target of mounted.reverse()) await run("umount", [target]).catch(() => {});
@@ -164,6 +222,7 @@ export function createTaskService(options: TaskServiceOptions) {
         exitStatus: 0,
         exitedAt: undefined,
         io,
+        stdinPump: undefined,
         mounted,
         runc: undefined,
         exited: new Promise<void>((resolve) => {
@@ -224,26 +283,35 @@ export function createTaskService(options: TaskServiceOptions) {
           pidFile,
           c.id,
         ],
-        { cwd: c.bundle, stdio: c.io.map((h) => h?.fd ?? "ignore") },
+        {
+          cwd: c.bundle,
+          stdio: [c.stdin ? "pipe" : "ignore", c.io[0]?.fd ?? "ignore", c.io[1]?.fd ?? "ignore"],
+        },
       );
       c.runc = child;
-      let exitedEarly = false;
-      child.once("exit", (code, signal) => {
-        exitedEarly = true;
-        const status = code ?? 128 + (signal ? (osConstants.signals[signal] ?? 0) : 0);
-        c.markExited(status);
+      if (child.stdin) c.stdinPump = new StdinPump(c.stdin, child.stdin, log);
+      // runc's exit is the container's exit: its status, or 128+n when killed by signal n.
+      let runcStatus: number | undefined;
+      const runcExited = new Promise<number>((resolve) => {
+        child.once("exit", (code, signal) => {
+          c.stdinPump?.destroy();
+          resolve(code ?? 128 + (signal ? (osConstants.signals[signal] ?? 0) : 0));
+        });
+        child.once("error", (err) => {
+          log(`runc failed to start: ${err.message}`);
+          resolve(255);
+        });
+      }).then((status) => {
+        runcStatus = status;
+        return status;
       });
-      child.once("error", (err) => {
-        log(`runc failed to start: ${err.message}`);
-        exitedEarly = true;
-        c.markExited(255);
-      });
-      // The container (and runc) hold the IO now; our copies would keep ctr from seeing EOF.
-      await closeIo(c);
-      await waitFor("runc's pid file", () => existsSync(pidFile) || exitedEarly, {
+      // The container (and runc) hold stdout/stderr now; our copies would keep ctr from seeing EOF.
+      await closeOutputs(c);
+      await waitFor("runc's pid file", () => existsSync(pidFile) || runcStatus !== undefined, {
         timeoutMs: 30_000,
       });
       if (!existsSync(pidFile)) {
+        c.markExited(runcStatus ?? 255);
         const detail = await readFile(runcLog, "utf8").catch(() => "");
         const last = detail.trim().split("\n").pop() ?? "";
         let msg = last;
@@ -253,7 +321,9 @@ export function createTaskService(options: TaskServiceOptions) {
         throw new TtrpcError(`runc run failed: ${msg || "no pid"}`, Code.Unknown);
       }
       c.pid = Number(readFileSync(pidFile, "utf8").trim());
-      if (c.status === Status.CREATED) c.status = Status.RUNNING;
+      c.status = Status.RUNNING;
+      // The exit is reported after the start, even for a container that was over in no time.
+      void runcExited.then((status) => c.markExited(status));
       log(`started ${c.id}: pid ${c.pid}`);
       publisher.publish("/tasks/start", TaskStartSchema, { containerId: c.id, pid: c.pid });
       return { pid: c.pid };
@@ -292,7 +362,7 @@ export function createTaskService(options: TaskServiceOptions) {
       if (c.status === Status.CREATED) {
         // Nothing runs before Start: the process "dies" of the signal right away.
         if (req.signal !== 0) {
-          await closeIo(c);
+          await closeOutputs(c);
           c.markExited(128 + req.signal);
         }
         return {};
@@ -323,7 +393,8 @@ export function createTaskService(options: TaskServiceOptions) {
       if (c.status === Status.CREATED) c.markExited(0);
       // `runc run` removes the container when it exits; -f covers a runc that was killed itself.
       await runc("delete", "-f", c.id).catch(() => {});
-      await closeIo(c);
+      c.stdinPump?.destroy();
+      await closeOutputs(c);
       for (const target of c.mounted.reverse()) await run("umount", [target]).catch(() => {});
       containers.delete(c.id);
       log(`deleted ${c.id}`);
@@ -360,11 +431,7 @@ export function createTaskService(options: TaskServiceOptions) {
 
     async closeIO(req: { id: string; execId: string; stdin: boolean }) {
       const c = get(req.id, req.execId);
-      if (req.stdin) {
-        const stdin = c.io[0];
-        c.io[0] = undefined;
-        await stdin?.close().catch(() => {});
-      }
+      if (req.stdin) c.stdinPump?.closeInput();
       return {};
     },
 
