@@ -202,7 +202,12 @@ describe("raw client → server: unary, names and errors", { timeout: 20_000 }, 
     );
     await peer.request(id + 2, RC, req("ServerStream", Buffer.from([0xff])));
     assertStatus(await peer.next(), id + 2, S.INTERNAL);
-    await probe(peer, id + 4);
+    // A streamed message that does not decode fails its stream with INTERNAL.
+    await peer.request(id + 4, RO, req("ClientStream"));
+    await peer.data(id + 4, 0, b("fine"));
+    await peer.data(id + 4, 0, Buffer.from([0xff]));
+    assertStatus(await peer.next(), id + 4, S.INTERNAL);
+    await probe(peer, id + 6);
   });
 
   // Checked against the Go ttrpc 1.2.4 peer (test/interop/go, `serve`): each of these three
