@@ -267,3 +267,15 @@ describe("Data frames", () => {
     assert.equal(chunks[1], big);
   });
 });
+
+describe("validation, as protobuf-go does it", () => {
+  it("rejects invalid UTF-8 in strings but keeps a real U+FFFD", () => {
+    assert.throws(() => decodeRequest(hex("0a02 ff41")), /invalid UTF-8/);
+    assert.throws(() => decodeRequest(hex("2a04 1202 c328")), /invalid UTF-8/);
+    assert.equal(decodeRequest(hex("0a03 efbfbd")).service, "\ufffd");
+  });
+
+  it("rejects field number 0", () => {
+    assert.throws(() => decodeRequest(hex("0001")), /field number 0/);
+  });
+});

@@ -12,6 +12,7 @@
  * so our frames are byte-identical to Go's.
  * @module
  */
+import { isUtf8 } from "node:buffer";
 import type { ErrorDetail } from "./errors.js";
 import { HEADER_LENGTH, MessageType, writeHeader } from "./frame.js";
 import type { Metadata } from "./metadata.js";
@@ -150,9 +151,22 @@ class Reader {
     return start;
   }
 
+  /** A string field; invalid UTF-8 is an error, as protobuf-go (and so Go ttrpc) treats it. */
   string(): string {
     const start = this.delimited();
-    return this.buf.toString("utf8", start, this.pos);
+    const value = this.buf.toString("utf8", start, this.pos);
+    // Decoding replaces invalid bytes with U+FFFD: only then is the exact check worth its cost.
+    if (value.includes("\ufffd") && !isUtf8(this.buf.subarray(start, this.pos))) {
+      throw new MalformedError("string field contains invalid UTF-8");
+    }
+    return value;
+  }
+
+  /** A field tag; field number 0 is invalid. */
+  tag(): number {
+    const tag = this.varint();
+    if (tag < 8) throw new MalformedError("invalid field number 0");
+    return tag;
   }
 
   bytes(): Buffer {
@@ -197,7 +211,7 @@ export function decodeRequest(data: Uint8Array): RequestEnvelope {
     metadata: [],
   };
   while (r.pos < r.end) {
-    const tag = r.varint();
+    const tag = r.tag();
     const field = Math.floor(tag / 8);
     const wire = tag & 7;
     if (field === 1 && wire === 2) req.service = r.string();
@@ -210,7 +224,7 @@ export function decodeRequest(data: Uint8Array): RequestEnvelope {
       let key = "";
       let value = "";
       while (kv.pos < kv.end) {
-        const t = kv.varint();
+        const t = kv.tag();
         if (t === 0x0a) key = kv.string();
         else if (t === 0x12) value = kv.string();
         else kv.skip(t & 7);
