@@ -82,7 +82,7 @@ export async function startContainerd(options: {
     killPid(pid);
     throw err;
   }
-  const version = (await log()).match(/version=(\S+)/)?.[1] ?? "unknown";
+  const version = (await log()).match(/version="?([^"\s]+)/)?.[1] ?? "unknown";
   return {
     dir,
     address,

@@ -19,7 +19,7 @@ import { createServer } from "../../../src/index.js";
 import { DeleteResponseSchema, Task } from "../api.js";
 import { run, shimSocketPath } from "../lib/util.js";
 import { Publisher } from "./publisher.js";
-import { createTaskService } from "./task.js";
+import { createTaskService, releasePendingFifoOpens } from "./task.js";
 
 interface ShimArgs {
   namespace: string;
@@ -146,6 +146,7 @@ async function serve(args: ShimArgs): Promise<void> {
     await Promise.race([publisher.close(), new Promise((r) => setTimeout(r, 2000))]);
     // The Shutdown response has left; containerd closes its connection, which ends the drain.
     await Promise.race([server.shutdown(), new Promise((r) => setTimeout(r, 2000))]);
+    releasePendingFifoOpens(); // a thread stuck in open(2) would keep the process from exiting
     process.exit(0);
   };
   server.register(

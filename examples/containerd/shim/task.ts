@@ -69,6 +69,38 @@ function notFound(what: string): TtrpcError {
   return new TtrpcError(`${what}: not found`, Code.NotFound);
 }
 
+/**
+ * FIFO opens block (in libuv's thread pool) until the other end shows up, and a process cannot
+ * exit while a pool thread is stuck in one: every FIFO open is tracked so that it can be released
+ * by briefly opening the other end ourselves.
+ */
+const pendingFifoOpens = new Map<symbol, { path: string; reading: boolean }>();
+
+async function openFifo(path: string, reading: boolean): Promise<FileHandle> {
+  const key = Symbol(path);
+  pendingFifoOpens.set(key, { path, reading });
+  try {
+    return await open(path, reading ? constants.O_RDONLY : constants.O_WRONLY);
+  } finally {
+    pendingFifoOpens.delete(key);
+  }
+}
+
+/** Releases a FIFO open that is waiting for its other end (the other end opens and closes). */
+function releaseFifo(path: string, reading: boolean): void {
+  try {
+    // A blocked reader is released by a writer, a blocked writer by a reader; neither blocks here.
+    closeSync(
+      openSync(path, (reading ? constants.O_WRONLY : constants.O_RDONLY) | constants.O_NONBLOCK),
+    );
+  } catch {}
+}
+
+/** Releases every FIFO open still waiting; call before exiting. */
+export function releasePendingFifoOpens(): void {
+  for (const { path, reading } of pendingFifoOpens.values()) releaseFifo(path, reading);
+}
+
 /** Opens stdout or stderr: `file://` appends to a file; anything else is a FIFO path (Go's rule). */
 async function openOutput(uri: string): Promise<FileHandle | undefined> {
   if (uri === "") return undefined;
@@ -80,7 +112,7 @@ async function openOutput(uri: string): Promise<FileHandle | undefined> {
     throw new TtrpcError(`IO scheme of ${uri} is not supported by this shim`, Code.Unimplemented);
   }
   // A FIFO whose reader (ctr) is already waiting: this open returns at once.
-  return open(uri, constants.O_WRONLY);
+  return openFifo(uri, false);
 }
 
 /**
@@ -98,7 +130,7 @@ class StdinPump {
     this.#path = path;
     this.#dest = dest;
     dest.on("error", () => {}); // EPIPE once the container is gone
-    open(path, constants.O_RDONLY).then(
+    openFifo(path, true).then(
       (handle) => {
         if (this.#done) {
           void handle.close();
@@ -122,10 +154,7 @@ class StdinPump {
    * by briefly being that writer, so the container sees EOF.
    */
   closeInput(): void {
-    if (this.#source || this.#done) return;
-    try {
-      closeSync(openSync(this.#path, constants.O_WRONLY | constants.O_NONBLOCK));
-    } catch {}
+    if (!this.#source) releaseFifo(this.#path, true);
   }
 
   /** The container is gone: stop copying now. */
