@@ -44,7 +44,11 @@ interface Options {
   pinServer: string | undefined;
   pinClient: string | undefined;
   engineFrom: "dist" | "src";
+  writeReadme: boolean;
 }
+
+const README_START = "<!-- results:start -->";
+const README_END = "<!-- results:end -->";
 
 /** `--pin 0:1` → server on CPU 0, client on CPU 1; `--pin none` → no pinning. */
 function pin(spec: string | undefined, i: number): string | undefined {
@@ -74,6 +78,7 @@ function parseArgs(argv: string[]): Options {
                           during the throughput runs (default 0:1 on 2+ CPUs; --pin none: off)
   --engine dist|src       ttrpc-ts from the package build (dist/index.js, default) or from src/
                           compiled module by module (CPU profiles then map to src/ lines)
+  --write-readme          put this run's tables into bench/README.md (the "Results" section)
   --go-peer PATH          the Go peer binary (default: $TTRPC_GO_PEER or the interop cache path)`);
     process.exit(0);
   }
@@ -100,6 +105,7 @@ function parseArgs(argv: string[]): Options {
     phases: new Set(list(get("--phases")) ?? ["startup", "memory", "throughput", "footprint"]),
     profile: list(get("--profile")) ?? [],
     engineFrom: get("--engine") === "src" ? "src" : "dist",
+    writeReadme: argv.includes("--write-readme"),
     pinServer: pin(get("--pin") ?? defaultPin, 0),
     pinClient: pin(get("--pin") ?? defaultPin, 1),
     goPeer:
@@ -1229,7 +1235,13 @@ async function main(): Promise<void> {
   sockDir = mkdtempSync(join(tmpdir(), "ttrpc-bench-"));
   const cpu = cpus()[0]?.model ?? "unknown CPU";
   const machine = `${cpus().length} cores (${cpu}), ${(totalmem() / 1024 ** 3).toFixed(0)} GiB, Node ${process.version}, ${process.platform} ${process.arch}`;
-  const command = `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(" ")}` : ""}`;
+  const git = (args: string[]) =>
+    spawnSync("git", args, { cwd: root, encoding: "utf8" }).stdout?.trim() ?? "";
+  const srcCommit = git(["log", "-1", "--format=%h", "--", "src"]);
+  const srcDirty = git(["status", "--porcelain", "--", "src"]) !== "";
+  const revision = `${git(["rev-parse", "--short", "HEAD"])}, src/ at ${srcCommit}${srcDirty ? " + uncommitted changes" : ""}`;
+  const shownArgs = process.argv.slice(2).filter((a) => a !== "--write-readme");
+  const command = `npm run bench${shownArgs.length > 0 ? ` -- ${shownArgs.join(" ")}` : ""}`;
   process.stderr.write(`systems: ${systems.join(", ")}\nmachine: ${machine}\n`);
 
   let startup: StartupResult | null = null;
@@ -1256,7 +1268,7 @@ async function main(): Promise<void> {
     }
     if (opts.phases.has("footprint")) {
       process.stderr.write("footprint … ");
-      fp = await phaseFootprint(built.engine && systems.some((s) => s.startsWith("ttrpc-")));
+      fp = await phaseFootprint(built.engine);
       process.stderr.write("done\n");
     }
   } finally {
@@ -1276,7 +1288,7 @@ async function main(): Promise<void> {
   const elapsed = (performance.now() - t0) / 1000;
   const date = new Date().toISOString();
   const { text, json } = report(opts, systems, workloads, startup, memory, tp, fp, notes);
-  const header = `## ttrpc-ts benchmark — ${date.slice(0, 16).replace("T", " ")} UTC\n\nMachine: ${machine}. Command: \`${command}\` (${elapsed.toFixed(0)} s; ${opts.reps} repetitions × ${opts.durationMs} ms per run after ${opts.warmupMs} ms warm-up${opts.pinServer !== undefined ? `; throughput servers pinned to CPU ${opts.pinServer}, clients to CPU ${opts.pinClient}` : ""}).\n`;
+  const header = `## ttrpc-ts benchmark — ${date.slice(0, 16).replace("T", " ")} UTC\n\nMachine: ${machine}. Repo: ${revision}. Command: \`${command}\` (${elapsed.toFixed(0)} s; ${opts.reps} repetitions × ${opts.durationMs} ms per run after ${opts.warmupMs} ms warm-up${opts.pinServer !== undefined ? `; throughput servers pinned to CPU ${opts.pinServer}, clients to CPU ${opts.pinClient}` : ""}).\n`;
   console.log(`${header}\n${text}`);
   mkdirSync(resultsDir, { recursive: true });
   const file = join(
@@ -1286,6 +1298,7 @@ async function main(): Promise<void> {
   const doc = {
     date,
     machine,
+    revision,
     command,
     elapsedSeconds: elapsed,
     options: { ...opts, phases: [...opts.phases] },
@@ -1297,6 +1310,17 @@ async function main(): Promise<void> {
   writeFileSync(file, `${JSON.stringify(doc, null, 2)}\n`);
   writeFileSync(join(resultsDir, "latest.json"), `${JSON.stringify(doc, null, 2)}\n`);
   console.log(`\nJSON: ${relative(process.cwd(), file)}`);
+  if (opts.writeReadme) {
+    const readme = join(root, "bench", "README.md");
+    const text0 = readFileSync(readme, "utf8");
+    const a = text0.indexOf(README_START);
+    const b = text0.indexOf(README_END);
+    if (a < 0 || b < a)
+      throw new Error(`bench/README.md has no ${README_START} … ${README_END} section`);
+    const body = `${header}\n${text}`.replace(/^## /m, "### ").replace(/\n### /g, "\n#### ");
+    writeFileSync(readme, `${text0.slice(0, a + README_START.length)}\n${body}\n${text0.slice(b)}`);
+    console.log("bench/README.md: results section updated");
+  }
 }
 
 await main();
