@@ -36,6 +36,8 @@ if (paths.length === 0) {
   process.exit(2);
 }
 
+process.stdout.on("error", () => process.exit(0)); // e.g. piped into head
+
 const maps = new Map<string, SourceMap | null>();
 function mapFor(url: string): SourceMap | null {
   if (!url.startsWith("file://")) return null;
