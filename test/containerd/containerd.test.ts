@@ -304,6 +304,7 @@ if (missing.length > 0) {
       await rejectsWithCode(task.checkpoint({ id: "a", path: "/tmp/x" }), 12, "Checkpoint");
       await rejectsWithCode(task.resizePty({ id: "a", width: 80, height: 24 }), 12, "ResizePty");
       await rejectsWithCode(task.state({ id: "a", execId: "e1" }), 5, "State of an exec id");
+      await rejectsWithCode(task.create({ id: "t", bundle, terminal: true }), 12, "a terminal");
 
       await task.pause({ id: "a" });
       assert.equal((await task.state({ id: "a" })).status, Status.PAUSED);
