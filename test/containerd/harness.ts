@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { cachePaths } from "../../examples/containerd/lib/bundle.js";
 import { type Containerd, startContainerd } from "../../examples/containerd/lib/containerd.js";
-import { isAlive, killPid } from "../../examples/containerd/lib/util.js";
+import { isAlive, killPid, shimSocketPath } from "../../examples/containerd/lib/util.js";
 
 export const REPO = new URL("../..", import.meta.url).pathname.replace(/\/$/, "");
 export const OUR_SHIM = join(REPO, "examples/containerd/shim/ttrpc-ts-shim");
@@ -66,23 +66,28 @@ export async function tempDir(prefix: string): Promise<string> {
   return dir;
 }
 
-/** Pids of processes whose command line mentions `-namespace <ns>` (shims of that namespace). */
+/** A shim's flags (`-name value` or `-name=value`) from its command line. */
+function shimFlags(pid: number): Map<string, string> {
+  const flags = new Map<string, string>();
+  try {
+    const args = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
+    for (let i = 0; i < args.length; i++) {
+      const m = /^-([a-z-]+)(?:=(.*))?$/.exec(args[i] ?? "");
+      if (!m?.[1]) continue;
+      flags.set(m[1], m[2] ?? args[++i] ?? "");
+    }
+  } catch {}
+  return flags;
+}
+
+/** Pids of processes whose command line says `-namespace <ns>` (the shims of that namespace). */
 export function shimPidsOf(ns: string): number[] {
   const found: number[] = [];
   for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const args = readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0");
-      for (let i = 0; i < args.length; i++) {
-        const a = args[i];
-        if ((a === "-namespace" && args[i + 1] === ns) || a === `-namespace=${ns}`) {
-          found.push(Number(entry));
-          break;
-        }
-      }
-    } catch {}
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    if (shimFlags(Number(entry)).get("namespace") === ns) found.push(Number(entry));
   }
-  return found.filter((pid) => pid !== process.pid);
+  return found;
 }
 
 /** runc containers left in a namespace's runc root. */
@@ -110,7 +115,14 @@ export function cleanupEverything(): void {
         execFileSync("runc", ["--root", root, "delete", "-f", id], { stdio: "ignore" });
       } catch {}
     }
-    for (const pid of shimPidsOf(ns)) killPid(pid, "SIGKILL");
+    for (const pid of shimPidsOf(ns)) {
+      // A killed shim leaves its socket behind: remove /run/containerd/s/<sha256> too.
+      const flags = shimFlags(pid);
+      killPid(pid, "SIGKILL");
+      const address = flags.get("address");
+      const id = flags.get("id");
+      if (address && id) rmSync(shimSocketPath(address, ns, id), { force: true });
+    }
     rmSync(root, { recursive: true, force: true });
   }
   for (const pid of pids) killPid(pid, "SIGKILL");
