@@ -11,7 +11,8 @@
 // - The container's stdout and stderr are the FIFOs (or file:// URIs) containerd passed in
 //   CreateTaskRequest, handed to runc as file descriptors: the container writes straight into
 //   ctr's FIFOs. stdin goes through a pipe that this shim feeds from the stdin FIFO.
-// - One container (the init process) per shim; no exec processes, no terminal, no checkpoints.
+// - A shim can hold several containers (each is its init process); there are no exec processes,
+//   no terminals and no checkpoints.
 import { type ChildProcess, spawn } from "node:child_process";
 import { closeSync, constants, existsSync, openSync, type ReadStream, readFileSync } from "node:fs";
 import { type FileHandle, mkdir, open, readFile, rm } from "node:fs/promises";
