@@ -7,7 +7,14 @@ import { describe, it } from "node:test";
 function run(mode: string) {
   const r = spawnSync(
     process.execPath,
-    ["--import", "tsx", "--import", "./test/fixtures/record-imports.mjs", "test/fixtures/plain-or-es.ts", mode],
+    [
+      "--import",
+      "tsx",
+      "--import",
+      "./test/fixtures/record-imports.mjs",
+      "test/fixtures/plain-or-es.ts",
+      mode,
+    ],
     { encoding: "utf8", cwd: new URL("..", import.meta.url).pathname, timeout: 60_000 },
   );
   assert.equal(r.status, 0, r.stderr);

@@ -33,7 +33,8 @@ describe("server (Go server_test.go)", () => {
         p.client.test(`p${i}`, { metadata: { "Test-Key": `v${i}` } }),
       ),
     );
-    for (const [i, r] of results.entries()) assert.deepEqual(r, { payload: `p${i}p${i}`, md: `v${i}` });
+    for (const [i, r] of results.entries())
+      assert.deepEqual(r, { payload: `p${i}p${i}`, md: `v${i}` });
     await p.close();
   });
 
