@@ -107,6 +107,8 @@ abstract class CallBase implements PendingStream {
   timer: NodeJS.Timeout | undefined;
   signal: AbortSignal | undefined;
   done = false;
+  /** The message of the final Response. */
+  value: unknown;
 
   readonly conn: Connection;
   readonly method: MethodInfo;
@@ -118,6 +120,24 @@ abstract class CallBase implements PendingStream {
 
   abstract frame(type: number, flags: number, data: Buffer): void;
   protected abstract settle(error: TtrpcError | undefined, value?: unknown): void;
+
+  /**
+   * Decodes the final Response: returns its error status, or puts its message in `value`
+   * (an empty payload counts as a message only when `decodeEmpty`).
+   */
+  protected readResponse(data: Buffer, decodeEmpty: boolean): TtrpcError | undefined {
+    try {
+      const response = decodeResponse(data);
+      // Go sends no status for OK; Rust sends code 0.
+      if (response.status !== undefined && response.status.code !== 0)
+        return statusError(response.status);
+      if (decodeEmpty || response.payload.length > 0)
+        this.value = this.method.output.decode(response.payload);
+      return undefined;
+    } catch (cause) {
+      return decodeError("response", cause);
+    }
+  }
 
   /** Arms the deadline and the signal; false if the call is already over. */
   arm(timeoutMs: number | undefined, signal: AbortSignal | undefined): boolean {
@@ -175,17 +195,8 @@ class UnaryCall extends CallBase {
 
   frame(type: number, _flags: number, data: Buffer): void {
     if (type === MessageType.Response) {
-      let error: TtrpcError | undefined;
-      let value: unknown;
-      try {
-        const response = decodeResponse(data);
-        if (response.status !== undefined && response.status.code !== 0)
-          error = statusError(response.status);
-        else value = this.method.output.decode(response.payload);
-      } catch (cause) {
-        error = decodeError("response", cause);
-      }
-      this.finish(error, value);
+      const error = this.readResponse(data, true);
+      this.finish(error, this.value);
     } else if (type === MessageType.Data) {
       this.fail(new TtrpcError("ttrpc: received data on a unary call", Code.Internal));
     }
@@ -241,18 +252,8 @@ class StreamCall extends CallBase {
       }
       if ((flags & Flag.RemoteClosed) !== 0) this.finish(undefined);
     } else if (type === MessageType.Response) {
-      let error: TtrpcError | undefined;
-      let value: unknown;
-      try {
-        const response = decodeResponse(data);
-        if (response.status !== undefined && response.status.code !== 0)
-          error = statusError(response.status);
-        else if (this.queue === undefined || response.payload.length > 0) {
-          value = this.method.output.decode(response.payload);
-        }
-      } catch (cause) {
-        error = decodeError("response", cause);
-      }
+      const error = this.readResponse(data, this.queue === undefined);
+      const value = this.value;
       // A final OK Response may carry one last message (Go decodes it into RecvMsg's target).
       if (this.queue !== undefined && value !== undefined) this.queue.push(value);
       this.finish(error, value);

@@ -4,16 +4,16 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import { createWritableIterable } from "../src/index.js";
-import { streamingImpl } from "./fixtures/streaming-service.js";
 import { collect, type Pair, pair } from "./helpers.js";
 import { type EchoPayloadSchema, type PartSchema, Streaming } from "./interop/gen/interop_pb.js";
+import { implementations, Recorder } from "./interop/service.js";
 
 type EchoInit = MessageInitShape<typeof EchoPayloadSchema>;
 
 describe("streaming suite (Go integration/streaming)", () => {
   let p: Pair<typeof Streaming>;
   before(async () => {
-    p = await pair(Streaming, streamingImpl);
+    p = await pair(Streaming, implementations(new Recorder()).streaming);
   });
   after(() => p.close());
 
