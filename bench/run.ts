@@ -1310,6 +1310,11 @@ async function main(): Promise<void> {
   writeFileSync(file, `${JSON.stringify(doc, null, 2)}\n`);
   writeFileSync(join(resultsDir, "latest.json"), `${JSON.stringify(doc, null, 2)}\n`);
   console.log(`\nJSON: ${relative(process.cwd(), file)}`);
+  // A failed run (a system that errored) fails the command; missed targets do not.
+  if (tp !== null && tp.errors.length > 0) {
+    console.error(`\n${tp.errors.length} run(s) failed:\n${tp.errors.join("\n")}`);
+    process.exitCode = 1;
+  }
   if (opts.writeReadme) {
     const readme = join(root, "bench", "README.md");
     const text0 = readFileSync(readme, "utf8");
