@@ -8,7 +8,9 @@ import type { Duplex } from "node:stream";
 import { Channel, type ChannelHandler } from "./channel.js";
 import {
   decodeResponse,
+  type Encoded,
   encodeDataFrame,
+  encodedLength,
   encodeRequestFrame,
   requestLength,
   type StatusEnvelope,
@@ -55,7 +57,7 @@ export interface ConnectOptions extends QueueLimits {
 
 /** A request encoded and checked, ready to open its stream. */
 interface Prepared {
-  payload: Uint8Array | undefined;
+  payload: Encoded | undefined;
   metadata: Metadata | undefined;
   timeout: number;
   length: number;
@@ -284,8 +286,9 @@ class StreamCall extends CallBase {
       for await (const message of toAsyncIterable(requests)) {
         if (this.done) return;
         const payload = this.method.input.encode(message);
-        if (payload.length > max) {
-          this.fail(oversizeError(payload.length, max));
+        const length = encodedLength(payload);
+        if (length > max) {
+          this.fail(oversizeError(length, max));
           return;
         }
         if (!conn.send(encodeDataFrame(this.id, 0, payload))) await conn.drained();
@@ -398,7 +401,7 @@ export class Connection implements ChannelHandler, AsyncDisposable {
     call: CallBase,
     flags: number,
     length: number,
-    payload: Uint8Array | undefined,
+    payload: Encoded | undefined,
     timeout: number,
     metadata: Metadata | undefined,
   ): void {
@@ -419,7 +422,7 @@ export class Connection implements ChannelHandler, AsyncDisposable {
     hasPayload: boolean,
   ): Prepared {
     if (this.#channel.isClosed) throw this.#channel.error ?? closedError();
-    let payload: Uint8Array | undefined;
+    let payload: Encoded | undefined;
     if (hasPayload) {
       try {
         payload = method.input.encode(message);

@@ -44,11 +44,40 @@ export interface ResponseEnvelope {
   payload: Buffer;
 }
 
+/**
+ * An encoded message: one buffer, or chunks to be written in order (a static codec can return a
+ * small prefix and the payload it already holds, so the payload is never copied).
+ */
+export type Encoded = Uint8Array | readonly Uint8Array[];
+
+/** The byte length of an encoded message. */
+export function encodedLength(message: Encoded | undefined): number {
+  if (message === undefined) return 0;
+  if (message instanceof Uint8Array) return message.length;
+  let n = 0;
+  for (const chunk of message) n += chunk.length;
+  return n;
+}
+
+function copyEncoded(message: Encoded, buf: Buffer, off: number): number {
+  if (message instanceof Uint8Array) {
+    buf.set(message, off);
+    return off + message.length;
+  }
+  for (const chunk of message) {
+    buf.set(chunk, off);
+    off += chunk.length;
+  }
+  return off;
+}
+
+function pushEncoded(chunks: Uint8Array[], message: Encoded): void {
+  if (message instanceof Uint8Array) chunks.push(message);
+  else for (const chunk of message) if (chunk.length > 0) chunks.push(chunk);
+}
+
 /** The chunks of one encoded frame, written together. */
-export type FrameChunks =
-  | readonly [Buffer]
-  | readonly [Buffer, Uint8Array]
-  | readonly [Buffer, Uint8Array, Buffer];
+export type FrameChunks = Uint8Array[];
 
 const EMPTY = Buffer.alloc(0);
 
@@ -324,11 +353,11 @@ function writeMetadata(buf: Buffer, off: number, metadata: Metadata): number {
 /** The data length a Request frame would have; checked against the limit before encoding. */
 export function requestLength(
   prefix: Buffer,
-  payload: Uint8Array | undefined,
+  payload: Encoded | undefined,
   timeoutNano: number,
   metadata: Metadata | undefined,
 ): number {
-  const p = payload?.length ?? 0;
+  const p = encodedLength(payload);
   return (
     prefix.length +
     (p > 0 ? 1 + varintSize(p) + p : 0) +
@@ -343,40 +372,35 @@ export function encodeRequestFrame(
   flags: number,
   length: number,
   prefix: Buffer,
-  payload: Uint8Array | undefined,
+  payload: Encoded | undefined,
   timeoutNano: number,
   metadata: Metadata | undefined,
 ): FrameChunks {
-  const p = payload?.length ?? 0;
+  const p = encodedLength(payload);
   const split = p >= COPY_LIMIT;
-  const headLength = HEADER_LENGTH + length - (split ? p : 0);
-  const buf = Buffer.allocUnsafe(headLength);
+  const buf = Buffer.allocUnsafe(HEADER_LENGTH + length - (split ? p : 0));
   writeHeader(buf, 0, length, streamId, MessageType.Request, flags);
   let off = HEADER_LENGTH;
   off += prefix.copy(buf, off);
+  let chunks: FrameChunks | undefined;
   if (p > 0 && payload !== undefined) {
+    buf[off++] = 0x1a;
+    off = writeVarint(buf, off, p);
     if (split) {
-      buf[off++] = 0x1a;
-      off = writeVarint(buf, off, p);
-      // Fields after the payload go in a third chunk so the payload is never copied.
-      const tail = buf.subarray(off);
-      let t = 0;
-      if (timeoutNano !== 0) {
-        tail[t++] = 0x20;
-        t = writeVarint(tail, t, timeoutNano);
-      }
-      if (metadata !== undefined && metadata.size > 0) t = writeMetadata(tail, t, metadata);
-      if (t === 0) return [buf.subarray(0, off), payload];
-      return [buf.subarray(0, off), payload, tail];
-    }
-    off = writeBytes(buf, off, 0x1a, payload);
+      // The payload goes out as its own chunk(s), never copied; later fields follow it.
+      chunks = [buf.subarray(0, off)];
+      pushEncoded(chunks, payload);
+    } else off = copyEncoded(payload, buf, off);
   }
+  const fieldsStart = off;
   if (timeoutNano !== 0) {
     buf[off++] = 0x20;
     off = writeVarint(buf, off, timeoutNano);
   }
-  if (metadata !== undefined && metadata.size > 0) writeMetadata(buf, off, metadata);
-  return [buf];
+  if (metadata !== undefined && metadata.size > 0) off = writeMetadata(buf, off, metadata);
+  if (chunks === undefined) return [buf];
+  if (off > fieldsStart) chunks.push(buf.subarray(fieldsStart, off));
+  return chunks;
 }
 
 /** Encodes a `google.rpc.Status` body (without its field tag). */
@@ -413,12 +437,9 @@ export function encodeStatus(
 }
 
 /** The data length of a Response frame with this status body and payload. */
-export function responseLength(
-  status: Buffer | undefined,
-  payload: Uint8Array | undefined,
-): number {
+export function responseLength(status: Buffer | undefined, payload: Encoded | undefined): number {
   const s = status?.length;
-  const p = payload?.length ?? 0;
+  const p = encodedLength(payload);
   return (s !== undefined ? 1 + varintSize(s) + s : 0) + (p > 0 ? 1 + varintSize(p) + p : 0);
 }
 
@@ -430,21 +451,23 @@ export function encodeResponseFrame(
   streamId: number,
   length: number,
   status: Buffer | undefined,
-  payload: Uint8Array | undefined,
+  payload: Encoded | undefined,
 ): FrameChunks {
-  const p = payload?.length ?? 0;
+  const p = encodedLength(payload);
   const split = p >= COPY_LIMIT;
   const buf = Buffer.allocUnsafe(HEADER_LENGTH + length - (split ? p : 0));
   writeHeader(buf, 0, length, streamId, MessageType.Response, 0);
   let off = HEADER_LENGTH;
   if (status !== undefined) off = writeBytes(buf, off, 0x0a, status);
   if (p > 0 && payload !== undefined) {
+    buf[off++] = 0x12;
+    off = writeVarint(buf, off, p);
     if (split) {
-      buf[off++] = 0x12;
-      writeVarint(buf, off, p);
-      return [buf, payload];
+      const chunks: FrameChunks = [buf];
+      pushEncoded(chunks, payload);
+      return chunks;
     }
-    writeBytes(buf, off, 0x12, payload);
+    copyEncoded(payload, buf, off);
   }
   return [buf];
 }
@@ -453,16 +476,18 @@ export function encodeResponseFrame(
 export function encodeDataFrame(
   streamId: number,
   flags: number,
-  payload: Uint8Array | undefined,
+  payload: Encoded | undefined,
 ): FrameChunks {
-  const p = payload?.length ?? 0;
+  const p = encodedLength(payload);
   if (p >= COPY_LIMIT && payload !== undefined) {
     const head = Buffer.allocUnsafe(HEADER_LENGTH);
     writeHeader(head, 0, p, streamId, MessageType.Data, flags);
-    return [head, payload];
+    const chunks: FrameChunks = [head];
+    pushEncoded(chunks, payload);
+    return chunks;
   }
   const buf = Buffer.allocUnsafe(HEADER_LENGTH + p);
   writeHeader(buf, 0, p, streamId, MessageType.Data, flags);
-  if (p > 0 && payload !== undefined) buf.set(payload, HEADER_LENGTH);
+  if (p > 0 && payload !== undefined) copyEncoded(payload, buf, HEADER_LENGTH);
   return [buf];
 }

@@ -13,7 +13,9 @@ import type { Duplex } from "node:stream";
 import { Channel, type ChannelHandler } from "./channel.js";
 import {
   decodeRequest,
+  type Encoded,
   encodeDataFrame,
+  encodedLength,
   encodeResponseFrame,
   encodeStatus,
   type RequestEnvelope,
@@ -110,13 +112,17 @@ function onDeadline(call: ServerCall): void {
   call.fail(new TtrpcError("context deadline exceeded", Code.DeadlineExceeded), true);
 }
 
+/** The signal's reason once a call is over; shared, since building an Error costs a stack trace. */
+const CALL_COMPLETED = new TtrpcError("ttrpc: call completed", Code.Canceled);
+
 /** One call on a server connection; it is also the handler's context. */
 class ServerCall implements HandlerContext {
   readonly conn: ServerConnection;
   readonly id: number;
   readonly entry: Entry;
-  readonly metadata: Metadata;
   readonly deadline: number | undefined;
+  #pairs: [string, string][];
+  #metadata: Metadata | undefined;
   timer: NodeJS.Timeout | undefined;
   /** Requests of a client- or bidi-streaming call. */
   requests: MessageQueue<unknown> | undefined;
@@ -129,18 +135,28 @@ class ServerCall implements HandlerContext {
     conn: ServerConnection,
     id: number,
     entry: Entry,
-    metadata: Metadata,
+    pairs: [string, string][],
     timeoutNano: number,
   ) {
     this.conn = conn;
     this.id = id;
     this.entry = entry;
-    this.metadata = metadata;
+    this.#pairs = pairs;
+    this.deadline = undefined;
     if (timeoutNano !== 0) {
       const ms = timeoutNano / 1e6;
       this.deadline = Date.now() + ms;
       this.timer = setTimeout(onDeadline, Math.max(0, ms), this);
     }
+  }
+
+  // Built on first use: most handlers never read it.
+  get metadata(): Metadata {
+    if (this.#metadata === undefined) {
+      this.#metadata = new Metadata();
+      for (const [key, value] of this.#pairs) this.#metadata.append(key, value);
+    }
+    return this.#metadata;
   }
 
   get service(): string {
@@ -270,7 +286,7 @@ class ServerCall implements HandlerContext {
     } finally {
       this.finish();
       // Go cancels a call's context once its handler returns; so do we.
-      this.abort(new TtrpcError("ttrpc: call completed", Code.Canceled));
+      this.abort(CALL_COMPLETED);
     }
   }
 
@@ -298,7 +314,8 @@ class ServerCall implements HandlerContext {
     for await (const message of toAsyncIterable(output)) {
       if (this.finished) return;
       const payload = encode(message);
-      if (payload.length > max) throw oversizeError(payload.length, max);
+      const length = encodedLength(payload);
+      if (length > max) throw oversizeError(length, max);
       if (!conn.send(encodeDataFrame(this.id, 0, payload))) await conn.drained();
     }
     if (this.finished) return;
@@ -398,9 +415,7 @@ class ServerConnection implements ChannelHandler {
       this.sendStatus(streamId, new TtrpcError(`method ${request.method}`, Code.Unimplemented));
       return;
     }
-    const metadata = new Metadata();
-    for (const [key, value] of request.metadata) metadata.append(key, value);
-    const call = new ServerCall(this, streamId, entry, metadata, request.timeoutNano);
+    const call = new ServerCall(this, streamId, entry, request.metadata, request.timeoutNano);
     this.#calls.set(streamId, call);
     void call.run(request);
   }
@@ -444,7 +459,7 @@ class ServerConnection implements ChannelHandler {
   }
 
   /** Sends the OK Response of a unary or client-streaming call (no status field, as Go does). */
-  sendResponse(call: ServerCall, payload: Uint8Array): void {
+  sendResponse(call: ServerCall, payload: Encoded): void {
     const length = responseLength(undefined, payload);
     const max = this.server.maxMessageBytes;
     // Go drops the connection here; we answer the one call with RESOURCE_EXHAUSTED.

@@ -13,9 +13,13 @@ import { requestPrefix } from "./envelope.js";
 import { Code, TtrpcError } from "./errors.js";
 import type { HandlerContext } from "./server.js";
 
-/** Turns messages into bytes and back. */
+/**
+ * Turns messages into bytes and back. `encode` may return one buffer or a list of chunks that
+ * form the message in order: a static codec can return a small prefix plus a payload it already
+ * holds, and the engine writes large chunks to the socket without copying them.
+ */
 export interface MessageCodec<T> {
-  encode(message: T): Uint8Array;
+  encode(message: T): Uint8Array | readonly Uint8Array[];
   decode(bytes: Uint8Array): T;
 }
 

@@ -6,8 +6,9 @@ import type { BenchClient } from "../lib/driver.js";
 import {
   decodeBenchMessage,
   decodeStreamRequest,
-  encodeBenchMessage,
   encodeStreamRequest,
+  varintSize,
+  writeBenchMessagePrefix,
 } from "../lib/wire.js";
 
 export type TtrpcMode = "es" | "plain";
@@ -20,8 +21,18 @@ interface StreamReq {
   size: number;
 }
 
+// The message goes out as two chunks, its 2–5 byte prefix and the payload it already holds, as
+// the codec seam allows: the engine copies small messages into the frame once and writes large
+// payloads without copying them (what floor-pb does by hand).
+const EMPTY_MESSAGE = new Uint8Array(0);
 const msgCodec = {
-  encode: (m: Msg): Uint8Array => encodeBenchMessage(m.payload),
+  encode: (m: Msg): Uint8Array | Uint8Array[] => {
+    const n = m.payload.length;
+    if (n === 0) return EMPTY_MESSAGE;
+    const prefix = Buffer.allocUnsafe(1 + varintSize(n));
+    writeBenchMessagePrefix(prefix, 0, n);
+    return [prefix, m.payload];
+  },
   decode: (b: Uint8Array): Msg => ({ payload: decodeBenchMessage(b) }),
 };
 const reqCodec = {
