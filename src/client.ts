@@ -278,25 +278,36 @@ class StreamCall extends CallBase {
     else this.resolve?.(value);
   }
 
+  /** Sends one request message; false when the socket wants a `drain` first. */
+  #send(message: unknown): boolean {
+    const payload = this.method.input.encode(message);
+    const length = encodedLength(payload);
+    const max = this.conn.maxMessageBytes;
+    if (length > max) throw oversizeError(length, max);
+    return this.conn.send(encodeDataFrame(this.id, 0, payload));
+  }
+
   /** Sends the request stream, then the half-close; stops as soon as the call is over. */
   async pump(requests: AnyIterable<unknown>): Promise<void> {
     const conn = this.conn;
-    const max = conn.maxMessageBytes;
     try {
-      for await (const message of toAsyncIterable(requests)) {
-        if (this.done) return;
-        const payload = this.method.input.encode(message);
-        const length = encodedLength(payload);
-        if (length > max) {
-          this.fail(oversizeError(length, max));
-          return;
+      if (Symbol.asyncIterator in requests) {
+        for await (const message of requests) {
+          if (this.done) return;
+          if (!this.#send(message)) await conn.drained();
         }
-        if (!conn.send(encodeDataFrame(this.id, 0, payload))) await conn.drained();
+      } else {
+        // An array or other synchronous iterable goes out without a promise per message.
+        for (const message of requests) {
+          if (this.done) return;
+          if (!this.#send(message)) await conn.drained();
+        }
       }
       if (!this.done)
         conn.send(encodeDataFrame(this.id, Flag.RemoteClosed | Flag.NoData, undefined));
     } catch (cause) {
-      // The request iterable failed: the call fails with its error. Nothing more is sent.
+      // An oversize message, or the request iterable failed: the call fails with that error and
+      // nothing more is sent on the stream.
       this.fail(TtrpcError.from(cause, Code.Canceled));
     }
   }

@@ -88,6 +88,14 @@ interface Entry {
 
 const EMPTY = Buffer.alloc(0);
 
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    typeof (value as { then?: unknown }).then === "function"
+  );
+}
+
 /** Go's `convertCode` for errors that carry no status, in Node's terms. */
 function toStatusError(error: unknown, expose: boolean): TtrpcError {
   if (error instanceof TtrpcError) return error;
@@ -233,61 +241,96 @@ class ServerCall implements HandlerContext {
     if ((flags & Flag.RemoteClosed) !== 0) requests.end();
   }
 
-  /** Runs the handler and writes its result. */
-  async run(request: RequestEnvelope): Promise<void> {
-    const { method, handler, service } = this.entry;
-    try {
-      if (service.ready !== undefined) await service.ready;
-      if (handler === undefined) throw new TtrpcError(`method ${method.name}`, Code.Unimplemented);
-      const streamsIn = method.kind === "client_streaming" || method.kind === "bidi_streaming";
-      let input: unknown;
-      if (streamsIn) {
-        const queue = new MessageQueue<unknown>(this.conn.server.limits);
-        queue.onOverflow = () =>
-          this.fail(new TtrpcError("ttrpc: stream buffer full", Code.ResourceExhausted), true);
-        this.requests = queue;
-        // Go's rule (issue #126): a streaming request's payload is a first message only if present.
-        if (request.payload !== undefined) queue.push(decodePayload(method, request.payload));
-        input = queue;
-      } else {
-        input = decodePayload(method, request.payload ?? EMPTY);
-      }
-      const server = this.conn.server;
-      let output: unknown;
-      if (server.interceptors.length === 0) {
-        output = await handler(input, this);
-      } else {
-        const req: InterceptorRequest = streamsIn
-          ? {
-              side: "server",
-              stream: true,
-              messages: input as AsyncIterable<unknown>,
-              ...this.#common(),
-            }
-          : { side: "server", stream: false, message: input, ...this.#common() };
-        const step: CallStep = async (r) => {
-          const out = await handler(r.stream ? r.messages : r.message, this);
-          return method.kind === "unary" || method.kind === "client_streaming"
-            ? { stream: false, message: out }
-            : { stream: true, messages: toAsyncIterable(out as AsyncIterable<unknown>) };
-        };
-        const res = await applyInterceptors(step, server.interceptors)(req);
-        output = res.stream ? res.messages : res.message;
-      }
-      if (method.kind === "unary" || method.kind === "client_streaming") {
-        if (this.finished) return;
-        const payload = method.output.encode(output);
-        this.conn.sendResponse(this, payload);
-      } else {
-        await this.#stream(output as AsyncIterable<unknown> | Iterable<unknown>);
-      }
-    } catch (error) {
-      this.fail(toStatusError(error, this.conn.server.exposeErrorMessages), true);
-    } finally {
-      this.finish();
-      // Go cancels a call's context once its handler returns; so do we.
-      this.abort(CALL_COMPLETED);
+  /**
+   * Runs the handler and writes its result. A handler that returns a value (not a promise) is
+   * answered in the same tick, without a promise in between.
+   */
+  run(request: RequestEnvelope): void {
+    const { handler, service, method } = this.entry;
+    if (service.ready !== undefined) {
+      service.ready.then(
+        () => this.run(request),
+        (error: unknown) => this.#end(error),
+      );
+      return;
     }
+    let output: unknown;
+    try {
+      if (handler === undefined) throw new TtrpcError(`method ${method.name}`, Code.Unimplemented);
+      const input = this.#input(request);
+      output =
+        this.conn.server.interceptors.length === 0
+          ? handler(input, this)
+          : this.#intercept(handler, input);
+    } catch (error) {
+      this.#end(error);
+      return;
+    }
+    if (isThenable(output)) {
+      output.then(
+        (value) => this.#respond(value),
+        (error: unknown) => this.#end(error),
+      );
+    } else this.#respond(output);
+  }
+
+  /** The handler's input: the decoded request, or the queue of a client stream. */
+  #input(request: RequestEnvelope): unknown {
+    const method = this.entry.method;
+    if (method.kind === "unary" || method.kind === "server_streaming") {
+      return decodePayload(method, request.payload ?? EMPTY);
+    }
+    const queue = new MessageQueue<unknown>(this.conn.server.limits);
+    queue.onOverflow = () =>
+      this.fail(new TtrpcError("ttrpc: stream buffer full", Code.ResourceExhausted), true);
+    this.requests = queue;
+    // Go's rule (issue #126): a streaming request's payload is a first message only if present.
+    if (request.payload !== undefined) queue.push(decodePayload(method, request.payload));
+    return queue;
+  }
+
+  async #intercept(handler: NonNullable<Entry["handler"]>, input: unknown): Promise<unknown> {
+    const kind = this.entry.method.kind;
+    const common = this.#common();
+    const req: InterceptorRequest =
+      kind === "client_streaming" || kind === "bidi_streaming"
+        ? { side: "server", stream: true, messages: input as AsyncIterable<unknown>, ...common }
+        : { side: "server", stream: false, message: input, ...common };
+    const step: CallStep = async (r) => {
+      const out = await handler(r.stream ? r.messages : r.message, this);
+      return kind === "unary" || kind === "client_streaming"
+        ? { stream: false, message: out }
+        : { stream: true, messages: toAsyncIterable(out as AsyncIterable<unknown>) };
+    };
+    const res = await applyInterceptors(step, this.conn.server.interceptors)(req);
+    return res.stream ? res.messages : res.message;
+  }
+
+  /** Writes the handler's output: the final Response, or the response stream. */
+  #respond(output: unknown): void {
+    const method = this.entry.method;
+    if (method.kind === "unary" || method.kind === "client_streaming") {
+      try {
+        if (!this.finished) this.conn.sendResponse(this, method.output.encode(output));
+        this.#end(undefined);
+      } catch (error) {
+        this.#end(error);
+      }
+      return;
+    }
+    this.#stream(output).then(
+      () => this.#end(undefined),
+      (error: unknown) => this.#end(error),
+    );
+  }
+
+  /** The call is over: an error becomes its final Response (if none went out yet). */
+  #end(error: unknown): void {
+    if (error !== undefined)
+      this.fail(toStatusError(error, this.conn.server.exposeErrorMessages), true);
+    this.finish();
+    // Go cancels a call's context once its handler returns; so do we.
+    this.abort(CALL_COMPLETED);
   }
 
   #common() {
@@ -300,23 +343,33 @@ class ServerCall implements HandlerContext {
     };
   }
 
-  async #stream(output: AsyncIterable<unknown> | Iterable<unknown>): Promise<void> {
-    if (
-      output === null ||
-      typeof output !== "object" ||
-      !(Symbol.asyncIterator in output || Symbol.iterator in output)
-    ) {
+  /** Sends one streamed message; false when the socket wants a `drain` first. */
+  #send(message: unknown): boolean {
+    const payload = this.entry.method.output.encode(message);
+    const length = encodedLength(payload);
+    const max = this.conn.server.maxMessageBytes;
+    if (length > max) throw oversizeError(length, max);
+    return this.conn.send(encodeDataFrame(this.id, 0, payload));
+  }
+
+  async #stream(output: unknown): Promise<void> {
+    if (output === null || typeof output !== "object") {
       throw new TtrpcError("ttrpc: a streaming handler must return an iterable", Code.Internal);
     }
     const conn = this.conn;
-    const encode = this.entry.method.output.encode;
-    const max = conn.server.maxMessageBytes;
-    for await (const message of toAsyncIterable(output)) {
-      if (this.finished) return;
-      const payload = encode(message);
-      const length = encodedLength(payload);
-      if (length > max) throw oversizeError(length, max);
-      if (!conn.send(encodeDataFrame(this.id, 0, payload))) await conn.drained();
+    if (Symbol.asyncIterator in output) {
+      for await (const message of output as AsyncIterable<unknown>) {
+        if (this.finished) return;
+        if (!this.#send(message)) await conn.drained();
+      }
+    } else if (Symbol.iterator in output) {
+      // A synchronous iterable (a `*generator` handler) is drained without a promise per message.
+      for (const message of output as Iterable<unknown>) {
+        if (this.finished) return;
+        if (!this.#send(message)) await conn.drained();
+      }
+    } else {
+      throw new TtrpcError("ttrpc: a streaming handler must return an iterable", Code.Internal);
     }
     if (this.finished) return;
     conn.send(encodeDataFrame(this.id, Flag.RemoteClosed | Flag.NoData, undefined));
@@ -417,7 +470,7 @@ class ServerConnection implements ChannelHandler {
     }
     const call = new ServerCall(this, streamId, entry, request.metadata, request.timeoutNano);
     this.#calls.set(streamId, call);
-    void call.run(request);
+    call.run(request);
   }
 
   oversize(streamId: number, type: number, _flags: number, length: number): void {
