@@ -553,4 +553,32 @@ describe("protobuf-es services", () => {
     void (() => p.client.nope);
     await p.close();
   });
+
+  it("types flow from a plain definition too", async () => {
+    const num = { encode: (n: number) => Buffer.from([n]), decode: (b: Uint8Array) => b[0] ?? 0 };
+    const str = {
+      encode: (t: string) => Buffer.from(t),
+      decode: (b: Uint8Array) => Buffer.from(b).toString(),
+    };
+    const Typed = defineService({
+      typeName: "test.v1.Typed",
+      methods: {
+        describe: { name: "Describe", kind: "unary", input: num, output: str },
+        digits: { name: "Digits", kind: "server_streaming", input: str, output: num },
+      },
+    });
+    const p = await pair(Typed, {
+      describe: (n, ctx) => `${n} via ${ctx.method.path}`,
+      *digits(text) {
+        for (const c of text) yield Number(c);
+      },
+    });
+    const text: string = await p.client.describe(7);
+    assert.equal(text, "7 via /test.v1.Typed/Describe");
+    const digits: number[] = await collect(p.client.digits("123"));
+    assert.deepEqual(digits, [1, 2, 3]);
+    // @ts-expect-error the request is a number
+    void (() => p.client.describe("7"));
+    await p.close();
+  });
 });
