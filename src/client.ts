@@ -55,6 +55,8 @@ export interface ConnectOptions extends QueueLimits {
   signal?: AbortSignal;
 }
 
+const MAX_STREAM_ID = 0xffffffff;
+
 /** A request encoded and checked, ready to open its stream. */
 interface Prepared {
   payload: Encoded | undefined;
@@ -433,6 +435,13 @@ export class Connection implements ChannelHandler, AsyncDisposable {
     hasPayload: boolean,
   ): Prepared {
     if (this.#channel.isClosed) throw this.#channel.error ?? closedError();
+    // Stream ids are uint32 and must keep increasing: a connection that used them all is done.
+    if (this.#nextId > MAX_STREAM_ID) {
+      throw new TtrpcError(
+        "ttrpc: stream ids exhausted on this connection; open a new one",
+        Code.Unavailable,
+      );
+    }
     let payload: Encoded | undefined;
     if (hasPayload) {
       try {
