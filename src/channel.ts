@@ -77,7 +77,8 @@ export class Channel {
       process.nextTick(uncork, this);
     }
     let ok = true;
-    for (const chunk of chunks) ok = socket.write(chunk);
+    if (chunks instanceof Uint8Array) ok = socket.write(chunks);
+    else for (const chunk of chunks) ok = socket.write(chunk);
     if (!ok) this.#needDrain = true;
     return ok;
   }

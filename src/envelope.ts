@@ -76,10 +76,12 @@ function pushEncoded(chunks: Uint8Array[], message: Encoded): void {
   else for (const chunk of message) if (chunk.length > 0) chunks.push(chunk);
 }
 
-/** The chunks of one encoded frame, written together. */
-export type FrameChunks = Uint8Array[];
+/** One encoded frame: a single buffer (the common case, no array), or chunks written together. */
+export type FrameChunks = Uint8Array | Uint8Array[];
 
 const EMPTY = Buffer.alloc(0);
+/** Shared by every Request without metadata (most of them); never written to. */
+const NO_PAIRS: [string, string][] = [];
 
 // ---------------------------------------------------------------- varints
 
@@ -237,7 +239,7 @@ export function decodeRequest(data: Uint8Array): RequestEnvelope {
     method: "",
     payload: undefined,
     timeoutNano: 0,
-    metadata: [],
+    metadata: NO_PAIRS,
   };
   while (r.pos < r.end) {
     const tag = r.tag();
@@ -258,6 +260,7 @@ export function decodeRequest(data: Uint8Array): RequestEnvelope {
         else if (t === 0x12) value = kv.string();
         else kv.skip(t & 7);
       }
+      if (req.metadata === NO_PAIRS) req.metadata = [];
       req.metadata.push([key, value]);
     } else r.skip(wire);
   }
@@ -382,7 +385,7 @@ export function encodeRequestFrame(
   writeHeader(buf, 0, length, streamId, MessageType.Request, flags);
   let off = HEADER_LENGTH;
   off += prefix.copy(buf, off);
-  let chunks: FrameChunks | undefined;
+  let chunks: Uint8Array[] | undefined;
   if (p > 0 && payload !== undefined) {
     buf[off++] = 0x1a;
     off = writeVarint(buf, off, p);
@@ -398,7 +401,7 @@ export function encodeRequestFrame(
     off = writeVarint(buf, off, timeoutNano);
   }
   if (metadata !== undefined && metadata.size > 0) off = writeMetadata(buf, off, metadata);
-  if (chunks === undefined) return [buf];
+  if (chunks === undefined) return buf;
   if (off > fieldsStart) chunks.push(buf.subarray(fieldsStart, off));
   return chunks;
 }
@@ -463,13 +466,13 @@ export function encodeResponseFrame(
     buf[off++] = 0x12;
     off = writeVarint(buf, off, p);
     if (split) {
-      const chunks: FrameChunks = [buf];
+      const chunks: Uint8Array[] = [buf];
       pushEncoded(chunks, payload);
       return chunks;
     }
     copyEncoded(payload, buf, off);
   }
-  return [buf];
+  return buf;
 }
 
 /** Encodes a Data frame: the header and the raw message (no envelope). */
@@ -482,12 +485,12 @@ export function encodeDataFrame(
   if (p >= COPY_LIMIT && payload !== undefined) {
     const head = Buffer.allocUnsafe(HEADER_LENGTH);
     writeHeader(head, 0, p, streamId, MessageType.Data, flags);
-    const chunks: FrameChunks = [head];
+    const chunks: Uint8Array[] = [head];
     pushEncoded(chunks, payload);
     return chunks;
   }
   const buf = Buffer.allocUnsafe(HEADER_LENGTH + p);
   writeHeader(buf, 0, p, streamId, MessageType.Data, flags);
   if (p > 0 && payload !== undefined) copyEncoded(payload, buf, HEADER_LENGTH);
-  return [buf];
+  return buf;
 }
