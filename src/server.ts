@@ -410,10 +410,6 @@ class ServerConnection implements ChannelHandler {
     this.channel = new Channel(socket, this, server.maxMessageBytes);
   }
 
-  get idle(): boolean {
-    return this.#calls.size === 0;
-  }
-
   frame(streamId: number, type: number, flags: number, data: Buffer): void {
     if (type !== MessageType.Request && type !== MessageType.Data) return; // unknown types: ignored, as Go does
     if ((streamId & 1) === 0) {
