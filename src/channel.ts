@@ -47,6 +47,10 @@ export class Channel {
     socket.on("error", (err: Error) => this.close(closedError(err)));
     socket.on("close", () => this.close(closedError()));
     socket.on("drain", () => this.#drained());
+    // A transport that died before we were given it sends no more events: notice it now.
+    if (socket.destroyed || socket.readableEnded) {
+      process.nextTick(() => this.close(closedError()));
+    }
   }
 
   /** True once the channel is closed. */

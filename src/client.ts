@@ -33,7 +33,7 @@ import {
   normalizeService,
   type ServiceInfo,
 } from "./service.js";
-import { MessageQueue, type QueueLimits, toAsyncIterable } from "./stream.js";
+import { MAX_TIMER_MS, MessageQueue, type QueueLimits, toAsyncIterable } from "./stream.js";
 
 /** Per-call options. */
 export interface CallOptions {
@@ -86,8 +86,14 @@ function decodeError(what: string, cause: unknown): TtrpcError {
   );
 }
 
+/**
+ * A timeout as sent in `timeout_nano`. Infinity (or no timeout) is 0: no deadline. Values past
+ * 2^53 ns (about 104 days) are sent as that, the largest the varint encoder keeps exact.
+ */
 function timeoutNano(timeoutMs: number | undefined): number {
-  return timeoutMs === undefined ? 0 : Math.round(timeoutMs * 1e6);
+  if (timeoutMs === undefined || timeoutMs === Number.POSITIVE_INFINITY) return 0;
+  const ns = Math.round(timeoutMs * 1e6);
+  return Math.max(-Number.MAX_SAFE_INTEGER, Math.min(ns, Number.MAX_SAFE_INTEGER));
 }
 
 function deadlineError(): TtrpcError {
@@ -101,6 +107,11 @@ function canceledError(signal: AbortSignal): TtrpcError {
 }
 
 function onDeadline(call: CallBase): void {
+  const left = call.deadline - Date.now();
+  if (left > 0) {
+    call.timer = setTimeout(onDeadline, Math.min(left, MAX_TIMER_MS), call);
+    return;
+  }
   call.timer = undefined;
   call.fail(deadlineError());
 }
@@ -109,6 +120,8 @@ function onDeadline(call: CallBase): void {
 abstract class CallBase implements PendingStream {
   id = 0;
   timer: NodeJS.Timeout | undefined;
+  /** Epoch ms of the call's deadline (when it has one). */
+  deadline = 0;
   signal: AbortSignal | undefined;
   done = false;
   /** The message of the final Response. */
@@ -153,12 +166,17 @@ abstract class CallBase implements PendingStream {
       this.signal = signal;
       signal.addEventListener("abort", this);
     }
-    if (timeoutMs !== undefined) {
+    if (timeoutMs !== undefined && timeoutMs !== Number.POSITIVE_INFINITY) {
+      if (Number.isNaN(timeoutMs)) {
+        this.fail(new TtrpcError("ttrpc: timeoutMs is NaN", Code.InvalidArgument));
+        return false;
+      }
       if (!(timeoutMs > 0)) {
         this.fail(deadlineError());
         return false;
       }
-      this.timer = setTimeout(onDeadline, timeoutMs, this);
+      this.deadline = Date.now() + timeoutMs;
+      this.timer = setTimeout(onDeadline, Math.min(timeoutMs, MAX_TIMER_MS), this);
     }
     return true;
   }

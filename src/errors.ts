@@ -77,6 +77,7 @@ export class TtrpcError extends Error {
   readonly details: ErrorDetail[];
 
   constructor(message: string, code: number = Code.Unknown, options?: TtrpcErrorOptions) {
+    message = typeof message === "string" ? message : safeString(message);
     super(
       message.length > 0 ? `[${codeToString(code)}] ${message}` : `[${codeToString(code)}]`,
       options?.cause === undefined ? undefined : { cause: options.cause },
@@ -104,12 +105,21 @@ export class TtrpcError extends Error {
       }
       return new TtrpcError(reason.message, fallbackCode, { cause: reason });
     }
-    return new TtrpcError(String(reason), fallbackCode, { cause: reason });
+    return new TtrpcError(safeString(reason), fallbackCode, { cause: reason });
   }
 
   /** `instanceof` that also recognises errors from another copy of this package. */
   static override [Symbol.hasInstance](value: unknown): boolean {
     return typeof value === "object" && value !== null && marker in value;
+  }
+}
+
+/** `String(value)` that never throws (an object without `toString` would). */
+export function safeString(value: unknown): string {
+  try {
+    return String(value);
+  } catch {
+    return Object.prototype.toString.call(value);
   }
 }
 

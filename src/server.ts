@@ -21,7 +21,7 @@ import {
   type RequestEnvelope,
   responseLength,
 } from "./envelope.js";
-import { Code, oversizeError, TtrpcError } from "./errors.js";
+import { Code, oversizeError, safeString, TtrpcError } from "./errors.js";
 import { DEFAULT_MAX_MESSAGE_BYTES, Flag, MessageType } from "./frame.js";
 import type { Handshaker } from "./handshake.js";
 import {
@@ -38,7 +38,7 @@ import {
   type ServiceImpl,
   type ServiceInfo,
 } from "./service.js";
-import { MessageQueue, type QueueLimits, toAsyncIterable } from "./stream.js";
+import { MAX_TIMER_MS, MessageQueue, type QueueLimits, toAsyncIterable } from "./stream.js";
 
 /** What a handler receives besides its request. */
 export interface HandlerContext {
@@ -98,7 +98,11 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
 
 /** Go's `convertCode` for errors that carry no status, in Node's terms. */
 function toStatusError(error: unknown, expose: boolean): TtrpcError {
-  if (error instanceof TtrpcError) return error;
+  if (error instanceof TtrpcError) {
+    // Code 0 would read as success on the wire, and the field is an int32.
+    if (error.code >= 1 && error.code <= 0x7fffffff && Number.isInteger(error.code)) return error;
+    return new TtrpcError(error.rawMessage, Code.Unknown, { details: error.details, cause: error });
+  }
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   let status: number = Code.Unknown;
   if (code === "ENOENT") status = Code.NotFound;
@@ -110,12 +114,17 @@ function toStatusError(error: unknown, expose: boolean): TtrpcError {
     status = Code.Canceled;
   }
   if (!expose) return new TtrpcError("internal error", status, { cause: error });
-  return new TtrpcError(error instanceof Error ? error.message : String(error), status, {
+  return new TtrpcError(error instanceof Error ? error.message : safeString(error), status, {
     cause: error,
   });
 }
 
 function onDeadline(call: ServerCall): void {
+  const left = (call.deadline ?? 0) - Date.now();
+  if (left > 0) {
+    call.timer = setTimeout(onDeadline, Math.min(left, MAX_TIMER_MS), call);
+    return;
+  }
   call.timer = undefined;
   call.fail(new TtrpcError("context deadline exceeded", Code.DeadlineExceeded), true);
 }
@@ -131,6 +140,10 @@ class ServerCall implements HandlerContext {
   readonly deadline: number | undefined;
   #pairs: [string, string][];
   #metadata: Metadata | undefined;
+  /** The client half-closed its request stream. */
+  #remoteClosed = false;
+  /** Data frames that arrived while the service's runtime was loading. */
+  #early: [number, Buffer][] | undefined;
   timer: NodeJS.Timeout | undefined;
   /** Requests of a client- or bidi-streaming call. */
   requests: MessageQueue<unknown> | undefined;
@@ -150,11 +163,12 @@ class ServerCall implements HandlerContext {
     this.id = id;
     this.entry = entry;
     this.#pairs = pairs;
+    if (entry.service.ready !== undefined) this.#early = [];
     this.deadline = undefined;
     if (timeoutNano !== 0) {
       const ms = timeoutNano / 1e6;
       this.deadline = Date.now() + ms;
-      this.timer = setTimeout(onDeadline, Math.max(0, ms), this);
+      this.timer = setTimeout(onDeadline, Math.min(Math.max(0, ms), MAX_TIMER_MS), this);
     }
   }
 
@@ -220,14 +234,22 @@ class ServerCall implements HandlerContext {
 
   /** A Data frame from the client. */
   data(flags: number, payload: Buffer): void {
+    if (this.#early !== undefined) {
+      // The service's protobuf runtime is still loading: keep the frame until the call starts.
+      this.#early.push([flags, payload]);
+      return;
+    }
     const requests = this.requests;
-    if (requests === undefined || requests.closed) {
+    if (requests === undefined || this.#remoteClosed) {
       this.fail(
         new TtrpcError("data handling error: stream does not accept data", Code.InvalidArgument),
         true,
       );
       return;
     }
+    if ((flags & Flag.RemoteClosed) !== 0) this.#remoteClosed = true;
+    // A handler that stopped reading (`break`) may still answer: its requests are dropped.
+    if (requests.stoppedReading) return;
     if ((flags & Flag.NoData) === 0) {
       let message: unknown;
       try {
@@ -250,7 +272,7 @@ class ServerCall implements HandlerContext {
     if (service.ready !== undefined) {
       service.ready.then(
         () => this.run(request),
-        (error: unknown) => this.#end(error),
+        (error: unknown) => this.#end(true, error),
       );
       return;
     }
@@ -263,13 +285,13 @@ class ServerCall implements HandlerContext {
           ? handler(input, this)
           : this.#intercept(handler, input);
     } catch (error) {
-      this.#end(error);
+      this.#end(true, error);
       return;
     }
     if (isThenable(output)) {
       output.then(
         (value) => this.#respond(value),
-        (error: unknown) => this.#end(error),
+        (error: unknown) => this.#end(true, error),
       );
     } else this.#respond(output);
   }
@@ -278,7 +300,9 @@ class ServerCall implements HandlerContext {
   #input(request: RequestEnvelope): unknown {
     const method = this.entry.method;
     if (method.kind === "unary" || method.kind === "server_streaming") {
-      return decodePayload(method, request.payload ?? EMPTY);
+      const input = decodePayload(method, request.payload ?? EMPTY);
+      this.#replayEarly();
+      return input;
     }
     const queue = new MessageQueue<unknown>(this.conn.server.limits);
     queue.onOverflow = () =>
@@ -286,7 +310,15 @@ class ServerCall implements HandlerContext {
     this.requests = queue;
     // Go's rule (issue #126): a streaming request's payload is a first message only if present.
     if (request.payload !== undefined) queue.push(decodePayload(method, request.payload));
+    this.#replayEarly();
     return queue;
+  }
+
+  #replayEarly(): void {
+    const early = this.#early;
+    if (early === undefined) return;
+    this.#early = undefined;
+    for (const [flags, payload] of early) this.data(flags, payload);
   }
 
   async #intercept(handler: NonNullable<Entry["handler"]>, input: unknown): Promise<unknown> {
@@ -312,22 +344,24 @@ class ServerCall implements HandlerContext {
     if (method.kind === "unary" || method.kind === "client_streaming") {
       try {
         if (!this.finished) this.conn.sendResponse(this, method.output.encode(output));
-        this.#end(undefined);
+        this.#end(false);
       } catch (error) {
-        this.#end(error);
+        this.#end(true, error);
       }
       return;
     }
     this.#stream(output).then(
-      () => this.#end(undefined),
-      (error: unknown) => this.#end(error),
+      () => this.#end(false),
+      (error: unknown) => this.#end(true, error),
     );
   }
 
-  /** The call is over: an error becomes its final Response (if none went out yet). */
-  #end(error: unknown): void {
-    if (error !== undefined)
-      this.fail(toStatusError(error, this.conn.server.exposeErrorMessages), true);
+  /**
+   * The call is over. When it `failed`, the error (any value, even `undefined`) becomes its final
+   * Response, if none went out yet.
+   */
+  #end(failed: boolean, error?: unknown): void {
+    if (failed) this.fail(toStatusError(error, this.conn.server.exposeErrorMessages), true);
     this.finish();
     // Go cancels a call's context once its handler returns; so do we.
     this.abort(CALL_COMPLETED);
@@ -639,8 +673,14 @@ export class Server implements AsyncDisposable {
     );
     const abort = () => socket.destroy();
     controller.signal.addEventListener("abort", abort);
-    Promise.resolve()
-      .then(() => handshaker(socket, controller.signal))
+    // A handshaker that ignores its signal is abandoned all the same when the signal aborts.
+    const aborted = new Promise<never>((_, reject) =>
+      controller.signal.addEventListener("abort", () => reject(controller.signal.reason), {
+        once: true,
+      }),
+    );
+    aborted.catch(() => {});
+    Promise.race([Promise.resolve().then(() => handshaker(socket, controller.signal)), aborted])
       .then(
         (result) => {
           if (controller.signal.aborted || this.#state !== "serving") {
@@ -708,6 +748,9 @@ export class Server implements AsyncDisposable {
   async shutdown(): Promise<void> {
     if (this.#state === "serving") this.#state = "draining";
     const idle = this.#whenIdle();
+    for (const h of this.#handshakes) {
+      h.abort(new TtrpcError("ttrpc: server shutting down", Code.Unavailable));
+    }
     for (const conn of this.#connections) conn.drain();
     await this.#stopListening();
     await idle;

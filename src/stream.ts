@@ -16,6 +16,9 @@ export const DEFAULT_STREAM_BUFFER = 64;
 /** Default time a full stream buffer may stay full before the stream fails. */
 export const DEFAULT_STREAM_BUFFER_TIMEOUT_MS = 1000;
 
+/** `setTimeout` fires at once for delays over 2^31 − 1 ms: longer deadlines re-arm. */
+export const MAX_TIMER_MS = 0x7fffffff;
+
 /** A queue this many times over its size fails without waiting for the grace timer. */
 export const OVERFLOW_FACTOR = 16;
 
@@ -44,6 +47,7 @@ export class MessageQueue<T> implements AsyncIterableIterator<T> {
   #head = 0;
   #waiter: Waiter<T> | undefined;
   #ended = false;
+  #stoppedReading = false;
   #error: unknown;
   #timer: NodeJS.Timeout | undefined;
   readonly #capacity: number;
@@ -61,9 +65,14 @@ export class MessageQueue<T> implements AsyncIterableIterator<T> {
     return this.#items.length - this.#head;
   }
 
-  /** True once `end` or `fail` was called. */
+  /** True once `end` or `fail` was called, or the reader stopped. */
   get closed(): boolean {
     return this.#ended;
+  }
+
+  /** True once the reader stopped early (`return()`, a `break` out of `for await`). */
+  get stoppedReading(): boolean {
+    return this.#stoppedReading;
   }
 
   push(item: T): void {
@@ -159,6 +168,10 @@ export class MessageQueue<T> implements AsyncIterableIterator<T> {
   return(): Promise<IteratorResult<T>> {
     const wasOpen = !this.#ended;
     this.#ended = true;
+    const waiter = this.#waiter;
+    this.#waiter = undefined;
+    waiter?.resolve(DONE);
+    this.#stoppedReading = true;
     this.#items = [];
     this.#head = 0;
     this.#error = undefined;
