@@ -538,7 +538,12 @@ export class Connection implements ChannelHandler, AsyncDisposable {
   /** @internal Runs a call through the interceptors. */
   invoke(request: InterceptorRequest): Promise<InterceptorResponse> {
     this.#chain ??= applyInterceptors(this.#transport, this.#interceptors);
-    return this.#chain(request);
+    try {
+      return this.#chain(request);
+    } catch (error) {
+      // An interceptor that throws synchronously still fails the call, not the caller.
+      return Promise.reject(error);
+    }
   }
 
   /** @internal */

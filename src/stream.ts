@@ -223,7 +223,8 @@ export function createWritableIterable<T>(): WritableIterable<T> {
       queue.push(message);
     },
     close: () => queue.end(),
-    abort: (error) => queue.fail(error),
+    abort: (error) =>
+      queue.fail(error ?? new TtrpcError("ttrpc: request stream aborted", Code.Canceled)),
     [Symbol.asyncIterator]: () => queue,
   };
 }

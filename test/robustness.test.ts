@@ -7,7 +7,9 @@ import {
   connect,
   createClient,
   createServer,
+  createWritableIterable,
   defineService,
+  type Interceptor,
   TtrpcError,
 } from "../src/index.js";
 import { MessageQueue } from "../src/stream.js";
@@ -141,6 +143,35 @@ describe("transports and handshakes", () => {
     await sleep(60);
     assert.equal(server.connectionCount, 0);
     await server.close();
+  });
+});
+
+describe("client odds and ends", () => {
+  it("aborting a writable request stream without a reason fails the call (it is not a close)", async () => {
+    const p = await pair(Svc, {
+      async first(reqs) {
+        let n = 0;
+        for await (const _ of reqs) n++;
+        return n;
+      },
+    });
+    const requests = createWritableIterable<number>();
+    const result = p.client.first(requests);
+    requests.write(1);
+    requests.abort(undefined);
+    await assert.rejects(result, { code: Code.Canceled });
+    await p.close();
+  });
+
+  it("an interceptor that throws synchronously rejects the call", async () => {
+    const broken: Interceptor = () => () => {
+      throw new TtrpcError("no", Code.PermissionDenied);
+    };
+    const p = await pair(Svc, { echo: (r) => r }, { client: { interceptors: [broken] } });
+    const call = p.client.echo(1);
+    assert.ok(call instanceof Promise);
+    await assert.rejects(call, { code: Code.PermissionDenied });
+    await p.close();
   });
 });
 
