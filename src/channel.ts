@@ -63,11 +63,6 @@ export class Channel {
     return this.#error;
   }
 
-  /** True while the socket's write buffer is below its high-water mark. */
-  get writable(): boolean {
-    return !this.#needDrain;
-  }
-
   /**
    * Queues one frame. Frames queued in the same tick go out in one write. Returns false when the
    * socket's buffer is full: the caller should `await drained()` before streaming more.

@@ -627,7 +627,11 @@ function deferredIterator<T>(open: () => Promise<AsyncIterable<T>>): AsyncIterab
   return {
     next: () => get().then((it) => it.next()),
     return: async () => {
-      if (inner === undefined) return { done: true, value: undefined };
+      if (inner === undefined) {
+        // Closed before the first read: no call is ever opened.
+        inner = Promise.resolve({ next: async () => ({ done: true, value: undefined }) });
+        return { done: true, value: undefined };
+      }
       const it = await inner.catch(() => undefined);
       return (await it?.return?.()) ?? { done: true, value: undefined };
     },
