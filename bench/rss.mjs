@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
-const dist = fileURLToPath(new URL("../dist/index.js", import.meta.url));
+const dist = fileURLToPath(new URL("../packages/ttrpc/dist/index.js", import.meta.url));
 const settle = `await new Promise((r) => setTimeout(r, 200)); globalThis.gc(); await new Promise((r) => setTimeout(r, 50));
 console.log(process.memoryUsage().rss);`;
 // biome-ignore lint/suspicious/noTemplateCurlyInString: source text of the generated module

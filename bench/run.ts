@@ -22,6 +22,7 @@ import { LineProc, rssOf, runToEnd, sleep } from "./lib/proc.js";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const buildDir = join(root, "bench", ".build");
+const coreDir = join(root, "packages", "ttrpc");
 const resultsDir = join(root, "bench", "results");
 const MiB = 1024 * 1024;
 const KiB = 1024;
@@ -297,7 +298,7 @@ async function compile(engineFrom: "dist" | "src"): Promise<{ engine: boolean; n
   const notes: string[] = [];
   rmSync(buildDir, { recursive: true, force: true });
   mkdirSync(buildDir, { recursive: true });
-  const engine = existsSync(join(root, "src", "index.ts"));
+  const engine = existsSync(join(coreDir, "src", "index.ts"));
   const files = [
     "bench/proc/server.ts",
     "bench/proc/client.ts",
@@ -340,28 +341,39 @@ async function compile(engineFrom: "dist" | "src"): Promise<{ engine: boolean; n
       );
     }
   }
-  const engineBuilt = engine && existsSync(join(buildDir, "src", "index.js"));
-  if (!engine) notes.push("src/index.ts does not exist yet: the ttrpc-ts rows are skipped");
+  const compiledEngine = join(buildDir, "packages", "ttrpc", "src", "index.js");
+  const engineBuilt = engine && existsSync(compiledEngine);
+  if (!engine)
+    notes.push("packages/ttrpc/src/index.ts does not exist: the ttrpc-ts rows are skipped");
+  // The compiled bench imports "ttrpc"; point it at the engine this run measures.
+  const pointAt = (target: string) => {
+    for (const f of ["bench/systems/ttrpc.js", "bench/probes/import.js"]) {
+      const file = join(buildDir, f);
+      const spec = relative(dirname(file), target);
+      const text = readFileSync(file, "utf8");
+      writeFileSync(file, text.replaceAll('"ttrpc"', JSON.stringify(spec)));
+    }
+  };
   if (engineBuilt && engineFrom === "dist") {
-    const dist = join(root, "dist", "index.js");
+    const dist = join(coreDir, "dist", "index.js");
     // Rebuild only when dist/ is missing or older than src/ (others may be using dist/ right now).
     const build = distIsFresh(dist)
       ? { code: 0, stderr: "" }
-      : await runToEnd("npm", ["run", "build", "--silent"], { cwd: root, timeoutMs: 300_000 });
+      : await runToEnd("npm", ["run", "build", "--silent", "-w", "ttrpc"], {
+          cwd: root,
+          timeoutMs: 300_000,
+        });
     if (build.code === 0 && existsSync(dist)) {
-      for (const f of ["bench/systems/ttrpc.js", "bench/probes/import.js"]) {
-        const file = join(buildDir, f);
-        const spec = relative(dirname(file), dist);
-        const text = readFileSync(file, "utf8");
-        writeFileSync(file, text.replaceAll('"../../src/index.js"', JSON.stringify(spec)));
-      }
+      pointAt(dist);
       notes.push("ttrpc-ts rows run the package as built by `npm run build` (dist/index.js)");
     } else {
+      pointAt(compiledEngine);
       notes.push(
         `npm run build failed, so the ttrpc-ts rows run src/ compiled module by module: ${build.stderr.trim().slice(-300)}`,
       );
     }
   } else if (engineBuilt) {
+    pointAt(compiledEngine);
     notes.push("ttrpc-ts rows run src/ compiled module by module (--engine src)");
   }
   return { engine: engineBuilt, notes };
@@ -371,8 +383,8 @@ function distIsFresh(dist: string): boolean {
   if (!existsSync(dist)) return false;
   const built = statSync(dist).mtimeMs;
   const inputs = [
-    join(root, "package.json"),
-    ...readdirSync(join(root, "src")).map((f) => join(root, "src", f)),
+    join(coreDir, "package.json"),
+    ...readdirSync(join(coreDir, "src")).map((f) => join(coreDir, "src", f)),
   ];
   return inputs.every((f) => statSync(f).mtimeMs <= built);
 }
@@ -783,7 +795,7 @@ async function phaseFootprint(engine: boolean): Promise<Footprint> {
       console.error(`footprint ${pkg}: ${(e as Error).message}`);
     }
   }
-  const pj = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as {
+  const pj = JSON.parse(readFileSync(join(coreDir, "package.json"), "utf8")) as {
     dependencies?: Record<string, string>;
   };
   const runtimeDependencies = Object.keys(pj.dependencies ?? {}).length;
@@ -799,11 +811,11 @@ async function phaseFootprint(engine: boolean): Promise<Footprint> {
     return fp;
   }
   // compile() built dist/ already unless --engine src
-  const build = existsSync(join(root, "dist", "index.js"))
+  const build = existsSync(join(coreDir, "dist", "index.js"))
     ? { code: 0, stderr: "" }
-    : await runToEnd("npm", ["run", "build", "--silent"], { cwd: root, timeoutMs: 300_000 });
+    : await runToEnd("npm", ["run", "build", "--silent"], { cwd: coreDir, timeoutMs: 300_000 });
   const pack = await runToEnd("npm", ["pack", "--dry-run", "--json", "--ignore-scripts"], {
-    cwd: root,
+    cwd: coreDir,
     timeoutMs: 120_000,
   });
   try {
@@ -1237,8 +1249,8 @@ async function main(): Promise<void> {
   const machine = `${cpus().length} cores (${cpu}), ${(totalmem() / 1024 ** 3).toFixed(0)} GiB, Node ${process.version}, ${process.platform} ${process.arch}`;
   const git = (args: string[]) =>
     spawnSync("git", args, { cwd: root, encoding: "utf8" }).stdout?.trim() ?? "";
-  const srcCommit = git(["log", "-1", "--format=%h", "--", "src"]);
-  const srcDirty = git(["status", "--porcelain", "--", "src"]) !== "";
+  const srcCommit = git(["log", "-1", "--format=%h", "--", "packages/ttrpc/src"]);
+  const srcDirty = git(["status", "--porcelain", "--", "packages/ttrpc/src"]) !== "";
   const revision = `${git(["rev-parse", "--short", "HEAD"])}, src/ at ${srcCommit}${srcDirty ? " + uncommitted changes" : ""}`;
   const shownArgs = process.argv.slice(2).filter((a) => a !== "--write-readme");
   const command = `npm run bench${shownArgs.length > 0 ? ` -- ${shownArgs.join(" ")}` : ""}`;

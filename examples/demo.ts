@@ -2,7 +2,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Code, connect, createClient, createServer, TtrpcError } from "../src/index.js";
+import { Code, connect, createClient, createServer, TtrpcError } from "ttrpc";
 import { Demo } from "./gen/demo_pb.js";
 
 const dir = mkdtempSync(join(tmpdir(), "ttrpc-demo-"));

@@ -6,7 +6,7 @@
 #     through the private apt configuration in scripts/lib/apt-private.sh (never installed);
 #   - a busybox rootfs in $TTRPC_CACHE/rootfs (/bin/busybox plus one symlink per applet);
 #   - trixie's golang-github-containerd-containerd-dev (the .proto files that
-#     examples/containerd/gen.sh compiles) in $TTRPC_CACHE/containerd-dev17.
+#     packages/containerd/gen.sh compiles) in $TTRPC_CACHE/containerd-dev17.
 #
 # Idempotent: a second run finds everything in place and touches no network.
 # Prints the paths at the end, in a form the shell can `eval`.

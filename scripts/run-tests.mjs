@@ -1,5 +1,7 @@
 #!/usr/bin/env node
-// Runs every *.test.ts under src/ and test/ with node's built-in runner through tsx.
+// Runs every *.test.ts under packages/*/src, packages/*/test and test/ with node's built-in runner
+// through tsx. Workspace packages resolve to their TypeScript sources (the "ttrpc-source" export
+// condition), so a test never runs a stale build; test/package tests import dist/ on purpose.
 // Node 20's `node --test` does not expand globs, so the files are listed here.
 // Arguments narrow the run to paths that contain any of them (`node scripts/run-tests.mjs interop`);
 // an argument starting with "!" leaves such paths out (`node scripts/run-tests.mjs '!containerd'`).
@@ -18,7 +20,13 @@ function walk(dir) {
     else if (name.endsWith(".test.ts")) files.push(relative(root, path));
   }
 }
-for (const dir of ["src", "test"]) walk(join(root, dir));
+for (const pkg of readdirSync(join(root, "packages"))) {
+  for (const dir of ["src", "test"]) {
+    const path = join(root, "packages", pkg, dir);
+    if (statSync(path, { throwIfNoEntry: false })?.isDirectory()) walk(path);
+  }
+}
+walk(join(root, "test"));
 const args = process.argv.slice(2);
 const include = args.filter((a) => !a.startsWith("!"));
 const exclude = args.filter((a) => a.startsWith("!")).map((a) => a.slice(1));
@@ -32,7 +40,7 @@ if (selected.length === 0) {
 }
 const result = spawnSync(
   process.env.TEST_NODE || process.execPath,
-  ["--import", "tsx", "--test", "--test-reporter=spec", ...selected],
+  ["--conditions=ttrpc-source", "--import", "tsx", "--test", "--test-reporter=spec", ...selected],
   { cwd: root, stdio: "inherit" },
 );
 process.exit(result.status ?? 1);

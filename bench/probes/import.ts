@@ -14,10 +14,10 @@ switch (system) {
     await import("../../test/interop/gen/bench_pb.js");
     break;
   case "ttrpc-plain":
-    await import("../../src/index.js");
+    await import("ttrpc");
     break;
   case "ttrpc-es":
-    await import("../../src/index.js");
+    await import("ttrpc");
     await import("../../test/interop/gen/bench_pb.js");
     break;
   case "grpc-js":

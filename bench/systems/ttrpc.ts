@@ -1,7 +1,7 @@
 // Our engine (src/), twice:
 //   ttrpc-es    — the protobuf-es GenService `Bench` from test/interop/gen/bench_pb.ts
 //   ttrpc-plain — a plain defineService with the hand-written codec that floor-pb uses
-import { connect, createClient, createServer, defineService } from "../../src/index.js";
+import { connect, createClient, createServer, defineService } from "ttrpc";
 import type { BenchClient } from "../lib/driver.js";
 import {
   decodeBenchMessage,

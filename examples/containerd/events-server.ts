@@ -8,8 +8,8 @@
 //   tsx examples/containerd/events-server.ts /tmp/events.sock
 //   TTRPC_ADDRESS=/tmp/events.sock containerd-shim-runc-v2 … start    (see drive-shim.ts)
 import { pathToFileURL } from "node:url";
-import { createServer, type Server } from "../../src/index.js";
-import { Events } from "./api.js";
+import { Events } from "@ttrpc/containerd";
+import { createServer, type Server } from "ttrpc";
 import { decodeEnvelope, NAMESPACE_METADATA_KEY, type ReceivedEvent } from "./lib/events.js";
 
 export interface ForwardedEvent extends ReceivedEvent {

@@ -9,8 +9,8 @@ import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { create } from "@bufbuild/protobuf";
 import { timestampNow } from "@bufbuild/protobuf/wkt";
-import { connect, createClient } from "../../src/index.js";
-import { Events, TaskOOMSchema } from "./api.js";
+import { Events, TaskOOMSchema } from "@ttrpc/containerd";
+import { connect, createClient } from "ttrpc";
 import { packEvent } from "./lib/events.js";
 
 /** Forwards one /tasks/oom event (containerd.events.TaskOOM) for `containerId` in `namespace`. */

@@ -15,7 +15,8 @@ import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { Status, Task } from "../../examples/containerd/api.js";
+import { Status, Task } from "@ttrpc/containerd";
+import { connect, createClient, TtrpcError } from "ttrpc";
 import { driveShim } from "../../examples/containerd/drive-shim.js";
 import { startEventsServer } from "../../examples/containerd/events-server.js";
 import { cachePaths, createBundle } from "../../examples/containerd/lib/bundle.js";
@@ -23,7 +24,6 @@ import type { Containerd } from "../../examples/containerd/lib/containerd.js";
 import { startRealShim } from "../../examples/containerd/lib/real-shim.js";
 import { isAlive, waitFor } from "../../examples/containerd/lib/util.js";
 import { publishOomEvent } from "../../examples/containerd/publish-event.js";
-import { connect, createClient, TtrpcError } from "../../src/index.js";
 import {
   cleanupEverything,
   ctr,

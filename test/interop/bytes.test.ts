@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { connect, createClient, createServer, type Server } from "../../src/index.js";
+import { connect, createClient, createServer, type Server } from "ttrpc";
 import {
   decodeRequest,
   type Frame,

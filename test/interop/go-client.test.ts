@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { createServer, type Server } from "../../src/index.js";
+import { createServer, type Server } from "ttrpc";
 import { startProxy, TYPE_REQUEST, TYPE_RESPONSE } from "./frames.js";
 import {
   interopSuite,

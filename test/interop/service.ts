@@ -5,7 +5,7 @@
  */
 import { create, toBinary } from "@bufbuild/protobuf";
 import { EmptySchema } from "@bufbuild/protobuf/wkt";
-import { Code, type HandlerContext, type ServiceImpl, TtrpcError } from "../../src/index.js";
+import { Code, type HandlerContext, type ServiceImpl, TtrpcError } from "ttrpc";
 import { Bench } from "./gen/bench_pb.js";
 import {
   EchoPayloadSchema,

@@ -4,14 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import {
-  Code,
-  type Connection,
-  connect,
-  createClient,
-  defineService,
-  TtrpcError,
-} from "../../src/index.js";
+import { Code, type Connection, connect, createClient, defineService, TtrpcError } from "ttrpc";
 import { startProxy, TYPE_REQUEST, TYPE_RESPONSE } from "./frames.js";
 import { Bench } from "./gen/bench_pb.js";
 import { Interop, Streaming } from "./gen/interop_pb.js";

@@ -9,8 +9,8 @@ import {
   toJson,
 } from "@bufbuild/protobuf";
 import { type Any, anyUnpack, timestampDate } from "@bufbuild/protobuf/wkt";
-import { file_github_com_containerd_containerd_api_events_task } from "../gen/events/task_pb.js";
-import type { Envelope } from "../gen/services/ttrpc/events/v1/events_pb.js";
+import type { Envelope } from "@ttrpc/containerd";
+import { file_github_com_containerd_containerd_api_events_task } from "@ttrpc/containerd";
 
 /** Metadata key carrying the namespace on containerd's ttrpc calls. */
 export const NAMESPACE_METADATA_KEY = "containerd-namespace-ttrpc";

@@ -3,8 +3,8 @@
 // a time so that events keep their order.
 import { create, type DescMessage, type MessageInitShape } from "@bufbuild/protobuf";
 import { timestampNow } from "@bufbuild/protobuf/wkt";
-import { type Client, type Connection, connect, createClient } from "../../../src/index.js";
-import { Events } from "../api.js";
+import { Events } from "@ttrpc/containerd";
+import { type Client, type Connection, connect, createClient } from "ttrpc";
 import { NAMESPACE_METADATA_KEY, packEvent } from "../lib/events.js";
 import { socketPathOf } from "../lib/util.js";
 

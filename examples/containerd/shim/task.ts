@@ -21,7 +21,6 @@ import { join } from "node:path";
 import type { Writable } from "node:stream";
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import { type Timestamp, timestampNow } from "@bufbuild/protobuf/wkt";
-import { Code, TtrpcError } from "../../../src/index.js";
 import {
   type Mount,
   type ProcessInfoSchema,
@@ -32,7 +31,8 @@ import {
   TaskPausedSchema,
   TaskResumedSchema,
   TaskStartSchema,
-} from "../api.js";
+} from "@ttrpc/containerd";
+import { Code, TtrpcError } from "ttrpc";
 import { run, waitFor } from "../lib/util.js";
 import type { Publisher } from "./publisher.js";
 

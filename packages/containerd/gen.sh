@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Regenerates the protobuf-es v2 TypeScript for containerd's ttrpc APIs into examples/containerd/gen/
+# Regenerates the protobuf-es v2 TypeScript for containerd's ttrpc APIs into packages/containerd/src/gen/
 # from the .proto files shipped in Debian trixie's golang-github-containerd-containerd-dev (1.7.24,
 # gogo-free), which scripts/containerd-setup.sh unpacks into $TTRPC_CACHE/containerd-dev17.
 #
@@ -13,7 +13,7 @@
 # protoc names outputs after the import paths (github.com/containerd/containerd/api/...); the common
 # prefix is stripped afterwards, which keeps every relative import between the files valid.
 set -euo pipefail
-root=$(cd "$(dirname "$0")/../.." && pwd)
+root=$(cd "$(dirname "$0")/../.." && pwd)  # the repository root
 cd "$root"
 cache=${TTRPC_CACHE:-$HOME/.cache/ttrpc-ts}
 src=$cache/containerd-dev17/usr/share/gocode/src
@@ -24,7 +24,7 @@ fi
 if ! command -v protoc >/dev/null || [ ! -f /usr/include/google/protobuf/descriptor.proto ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq protobuf-compiler libprotobuf-dev >/dev/null
 fi
-out=examples/containerd/gen
+out=packages/containerd/src/gen
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 api=github.com/containerd/containerd/api

@@ -3,10 +3,14 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { MessageInitShape } from "@bufbuild/protobuf";
+import {
+  type EchoPayloadSchema,
+  type PartSchema,
+  Streaming,
+} from "../../../test/interop/gen/interop_pb.js";
+import { implementations, Recorder } from "../../../test/interop/service.js";
 import { createWritableIterable } from "../src/index.js";
 import { collect, type Pair, pair } from "./helpers.js";
-import { type EchoPayloadSchema, type PartSchema, Streaming } from "./interop/gen/interop_pb.js";
-import { implementations, Recorder } from "./interop/service.js";
 
 type EchoInit = MessageInitShape<typeof EchoPayloadSchema>;
 

@@ -15,7 +15,12 @@ describe("package", () => {
     assert.equal(pkg.peerDependenciesMeta["@bufbuild/protobuf"].optional, true);
     assert.equal(pkg.type, "module");
     assert.equal(pkg.sideEffects, false);
-    assert.deepEqual(pkg.exports["."], { types: "./dist/index.d.ts", default: "./dist/index.js" });
+    // "ttrpc-source" points the workspace's own tests and examples at src/; users get dist/.
+    assert.deepEqual(pkg.exports["."], {
+      "ttrpc-source": "./src/index.ts",
+      types: "./dist/index.d.ts",
+      default: "./dist/index.js",
+    });
   });
 
   it("the built bundle works on its own", {

@@ -2,6 +2,7 @@
 // handshakes and protobuf-es init objects, over real unix sockets.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { Interop, Streaming } from "../../../test/interop/gen/interop_pb.js";
 import {
   Code,
   connect,
@@ -14,7 +15,6 @@ import {
   TtrpcError,
 } from "../src/index.js";
 import { collect, deferred, json, pair, sleep, tempSocket, text } from "./helpers.js";
-import { Interop, Streaming } from "./interop/gen/interop_pb.js";
 
 const Svc = defineService({
   typeName: "test.v1.Client",
