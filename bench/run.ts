@@ -304,6 +304,9 @@ async function compile(engineFrom: "dist" | "src"): Promise<{ engine: boolean; n
     "bench/proc/client.ts",
     "bench/probes/connector.ts",
     "bench/probes/import.ts",
+    // Listed itself: reached only through node_modules/ttrpc (a workspace symlink), tsc would
+    // take it for a library and emit nothing for it.
+    ...(engine ? ["packages/ttrpc/src/index.ts"] : []),
   ].map((f) => join(root, f));
   const config = {
     extends: "../../tsconfig.json",
