@@ -7,9 +7,13 @@
 #   apt_private_fetch <dest-dir> <pkg>/<suite> ...   # downloads (cached) and unpacks into dest-dir
 #
 # TTRPC_CACHE (default ~/.cache/ttrpc-ts) holds the lists and the downloaded .deb files.
+# A script that needs other suites (e.g. sid) sets APT_PRIVATE_SUITES and its own APT_PRIVATE_DIR
+# before sourcing this file: the .deb cache is keyed by package name, so one name in two suites
+# (ttrpc 1.2.4 in trixie, 1.2.7 in sid) needs two folders.
 
 TTRPC_CACHE=${TTRPC_CACHE:-$HOME/.cache/ttrpc-ts}
-APT_PRIVATE_DIR="$TTRPC_CACHE/apt"
+APT_PRIVATE_DIR=${APT_PRIVATE_DIR:-"$TTRPC_CACHE/apt"}
+APT_PRIVATE_SUITES=${APT_PRIVATE_SUITES:-"trixie bookworm-backports"}
 
 apt_private_opts() {
   printf '%s\n' \
@@ -25,10 +29,10 @@ apt_private_opts() {
 # Downloads the package lists once (or when they are older than a week).
 apt_private_update() {
   mkdir -p "$APT_PRIVATE_DIR/lists/partial" "$APT_PRIVATE_DIR/cache/archives/partial" "$APT_PRIVATE_DIR/debs"
-  cat >"$APT_PRIVATE_DIR/sources.list" <<LIST
-deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian trixie main
-deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian bookworm-backports main
-LIST
+  local suite
+  for suite in $APT_PRIVATE_SUITES; do
+    echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian $suite main"
+  done >"$APT_PRIVATE_DIR/sources.list"
   local stamp="$APT_PRIVATE_DIR/lists/.updated"
   if [ -f "$stamp" ] && [ -z "$(find "$stamp" -mtime +7 2>/dev/null)" ]; then
     return 0
