@@ -81,7 +81,11 @@ export class JsonProc {
         return;
       }
       this.lines.push(line);
-      this.#waiters = this.#waiters.filter((w) => !(w.pred(line) && (w.resolve(line), true)));
+      this.#waiters = this.#waiters.filter((w) => {
+        if (!w.pred(line)) return true;
+        w.resolve(line);
+        return false;
+      });
     });
     this.child.once("close", () => {
       for (const w of this.#waiters) w.resolve(undefined);

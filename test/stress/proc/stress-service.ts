@@ -32,7 +32,9 @@ export const Stress = defineService({
 /** Encodes uint32 fields into a request record. */
 export function u32s(...values: number[]): Uint8Array {
   const b = Buffer.alloc(values.length * 4);
-  values.forEach((v, i) => b.writeUInt32BE(v >>> 0, i * 4));
+  values.forEach((v, i) => {
+    b.writeUInt32BE(v >>> 0, i * 4);
+  });
   return b;
 }
 
