@@ -1,0 +1,3 @@
+export function completion(_shell: string): string {
+  return "";
+}
