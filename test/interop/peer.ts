@@ -45,7 +45,8 @@ export function interopSuite(name: string, body: (bin: string) => void): void {
   } catch {
     // another file of this run already said it
   }
-  describe(name, { skip: `Go ttrpc peer missing: ${BUILD_HINT}` }, () => {});
+  // The reason is listed again at the end of the run (scripts/run-tests.mjs, SKIPPED-SUITE).
+  describe(name, { skip: `Go ttrpc peer not found at ${bin}: ${BUILD_HINT}` }, () => {});
 }
 
 // ---------------------------------------------------------------- processes and temp dirs
