@@ -14,7 +14,11 @@ import { loadSchema } from "./schema/load.js";
 import { didYouMean, type Schema } from "./schema/schema.js";
 
 /** The flags of `list`. */
-export const LIST_OPTIONS = { ...SCHEMA_OPTIONS, origin: { type: "boolean" } } as const;
+export const LIST_OPTIONS = {
+  ...SCHEMA_OPTIONS,
+  origin: { type: "boolean" },
+  methods: { type: "boolean" },
+} as const;
 /** The flags of `describe`. */
 export const DESCRIBE_OPTIONS = {
   ...SCHEMA_OPTIONS,
@@ -36,6 +40,11 @@ export async function runList(argv: string[], out: Writable): Promise<number> {
     throw usageError("expected at most one SERVICE (see `ttrpc list --help`)");
   const schema = await loadSchema(schemaOptions(values));
   const name = positionals[0];
+  if (name === undefined && values.methods === true) {
+    for (const s of schema.services())
+      for (const m of s.methods) out.write(`${s.typeName}/${m.name}\n`);
+    return 0;
+  }
   if (name === undefined) {
     const services = schema.services().sort((a, b) => a.typeName.localeCompare(b.typeName));
     for (const s of services) {

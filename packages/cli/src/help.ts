@@ -82,7 +82,8 @@ Examples:
   list: `Usage: ttrpc list [SERVICE] [flags]
 
 Without SERVICE: every service the schemas know, one per line (--origin adds where each one comes
-from). With SERVICE: its methods as SERVICE.METHOD, one per line.
+from). With SERVICE: its methods as SERVICE.METHOD, one per line. --methods: every method of every
+service as SERVICE/METHOD (what call takes; shell completion uses it).
 
 ${SCHEMA}`,
   describe: `Usage: ttrpc describe [SYMBOL] [flags]
