@@ -66,9 +66,9 @@ async function run(c: Record<string, unknown>): Promise<Record<string, unknown>>
     }
     case "flood-unary": {
       const stress = await client(socket);
-      const req = Buffer.alloc(Number(c.size), 3);
       for (let i = 0; i < Number(c.count); i++) {
-        stress.blob(req).then(
+        // A buffer per request, as an application has: the engine may queue them without copying.
+        stress.blob(Buffer.alloc(Number(c.size), i)).then(
           () => outcomes.push({ cmd: "flood-unary", ok: true }),
           (e: unknown) => outcomes.push({ cmd: "flood-unary", ...outcomeOf(e) }),
         );
