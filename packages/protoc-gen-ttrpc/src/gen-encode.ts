@@ -1,0 +1,251 @@
+/**
+ * Generates `Foo$size` (the size pass) and `Foo$write` (the write pass) of a message. Both visit
+ * the fields in number order and make the same decisions; lengths that the write pass needs
+ * before a value (nested messages, strings, packed fields, map entries) are computed once in the
+ * size pass and kept, in visiting order, in the wire module's `$W.sz`.
+ * @module
+ */
+import type { DescField, DescMessage } from "@bufbuild/protobuf";
+import { ScalarType } from "@bufbuild/protobuf";
+import { enumZero, hasPresence, las, PRESENCE, sortedFields, unwrapped } from "./model.js";
+import { lit, type Refs } from "./names.js";
+import { is64, nonZero, sizeExpr, tagBytes, WT, wireType, writeExpr } from "./scalars.js";
+
+interface Code {
+  size: string[];
+  write: string[];
+}
+
+/** Fixed element sizes of packed fields, which need no stored length. */
+function fixedSize(t: ScalarType): number | undefined {
+  if (t === ScalarType.DOUBLE || t === ScalarType.FIXED64 || t === ScalarType.SFIXED64) return 8;
+  if (t === ScalarType.FLOAT || t === ScalarType.FIXED32 || t === ScalarType.SFIXED32) return 4;
+  if (t === ScalarType.BOOL) return 1;
+  return undefined;
+}
+
+/** Size and write code for one message value `v` under field number `no`. */
+function messageValue(
+  r: Refs,
+  msg: DescMessage,
+  no: number,
+  delimited: boolean,
+  v: string,
+  c: Code,
+): void {
+  if (delimited) {
+    const s = tagBytes(no, WT.SGROUP);
+    const e = tagBytes(no, WT.EGROUP);
+    c.size.push(`n += ${s.len + e.len} + ${r.t(msg, "$size")}(${v});`);
+    c.write.push(`${s.stmt} p = ${r.t(msg, "$write")}(${v}, b, p); ${e.stmt}`);
+    return;
+  }
+  const tag = tagBytes(no, WT.LEN);
+  c.size.push(
+    `{ const s = ${r.w("$put")}(${r.w("$slot")}(), ${r.t(msg, "$size")}(${v})); n += ${tag.len} + ${r.w("$sv")}(s) + s; }`,
+  );
+  c.write.push(
+    `${tag.stmt} p = ${r.w("$wv")}(b, p, ${r.w("$next")}()); p = ${r.t(msg, "$write")}(${v}, b, p);`,
+  );
+}
+
+/** Size and write code for one scalar value `v` with its tag. */
+function scalarValue(
+  r: Refs,
+  t: ScalarType,
+  longAsString: boolean,
+  no: number,
+  v: string,
+  c: Code,
+): void {
+  const tag = tagBytes(no, wireType(t));
+  c.size.push(`n += ${tag.len} + ${sizeExpr(r, t, longAsString, v)};`);
+  c.write.push(`${tag.stmt} p = ${writeExpr(r, t, longAsString, v)};`);
+}
+
+/** Code for the value of a singular field (scalar, enum, message), given as expression `v`. */
+function singularValue(r: Refs, f: DescField, v: string, c: Code): void {
+  if (f.fieldKind === "scalar") scalarValue(r, f.scalar, las(f), f.number, v, c);
+  else if (f.fieldKind === "enum") scalarValue(r, ScalarType.INT32, false, f.number, v, c);
+  else if (f.fieldKind === "message") {
+    const w = unwrapped(f);
+    if (w !== undefined) messageValue(r, f.message, f.number, false, `{ value: ${v} }`, c);
+    else messageValue(r, f.message, f.number, f.delimitedEncoding, v, c);
+  }
+}
+
+/** Wraps the inner code of both passes in the same condition. */
+function guarded(cond: string, pre: string, inner: Code, c: Code): void {
+  c.size.push(`${pre}if (${cond}) {`, ...inner.size.map((l) => `  ${l}`), "}");
+  c.write.push(`${pre}if (${cond}) {`, ...inner.write.map((l) => `  ${l}`), "}");
+}
+
+function singular(r: Refs, f: DescField, msg: DescMessage, c: Code): void {
+  const v = `v${f.number}`;
+  const inner: Code = { size: [], write: [] };
+  if (f.oneof !== undefined) {
+    const o = `o${f.number}`;
+    singularValue(r, f, `${o}.value`, inner);
+    guarded(
+      `${o} !== undefined && ${o}.case === ${lit(f.localName)}`,
+      `const ${o} = m.${f.oneof.localName}; `,
+      inner,
+      c,
+    );
+    return;
+  }
+  singularValue(r, f, v, inner);
+  const pre = `const ${v} = m.${f.localName}; `;
+  if (hasPresence(f)) {
+    guarded(`${v} !== undefined && ${v} !== null`, pre, inner, c);
+    if (f.fieldKind !== "message" && f.presence === PRESENCE.LEGACY_REQUIRED) {
+      const err = `cannot encode field ${msg.typeName}.${f.name} to binary: required field not set`;
+      c.size.push(`else throw new Error(${lit(err)});`);
+      c.write.push("");
+    }
+    return;
+  }
+  const cond =
+    f.fieldKind === "enum"
+      ? `${v} !== undefined && ${v} !== ${enumZero(f.enum)}`
+      : f.fieldKind === "scalar"
+        ? nonZero(f.scalar, las(f), v)
+        : `${v} !== undefined`;
+  guarded(cond, pre, inner, c);
+}
+
+function list(r: Refs, f: DescField & { fieldKind: "list" }, c: Code): void {
+  const a = `a${f.number}`;
+  const pre = `const ${a} = m.${f.localName}; `;
+  const inner: Code = { size: [], write: [] };
+  if (f.listKind === "message") {
+    messageValue(r, f.message, f.number, f.delimitedEncoding, "v", inner);
+    guarded(
+      `${a} !== undefined`,
+      pre,
+      {
+        size: [`for (const v of ${a}) {`, ...inner.size.map((l) => `  ${l}`), "}"],
+        write: [`for (const v of ${a}) {`, ...inner.write.map((l) => `  ${l}`), "}"],
+      },
+      c,
+    );
+    return;
+  }
+  const t = f.listKind === "enum" ? ScalarType.INT32 : f.scalar;
+  const long = f.listKind === "scalar" ? las(f) : false;
+  if (!f.packed) {
+    scalarValue(r, t, long, f.number, "v", inner);
+    guarded(
+      `${a} !== undefined`,
+      pre,
+      {
+        size: [`for (const v of ${a}) ${inner.size[0]}`],
+        write: [`for (const v of ${a}) { ${inner.write[0]} }`],
+      },
+      c,
+    );
+    return;
+  }
+  const tag = tagBytes(f.number, WT.LEN);
+  const fixed = fixedSize(t);
+  if (fixed !== undefined) {
+    inner.size.push(
+      `n += ${tag.len} + ${r.w("$sv")}(${a}.length * ${fixed}) + ${a}.length * ${fixed};`,
+    );
+    inner.write.push(`${tag.stmt} p = ${r.w("$wv")}(b, p, ${a}.length * ${fixed});`);
+  } else {
+    inner.size.push(
+      `let s = 0;`,
+      `for (const v of ${a}) s += ${sizeExpr(r, t, long, "v")};`,
+      `${r.w("$put")}(${r.w("$slot")}(), s);`,
+      `n += ${tag.len} + ${r.w("$sv")}(s) + s;`,
+    );
+    inner.write.push(`${tag.stmt} p = ${r.w("$wv")}(b, p, ${r.w("$next")}());`);
+  }
+  inner.write.push(`for (const v of ${a}) p = ${writeExpr(r, t, long, "v")};`);
+  guarded(`${a} !== undefined && ${a}.length > 0`, pre, inner, c);
+}
+
+/** Converts an object key (always a string) to the map's key type. */
+function keyValue(t: ScalarType): string {
+  if (t === ScalarType.STRING) return "k";
+  if (t === ScalarType.BOOL) return `k === "true"`;
+  if (is64(t)) return "BigInt(k)";
+  return "Number(k)";
+}
+
+function map(r: Refs, f: DescField & { fieldKind: "map" }, c: Code): void {
+  const mp = `m${f.number}`;
+  const tag = tagBytes(f.number, WT.LEN);
+  const kt = f.mapKey;
+  const kTag = tagBytes(1, wireType(kt));
+  const size = [
+    `const v = ${mp}[k]!;`,
+    `const i = ${r.w("$slot")}();`,
+    `const kv = ${keyValue(kt)};`,
+    `let s = ${kTag.len} + ${sizeExpr(r, kt, false, "kv")};`,
+  ];
+  const write = [
+    `const v = ${mp}[k]!;`,
+    `${tag.stmt} p = ${r.w("$wv")}(b, p, ${r.w("$next")}());`,
+    `const kv = ${keyValue(kt)};`,
+    `${kTag.stmt} p = ${writeExpr(r, kt, false, "kv")};`,
+  ];
+  if (f.mapKind === "message") {
+    const vTag = tagBytes(2, WT.LEN);
+    size.push(
+      `const vs = ${r.w("$put")}(${r.w("$slot")}(), ${r.t(f.message, "$size")}(v));`,
+      `s += ${vTag.len} + ${r.w("$sv")}(vs) + vs;`,
+    );
+    write.push(
+      `${vTag.stmt} p = ${r.w("$wv")}(b, p, ${r.w("$next")}()); p = ${r.t(f.message, "$write")}(v, b, p);`,
+    );
+  } else {
+    const vt = f.mapKind === "enum" ? ScalarType.INT32 : f.scalar;
+    const vTag = tagBytes(2, wireType(vt));
+    size.push(`s += ${vTag.len} + ${sizeExpr(r, vt, false, "v")};`);
+    write.push(`${vTag.stmt} p = ${writeExpr(r, vt, false, "v")};`);
+  }
+  size.push(`${r.w("$put")}(i, s);`, `n += ${tag.len} + ${r.w("$sv")}(s) + s;`);
+  const loop = (body: string[]) => [
+    `for (const k of Object.keys(${mp})) {`,
+    ...body.map((l) => `  ${l}`),
+    "}",
+  ];
+  guarded(
+    `${mp} !== undefined`,
+    `const ${mp} = m.${f.localName}; `,
+    { size: loop(size), write: loop(write) },
+    c,
+  );
+}
+
+/** The `Foo$size` and `Foo$write` functions of a message. */
+export function encodeFunctions(r: Refs, msg: DescMessage): string {
+  const c: Code = { size: [], write: [] };
+  for (const f of sortedFields(msg)) {
+    if (f.fieldKind === "list") list(r, f, c);
+    else if (f.fieldKind === "map") map(r, f, c);
+    else singular(r, f, msg, c);
+  }
+  const T = r.t(msg);
+  const ind = (lines: string[]) => lines.filter((l) => l !== "").map((l) => `  ${l}`);
+  return [
+    `/** The encoded size of a ${msg.typeName} (size pass). @internal */`,
+    `export function ${T}$size(m: ${T}): number {`,
+    "  let n = 0;",
+    ...ind(c.size),
+    "  const u = m.$unknown;",
+    "  if (u !== undefined) for (const x of u) n += x.length;",
+    "  return n;",
+    "}",
+    "",
+    `/** Writes a ${msg.typeName} at \`p\` (write pass); returns the end. @internal */`,
+    `export function ${T}$write(m: ${T}, b: Buffer, p: number): number {`,
+    ...ind(c.write),
+    "  const u = m.$unknown;",
+    `  if (u !== undefined) for (const x of u) p = ${r.w("$wR")}(b, p, x);`,
+    "  return p;",
+    "}",
+  ].join("\n");
+}

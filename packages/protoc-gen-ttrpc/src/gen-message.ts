@@ -1,0 +1,125 @@
+/**
+ * Generates a message's interface, its `$new` (all defaults) and its codec constant, and enums
+ * as const objects.
+ * @module
+ */
+import type { DescEnum, DescMessage } from "@bufbuild/protobuf";
+import { decodeFunction } from "./gen-decode.js";
+import { encodeFunctions } from "./gen-encode.js";
+import { elementType, fieldType, hasPresence, initialValue } from "./model.js";
+import { lit, prop, type Refs } from "./names.js";
+
+/** A TSDoc block from a descriptor's comments (protoplugin's text), indented. */
+export type DocFn = (
+  desc: DescMessage | DescEnum | DescMessage["fields"][number],
+  indent: string,
+) => string;
+
+/** The interface of a message. */
+function messageInterface(r: Refs, msg: DescMessage, doc: DocFn): string {
+  const T = r.t(msg);
+  const lines = [doc(msg, ""), `export interface ${T} {`];
+  for (const member of msg.members) {
+    if (member.kind === "field") {
+      lines.push(doc(member, "  "));
+      const opt = hasPresence(member) ? "?" : "";
+      lines.push(`  ${prop(member.localName)}${opt}: ${fieldType(r, member)};`);
+      continue;
+    }
+    const cases = member.fields.map(
+      (f) => `    | { case: ${lit(f.localName)}; value: ${elementType(r, f)} }`,
+    );
+    lines.push(
+      `  /** @generated from oneof ${msg.typeName}.${member.name} */`,
+      `  ${prop(member.localName)}:`,
+      ...cases,
+      "    | { case: undefined; value?: undefined };",
+    );
+  }
+  lines.push(
+    "  /** Fields this schema does not know, as received (tag and value), written back on encode. */",
+    "  $unknown?: Uint8Array[];",
+    "}",
+  );
+  return lines.filter((l) => l !== "").join("\n");
+}
+
+/** `Foo$new`: a message with every field at its default. */
+function messageNew(r: Refs, msg: DescMessage): string {
+  const T = r.t(msg);
+  const props: string[] = [];
+  for (const member of msg.members) {
+    if (member.kind === "oneof") {
+      props.push(`${prop(member.localName)}: { case: undefined }`);
+      continue;
+    }
+    const init = initialValue(member);
+    if (init !== undefined) props.push(`${prop(member.localName)}: ${init}`);
+  }
+  return [
+    `/** A new ${msg.typeName} with default values. @internal */`,
+    `export function ${T}$new(): ${T} {`,
+    `  return { ${props.join(", ")} };`,
+    "}",
+  ].join("\n");
+}
+
+/** The codec constant `Foo`: typeName, create, encode, decode, toBinary. */
+function messageConst(r: Refs, msg: DescMessage, doc: DocFn): string {
+  const T = r.t(msg);
+  return [
+    doc(msg, ""),
+    `export const ${T}: ${r.w("$Codec")}<${T}> = {`,
+    `  typeName: ${lit(msg.typeName)},`,
+    `  create(init?: Partial<${T}>): ${T} {`,
+    `    const m = ${T}$new();`,
+    "    if (init !== undefined) Object.assign(m, init);",
+    "    return m;",
+    "  },",
+    `  encode(m: ${T}): Uint8Array | Uint8Array[] {`,
+    `    ${r.w("$begin")}();`,
+    `    const n = ${T}$size(m);`,
+    `    if (${r.w("$W")}.ext !== 0) return ${r.w("$chunked")}(n, m, ${T}$write);`,
+    "    const b = Buffer.allocUnsafe(n);",
+    `    ${T}$write(m, b, 0);`,
+    "    return b;",
+    "  },",
+    `  decode(bytes: Uint8Array): ${T} {`,
+    `    const r = ${r.w("$reader")}(bytes);`,
+    `    return ${T}$read(r, r.e, 0, undefined);`,
+    "  },",
+    `  toBinary(m: ${T}): Uint8Array {`,
+    `    return ${r.w("$concat")}(this.encode(m));`,
+    "  },",
+    "};",
+  ]
+    .filter((l) => l !== "")
+    .join("\n");
+}
+
+/** Everything generated for one message (not its nested types). */
+export function messageCode(r: Refs, msg: DescMessage, doc: DocFn): string {
+  return [
+    messageInterface(r, msg, doc),
+    messageConst(r, msg, doc),
+    messageNew(r, msg),
+    encodeFunctions(r, msg),
+    decodeFunction(r, msg),
+  ].join("\n\n");
+}
+
+/** An enum as a const object and a type of its values. */
+export function enumCode(r: Refs, e: DescEnum, doc: DocFn): string {
+  const T = r.t(e);
+  const lines = [doc(e, ""), `export const ${T} = {`];
+  for (const v of e.values) {
+    lines.push(`  ${prop(v.localName)}: ${v.number},`);
+  }
+  lines.push(
+    "} as const;",
+    "",
+    `/** A value of ${e.typeName}${e.open ? " (open: other numbers may arrive too)" : ""}. */`,
+    `export type ${T} = (typeof ${T})[keyof typeof ${T}];`,
+  );
+  return lines.filter((l, i) => l !== "" || i > 1).join("\n");
+}
