@@ -110,13 +110,15 @@ export interface Ask {
   delayMs?: number;
 }
 
+const ask = json as MessageCodec<Ask>;
+
 export const Traced = defineService({
   typeName: "ttrpc.otel.test.v1.Traced",
   methods: {
-    echo: { name: "Echo", kind: "unary", input: json, output: json },
-    count: { name: "Count", kind: "server_streaming", input: json, output: json },
-    sum: { name: "Sum", kind: "client_streaming", input: json, output: json },
-    chat: { name: "Chat", kind: "bidi_streaming", input: json, output: json },
+    echo: { name: "Echo", kind: "unary", input: ask, output: json },
+    count: { name: "Count", kind: "server_streaming", input: ask, output: json },
+    sum: { name: "Sum", kind: "client_streaming", input: ask, output: json },
+    chat: { name: "Chat", kind: "bidi_streaming", input: ask, output: json },
   },
 });
 

@@ -5,7 +5,17 @@ import { test } from "node:test";
 import { context, propagation, SpanKind, trace } from "@opentelemetry/api";
 import { W3CTraceContextPropagator } from "@opentelemetry/core";
 import { Code } from "ttrpc";
-import { ERROR, events, inRoot, newSdk, only, parentOf, tracedPair, UNSET } from "./harness.js";
+import {
+  ERROR,
+  events,
+  inRoot,
+  newSdk,
+  only,
+  parentOf,
+  tracedPair,
+  UNSET,
+  until,
+} from "./harness.js";
 
 const NAME = "ttrpc.otel.test.v1.Traced/Echo";
 const T = { timeout: 10_000 };
