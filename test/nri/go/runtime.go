@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"reflect"
 	"strings"
 	"sync"
 	"time"
@@ -59,6 +60,7 @@ func listJSON[T proto.Message](list []T) []json.RawMessage {
 //	create  request=CreateContainerRequest   Adaptation.CreateContainer, result=CreateContainerResponse
 //	update  request=UpdateContainerRequest   Adaptation.UpdateContainer, result=UpdateContainerResponse
 //	stop    request=StopContainerRequest     Adaptation.StopContainer, result=StopContainerResponse
+//	plugins                              result={"count"}: plugins that receive events
 //	exit                                 Adaptation.Stop, then exit 0
 //
 // Unsolicited lines: {"event":"ready"} once listening, {"event":"synchronized", "updates", "pods",
@@ -180,6 +182,13 @@ func runCommand(r *adaptation.Adaptation, state *runtimeState, cmd command) (jso
 		state.pods, state.containers = req.Pods, req.Containers
 		state.Unlock()
 		return json.RawMessage(fmt.Sprintf(`{"bytes":%d}`, proto.Size(req))), nil
+	case "plugins":
+		// The number of plugins the runtime delivers events to. A plugin joins that list only after
+		// it synchronized (and after our syncFn returned), so tests wait for it with this.
+		r.Lock()
+		n := reflect.ValueOf(r).Elem().FieldByName("plugins").Len()
+		r.Unlock()
+		return json.RawMessage(fmt.Sprintf(`{"count":%d}`, n)), nil
 	case "event":
 		req := &api.StateChangeEvent{}
 		if err := parse(req); err != nil {
