@@ -30,4 +30,4 @@ fi
 rm -rf "$snap/test/stress" && cp -r "$root/test/stress" "$snap/test/stress"
 echo "stress: running against $rev ($sha) from $snap" >&2
 cd "$snap"
-exec node --expose-gc --conditions=ttrpc-source --import tsx test/stress/run.ts "$@"
+STRESS_RESULTS=$root/bench/results exec node --expose-gc --conditions=ttrpc-source --import tsx test/stress/run.ts "$@"

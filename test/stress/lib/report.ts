@@ -1,6 +1,6 @@
 /**
  * Rows of the stress suite: one per scenario and target, printed as a table and written as JSON
- * to bench/results/stress-<size>-<time>.json (gitignored).
+ * to bench/results/stress-<size>-<time>.json (gitignored; $STRESS_RESULTS overrides the folder).
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -67,7 +67,9 @@ export function table(rows: readonly Row[]): string {
 
 /** Writes the rows as JSON under bench/results; returns the path. */
 export function writeResults(rows: readonly Row[], size: string): string {
-  const dir = new URL("../../../bench/results/", import.meta.url).pathname;
+  // snapshot.sh points this at the checkout it was started from.
+  const dir =
+    process.env.STRESS_RESULTS ?? new URL("../../../bench/results/", import.meta.url).pathname;
   mkdirSync(dir, { recursive: true });
   const path = join(dir, `stress-${size}-${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
   writeFileSync(path, `${JSON.stringify({ size, node: process.version, rows }, null, 2)}\n`);

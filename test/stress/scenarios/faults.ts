@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { connect, createClient } from "ttrpc";
 import { FrameParser } from "../../interop/frames.js";
 import { Interop, Streaming } from "../../interop/service.js";
+import { OPEN_FINDINGS } from "../bounds.js";
 import { leaks } from "../lib/leaks.js";
 import { startClient, startTarget, type TargetKind } from "../lib/procs.js";
 import type { Row } from "../lib/report.js";
@@ -39,15 +40,14 @@ const CLOSE_AFTER = new Set([
 ]);
 
 /**
- * Lies that leave a call without a deadline pending today, and what should end it: issue 8 (7) (a
- * frame of unknown type for a pending call is ignored), and garbage whose first bytes read as an
- * oversize header ("HTTP" = 1.2 GB): the client skips "data" forever; only a frame/idle timeout
- * on the client's side would notice.
+ * Lies that leave a call without a deadline pending today, and the open finding that should end
+ * it (bounds.ts OPEN_FINDINGS; once an entry is deleted there, a pending call is a failure):
+ * a frame of unknown type for a pending call is ignored (7); garbage whose first bytes read as an
+ * oversize header ("HTTP" = 1.2 GB) makes the client skip "data" forever.
  */
-export const KNOWN_LIES: Record<string, string> = {
-  "unknown-frame-type-for-pending-call":
-    "issue 8 (7): decide and fail the call (Go: protocol error)",
-  garbage: "frameTimeoutMs/idleTimeoutMs on the client",
+export const KNOWN_LIES: Record<string, string | undefined> = {
+  "unknown-frame-type-for-pending-call": OPEN_FINDINGS.f7,
+  garbage: OPEN_FINDINGS.garbage,
 };
 
 /** Our client (a child) makes one unary and one server-streaming call per lie; reports each outcome. */
@@ -94,7 +94,7 @@ export async function lyingServer(
         scenario: `lying-server:${name}`,
         target: `ts-client/${kind}`,
         inputs: 1,
-        result,
+        result: out.pending && KNOWN_LIES[name] ? `${result} (known: ${KNOWN_LIES[name]})` : result,
         ms: performance.now() - t0,
       });
       for (const s of sockets) s.destroy();
