@@ -31,7 +31,8 @@ export class Histogram {
 
   /** Records one latency. */
   record(us: number): void {
-    this.#counts[Histogram.#index(us)]! += 1;
+    const i = Histogram.#index(us);
+    this.#counts[i] = (this.#counts[i] ?? 0) + 1;
     this.count++;
     this.#sum += us;
     if (us < this.min) this.min = us;
