@@ -40,10 +40,10 @@ export function eventBit(event: number): number {
  * "every event": a plugin without event handlers is subscribed to all of them, and answers each
  * with an empty reply.
  */
-export function eventMask(handlers: Partial<Record<EventHandlerName, unknown>>): number {
+export function eventMask(handlers: object): number {
   let mask = 0;
   for (const [name, event] of Object.entries(EVENT_HANDLERS)) {
-    if (typeof handlers[name as EventHandlerName] === "function") mask |= eventBit(event);
+    if (typeof (handlers as Record<string, unknown>)[name] === "function") mask |= eventBit(event);
   }
   return mask;
 }

@@ -47,7 +47,7 @@ export function pluginService(
   maxSyncBytes: number,
   events: SessionEvents,
 ): Partial<ServiceImpl<typeof Plugin>> {
-  const handlerMask = eventMask(handlers as Partial<Record<EventHandlerName, unknown>>);
+  const handlerMask = eventMask(handlers);
   let mask = handlerMask;
   // A split Synchronize (NRI 0.8+): parts with `more` are collected, the last one is delivered.
   let pendingPods: PodSandbox[] = [];
