@@ -134,12 +134,22 @@ export class GoRuntime extends JsonLines {
   #nextId = 1;
 
   /** Starts the runtime listening on `socket`; resolves once it is ready. */
-  static async start(bin: string, socket: string, args: string[] = []): Promise<GoRuntime> {
+  static async start(
+    bin: string,
+    socket: string,
+    args: string[] = [],
+    options: { cwd?: string; readyTimeoutMs?: number } = {},
+  ): Promise<GoRuntime> {
     const child = spawn(bin, ["runtime", "-socket", socket, ...args], {
       stdio: ["pipe", "pipe", "pipe"],
+      cwd: options.cwd,
     });
     const rt = new GoRuntime(child);
-    await rt.waitFor((l) => l.event === "ready" || l.event === "start-failed", "runtime ready");
+    await rt.waitFor(
+      (l) => l.event === "ready" || l.event === "start-failed",
+      "runtime ready",
+      options.readyTimeoutMs,
+    );
     const failed = rt.events("start-failed")[0];
     if (failed) throw new Error(`runtime failed to start: ${String(failed.error)}`);
     return rt;
