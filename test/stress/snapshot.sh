@@ -3,12 +3,15 @@
 # change in progress under packages/ does not stop a measurement, and "before" and "after" figures
 # come from exact commits (the suite itself, test/stress, is always the work tree's):
 #   bash test/stress/snapshot.sh [REV] [-- run.ts arguments]      (REV defaults to HEAD)
+#   bash test/stress/snapshot.sh [REV] --test                      (the quick tests, test/stress/*.test.ts)
 # The revision is exported with `git archive` into $TMPDIR/ttrpc-stress-<sha>; its node_modules
 # links to this checkout's packages, except the workspace packages, which point into the snapshot.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 rev=${1:-HEAD}
 [ $# -gt 0 ] && shift
+mode=run
+if [ "${1:-}" = "--test" ]; then mode=test; shift; fi
 [ "${1:-}" = "--" ] && shift
 sha=$(git -C "$root" rev-parse --short "$rev")
 snap=${TMPDIR:-/tmp}/ttrpc-stress-$sha
@@ -30,4 +33,5 @@ fi
 rm -rf "$snap/test/stress" && cp -r "$root/test/stress" "$snap/test/stress"
 echo "stress: running against $rev ($sha) from $snap" >&2
 cd "$snap"
+if [ $mode = test ]; then exec node scripts/run-tests.mjs test/stress/; fi
 STRESS_RESULTS=$root/bench/results exec node --expose-gc --conditions=ttrpc-source --import tsx test/stress/run.ts "$@"

@@ -13,7 +13,8 @@ import { peerPath } from "../../interop/peer.js";
 const root = new URL("../../../", import.meta.url).pathname;
 const live = new Set<ChildProcess>();
 
-function killAll(): void {
+/** SIGKILLs every process this suite started that is still running (also done at exit). */
+export function killAll(): void {
   for (const c of live) {
     if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
   }

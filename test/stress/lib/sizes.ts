@@ -57,7 +57,7 @@ export const QUICK: Sizes = {
   streamsPerConnection: 2_000,
   slowlorisConns: 20,
   slowlorisMs: 1_500,
-  lieWatchMs: 1_000,
+  lieWatchMs: 500,
   shutdownWaitMs: 1_500,
 };
 

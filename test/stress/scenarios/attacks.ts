@@ -33,7 +33,7 @@ export function attackTarget(kind: TargetKind, dir: string, bounds: BoundName[])
 }
 
 /** Waits until the RSS of pid has not grown for `quietMs` (or `maxMs` passed). */
-async function untilStable(sampler: RssSampler, quietMs = 600, maxMs = 6000): Promise<void> {
+async function untilStable(sampler: RssSampler, quietMs = 400, maxMs = 6000): Promise<void> {
   const end = performance.now() + maxMs;
   let last = sampler.max;
   let since = performance.now();
@@ -184,7 +184,7 @@ export async function metadataBomb(
   const c = new RawConn(target.socket, { parse: false });
   await c.connected();
   for (let i = 0; i < count; i++) await c.write(encodeFrame(1 + 2 * i, T.Request, 0, body), 10_000);
-  await sleep(1000);
+  await sleep(500);
   const lat = await canary.stop();
   const peak = sampler.stop();
   c.destroy();

@@ -60,7 +60,7 @@ export async function clientUnreadRequests(
   const base = rssOf(client.pid).rss;
   const sampler = new RssSampler(client.pid);
   await client.command({ cmd: "flood-unary", socket: deaf.path, count, size });
-  await sleep(1500);
+  await sleep(1000);
   const peak = sampler.stop();
   const alive = client.alive;
   await client.kill();
@@ -86,6 +86,7 @@ export async function clientUnreadRequests(
 export async function clientUnreadStream(
   target: Target,
   count: number,
+  waitMs = 3000,
   size = (4 << 20) - 64,
 ): Promise<AttackResult> {
   const t0 = performance.now();
@@ -97,9 +98,9 @@ export async function clientUnreadStream(
     socket: target.socket,
     count,
     size,
-    readAfterMs: 2500,
+    readAfterMs: waitMs - 500,
   });
-  await sleep(3000);
+  await sleep(waitMs);
   const peak = sampler.stop();
   const { outcomes } = (await client.command({ cmd: "outcomes" })) as {
     outcomes: Record<string, unknown>[];
