@@ -54,6 +54,8 @@ const result = spawnSync(
     "--import",
     "tsx",
     "--test",
+    // A test without its own { timeout } fails after 2 minutes instead of hanging the run.
+    "--test-timeout=120000",
     "--test-reporter=spec",
     "--test-reporter-destination=stdout",
     `--test-reporter=${join(root, "scripts/lib/skip-reporter.mjs")}`,
