@@ -286,6 +286,15 @@ otelPeerSuite("tracing interop with containerd/otelttrpc 0.1.0 (Go peer)", (bin)
           Object.keys(tsPoints[0]?.attributes ?? {}).sort(),
         );
       }
+      // The Go server answered NotFound and Internal above, yet otelttrpc 0.1.0 files every call
+      // under status code 0 (a shadowed variable); ours keeps the code.
+      assert.deepEqual(
+        goPoints.map((p) => p.attributes["rpc.ttrpc.status_code"]),
+        goPoints.map(() => 0),
+      );
+      assert.ok(goPoints.reduce((n, p) => n + p.count, 0) >= 4);
+      const tsCodes = tsPoints.map((p) => p.attributes["rpc.ttrpc.status_code"]);
+      assert.ok(tsCodes.includes(Code.Internal) && tsCodes.includes(Code.NotFound), `${tsCodes}`);
     },
   );
 });
