@@ -63,7 +63,7 @@ function eventLine(watcher: EventWatcher, topic: string, id: string): string | u
 
 if (missing.length > 0) {
   if (process.env.CI === "true") {
-    test("containerd prerequisites", () => {
+    test("containerd prerequisites", { timeout: 120_000 }, () => {
       assert.fail(`missing: ${missing.join(", ")}; run scripts/containerd-setup.sh (as root)`);
     });
   } else {
@@ -80,7 +80,9 @@ if (missing.length > 0) {
 
   for (const flavour of flavours()) {
     describe(`containerd ${flavour.name}`, () => {
-      test("our client drives the real containerd-shim-runc-v2; our server receives its events", async () => {
+      test("our client drives the real containerd-shim-runc-v2; our server receives its events", {
+        timeout: 120_000,
+      }, async () => {
         const ns = namespace(`drive${flavour.name.replace(".", "")}`);
         const id = "drive1";
         const r = await driveShim({
@@ -134,7 +136,9 @@ if (missing.length > 0) {
           await stopDaemon(ctd);
         });
 
-        test("our client publishes into containerd's ttrpc socket; ctr events sees it", async () => {
+        test("our client publishes into containerd's ttrpc socket; ctr events sees it", {
+          timeout: 120_000,
+        }, async () => {
           // `ctr events` gives no sign of having subscribed: publish probes until one shows up.
           let seen: string | undefined;
           for (let i = 0; seen === undefined; i++) {
@@ -157,7 +161,9 @@ if (missing.length > 0) {
           );
         });
 
-        test("ctr run --rm --runtime <our shim> prints the output and returns the exit code", async () => {
+        test("ctr run --rm --runtime <our shim> prints the output and returns the exit code", {
+          timeout: 120_000,
+        }, async () => {
           const id = "run1";
           const r = await ctr(daemon(), [
             "-n",
@@ -188,7 +194,7 @@ if (missing.length > 0) {
           assert.ok(!runcContainersOf(ns).includes(id));
         });
 
-        test("stdin reaches a container run by our shim", async () => {
+        test("stdin reaches a container run by our shim", { timeout: 120_000 }, async () => {
           const r = await ctr(
             daemon(),
             [
@@ -210,7 +216,9 @@ if (missing.length > 0) {
           assert.equal(r.stdout.trim(), "3");
         });
 
-        test("a detached task: ctr task ls/pause/resume/kill/delete and ctr shim state", async () => {
+        test("a detached task: ctr task ls/pause/resume/kill/delete and ctr shim state", {
+          timeout: 120_000,
+        }, async () => {
           const id = "detached1";
           const c = (...args: string[]) => ctr(daemon(), ["-n", ns, ...args]);
           const run = await c(
@@ -257,7 +265,9 @@ if (missing.length > 0) {
     });
   }
 
-  test("our shim, driven by our client, answers the Task API (and UNIMPLEMENTED for the rest)", async () => {
+  test("our shim, driven by our client, answers the Task API (and UNIMPLEMENTED for the rest)", {
+    timeout: 120_000,
+  }, async () => {
     const ns = namespace("direct");
     const work = await tempDir("ttrpc-ts-direct-");
     const bundle = join(work, "bundle");

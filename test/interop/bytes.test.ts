@@ -128,7 +128,9 @@ interopSuite("byte level: our frames equal Go ttrpc's", (bin) => {
     return conn;
   }
 
-  test("our client also sends metadata and a timeout on streaming calls (the Go 1.2.4 client does not)", async () => {
+  test("our client also sends metadata and a timeout on streaming calls (the Go 1.2.4 client does not)", {
+    timeout: 60_000,
+  }, async () => {
     const options = { timeoutMs: 5000, metadata: { k: "v" } };
     const ours = await capture(go.socket, async (s) => {
       const conn = await connect(s);
@@ -153,7 +155,9 @@ interopSuite("byte level: our frames equal Go ttrpc's", (bin) => {
   });
 
   for (const kind of KINDS) {
-    test(`${kind}: our client writes the frames the Go client writes`, async () => {
+    test(`${kind}: our client writes the frames the Go client writes`, {
+      timeout: 60_000,
+    }, async () => {
       const goClient = await capture(go.socket, (s) => runGoClient(bin, s, kind));
       const ourClient = await capture(go.socket, (s) => ourCall(s, kind));
       const expected = normalize(goClient.fromClient.frames);
@@ -181,7 +185,9 @@ interopSuite("byte level: our frames equal Go ttrpc's", (bin) => {
       );
     });
 
-    test(`${kind}: our server writes the frames the Go server writes`, async () => {
+    test(`${kind}: our server writes the frames the Go server writes`, {
+      timeout: 60_000,
+    }, async () => {
       const fromGo = await capture(go.socket, (s) => runGoClient(bin, s, kind));
       const fromUs = await capture(ourSocket, (s) => runGoClient(bin, s, kind));
       assert.equal(

@@ -61,7 +61,9 @@ interopSuite("Go ttrpc client → our server", (bin) => {
 
   // ---------------------------------------------------------------- call kinds
 
-  test("unary, server-streaming, client-streaming and bidi calls", async () => {
+  test("unary, server-streaming, client-streaming and bidi calls", {
+    timeout: 60_000,
+  }, async () => {
     const unary = ok(stepOf(await go("unary"), "unary"));
     assert.deepEqual([unary.seq, unary.msg], [2, "hello"]);
     assert.deepEqual(ok(stepOf(await go("server_stream"), "server_stream")).parts, [2, 2, 2, 4]);
@@ -76,7 +78,7 @@ interopSuite("Go ttrpc client → our server", (bin) => {
     assert.equal(bidi.eof, true);
   });
 
-  test("unary with a filled and an empty message", async () => {
+  test("unary with a filled and an empty message", { timeout: 60_000 }, async () => {
     const lines = await go("echo");
     const echo = ok(stepOf(lines, "echo"));
     assert.deepEqual([echo.seq, echo.msg], [42, "hello ✓"]);
@@ -84,7 +86,9 @@ interopSuite("Go ttrpc client → our server", (bin) => {
     assert.deepEqual([empty.seq, empty.msg], [1, ""]);
   });
 
-  test("Go's integration/streaming suite, run by the Go client against our server", async () => {
+  test("Go's integration/streaming suite, run by the Go client against our server", {
+    timeout: 60_000,
+  }, async () => {
     const lines = await go("streaming");
     const echo = ok(stepOf(lines, "Echo"));
     assert.deepEqual([echo.seq, echo.msg], [2, "Echo"]);
@@ -104,7 +108,9 @@ interopSuite("Go ttrpc client → our server", (bin) => {
     ]);
   });
 
-  test("google.protobuf.Empty requests (unary and server-streaming)", async () => {
+  test("google.protobuf.Empty requests (unary and server-streaming)", {
+    timeout: 60_000,
+  }, async () => {
     const lines = await go("empty");
     assert.deepEqual(ok(stepOf(lines, "metadata_echo_empty")).entries, []);
     assert.deepEqual(ok(stepOf(lines, "empty_payload_stream")).messages, [
@@ -113,7 +119,7 @@ interopSuite("Go ttrpc client → our server", (bin) => {
     ]);
   });
 
-  test("0-byte and 1 MiB payloads in all four call kinds", async () => {
+  test("0-byte and 1 MiB payloads in all four call kinds", { timeout: 60_000 }, async () => {
     const lines = await go("large");
     for (const l of steps(lines, "unary")) assert.equal(ok(l).same, true);
     assert.deepEqual(
@@ -141,7 +147,9 @@ interopSuite("Go ttrpc client → our server", (bin) => {
 
   // ---------------------------------------------------------------- metadata
 
-  test("metadata: several keys, repeated values in order, upper-case keys", async () => {
+  test("metadata: several keys, repeated values in order, upper-case keys", {
+    timeout: 60_000,
+  }, async () => {
     const before = rec.metadata.length;
     const line = ok(stepOf(await go("metadata"), "metadata"));
     // Keys are kept lower-case on our side (Go's MD.Set lowers them too; a raw upper-case map
@@ -157,7 +165,9 @@ interopSuite("Go ttrpc client → our server", (bin) => {
     assert.equal(rec.metadata.length, before + 1);
   });
 
-  test("metadata on streams: the Go 1.2.4 client sends none (NewStream ignores the context's metadata)", async () => {
+  test("metadata on streams: the Go 1.2.4 client sends none (NewStream ignores the context's metadata)", {
+    timeout: 60_000,
+  }, async () => {
     const before = rec.metadata.length;
     const line = ok(stepOf(await go("metadata_stream"), "metadata_stream"));
     assert.deepEqual(line.messages, [[], []]);
@@ -166,7 +176,9 @@ interopSuite("Go ttrpc client → our server", (bin) => {
 
   // ---------------------------------------------------------------- deadlines
 
-  test("deadline: the Go client's timeout reaches our handler as a deadline no later than sent", async () => {
+  test("deadline: the Go client's timeout reaches our handler as a deadline no later than sent", {
+    timeout: 60_000,
+  }, async () => {
     const lines = await go("deadline", ["--timeout-ms", "5000"]);
     const dl = ok(stepOf(lines, "deadline"));
     assert.equal(dl.hasDeadline, true);
@@ -177,7 +189,9 @@ interopSuite("Go ttrpc client → our server", (bin) => {
     assert.equal(ok(stepOf(lines, "no_deadline")).hasDeadline, false);
   });
 
-  test("deadline: expiry gives DEADLINE_EXCEEDED and aborts our handler's signal", async () => {
+  test("deadline: expiry gives DEADLINE_EXCEEDED and aborts our handler's signal", {
+    timeout: 60_000,
+  }, async () => {
     const lines = await go("deadline_expire", [
       "--timeout-ms",
       "300",
@@ -199,7 +213,9 @@ interopSuite("Go ttrpc client → our server", (bin) => {
 
   // ---------------------------------------------------------------- errors
 
-  test("errors: every status code 1-16 reaches the Go client with its message and detail", async () => {
+  test("errors: every status code 1-16 reaches the Go client with its message and detail", {
+    timeout: 60_000,
+  }, async () => {
     const lines = await go("errors");
     const fails = steps(lines, "fail");
     assert.equal(fails.length, 16);
@@ -225,47 +241,50 @@ interopSuite("Go ttrpc client → our server", (bin) => {
 
   // ---------------------------------------------------------------- size limit
 
-  test("size limit: the exact 4 MiB frame boundary, both directions; the connection keeps working", async () => {
+  test("size limit: the exact 4 MiB frame boundary, both directions; the connection keeps working", {
+    timeout: 60_000,
+  }, async (t) => {
     const proxy = await startProxy(socketPath(dir, "proxy"), socket);
-    try {
-      const resp = boundary(payloadResponseLength, MAX_FRAME);
-      const req = boundary(sizeRequestLength, MAX_FRAME);
-      const lines = await runGoClient(bin, proxy.socket, "payload", [
-        "--sizes",
-        `${resp.largestOk},${resp.smallestFail}`,
-        "--req-sizes",
-        `${req.largestOk},${req.smallestFail}`,
-      ]);
-      const [payloadOk, payloadBig] = steps(lines, "payload");
-      assert.equal(ok(payloadOk as Line).pattern, true);
-      assert.equal(
-        payloadBig?.code,
-        8,
-        "our server answers RESOURCE_EXHAUSTED instead of sending 4 MiB + 1",
-      );
-      const [sizeOk, sizeBig] = steps(lines, "size");
-      assert.equal(ok(sizeOk as Line).got, req.largestOk);
-      assert.equal(sizeBig?.code, 8, "our server refuses the Go client's 4 MiB + 1 request");
-      ok(stepOf(lines, "after"));
-
-      const frames = proxy.connections[0];
-      assert.ok(frames);
-      const responses = frames.fromServer.frames
-        .filter((f) => f.type === TYPE_RESPONSE)
-        .map((f) => f.length);
-      const requests = frames.fromClient.frames
-        .filter((f) => f.type === TYPE_REQUEST)
-        .map((f) => f.length);
-      assert.ok(responses.includes(MAX_FRAME), "a Response of exactly 4 MiB went out");
-      assert.ok(!responses.some((l) => l > MAX_FRAME), "no oversized Response went out");
-      assert.ok(requests.includes(MAX_FRAME), "a Request of exactly 4 MiB came in");
-      assert.ok(requests.includes(MAX_FRAME + 1), "the Go 1.2.4 client sent its 4 MiB + 1 Request");
-    } finally {
+    t.after(async () => {
       await proxy.close();
-    }
+    });
+    const resp = boundary(payloadResponseLength, MAX_FRAME);
+    const req = boundary(sizeRequestLength, MAX_FRAME);
+    const lines = await runGoClient(bin, proxy.socket, "payload", [
+      "--sizes",
+      `${resp.largestOk},${resp.smallestFail}`,
+      "--req-sizes",
+      `${req.largestOk},${req.smallestFail}`,
+    ]);
+    const [payloadOk, payloadBig] = steps(lines, "payload");
+    assert.equal(ok(payloadOk as Line).pattern, true);
+    assert.equal(
+      payloadBig?.code,
+      8,
+      "our server answers RESOURCE_EXHAUSTED instead of sending 4 MiB + 1",
+    );
+    const [sizeOk, sizeBig] = steps(lines, "size");
+    assert.equal(ok(sizeOk as Line).got, req.largestOk);
+    assert.equal(sizeBig?.code, 8, "our server refuses the Go client's 4 MiB + 1 request");
+    ok(stepOf(lines, "after"));
+
+    const frames = proxy.connections[0];
+    assert.ok(frames);
+    const responses = frames.fromServer.frames
+      .filter((f) => f.type === TYPE_RESPONSE)
+      .map((f) => f.length);
+    const requests = frames.fromClient.frames
+      .filter((f) => f.type === TYPE_REQUEST)
+      .map((f) => f.length);
+    assert.ok(responses.includes(MAX_FRAME), "a Response of exactly 4 MiB went out");
+    assert.ok(!responses.some((l) => l > MAX_FRAME), "no oversized Response went out");
+    assert.ok(requests.includes(MAX_FRAME), "a Request of exactly 4 MiB came in");
+    assert.ok(requests.includes(MAX_FRAME + 1), "the Go 1.2.4 client sent its 4 MiB + 1 Request");
   });
 
-  test("size limit on streams: a 4 MiB Data frame passes, 4 MiB + 1 fails only that stream", async () => {
+  test("size limit on streams: a 4 MiB Data frame passes, 4 MiB + 1 fails only that stream", {
+    timeout: 60_000,
+  }, async () => {
     const { largestOk, smallestFail } = boundary(bytesField, MAX_FRAME); // BenchMessage{payload}
     const lines = await go("stream_payload", ["--sizes", `${largestOk},${smallestFail}`]);
     const [serverOk, serverBig] = steps(lines, "server_stream");
@@ -279,7 +298,9 @@ interopSuite("Go ttrpc client → our server", (bin) => {
 
   // ---------------------------------------------------------------- concurrency
 
-  test("concurrency: 1,000 concurrent unary calls (answered out of order) and 50 streams on one connection", async () => {
+  test("concurrency: 1,000 concurrent unary calls (answered out of order) and 50 streams on one connection", {
+    timeout: 60_000,
+  }, async () => {
     const lines = await go("concurrency", ["--count", "1000", "--streams", "50", "--tag", "gc"]);
     const unary = ok(stepOf(lines, "unary"));
     assert.deepEqual([unary.answered, unary.mismatched, unary.failed], [1000, 0, 0]);
@@ -289,7 +310,9 @@ interopSuite("Go ttrpc client → our server", (bin) => {
 
   // ---------------------------------------------------------------- lifecycle
 
-  test("lifecycle: graceful shutdown with Go calls in flight lets them finish, then closes", async () => {
+  test("lifecycle: graceful shutdown with Go calls in flight lets them finish, then closes", {
+    timeout: 60_000,
+  }, async (t) => {
     const sock = socketPath(dir, "ts-shutdown");
     const { server: s2, rec: r2 } = await startServer(sock);
     const client = startGoClient(bin, sock, "hold", [
@@ -300,31 +323,32 @@ interopSuite("Go ttrpc client → our server", (bin) => {
       "--tag",
       "gsd",
     ]);
-    try {
-      await r2.started("gsd-0");
-      await r2.started("gsd-1");
-      const shutdown = s2.shutdown();
-      const { code } = await client.exited;
-      assert.equal(code, 0);
-      const calls = steps(client.out.lines, "call");
-      assert.deepEqual(
-        calls.map((l) => [l.tag, l.ok, l.cancelled]),
-        [
-          ["gsd-0", true, false],
-          ["gsd-1", true, false],
-        ],
-      );
-      // Once idle the connection is closed: the Go client's next call fails.
-      assert.equal(stepOf(client.out.lines, "after").code, 14);
-      await shutdown;
-      assert.equal(s2.connectionCount, 0);
-    } finally {
+    t.after(async () => {
       await client.kill();
       await s2.close();
-    }
+    });
+    await r2.started("gsd-0");
+    await r2.started("gsd-1");
+    const shutdown = s2.shutdown();
+    const { code } = await client.exited;
+    assert.equal(code, 0);
+    const calls = steps(client.out.lines, "call");
+    assert.deepEqual(
+      calls.map((l) => [l.tag, l.ok, l.cancelled]),
+      [
+        ["gsd-0", true, false],
+        ["gsd-1", true, false],
+      ],
+    );
+    // Once idle the connection is closed: the Go client's next call fails.
+    assert.equal(stepOf(client.out.lines, "after").code, 14);
+    await shutdown;
+    assert.equal(s2.connectionCount, 0);
   });
 
-  test("lifecycle: a Go client that closes mid-call: its call fails, our handler's signal aborts", async () => {
+  test("lifecycle: a Go client that closes mid-call: its call fails, our handler's signal aborts", {
+    timeout: 60_000,
+  }, async (t) => {
     const client = startGoClient(bin, socket, "hold", [
       "--count",
       "1",
@@ -333,23 +357,24 @@ interopSuite("Go ttrpc client → our server", (bin) => {
       "--tag",
       "gcl",
     ]);
-    try {
-      await rec.started("gcl-0");
-      client.write("close");
-      const { code } = await client.exited;
-      assert.equal(code, 0);
-      const call = stepOf(client.out.lines, "call");
-      assert.deepEqual([call.code, call.kind], [14, "closed"]);
-      const seen = await rec.outcome("gcl-0");
-      assert.equal(seen.cancelled, true);
-      assert.equal(seen.reason, "canceled");
-      ok(stepOf(await go("unary"), "unary"));
-    } finally {
+    t.after(async () => {
       await client.kill();
-    }
+    });
+    await rec.started("gcl-0");
+    client.write("close");
+    const { code } = await client.exited;
+    assert.equal(code, 0);
+    const call = stepOf(client.out.lines, "call");
+    assert.deepEqual([call.code, call.kind], [14, "closed"]);
+    const seen = await rec.outcome("gcl-0");
+    assert.equal(seen.cancelled, true);
+    assert.equal(seen.reason, "canceled");
+    ok(stepOf(await go("unary"), "unary"));
   });
 
-  test("lifecycle: a Go client killed mid-call: our handler's signal aborts, other connections keep working", async () => {
+  test("lifecycle: a Go client killed mid-call: our handler's signal aborts, other connections keep working", {
+    timeout: 60_000,
+  }, async (t) => {
     const client = startGoClient(bin, socket, "hold", [
       "--count",
       "2",
@@ -358,6 +383,7 @@ interopSuite("Go ttrpc client → our server", (bin) => {
       "--tag",
       "gkl",
     ]);
+    t.after(() => client.kill());
     await rec.started("gkl-0");
     await rec.started("gkl-1");
     await client.kill();

@@ -76,7 +76,7 @@ interopSuite("our client → Go ttrpc server", (bin) => {
 
   // ---------------------------------------------------------------- call kinds
 
-  test("unary: Echo, and an empty message", async () => {
+  test("unary: Echo, and an empty message", { timeout: 60_000 }, async () => {
     assert.deepEqual(await streaming.echo({ seq: 41, msg: "hello ✓" }), {
       $typeName: "ttrpc.interop.v1.EchoPayload",
       seq: 42,
@@ -87,7 +87,9 @@ interopSuite("our client → Go ttrpc server", (bin) => {
     assert.equal(empty.msg, "");
   });
 
-  test("google.protobuf.Empty requests: unary MetadataEcho and server-streaming EmptyPayloadStream", async () => {
+  test("google.protobuf.Empty requests: unary MetadataEcho and server-streaming EmptyPayloadStream", {
+    timeout: 60_000,
+  }, async () => {
     const list = await interop.metadataEcho({});
     assert.deepEqual(list.entries, []);
     const msgs = await collect(streaming.emptyPayloadStream({}));
@@ -100,7 +102,9 @@ interopSuite("our client → Go ttrpc server", (bin) => {
     );
   });
 
-  test("Go's integration/streaming suite: EchoStream, 50 round trips then end", async () => {
+  test("Go's integration/streaming suite: EchoStream, 50 round trips then end", {
+    timeout: 60_000,
+  }, async () => {
     const out = new Pushable<{ seq: number; msg: string }>();
     let n = 0;
     out.push({ seq: 0, msg: "message 0" });
@@ -114,13 +118,17 @@ interopSuite("our client → Go ttrpc server", (bin) => {
     assert.equal(n, 50);
   });
 
-  test("Go's integration/streaming suite: SumStream counts empty messages", async () => {
+  test("Go's integration/streaming suite: SumStream counts empty messages", {
+    timeout: 60_000,
+  }, async () => {
     const sum = await streaming.sumStream([{ add: 0 }, { add: 1 }, {}, { add: 2 }, { add: 3 }, {}]);
     assert.equal(sum.sum, 6);
     assert.equal(sum.num, 6);
   });
 
-  test("Go's integration/streaming suite: DivideStream with empty first and last parts", async () => {
+  test("Go's integration/streaming suite: DivideStream with empty first and last parts", {
+    timeout: 60_000,
+  }, async () => {
     const cases: [number, number, number[]][] = [
       [7, 4, [1, 1, 1, 4]],
       [0, 3, [0, 0, 0]],
@@ -137,13 +145,17 @@ interopSuite("our client → Go ttrpc server", (bin) => {
     }
   });
 
-  test("Go's integration/streaming suite: EchoNull (client-streaming returning Empty)", async () => {
+  test("Go's integration/streaming suite: EchoNull (client-streaming returning Empty)", {
+    timeout: 60_000,
+  }, async () => {
     const msgs = Array.from({ length: 10 }, (_, i) => ({ seq: i, msg: "non-empty empty" }));
     const reply = await streaming.echoNull(msgs);
     assert.equal(reply.$typeName, "google.protobuf.Empty");
   });
 
-  test("Go's integration/streaming suite: EchoNullStream (10 Empty answers per message, sent concurrently)", async () => {
+  test("Go's integration/streaming suite: EchoNullStream (10 Empty answers per message, sent concurrently)", {
+    timeout: 60_000,
+  }, async () => {
     const out = new Pushable<{ seq: number }>();
     for (let i = 0; i < 5; i++) out.push({ seq: i });
     out.end();
@@ -151,7 +163,9 @@ interopSuite("our client → Go ttrpc server", (bin) => {
     assert.equal(got.length, 50);
   });
 
-  test("0-byte and 1 MiB payloads in all four call kinds (Bench)", async () => {
+  test("0-byte and 1 MiB payloads in all four call kinds (Bench)", {
+    timeout: 60_000,
+  }, async () => {
     for (const size of [0, MiB]) {
       const reply = await bench.unary({ payload: pattern(size) });
       assertBytes(reply.payload, pattern(size));
@@ -178,7 +192,9 @@ interopSuite("our client → Go ttrpc server", (bin) => {
 
   // ---------------------------------------------------------------- metadata
 
-  test("metadata: several keys, repeated values in order, an upper-case key (sent lower-case)", async () => {
+  test("metadata: several keys, repeated values in order, an upper-case key (sent lower-case)", {
+    timeout: 60_000,
+  }, async () => {
     const metadata = {
       "key-a": "1",
       "key-b": ["x", "y", "z"],
@@ -197,7 +213,7 @@ interopSuite("our client → Go ttrpc server", (bin) => {
     );
   });
 
-  test("metadata on a server stream reaches the Go handler", async () => {
+  test("metadata on a server stream reaches the Go handler", { timeout: 60_000 }, async () => {
     const msgs = await collect(
       interop.metadataEchoStream({ count: 2 }, { metadata: { "stream-key": ["s1", "s2"] } }),
     );
@@ -211,7 +227,9 @@ interopSuite("our client → Go ttrpc server", (bin) => {
 
   // ---------------------------------------------------------------- deadlines
 
-  test("deadline: a timeout reaches the Go handler as a deadline no later than sent", async () => {
+  test("deadline: a timeout reaches the Go handler as a deadline no later than sent", {
+    timeout: 60_000,
+  }, async () => {
     const info = await interop.deadlineEcho({}, { timeoutMs: 5000 });
     assert.equal(info.hasDeadline, true);
     assert.ok(
@@ -222,7 +240,9 @@ interopSuite("our client → Go ttrpc server", (bin) => {
     assert.equal(none.hasDeadline, false);
   });
 
-  test("deadline: expiry gives DEADLINE_EXCEEDED and the Go handler's context ends", async () => {
+  test("deadline: expiry gives DEADLINE_EXCEEDED and the Go handler's context ends", {
+    timeout: 60_000,
+  }, async () => {
     const err = await failure(interop.sleep({ ms: 30_000, tag: "ts-expire" }, { timeoutMs: 300 }));
     assert.equal(err.code, Code.DeadlineExceeded);
     const outcome = await interop.sleepOutcome({ tag: "ts-expire", waitMs: 30_000 });
@@ -231,7 +251,9 @@ interopSuite("our client → Go ttrpc server", (bin) => {
     assert.equal(outcome.reason, "deadline");
   });
 
-  test("cancel: an aborted signal fails the call with CANCELLED locally; ttrpc has no cancel frame", async () => {
+  test("cancel: an aborted signal fails the call with CANCELLED locally; ttrpc has no cancel frame", {
+    timeout: 60_000,
+  }, async () => {
     const controller = new AbortController();
     const call = interop.sleep({ ms: 500, tag: "ts-abort" }, { signal: controller.signal });
     await go.out.waitFor((l) => l.event === "sleep-started" && l.tag === "ts-abort");
@@ -247,7 +269,9 @@ interopSuite("our client → Go ttrpc server", (bin) => {
 
   // ---------------------------------------------------------------- errors
 
-  test("errors: every status code 1-16 round-trips with its message and one Any detail", async () => {
+  test("errors: every status code 1-16 round-trips with its message and one Any detail", {
+    timeout: 60_000,
+  }, async () => {
     for (let code = 1; code <= 16; code++) {
       const detail = detailFor(code);
       const message = `failure ${code}: ünïcödé ✓`;
@@ -265,7 +289,7 @@ interopSuite("our client → Go ttrpc server", (bin) => {
     assert.deepEqual(plain.details, []);
   });
 
-  test("errors: a stream ended by an error status (FailStream)", async () => {
+  test("errors: a stream ended by an error status (FailStream)", { timeout: 60_000 }, async () => {
     const detail = detailFor(9);
     const out = new Pushable<{
       code: number;
@@ -286,7 +310,9 @@ interopSuite("our client → Go ttrpc server", (bin) => {
     assert.equal(err.details[0]?.typeUrl, detail.typeUrl);
   });
 
-  test("errors: unknown service and unknown method give UNIMPLEMENTED (unary and streams)", async () => {
+  test("errors: unknown service and unknown method give UNIMPLEMENTED (unary and streams)", {
+    timeout: 60_000,
+  }, async () => {
     const raw = { encode: (m: Uint8Array) => m, decode: (b: Uint8Array) => b };
     const Unknown = defineService({
       typeName: "no.such.Service",
@@ -322,7 +348,9 @@ interopSuite("our client → Go ttrpc server", (bin) => {
     assert.equal((await streaming.echo({ seq: 1 })).seq, 2, "the Go server is still there");
   });
 
-  test("errors: after a stream failed, our client sends nothing more on it (the Go server survives)", async () => {
+  test("errors: after a stream failed, our client sends nothing more on it (the Go server survives)", {
+    timeout: 60_000,
+  }, async (t) => {
     const out = new Pushable<{ code: number; message: string }>();
     out.push({ code: Code.Aborted, message: "first" });
     assert.equal((await failure(collect(interop.failStream(out)))).code, Code.Aborted);
@@ -330,60 +358,62 @@ interopSuite("our client → Go ttrpc server", (bin) => {
     out.end();
     // A fresh connection proves the Go process did not crash on a late Data frame.
     const c = await connect(go.socket);
-    try {
-      assert.equal((await createClient(Streaming, c).echo({ seq: 1 })).seq, 2);
-    } finally {
+    t.after(async () => {
       await c.close();
-    }
+    });
+    assert.equal((await createClient(Streaming, c).echo({ seq: 1 })).seq, 2);
     assert.equal((await streaming.echo({ seq: 2 })).seq, 3);
   });
 
   // ---------------------------------------------------------------- size limit
 
-  test("size limit: the exact 4 MiB frame boundary, both directions; the connection keeps working", async () => {
+  test("size limit: the exact 4 MiB frame boundary, both directions; the connection keeps working", {
+    timeout: 60_000,
+  }, async (t) => {
     // Through a recording proxy, so the frame lengths are observed, not just computed.
     const proxy = await startProxy(socketPath(dir, "proxy"), go.socket);
     const c = await connect(proxy.socket);
-    try {
-      const i = createClient(Interop, c);
-      const s = createClient(Streaming, c);
-      const resp = boundary(payloadResponseLength, MAX_FRAME);
-      const req = boundary(sizeRequestLength, MAX_FRAME);
-
-      // Responses (Go 1.2.4 sends oversized frames; the receiver must refuse them).
-      assert.equal((await i.payload({ size: resp.largestOk })).data.length, resp.largestOk);
-      const big = await failure(i.payload({ size: resp.smallestFail }));
-      assert.equal(big.code, Code.ResourceExhausted);
-      assert.equal((await s.echo({ seq: 1 })).seq, 2);
-
-      // Requests (our client refuses to send an oversized frame).
-      assert.equal((await i.size({ data: pattern(req.largestOk) })).size, req.largestOk);
-      const tooBig = await failure(i.size({ data: pattern(req.smallestFail) }));
-      assert.equal(tooBig.code, Code.ResourceExhausted);
-      assert.equal((await s.echo({ seq: 2 })).seq, 3);
-
-      const conn0 = proxy.connections[0];
-      assert.ok(conn0);
-      const responses = conn0.fromServer.frames
-        .filter((f) => f.type === TYPE_RESPONSE)
-        .map((f) => f.length);
-      const requests = conn0.fromClient.frames
-        .filter((f) => f.type === TYPE_REQUEST)
-        .map((f) => f.length);
-      assert.ok(responses.includes(MAX_FRAME), "a Response of exactly 4 MiB went through");
-      assert.ok(
-        conn0.fromServer.pending === 0 && responses.includes(MAX_FRAME + 1),
-        "the Go server sent the 4 MiB + 1 Response",
-      );
-      assert.ok(requests.includes(MAX_FRAME), "a Request of exactly 4 MiB went through");
-      assert.ok(!requests.some((l) => l > MAX_FRAME), "no oversized Request was sent");
-    } finally {
+    t.after(async () => {
       await c.close();
       await proxy.close();
-    }
+    });
+    const i = createClient(Interop, c);
+    const s = createClient(Streaming, c);
+    const resp = boundary(payloadResponseLength, MAX_FRAME);
+    const req = boundary(sizeRequestLength, MAX_FRAME);
+
+    // Responses (Go 1.2.4 sends oversized frames; the receiver must refuse them).
+    assert.equal((await i.payload({ size: resp.largestOk })).data.length, resp.largestOk);
+    const big = await failure(i.payload({ size: resp.smallestFail }));
+    assert.equal(big.code, Code.ResourceExhausted);
+    assert.equal((await s.echo({ seq: 1 })).seq, 2);
+
+    // Requests (our client refuses to send an oversized frame).
+    assert.equal((await i.size({ data: pattern(req.largestOk) })).size, req.largestOk);
+    const tooBig = await failure(i.size({ data: pattern(req.smallestFail) }));
+    assert.equal(tooBig.code, Code.ResourceExhausted);
+    assert.equal((await s.echo({ seq: 2 })).seq, 3);
+
+    const conn0 = proxy.connections[0];
+    assert.ok(conn0);
+    const responses = conn0.fromServer.frames
+      .filter((f) => f.type === TYPE_RESPONSE)
+      .map((f) => f.length);
+    const requests = conn0.fromClient.frames
+      .filter((f) => f.type === TYPE_REQUEST)
+      .map((f) => f.length);
+    assert.ok(responses.includes(MAX_FRAME), "a Response of exactly 4 MiB went through");
+    assert.ok(
+      conn0.fromServer.pending === 0 && responses.includes(MAX_FRAME + 1),
+      "the Go server sent the 4 MiB + 1 Response",
+    );
+    assert.ok(requests.includes(MAX_FRAME), "a Request of exactly 4 MiB went through");
+    assert.ok(!requests.some((l) => l > MAX_FRAME), "no oversized Request was sent");
   });
 
-  test("size limit on streams: a 4 MiB Data frame passes, 4 MiB + 1 fails only that stream", async () => {
+  test("size limit on streams: a 4 MiB Data frame passes, 4 MiB + 1 fails only that stream", {
+    timeout: 60_000,
+  }, async () => {
     const { largestOk, smallestFail } = boundary(bytesField, MAX_FRAME); // BenchMessage{payload}
     const got = await collect(bench.serverStream({ count: 1, size: largestOk }));
     assert.deepEqual(
@@ -406,7 +436,9 @@ interopSuite("our client → Go ttrpc server", (bin) => {
 
   // ---------------------------------------------------------------- concurrency
 
-  test("concurrency: 1,000 concurrent unary calls answered out of order, each matched to its call", async () => {
+  test("concurrency: 1,000 concurrent unary calls answered out of order, each matched to its call", {
+    timeout: 60_000,
+  }, async () => {
     const n = 1000;
     const half = n / 2;
     // Calls 0..499 wait (server side) for the Sleep of calls 500..999: in-order answering would hang.
@@ -422,7 +454,9 @@ interopSuite("our client → Go ttrpc server", (bin) => {
     });
   });
 
-  test("concurrency: 50 concurrent bidi streams on one connection", async () => {
+  test("concurrency: 50 concurrent bidi streams on one connection", {
+    timeout: 60_000,
+  }, async () => {
     const streams = Array.from({ length: 50 }, async (_, s) => {
       const out = new Pushable<{ seq: number; msg: string }>();
       let j = 0;
@@ -442,40 +476,44 @@ interopSuite("our client → Go ttrpc server", (bin) => {
 
   // ---------------------------------------------------------------- lifecycle
 
-  test("lifecycle: graceful shutdown of the Go server lets calls in flight finish", async () => {
+  test("lifecycle: graceful shutdown of the Go server lets calls in flight finish", {
+    timeout: 60_000,
+  }, async (t) => {
     const other = await startGoServer(bin, socketPath(dir, "go-shutdown"));
     const c = await connect(other.socket);
-    try {
-      const i = createClient(Interop, c);
-      const calls = [i.sleep({ ms: 1000, tag: "sd-0" }), i.sleep({ ms: 1000, tag: "sd-1" })];
-      await other.out.waitFor((l) => l.event === "sleep-started" && l.tag === "sd-0");
-      await other.out.waitFor((l) => l.event === "sleep-started" && l.tag === "sd-1");
-      // Go 1.2.4 marks a connection active only after it has sent something since the calls
-      // started; without this answer its Shutdown drops the calls in flight (FINDINGS.md).
-      assert.equal((await createClient(Streaming, c).echo({ seq: 1 })).seq, 2);
-      await other.stop(); // SIGTERM: Shutdown waits for the active connection
-      const results = await Promise.all(calls);
-      assert.deepEqual(
-        results.map((r) => [r.tag, r.cancelled]),
-        [
-          ["sd-0", false],
-          ["sd-1", false],
-        ],
-      );
-      const shutdownLine = await other.out.waitFor((l) => l.shutdown === true);
-      assert.equal(shutdownLine.graceful, true);
-      // The server closed the connection once it was idle.
-      const closedWith = await c.closed;
-      assert.ok(closedWith === undefined || closedWith.code === Code.Unavailable);
-      assert.equal((await failure(createClient(Streaming, c).echo({}))).code, Code.Unavailable);
-    } finally {
+    t.after(async () => {
       await c.close();
       await other.kill();
-    }
+    });
+    const i = createClient(Interop, c);
+    const calls = [i.sleep({ ms: 1000, tag: "sd-0" }), i.sleep({ ms: 1000, tag: "sd-1" })];
+    await other.out.waitFor((l) => l.event === "sleep-started" && l.tag === "sd-0");
+    await other.out.waitFor((l) => l.event === "sleep-started" && l.tag === "sd-1");
+    // Go 1.2.4 marks a connection active only after it has sent something since the calls
+    // started; without this answer its Shutdown drops the calls in flight (FINDINGS.md).
+    assert.equal((await createClient(Streaming, c).echo({ seq: 1 })).seq, 2);
+    await other.stop(); // SIGTERM: Shutdown waits for the active connection
+    const results = await Promise.all(calls);
+    assert.deepEqual(
+      results.map((r) => [r.tag, r.cancelled]),
+      [
+        ["sd-0", false],
+        ["sd-1", false],
+      ],
+    );
+    const shutdownLine = await other.out.waitFor((l) => l.shutdown === true);
+    assert.equal(shutdownLine.graceful, true);
+    // The server closed the connection once it was idle.
+    const closedWith = await c.closed;
+    assert.ok(closedWith === undefined || closedWith.code === Code.Unavailable);
+    assert.equal((await failure(createClient(Streaming, c).echo({}))).code, Code.Unavailable);
   });
 
-  test("lifecycle: our client closing mid-call fails the call (UNAVAILABLE) and ends the Go handler's context", async () => {
+  test("lifecycle: our client closing mid-call fails the call (UNAVAILABLE) and ends the Go handler's context", {
+    timeout: 60_000,
+  }, async (t) => {
     const c = await connect(go.socket);
+    t.after(() => c.close());
     const call = createClient(Interop, c).sleep({ ms: 30_000, tag: "ts-close" });
     await go.out.waitFor((l) => l.event === "sleep-started" && l.tag === "ts-close");
     await c.close();
@@ -485,27 +523,29 @@ interopSuite("our client → Go ttrpc server", (bin) => {
     assert.equal(outcome.reason, "canceled");
   });
 
-  test("lifecycle: a Go server killed mid-call: pending calls fail with UNAVAILABLE, other connections keep working", async () => {
+  test("lifecycle: a Go server killed mid-call: pending calls fail with UNAVAILABLE, other connections keep working", {
+    timeout: 60_000,
+  }, async (t) => {
     const victim = await startGoServer(bin, socketPath(dir, "go-victim"));
+    t.after(() => victim.kill());
     const c = await connect(victim.socket);
-    try {
-      const i = createClient(Interop, c);
-      // failure() attaches its handler now: the rejections come while the test awaits the kill.
-      const unary = failure(i.sleep({ ms: 30_000, tag: "kill-0" }));
-      const stream = failure(
-        collect(createClient(Streaming, c).echoStream(new Pushable<{ seq: number }>())),
-      );
-      await victim.out.waitFor((l) => l.event === "sleep-started" && l.tag === "kill-0");
-      await victim.kill();
-      assert.equal((await unary).code, Code.Unavailable);
-      assert.equal((await stream).code, Code.Unavailable);
-      const closedWith = await c.closed;
-      assert.equal(closedWith?.code, Code.Unavailable);
-      assert.equal((await failure(i.payload({ size: 1 }))).code, Code.Unavailable);
-      // The shared connection to the other Go server is unaffected.
-      assert.equal((await streaming.echo({ seq: 5 })).seq, 6);
-    } finally {
+    t.after(async () => {
       await c.close();
-    }
+    });
+    const i = createClient(Interop, c);
+    // failure() attaches its handler now: the rejections come while the test awaits the kill.
+    const unary = failure(i.sleep({ ms: 30_000, tag: "kill-0" }));
+    const stream = failure(
+      collect(createClient(Streaming, c).echoStream(new Pushable<{ seq: number }>())),
+    );
+    await victim.out.waitFor((l) => l.event === "sleep-started" && l.tag === "kill-0");
+    await victim.kill();
+    assert.equal((await unary).code, Code.Unavailable);
+    assert.equal((await stream).code, Code.Unavailable);
+    const closedWith = await c.closed;
+    assert.equal(closedWith?.code, Code.Unavailable);
+    assert.equal((await failure(i.payload({ size: 1 }))).code, Code.Unavailable);
+    // The shared connection to the other Go server is unaffected.
+    assert.equal((await streaming.echo({ seq: 5 })).seq, 6);
   });
 });
