@@ -2,16 +2,9 @@
  * One traced call: its span, its context, its message counters, and how it ends.
  * @module
  */
-import {
-  type Attributes,
-  type Context,
-  type Span,
-  SpanKind,
-  SpanStatusCode,
-  trace,
-} from "@opentelemetry/api";
+import { type Context, type Span, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
 import type { MethodInfo } from "ttrpc";
-import { TtrpcError } from "ttrpc";
+import { Code, TtrpcError } from "ttrpc";
 import type { Telemetry } from "./options.js";
 import {
   ATTR_MESSAGE_ID,
@@ -19,8 +12,9 @@ import {
   ATTR_RPC_TTRPC_STATUS_CODE,
   isServerError,
   MESSAGE_EVENT,
-  methodAttributes,
-  spanName,
+  type MethodNames,
+  namesOf,
+  pointAttributes,
 } from "./semconv.js";
 
 /** A call's span and metric, ended once, with the call's status code. */
@@ -30,7 +24,7 @@ export class CallSpan {
   readonly context: Context;
   readonly #telemetry: Telemetry;
   readonly #side: "client" | "server";
-  readonly #attributes: Attributes;
+  readonly #names: MethodNames;
   readonly #start = performance.now();
   #sent = 0;
   #received = 0;
@@ -44,12 +38,13 @@ export class CallSpan {
   ) {
     this.#telemetry = telemetry;
     this.#side = side;
-    this.#attributes = methodAttributes(method);
+    const names = namesOf(method);
+    this.#names = names;
     this.span = telemetry.tracer().startSpan(
-      spanName(method),
+      names.span,
       {
         kind: side === "client" ? SpanKind.CLIENT : SpanKind.SERVER,
-        attributes: this.#attributes,
+        attributes: names.attributes,
       },
       parent,
     );
@@ -85,7 +80,10 @@ export class CallSpan {
   /** Ends the call with what was caught, converted as the core converts it for the wire. */
   fail(error: unknown): void {
     const status = TtrpcError.from(error);
-    this.end(status.code, status.rawMessage);
+    const code = status.code;
+    // The server sends a code outside 1..2^31-1 (a TtrpcError with code 0...) as UNKNOWN.
+    const sent = Number.isInteger(code) && code >= 1 && code <= 0x7fffffff ? code : Code.Unknown;
+    this.end(sent, status.rawMessage);
   }
 
   /**
@@ -102,10 +100,6 @@ export class CallSpan {
     span.end();
     this.#telemetry
       .duration(this.#side)
-      .record(
-        performance.now() - this.#start,
-        { ...this.#attributes, [ATTR_RPC_TTRPC_STATUS_CODE]: code },
-        this.context,
-      );
+      .record(performance.now() - this.#start, pointAttributes(this.#names, code), this.context);
   }
 }

@@ -25,21 +25,44 @@ export const METRIC_SERVER_DURATION = "rpc.server.duration";
 /** Client histogram (ours; otelttrpc records none): call duration in milliseconds. */
 export const METRIC_CLIENT_DURATION = "rpc.client.duration";
 
-/**
- * The span name: the method path without its leading slash (`containerd.task.v2.Task/Create`),
- * as otelttrpc's ParseFullMethod does.
- */
-export function spanName(method: MethodInfo): string {
-  return `${method.service}/${method.name}`;
+/** What a method's spans and data points are named and tagged with, computed once per method. */
+export interface MethodNames {
+  /**
+   * The span name: the method path without its leading slash (`containerd.task.v2.Task/Create`),
+   * as otelttrpc's ParseFullMethod makes it.
+   */
+  readonly span: string;
+  /** The attributes every span of the method starts with. */
+  readonly attributes: Attributes;
+  /** The data point attributes per status code (the usual codes only: a peer picks the code). */
+  readonly points: Map<number, Attributes>;
 }
 
-/** The attributes every span and data point of a method carries. */
-export function methodAttributes(method: MethodInfo): Attributes {
-  const attributes: Attributes = { [ATTR_RPC_SYSTEM]: "ttrpc" };
-  // otelttrpc leaves out an empty service or method rather than sending "".
-  if (method.service !== "") attributes[ATTR_RPC_SERVICE] = method.service;
-  if (method.name !== "") attributes[ATTR_RPC_METHOD] = method.name;
-  return attributes;
+const names = new WeakMap<MethodInfo, MethodNames>();
+
+/** The names and attributes of `method` (cached: the SDK copies what it keeps). */
+export function namesOf(method: MethodInfo): MethodNames {
+  let found = names.get(method);
+  if (found === undefined) {
+    const attributes: Attributes = { [ATTR_RPC_SYSTEM]: "ttrpc" };
+    // otelttrpc leaves out an empty service or method rather than sending "".
+    if (method.service !== "") attributes[ATTR_RPC_SERVICE] = method.service;
+    if (method.name !== "") attributes[ATTR_RPC_METHOD] = method.name;
+    found = { span: `${method.service}/${method.name}`, attributes, points: new Map() };
+    names.set(method, found);
+  }
+  return found;
+}
+
+/** The attributes of a data point: the method's plus the status code. */
+export function pointAttributes(names: MethodNames, code: number): Attributes {
+  let found = names.points.get(code);
+  if (found === undefined) {
+    found = { ...names.attributes, [ATTR_RPC_TTRPC_STATUS_CODE]: code };
+    // Codes 0-16 are the defined ones; any other number a peer sends is not kept.
+    if (code >= 0 && code <= 16) names.points.set(code, found);
+  }
+  return found;
 }
 
 /**
