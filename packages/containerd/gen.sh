@@ -45,3 +45,28 @@ if [ -n "$(find "$tmp" -type f)" ]; then
   exit 1
 fi
 echo "generated: $(cd "$out" && find . -name '*.ts' | sort | tr '\n' ' ')"
+
+# Static codecs (no runtime library) from the same .proto files, with this repository's
+# protoc-gen-ttrpc run from its sources: src/static/gen/, exported as @ttrpc/containerd/static.
+# The google/protobuf WKTs and the wire helper module land at the output root; moving them next to
+# the api files drops four directory levels from their relative imports.
+sout=packages/containerd/src/static/gen
+stmp=$(mktemp -d)
+trap 'rm -rf "$tmp" "$stmp"' EXIT
+protoc \
+  --plugin=protoc-gen-ttrpc=packages/protoc-gen-ttrpc/bin/protoc-gen-ttrpc-dev \
+  --ttrpc_out="$stmp" --ttrpc_opt=target=ts,import_extension=js \
+  -I "$src" -I /usr/include \
+  "$api/runtime/task/v2/shim.proto" \
+  "$api/services/ttrpc/events/v1/events.proto" \
+  "$api/events/task.proto" \
+  "$api/types/mount.proto" \
+  "$api/types/fieldpath.proto" \
+  "$api/types/task/task.proto"
+rm -rf "$sout"
+mkdir -p "$(dirname "$sout")"
+mv "$stmp/$api" "$sout"
+mv "$stmp/google" "$stmp/ttrpc_wire.ts" "$sout/"
+find "$sout" -name '*_ttrpc.ts' -path "$sout/*/*" ! -path "$sout/google/*" -exec \
+  perl -pi -e 's#from "(?:\.\./){4}((?:\.\./)*)(google/|ttrpc_wire)#"from \"" . ($1 eq "" ? "./" : $1) . $2#e' {} +
+echo "generated: $(cd "$sout" && find . -name '*.ts' | sort | tr '\n' ' ')"

@@ -53,14 +53,14 @@ function singularCases(r: Refs, f: DescField, cases: string[]): void {
     const t = tagValue(f.number, WT.VARINT);
     const values = closedValues(f.enum);
     if (values === undefined) {
-      cases.push(`case ${t}: ${set(`${r.w("$i32")}(r)`)} continue;`);
+      cases.push(`case ${t}: ${set(`${r.w("$i32")}(r) as ${r.t(f.enum)}`)} continue;`);
       return;
     }
     // A closed enum keeps a value it does not know as an unknown field (protobuf-es does so).
     cases.push(
       `case ${t}: {`,
       `  const v = ${r.w("$i32")}(r);`,
-      `  if (${known(values, "v")}) ${set("v")}`,
+      `  if (${known(values, "v")}) ${set(`v as ${r.t(f.enum)}`)}`,
       `  else (m.$unknown ??= []).push(${r.w("$unknownEnum")}(${f.number}, v));`,
       "  continue;",
       "}",
@@ -100,7 +100,10 @@ function listCases(r: Refs, f: DescField & { fieldKind: "list" }, cases: string[
   }
   const t = f.listKind === "enum" ? ScalarType.INT32 : f.scalar;
   const long = f.listKind === "scalar" ? las(f) : false;
-  const read = readExpr(r, t, long, strict(f));
+  const read =
+    f.listKind === "enum"
+      ? `${readExpr(r, t, long, strict(f))} as ${r.t(f.enum)}`
+      : readExpr(r, t, long, strict(f));
   cases.push(`case ${tagValue(f.number, wireType(t))}: ${a}.push(${read}); continue;`);
   if (isPackable(t)) {
     // Packed and unpacked are both accepted, whatever the declaration says.
@@ -132,10 +135,13 @@ function mapCases(r: Refs, f: DescField & { fieldKind: "map" }, cases: string[])
   } else {
     const vt = f.mapKind === "enum" ? ScalarType.INT32 : f.scalar;
     vTag = tagValue(2, wireType(vt));
-    readV = readExpr(r, vt, false, strict(f));
+    readV =
+      f.mapKind === "enum"
+        ? `${readExpr(r, vt, false, strict(f))} as ${r.t(f.enum)}`
+        : readExpr(r, vt, false, strict(f));
     zeroV =
       f.mapKind === "enum"
-        ? String(f.enum.values[0]?.number ?? 0)
+        ? `${f.enum.values[0]?.number ?? 0} as ${r.t(f.enum)}`
         : vt === ScalarType.BYTES
           ? "new Uint8Array(0)"
           : vt === ScalarType.STRING
@@ -192,10 +198,7 @@ export function decodeFunction(r: Refs, msg: DescMessage): string {
   const T = r.t(msg);
   const body: string[] = [];
   if (cases.length > 0) body.push("    switch (t) {", ...cases.map((l) => `      ${l}`), "    }");
-  body.push(
-    `    if (t >>> 3 === group && (t & 7) === 4) break;`,
-    `    if ((t & 7) === 4) ${r.w("$badGroup")}();`,
-  );
+  body.push(`    if (t >>> 3 === group && (t & 7) === 4) break;`);
   if (numbers.length > 0) {
     body.push(
       `    switch (t >>> 3) {`,
@@ -204,9 +207,10 @@ export function decodeFunction(r: Refs, msg: DescMessage): string {
       "    }",
     );
   }
+  body.push(`    if ((t & 7) === 4) ${r.w("$badGroup")}();`);
   body.push(
     `    ${r.w("$skip")}(r, t, r.d);`,
-    "    (m.$unknown ??= []).push(r.b.subarray(s, r.p));",
+    `    (m.$unknown ??= []).push(${r.w("$raw")}(r, s, t));`,
   );
   return [
     `/** Reads a ${msg.typeName} up to \`end\` (or its end-group tag when \`group\` > 0). @internal */`,

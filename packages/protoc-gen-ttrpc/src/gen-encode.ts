@@ -134,6 +134,16 @@ function list(r: Refs, f: DescField & { fieldKind: "list" }, c: Code): void {
   const t = f.listKind === "enum" ? ScalarType.INT32 : f.scalar;
   const long = f.listKind === "scalar" ? las(f) : false;
   if (!f.packed) {
+    const fixed = fixedSize(t);
+    if (fixed !== undefined) {
+      // A constant size per element: no loop in the size pass.
+      const tag = tagBytes(f.number, wireType(t));
+      c.size.push(`${pre}if (${a} !== undefined) n += ${a}.length * ${tag.len + fixed};`);
+      c.write.push(
+        `${pre}if (${a} !== undefined) for (const v of ${a}) { ${tag.stmt} p = ${writeExpr(r, t, long, "v")}; }`,
+      );
+      return;
+    }
     scalarValue(r, t, long, f.number, "v", inner);
     guarded(
       `${a} !== undefined`,
@@ -207,8 +217,16 @@ function map(r: Refs, f: DescField & { fieldKind: "map" }, c: Code): void {
     write.push(`${vTag.stmt} p = ${writeExpr(r, vt, false, "v")};`);
   }
   size.push(`${r.w("$put")}(i, s);`, `n += ${tag.len} + ${r.w("$sv")}(s) + s;`);
+  // Fixed-size keys and values need no variable in the size pass.
+  for (const name of ["v", "kv"]) {
+    const re = new RegExp(`\\b${name}\\b`);
+    if (!size.slice(1).some((l) => !l.startsWith(`const ${name} =`) && re.test(l))) {
+      const i = size.findIndex((l) => l.startsWith(`const ${name} =`));
+      if (i >= 0) size.splice(i, 1);
+    }
+  }
   const loop = (body: string[]) => [
-    `for (const k of Object.keys(${mp})) {`,
+    `for (const ${body.some((l) => /\bk\b/.test(l)) ? "k" : "_k"} of Object.keys(${mp})) {`,
     ...body.map((l) => `  ${l}`),
     "}",
   ];

@@ -7,6 +7,7 @@ import type { AnyDesc, DescFile, DescService } from "@bufbuild/protobuf";
 import type { GeneratedFile, Schema } from "@bufbuild/protoplugin";
 import { getComments } from "@bufbuild/protoplugin";
 import { enumCode, messageCode } from "./gen-message.js";
+import { inlineWire } from "./inline.js";
 import { lit, localName, outputBase, prop, Refs } from "./names.js";
 
 /** The plugin's own options (besides protoplugin's standard ones). */
@@ -79,13 +80,8 @@ export function generateFile(
   r.print(blocks.join("\n\n"));
   if (opts.wire === "inline") {
     f.print("");
-    f.print(inlineWire(wireText));
+    f.print(inlineWire(wireText, r.wireNames()));
   }
-}
-
-/** The wire helpers as private declarations of a generated file. */
-function inlineWire(text: string): string {
-  return text.replace(/^export (?!interface \$Codec)/gm, "");
 }
 
 /** The output path of a file, for `schema.generateFile`. */

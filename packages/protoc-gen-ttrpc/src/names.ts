@@ -68,6 +68,11 @@ export class Refs {
     return `⟨${key}⟩`;
   }
 
+  /** The wire helpers this file refers to. */
+  wireNames(): string[] {
+    return [...this.#symbols.keys()].filter((k) => k.startsWith("w:")).map((k) => k.slice(2));
+  }
+
   /** Any named import, e.g. `defineService` from `ttrpc`. */
   imp(name: string, from: string, typeOnly = false): string {
     const key = `i:${from}:${name}`;

@@ -13,7 +13,7 @@
  * @module
  */
 import { readFileSync } from "node:fs";
-import type { DescFile } from "@bufbuild/protobuf";
+import type { DescEnum, DescFile, DescMessage } from "@bufbuild/protobuf";
 import { createEcmaScriptPlugin, type Schema } from "@bufbuild/protoplugin";
 import { generateFile, type Options, outputName } from "./gen-file.js";
 import { setLongAsString } from "./model.js";
@@ -52,14 +52,31 @@ function parseOptions(raw: { key: string; value: string }[]): Options {
   return opts;
 }
 
-/** The files to generate: those requested, plus the google/protobuf WKTs they import. */
+/**
+ * The files to generate: those requested, plus the google/protobuf files whose types they use
+ * (an import that only declares extensions, like descriptor.proto for options, adds nothing).
+ */
 function outputFiles(schema: Schema<Options>): DescFile[] {
   const out = new Set<DescFile>(schema.files);
   const visit = (file: DescFile): void => {
-    for (const dep of file.dependencies) {
-      if (dep.name.startsWith("google/protobuf/") && !out.has(dep)) {
+    const use = (desc: DescMessage | DescEnum): void => {
+      const dep = desc.file;
+      if (!out.has(dep) && dep.name.startsWith("google/protobuf/")) {
         out.add(dep);
         visit(dep);
+      }
+    };
+    for (const desc of schema.typesInFile(file)) {
+      if (desc.kind === "message") {
+        for (const f of desc.fields) {
+          if (f.message !== undefined) use(f.message);
+          if (f.enum !== undefined) use(f.enum);
+        }
+      } else if (desc.kind === "service") {
+        for (const m of desc.methods) {
+          use(m.input);
+          use(m.output);
+        }
       }
     }
   };

@@ -55,8 +55,9 @@ export function $u32(r: $R): number {
   const b = r.b;
   let p = r.p;
   let x = b[p++] as number;
-  if (x < 0x80 && p <= r.e) {
+  if (x < 0x80) {
     r.p = p;
+    if (p > r.e) $past(r);
     return x;
   }
   x &= 0x7f;
@@ -268,6 +269,22 @@ export function $tag(r: $R): number {
     );
   }
   return t;
+}
+
+/**
+ * The raw bytes of an unknown field that starts at `s` with tag `t` and ends at `r.p`: a view of
+ * the input, or a copy with the tag re-encoded when it was not minimal (as protobuf-es writes it).
+ */
+export function $raw(r: $R, s: number, t: number): Uint8Array {
+  const b = r.b;
+  let q = s;
+  while ((b[q++] as number) >= 0x80) {}
+  const n = $sv(t);
+  if (q - s === n) return b.subarray(s, r.p);
+  const out = Buffer.allocUnsafe(n + r.p - q);
+  const p = $wv(out, 0, t);
+  b.copy(out, p, q, r.p);
+  return out;
 }
 
 /** A known field arrived with the wrong wire type. */

@@ -217,7 +217,7 @@ export function P2$read(r: $R, end: number, group: number, into: P2 | undefined)
       case 18: m.s = $str(r, false); continue;
       case 24: {
         const v = $i32(r);
-        if (v === 0 || v === 1 || v === 5) m.c = v;
+        if (v === 0 || v === 1 || v === 5) m.c = v as Closed;
         else (m.$unknown ??= []).push($unknownEnum(3, v));
         continue;
       }
@@ -242,11 +242,11 @@ export function P2$read(r: $R, end: number, group: number, into: P2 | undefined)
       case 97: m.d = $f64(r); continue;
       case 109: m.fl = $f32(r); continue;
       case 114: m.anyBytes = $str(r, false); continue;
-      case 120: m.closedList.push($i32(r)); continue;
+      case 120: m.closedList.push($i32(r) as Closed); continue;
       case 122: {
         const e = $len(r);
         const a = m.closedList;
-        while (r.p < e) a.push($i32(r));
+        while (r.p < e) a.push($i32(r) as Closed);
         continue;
       }
       case 130: {
@@ -258,31 +258,31 @@ export function P2$read(r: $R, end: number, group: number, into: P2 | undefined)
         while (r.p < e) {
           const t = $tag(r);
           if (t === 10) k = $str(r, false);
-          else if (t === 16) v = $i32(r);
+          else if (t === 16) v = $i32(r) as Closed;
           else if (t >>> 3 === 1 || t >>> 3 === 2) $wire("ttrpc.codegen.test.v1.p2.P2.closed_map", t);
           else $skip(r, t, r.d);
         }
         r.e = e0;
-        $setOwn(m.closedMap, k, v ?? 0);
+        $setOwn(m.closedMap, k, v ?? 0 as Closed);
         continue;
       }
       case 138: m.child = P2$read(r, $len(r), 0, m.child); continue;
       case 144: {
         const v = $i32(r);
-        if (v === 0 || v === 1 || v === 5) m.choice = { case: "choiceEnum", value: v };
+        if (v === 0 || v === 1 || v === 5) m.choice = { case: "choiceEnum", value: v as Closed };
         else (m.$unknown ??= []).push($unknownEnum(18, v));
         continue;
       }
       case 154: m.choice = { case: "choiceString", value: $str(r, false) }; continue;
     }
     if (t >>> 3 === group && (t & 7) === 4) break;
-    if ((t & 7) === 4) $badGroup();
     switch (t >>> 3) {
       case 1: case 2: case 3: case 4: case 5: case 6: case 7: case 9: case 11: case 12: case 13: case 14: case 15: case 16: case 17: case 18: case 19:
         $wire("ttrpc.codegen.test.v1.p2.P2", t);
     }
+    if ((t & 7) === 4) $badGroup();
     $skip(r, t, r.d);
-    (m.$unknown ??= []).push(r.b.subarray(s, r.p));
+    (m.$unknown ??= []).push($raw(r, s, t));
   }
   r.e = e0;
   r.d--;
@@ -362,13 +362,13 @@ export function P2_G$read(r: $R, end: number, group: number, into: P2_G | undefi
       case 64: m.x = $i32(r); continue;
     }
     if (t >>> 3 === group && (t & 7) === 4) break;
-    if ((t & 7) === 4) $badGroup();
     switch (t >>> 3) {
       case 8:
         $wire("ttrpc.codegen.test.v1.p2.P2.G", t);
     }
+    if ((t & 7) === 4) $badGroup();
     $skip(r, t, r.d);
-    (m.$unknown ??= []).push(r.b.subarray(s, r.p));
+    (m.$unknown ??= []).push($raw(r, s, t));
   }
   r.e = e0;
   r.d--;
@@ -448,13 +448,13 @@ export function P2_RG$read(r: $R, end: number, group: number, into: P2_RG | unde
       case 82: m.y = $str(r, false); continue;
     }
     if (t >>> 3 === group && (t & 7) === 4) break;
-    if ((t & 7) === 4) $badGroup();
     switch (t >>> 3) {
       case 10:
         $wire("ttrpc.codegen.test.v1.p2.P2.RG", t);
     }
+    if ((t & 7) === 4) $badGroup();
     $skip(r, t, r.d);
-    (m.$unknown ??= []).push(r.b.subarray(s, r.p));
+    (m.$unknown ??= []).push($raw(r, s, t));
   }
   r.e = e0;
   r.d--;
@@ -475,6 +475,7 @@ export type Closed = (typeof Closed)[keyof typeof Closed];
 // nothing but Node's Buffer. Names start with `$` so they can never collide with proto identifiers.
 import { isUtf8 } from "node:buffer";
 
+
 /** Why a decode failed: a stable code beside the message. */
 type $DecodeErrorCode =
   | "TRUNCATED"
@@ -485,6 +486,7 @@ type $DecodeErrorCode =
   | "BAD_GROUP"
   | "BAD_UTF8"
   | "DEPTH";
+
 
 /** Thrown by every generated `decode` on malformed input. */
 class $DecodeError extends Error {
@@ -497,10 +499,13 @@ class $DecodeError extends Error {
   }
 }
 
+
 /** Nested messages deeper than this fail to decode (protobuf's usual limit). */
 const $RECURSION_LIMIT = 100;
+
 /** Bytes fields at least this long are not copied on encode but returned as their own chunk. */
 const $LARGE = 16384;
+
 
 /** Decoder state: the input, the read position, the end of the enclosing message and the depth. */
 interface $R {
@@ -510,6 +515,7 @@ interface $R {
   d: number;
 }
 
+
 /** Starts decoding `bytes` (any Uint8Array; a Buffer view is made without copying). */
 function $reader(bytes: Uint8Array): $R {
   const b =
@@ -517,21 +523,21 @@ function $reader(bytes: Uint8Array): $R {
   return { b, p: 0, e: b.length, d: 0 };
 }
 
+
 function $past(r: $R): never {
   if (r.p > r.b.length) throw new $DecodeError("TRUNCATED", "protobuf: message truncated");
-  throw new $DecodeError(
-    "OVERRUN",
-    "protobuf: a field runs past the end of its enclosing message",
-  );
+  throw new $DecodeError("OVERRUN", "protobuf: a field runs past the end of its enclosing message");
 }
+
 
 /** Reads a varint as uint32 (bits above 32 are dropped, as protobuf does for 32-bit fields). */
 function $u32(r: $R): number {
   const b = r.b;
   let p = r.p;
   let x = b[p++] as number;
-  if (x < 0x80 && p <= r.e) {
+  if (x < 0x80) {
     r.p = p;
+    if (p > r.e) $past(r);
     return x;
   }
   x &= 0x7f;
@@ -547,7 +553,8 @@ function $u32(r: $R): number {
         c = b[p++] as number;
         x |= c << 28;
         for (let i = 5; c >= 0x80; i++) {
-          if (i === 10) throw new $DecodeError("BAD_VARINT", "protobuf: varint longer than 10 bytes");
+          if (i === 10)
+            throw new $DecodeError("BAD_VARINT", "protobuf: varint longer than 10 bytes");
           c = b[p++] as number;
         }
       }
@@ -558,9 +565,12 @@ function $u32(r: $R): number {
   return x >>> 0;
 }
 
+
 /** The low and high 32 bits of the last 64-bit value read. */
 let $lo = 0;
+
 let $hi = 0;
+
 
 function $v64(r: $R): void {
   const b = r.b;
@@ -589,33 +599,18 @@ function $v64(r: $R): void {
   $hi = hi >>> 0;
 }
 
+
 /** int64 / uint64 / sint64 (zigzag) readers, as bigint. */
 function $i64(r: $R): bigint {
   $v64(r);
   if ($hi === 0) return BigInt($lo);
   return BigInt.asIntN(64, (BigInt($hi) << 32n) | BigInt($lo));
 }
-function $u64(r: $R): bigint {
-  $v64(r);
-  if ($hi === 0) return BigInt($lo);
-  return (BigInt($hi) << 32n) | BigInt($lo);
-}
-function $s64(r: $R): bigint {
-  $v64(r);
-  const v = (BigInt($hi) << 32n) | BigInt($lo);
-  return (v >> 1n) ^ -(v & 1n);
-}
+
 function $i32(r: $R): number {
   return $u32(r) | 0;
 }
-function $s32(r: $R): number {
-  const z = $u32(r);
-  return (z >>> 1) ^ -(z & 1);
-}
-function $bool(r: $R): boolean {
-  $v64(r);
-  return $lo !== 0 || $hi !== 0;
-}
+
 
 function $need(r: $R, n: number): number {
   const p = r.p;
@@ -623,26 +618,15 @@ function $need(r: $R, n: number): number {
   if (r.p > r.e) $past(r);
   return p;
 }
+
 function $f32(r: $R): number {
   return r.b.readFloatLE($need(r, 4));
 }
+
 function $f64(r: $R): number {
   return r.b.readDoubleLE($need(r, 8));
 }
-function $fx32(r: $R): number {
-  return r.b.readUInt32LE($need(r, 4));
-}
-function $sfx32(r: $R): number {
-  return r.b.readInt32LE($need(r, 4));
-}
-function $fx64(r: $R): bigint {
-  const p = $need(r, 8);
-  return r.b.readBigUInt64LE(p);
-}
-function $sfx64(r: $R): bigint {
-  const p = $need(r, 8);
-  return r.b.readBigInt64LE(p);
-}
+
 
 /** Reads a length prefix and returns the end of the field, checked against the enclosing end. */
 function $len(r: $R): number {
@@ -655,6 +639,7 @@ function $len(r: $R): number {
   return end;
 }
 
+
 /** bytes: a view into the input, not a copy. */
 function $bytes(r: $R): Uint8Array {
   const end = $len(r);
@@ -662,6 +647,7 @@ function $bytes(r: $R): Uint8Array {
   r.p = end;
   return v;
 }
+
 
 /** string; `strict` (proto3, editions' VERIFY) rejects invalid UTF-8 instead of replacing it. */
 function $str(r: $R, strict: boolean): string {
@@ -681,12 +667,14 @@ function $str(r: $R, strict: boolean): string {
   return $utf8(b, p, end, strict);
 }
 
+
 function $utf8(b: Buffer, p: number, end: number, strict: boolean): string {
   if (strict && !isUtf8(b.subarray(p, end))) {
     throw new $DecodeError("BAD_UTF8", "protobuf: invalid UTF-8 in a string field");
   }
   return b.toString("utf8", p, end);
 }
+
 
 /** Skips one field whose tag was read; returns nothing, the caller slices the raw bytes. */
 function $skip(r: $R, tag: number, depth: number): void {
@@ -730,6 +718,7 @@ function $skip(r: $R, tag: number, depth: number): void {
   }
 }
 
+
 /** Reads a tag and checks it (field number >= 1, wire type 0–5, fits in 32 bits). */
 function $tag(r: $R): number {
   const start = r.p;
@@ -744,6 +733,24 @@ function $tag(r: $R): number {
   return t;
 }
 
+
+/**
+ * The raw bytes of an unknown field that starts at `s` with tag `t` and ends at `r.p`: a view of
+ * the input, or a copy with the tag re-encoded when it was not minimal (as protobuf-es writes it).
+ */
+function $raw(r: $R, s: number, t: number): Uint8Array {
+  const b = r.b;
+  let q = s;
+  while ((b[q++] as number) >= 0x80) {}
+  const n = $sv(t);
+  if (q - s === n) return b.subarray(s, r.p);
+  const out = Buffer.allocUnsafe(n + r.p - q);
+  const p = $wv(out, 0, t);
+  b.copy(out, p, q, r.p);
+  return out;
+}
+
+
 /** A known field arrived with the wrong wire type. */
 function $wire(name: string, tag: number): never {
   throw new $DecodeError(
@@ -751,6 +758,7 @@ function $wire(name: string, tag: number): never {
     `protobuf: field ${name} (number ${tag >>> 3}) has wire type ${tag & 7}`,
   );
 }
+
 
 /** Depth check on entering a nested message. */
 function $deeper(r: $R, name: string): void {
@@ -762,16 +770,19 @@ function $deeper(r: $R, name: string): void {
   }
 }
 
+
 /** The input ended inside a group. */
 function $eof(r: $R): never {
   r.p = r.e + 1;
   $past(r);
 }
 
+
 /** An end-group tag that closes nothing. */
 function $badGroup(): never {
   throw new $DecodeError("BAD_GROUP", "protobuf: unexpected end-group tag");
 }
+
 
 /** A closed enum's unknown value, as the unknown field protobuf-es makes of it (tag + varint). */
 function $unknownEnum(no: number, v: number): Uint8Array {
@@ -781,11 +792,14 @@ function $unknownEnum(no: number, v: number): Uint8Array {
   return b.subarray(0, p);
 }
 
+
 /** Sets an own property even when the key is `__proto__`. */
 function $setOwn(o: Record<string, unknown>, k: string, v: unknown): void {
-  if (k === "__proto__") Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
+  if (k === "__proto__")
+    Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
   else o[k] = v;
 }
+
 
 // ---------------------------------------------------------------------------------- encoding
 
@@ -803,6 +817,7 @@ const $W = {
   seg: 0,
 };
 
+
 /** Starts the size pass of an encode. */
 function $begin(): void {
   $W.n = 0;
@@ -811,28 +826,34 @@ function $begin(): void {
   $W.chunks = null;
 }
 
+
 /** Reserves a slot for a size computed later in the size pass. */
 function $slot(): number {
   return $W.n++;
 }
+
 /** Stores a size computed in the size pass; returns it. */
 function $put(i: number, n: number): number {
   $W.sz[i] = n;
   return n;
 }
+
 /** The next stored size, in the write pass. */
 function $next(): number {
   return $W.sz[$W.c++] as number;
 }
 
+
 /** Bytes needed for a uint32 varint. */
 function $sv(v: number): number {
   return v < 0x80 ? 1 : v < 0x4000 ? 2 : v < 0x200000 ? 3 : v < 0x10000000 ? 4 : 5;
 }
+
 /** Bytes needed for an int32 varint (negative values take ten). */
 function $sv32(v: number): number {
   return v < 0 ? 10 : $sv(v);
 }
+
 /** Bytes needed for a 64-bit varint of a uint64 bit pattern. */
 function $sv64(v: bigint): number {
   v = BigInt.asUintN(64, v);
@@ -845,16 +866,7 @@ function $sv64(v: bigint): number {
   }
   return n;
 }
-/** Coerces an int64 field value (bigint, or string / number from JSON-ish callers). */
-function $big(v: bigint | string | number): bigint {
-  return typeof v === "bigint" ? v : BigInt(v);
-}
-function $zz64(v: bigint): bigint {
-  return BigInt.asUintN(64, (v << 1n) ^ (v >> 63n));
-}
-function $zz32(v: number): number {
-  return ((v << 1) ^ (v >> 31)) >>> 0;
-}
+
 
 /** UTF-8 length of a string (lone surrogates count as U+FFFD, as Buffer writes them). */
 function $sstr(s: string): number {
@@ -876,18 +888,21 @@ function $sstr(s: string): number {
   return len;
 }
 
+
 /** Size of a string field's value (prefix + bytes); the byte length is kept for the write pass. */
 function $sS(s: string): number {
   const n = $sstr(s);
   $W.sz[$W.n++] = n;
   return $sv(n) + n;
 }
+
 /** Size of a bytes field's value (prefix + bytes); large values become their own chunk. */
 function $sB(v: Uint8Array): number {
   const n = v.length;
   if (n >= $LARGE) $W.ext += n;
   return $sv(n) + n;
 }
+
 
 /** Writes a uint32 varint. */
 function $wv(b: Buffer, p: number, v: number): number {
@@ -898,6 +913,7 @@ function $wv(b: Buffer, p: number, v: number): number {
   b[p++] = v;
   return p;
 }
+
 /** Writes an int32 varint (negative values sign-extended to ten bytes). */
 function $wv32(b: Buffer, p: number, v: number): number {
   if (v >= 0) return $wv(b, p, v);
@@ -908,6 +924,7 @@ function $wv32(b: Buffer, p: number, v: number): number {
   b[p++] = 1;
   return p;
 }
+
 /** Writes a 64-bit varint of a bigint's uint64 bit pattern. */
 function $wv64(b: Buffer, p: number, v: bigint): number {
   v = BigInt.asUintN(64, v);
@@ -928,21 +945,15 @@ function $wv64(b: Buffer, p: number, v: bigint): number {
   b[p++] = mid | 0x80;
   return $wv(b, p, hi);
 }
+
 function $wf32(b: Buffer, p: number, v: number): number {
   return b.writeFloatLE(v, p);
 }
+
 function $wf64(b: Buffer, p: number, v: number): number {
   return b.writeDoubleLE(v, p);
 }
-function $wfx32(b: Buffer, p: number, v: number): number {
-  return b.writeUInt32LE(v >>> 0, p);
-}
-function $wsfx32(b: Buffer, p: number, v: number): number {
-  return b.writeInt32LE(v | 0, p);
-}
-function $wfx64(b: Buffer, p: number, v: bigint): number {
-  return b.writeBigUInt64LE(BigInt.asUintN(64, v), p);
-}
+
 /** Writes a string whose byte length the size pass stored. */
 function $wS(b: Buffer, p: number, s: string): number {
   const n = $W.sz[$W.c++] as number;
@@ -953,6 +964,7 @@ function $wS(b: Buffer, p: number, s: string): number {
   }
   return p + b.write(s, p, n, "utf8");
 }
+
 /** Writes a bytes value (prefix + bytes); a large one is not copied but becomes a chunk. */
 function $wB(b: Buffer, p: number, v: Uint8Array): number {
   const n = v.length;
@@ -966,11 +978,13 @@ function $wB(b: Buffer, p: number, v: Uint8Array): number {
   b.set(v, p);
   return p + n;
 }
+
 /** Writes raw bytes (unknown fields). */
 function $wR(b: Buffer, p: number, v: Uint8Array): number {
   b.set(v, p);
   return p + v.length;
 }
+
 
 /** Runs the write pass when large bytes fields become their own chunks. */
 function $chunked<T>(
@@ -991,10 +1005,12 @@ function $chunked<T>(
   return chunks;
 }
 
+
 /** One buffer from an encoder's output. */
 function $concat(out: Uint8Array | Uint8Array[]): Uint8Array {
   return out instanceof Uint8Array ? out : Buffer.concat(out);
 }
+
 
 /**
  * What every generated message constant offers. It is a ttrpc codec (`encode` may return chunks,
@@ -1012,4 +1028,3 @@ export interface $Codec<T> {
   /** Encodes into one buffer. */
   toBinary(message: T): Uint8Array;
 }
-

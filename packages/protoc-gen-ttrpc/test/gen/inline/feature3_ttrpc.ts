@@ -218,18 +218,18 @@ export function Scalars$read(r: $R, end: number, group: number, into: Scalars | 
       case 129: m.fSfixed64 = $sfx64(r); continue;
       case 136: m.fSint32 = $s32(r); continue;
       case 144: m.fSint64 = $s64(r); continue;
-      case 152: m.fEnum = $i32(r); continue;
+      case 152: m.fEnum = $i32(r) as Color; continue;
       case 160: m.fInt64String = String($i64(r)); continue;
       case 168: m.fUint64String = String($u64(r)); continue;
     }
     if (t >>> 3 === group && (t & 7) === 4) break;
-    if ((t & 7) === 4) $badGroup();
     switch (t >>> 3) {
       case 1: case 2: case 3: case 4: case 5: case 6: case 7: case 8: case 9: case 12: case 13: case 15: case 16: case 17: case 18: case 19: case 20: case 21:
         $wire("ttrpc.codegen.test.v1.Scalars", t);
     }
+    if ((t & 7) === 4) $badGroup();
     $skip(r, t, r.d);
-    (m.$unknown ??= []).push(r.b.subarray(s, r.p));
+    (m.$unknown ??= []).push($raw(r, s, t));
   }
   r.e = e0;
   r.d--;
@@ -371,9 +371,7 @@ export function Repeated$size(m: Repeated): number {
   const a21 = m.uSint64; if (a21 !== undefined) {
     for (const v of a21) n += 2 + $sv64($zz64(v));
   }
-  const a22 = m.uDouble; if (a22 !== undefined) {
-    for (const v of a22) n += 2 + 8;
-  }
+  const a22 = m.uDouble; if (a22 !== undefined) n += a22.length * 10;
   const a23 = m.uEnum; if (a23 !== undefined) {
     for (const v of a23) n += 2 + $sv32(v);
   }
@@ -457,9 +455,7 @@ export function Repeated$write(m: Repeated, b: Buffer, p: number): number {
   const a21 = m.uSint64; if (a21 !== undefined) {
     for (const v of a21) { b[p++] = 168; b[p++] = 1; p = $wv64(b, p, $zz64(v)); }
   }
-  const a22 = m.uDouble; if (a22 !== undefined) {
-    for (const v of a22) { b[p++] = 177; b[p++] = 1; p = $wf64(b, p, v); }
-  }
+  const a22 = m.uDouble; if (a22 !== undefined) for (const v of a22) { b[p++] = 177; b[p++] = 1; p = $wf64(b, p, v); }
   const a23 = m.uEnum; if (a23 !== undefined) {
     for (const v of a23) { b[p++] = 184; b[p++] = 1; p = $wv32(b, p, v); }
   }
@@ -580,11 +576,11 @@ export function Repeated$read(r: $R, end: number, group: number, into: Repeated 
         while (r.p < e) a.push($s64(r));
         continue;
       }
-      case 152: m.rEnum.push($i32(r)); continue;
+      case 152: m.rEnum.push($i32(r) as Color); continue;
       case 154: {
         const e = $len(r);
         const a = m.rEnum;
-        while (r.p < e) a.push($i32(r));
+        while (r.p < e) a.push($i32(r) as Color);
         continue;
       }
       case 160: m.uInt32.push($i32(r)); continue;
@@ -608,23 +604,23 @@ export function Repeated$read(r: $R, end: number, group: number, into: Repeated 
         while (r.p < e) a.push($f64(r));
         continue;
       }
-      case 184: m.uEnum.push($i32(r)); continue;
+      case 184: m.uEnum.push($i32(r) as Color); continue;
       case 186: {
         const e = $len(r);
         const a = m.uEnum;
-        while (r.p < e) a.push($i32(r));
+        while (r.p < e) a.push($i32(r) as Color);
         continue;
       }
       case 194: m.rMessage.push(Scalars$read(r, $len(r), 0, undefined)); continue;
     }
     if (t >>> 3 === group && (t & 7) === 4) break;
-    if ((t & 7) === 4) $badGroup();
     switch (t >>> 3) {
       case 1: case 2: case 3: case 4: case 5: case 6: case 7: case 8: case 9: case 12: case 13: case 15: case 16: case 17: case 18: case 19: case 20: case 21: case 22: case 23: case 24:
         $wire("ttrpc.codegen.test.v1.Repeated", t);
     }
+    if ((t & 7) === 4) $badGroup();
     $skip(r, t, r.d);
-    (m.$unknown ??= []).push(r.b.subarray(s, r.p));
+    (m.$unknown ??= []).push($raw(r, s, t));
   }
   r.e = e0;
   r.d--;
@@ -775,16 +771,16 @@ export function Optionals$read(r: $R, end: number, group: number, into: Optional
       case 74: m.oString = $str(r, true); continue;
       case 98: m.oBytes = $bytes(r); continue;
       case 144: m.oSint64 = $s64(r); continue;
-      case 152: m.oEnum = $i32(r); continue;
+      case 152: m.oEnum = $i32(r) as Color; continue;
     }
     if (t >>> 3 === group && (t & 7) === 4) break;
-    if ((t & 7) === 4) $badGroup();
     switch (t >>> 3) {
       case 1: case 2: case 3: case 4: case 5: case 8: case 9: case 12: case 18: case 19:
         $wire("ttrpc.codegen.test.v1.Optionals", t);
     }
+    if ((t & 7) === 4) $badGroup();
     $skip(r, t, r.d);
-    (m.$unknown ??= []).push(r.b.subarray(s, r.p));
+    (m.$unknown ??= []).push($raw(r, s, t));
   }
   r.e = e0;
   r.d--;
@@ -886,7 +882,6 @@ export function Maps$size(m: Maps): number {
     for (const k of Object.keys(m5)) {
       const v = m5[k]!;
       const i = $slot();
-      const kv = k === "true";
       let s = 1 + 1;
       s += 1 + $sv32(v);
       $put(i, s);
@@ -906,10 +901,8 @@ export function Maps$size(m: Maps): number {
     }
   }
   const m7 = m.fixed32Double; if (m7 !== undefined) {
-    for (const k of Object.keys(m7)) {
-      const v = m7[k]!;
+    for (const _k of Object.keys(m7)) {
       const i = $slot();
-      const kv = Number(k);
       let s = 1 + 4;
       s += 1 + 8;
       $put(i, s);
@@ -929,10 +922,8 @@ export function Maps$size(m: Maps): number {
     }
   }
   const m9 = m.sfixed64Bool; if (m9 !== undefined) {
-    for (const k of Object.keys(m9)) {
-      const v = m9[k]!;
+    for (const _k of Object.keys(m9)) {
       const i = $slot();
-      const kv = BigInt(k);
       let s = 1 + 8;
       s += 1 + 1;
       $put(i, s);
@@ -941,7 +932,6 @@ export function Maps$size(m: Maps): number {
   }
   const m10 = m.sint32Float; if (m10 !== undefined) {
     for (const k of Object.keys(m10)) {
-      const v = m10[k]!;
       const i = $slot();
       const kv = Number(k);
       let s = 1 + $sv($zz32(kv));
@@ -1143,12 +1133,12 @@ export function Maps$read(r: $R, end: number, group: number, into: Maps | undefi
         while (r.p < e) {
           const t = $tag(r);
           if (t === 8) k = $bool(r);
-          else if (t === 16) v = $i32(r);
+          else if (t === 16) v = $i32(r) as Color;
           else if (t >>> 3 === 1 || t >>> 3 === 2) $wire("ttrpc.codegen.test.v1.Maps.bool_enum", t);
           else $skip(r, t, r.d);
         }
         r.e = e0;
-        m.boolEnum[String(k)] = v ?? 0;
+        m.boolEnum[String(k)] = v ?? 0 as Color;
         continue;
       }
       case 50: {
@@ -1238,13 +1228,13 @@ export function Maps$read(r: $R, end: number, group: number, into: Maps | undefi
       }
     }
     if (t >>> 3 === group && (t & 7) === 4) break;
-    if ((t & 7) === 4) $badGroup();
     switch (t >>> 3) {
       case 1: case 2: case 3: case 4: case 5: case 6: case 7: case 8: case 9: case 10:
         $wire("ttrpc.codegen.test.v1.Maps", t);
     }
+    if ((t & 7) === 4) $badGroup();
     $skip(r, t, r.d);
-    (m.$unknown ??= []).push(r.b.subarray(s, r.p));
+    (m.$unknown ??= []).push($raw(r, s, t));
   }
   r.e = e0;
   r.d--;
@@ -1393,7 +1383,7 @@ export function Oneofs$read(r: $R, end: number, group: number, into: Oneofs | un
       case 10: m.kind = { case: "kString", value: $str(r, true) }; continue;
       case 16: m.kind = { case: "kInt32", value: $i32(r) }; continue;
       case 26: m.kind = { case: "kMessage", value: Scalars$read(r, $len(r), 0, m.kind.case === "kMessage" ? m.kind.value : undefined) }; continue;
-      case 32: m.kind = { case: "kEnum", value: $i32(r) }; continue;
+      case 32: m.kind = { case: "kEnum", value: $i32(r) as Color }; continue;
       case 42: m.kind = { case: "kBytes", value: $bytes(r) }; continue;
       case 48: m.kind = { case: "kInt64", value: $i64(r) }; continue;
       case 56: m.other = { case: "oBool", value: $bool(r) }; continue;
@@ -1402,13 +1392,13 @@ export function Oneofs$read(r: $R, end: number, group: number, into: Oneofs | un
       case 82: m.after = $str(r, true); continue;
     }
     if (t >>> 3 === group && (t & 7) === 4) break;
-    if ((t & 7) === 4) $badGroup();
     switch (t >>> 3) {
       case 1: case 2: case 3: case 4: case 5: case 6: case 7: case 8: case 9: case 10:
         $wire("ttrpc.codegen.test.v1.Oneofs", t);
     }
+    if ((t & 7) === 4) $badGroup();
     $skip(r, t, r.d);
-    (m.$unknown ??= []).push(r.b.subarray(s, r.p));
+    (m.$unknown ??= []).push($raw(r, s, t));
   }
   r.e = e0;
   r.d--;
@@ -1500,13 +1490,13 @@ export function Nested$read(r: $R, end: number, group: number, into: Nested | un
       case 18: m.list.push(Nested_Inner$read(r, $len(r), 0, undefined)); continue;
     }
     if (t >>> 3 === group && (t & 7) === 4) break;
-    if ((t & 7) === 4) $badGroup();
     switch (t >>> 3) {
       case 1: case 2:
         $wire("ttrpc.codegen.test.v1.Nested", t);
     }
+    if ((t & 7) === 4) $badGroup();
     $skip(r, t, r.d);
-    (m.$unknown ??= []).push(r.b.subarray(s, r.p));
+    (m.$unknown ??= []).push($raw(r, s, t));
   }
   r.e = e0;
   r.d--;
@@ -1599,16 +1589,16 @@ export function Nested_Inner$read(r: $R, end: number, group: number, into: Neste
     switch (t) {
       case 10: m.name = $str(r, true); continue;
       case 18: m.child = Nested_Inner$read(r, $len(r), 0, m.child); continue;
-      case 24: m.mode = $i32(r); continue;
+      case 24: m.mode = $i32(r) as Nested_Inner_Mode; continue;
     }
     if (t >>> 3 === group && (t & 7) === 4) break;
-    if ((t & 7) === 4) $badGroup();
     switch (t >>> 3) {
       case 1: case 2: case 3:
         $wire("ttrpc.codegen.test.v1.Nested.Inner", t);
     }
+    if ((t & 7) === 4) $badGroup();
     $skip(r, t, r.d);
-    (m.$unknown ??= []).push(r.b.subarray(s, r.p));
+    (m.$unknown ??= []).push($raw(r, s, t));
   }
   r.e = e0;
   r.d--;
@@ -1704,13 +1694,13 @@ export function Recursive$read(r: $R, end: number, group: number, into: Recursiv
       case 16: m.depth = $i32(r); continue;
     }
     if (t >>> 3 === group && (t & 7) === 4) break;
-    if ((t & 7) === 4) $badGroup();
     switch (t >>> 3) {
       case 1: case 2:
         $wire("ttrpc.codegen.test.v1.Recursive", t);
     }
+    if ((t & 7) === 4) $badGroup();
     $skip(r, t, r.d);
-    (m.$unknown ??= []).push(r.b.subarray(s, r.p));
+    (m.$unknown ??= []).push($raw(r, s, t));
   }
   r.e = e0;
   r.d--;
@@ -1912,13 +1902,13 @@ export function Wkt$read(r: $R, end: number, group: number, into: Wkt | undefine
       case 122: m.rTs.push(Timestamp$read(r, $len(r), 0, undefined)); continue;
     }
     if (t >>> 3 === group && (t & 7) === 4) break;
-    if ((t & 7) === 4) $badGroup();
     switch (t >>> 3) {
       case 1: case 2: case 3: case 4: case 5: case 6: case 7: case 8: case 9: case 10: case 11: case 12: case 13: case 14: case 15:
         $wire("ttrpc.codegen.test.v1.Wkt", t);
     }
+    if ((t & 7) === 4) $badGroup();
     $skip(r, t, r.d);
-    (m.$unknown ??= []).push(r.b.subarray(s, r.p));
+    (m.$unknown ??= []).push($raw(r, s, t));
   }
   r.e = e0;
   r.d--;
@@ -2056,13 +2046,13 @@ export function Large$read(r: $R, end: number, group: number, into: Large | unde
       case 4294967290: m.max = $str(r, true); continue;
     }
     if (t >>> 3 === group && (t & 7) === 4) break;
-    if ((t & 7) === 4) $badGroup();
     switch (t >>> 3) {
       case 1: case 15: case 16: case 2047: case 2048: case 262143: case 262144: case 536870911:
         $wire("ttrpc.codegen.test.v1.Large", t);
     }
+    if ((t & 7) === 4) $badGroup();
     $skip(r, t, r.d);
-    (m.$unknown ??= []).push(r.b.subarray(s, r.p));
+    (m.$unknown ??= []).push($raw(r, s, t));
   }
   r.e = e0;
   r.d--;
@@ -2206,13 +2196,13 @@ export function Everything$read(r: $R, end: number, group: number, into: Everyth
       case 74: m.large = Large$read(r, $len(r), 0, m.large); continue;
     }
     if (t >>> 3 === group && (t & 7) === 4) break;
-    if ((t & 7) === 4) $badGroup();
     switch (t >>> 3) {
       case 1: case 2: case 3: case 4: case 5: case 6: case 7: case 8: case 9:
         $wire("ttrpc.codegen.test.v1.Everything", t);
     }
+    if ((t & 7) === 4) $badGroup();
     $skip(r, t, r.d);
-    (m.$unknown ??= []).push(r.b.subarray(s, r.p));
+    (m.$unknown ??= []).push($raw(r, s, t));
   }
   r.e = e0;
   r.d--;
@@ -2245,6 +2235,7 @@ export const TestService = defineService({
 // nothing but Node's Buffer. Names start with `$` so they can never collide with proto identifiers.
 import { isUtf8 } from "node:buffer";
 
+
 /** Why a decode failed: a stable code beside the message. */
 type $DecodeErrorCode =
   | "TRUNCATED"
@@ -2255,6 +2246,7 @@ type $DecodeErrorCode =
   | "BAD_GROUP"
   | "BAD_UTF8"
   | "DEPTH";
+
 
 /** Thrown by every generated `decode` on malformed input. */
 class $DecodeError extends Error {
@@ -2267,10 +2259,13 @@ class $DecodeError extends Error {
   }
 }
 
+
 /** Nested messages deeper than this fail to decode (protobuf's usual limit). */
 const $RECURSION_LIMIT = 100;
+
 /** Bytes fields at least this long are not copied on encode but returned as their own chunk. */
 const $LARGE = 16384;
+
 
 /** Decoder state: the input, the read position, the end of the enclosing message and the depth. */
 interface $R {
@@ -2280,6 +2275,7 @@ interface $R {
   d: number;
 }
 
+
 /** Starts decoding `bytes` (any Uint8Array; a Buffer view is made without copying). */
 function $reader(bytes: Uint8Array): $R {
   const b =
@@ -2287,21 +2283,21 @@ function $reader(bytes: Uint8Array): $R {
   return { b, p: 0, e: b.length, d: 0 };
 }
 
+
 function $past(r: $R): never {
   if (r.p > r.b.length) throw new $DecodeError("TRUNCATED", "protobuf: message truncated");
-  throw new $DecodeError(
-    "OVERRUN",
-    "protobuf: a field runs past the end of its enclosing message",
-  );
+  throw new $DecodeError("OVERRUN", "protobuf: a field runs past the end of its enclosing message");
 }
+
 
 /** Reads a varint as uint32 (bits above 32 are dropped, as protobuf does for 32-bit fields). */
 function $u32(r: $R): number {
   const b = r.b;
   let p = r.p;
   let x = b[p++] as number;
-  if (x < 0x80 && p <= r.e) {
+  if (x < 0x80) {
     r.p = p;
+    if (p > r.e) $past(r);
     return x;
   }
   x &= 0x7f;
@@ -2317,7 +2313,8 @@ function $u32(r: $R): number {
         c = b[p++] as number;
         x |= c << 28;
         for (let i = 5; c >= 0x80; i++) {
-          if (i === 10) throw new $DecodeError("BAD_VARINT", "protobuf: varint longer than 10 bytes");
+          if (i === 10)
+            throw new $DecodeError("BAD_VARINT", "protobuf: varint longer than 10 bytes");
           c = b[p++] as number;
         }
       }
@@ -2328,9 +2325,12 @@ function $u32(r: $R): number {
   return x >>> 0;
 }
 
+
 /** The low and high 32 bits of the last 64-bit value read. */
 let $lo = 0;
+
 let $hi = 0;
+
 
 function $v64(r: $R): void {
   const b = r.b;
@@ -2359,33 +2359,40 @@ function $v64(r: $R): void {
   $hi = hi >>> 0;
 }
 
+
 /** int64 / uint64 / sint64 (zigzag) readers, as bigint. */
 function $i64(r: $R): bigint {
   $v64(r);
   if ($hi === 0) return BigInt($lo);
   return BigInt.asIntN(64, (BigInt($hi) << 32n) | BigInt($lo));
 }
+
 function $u64(r: $R): bigint {
   $v64(r);
   if ($hi === 0) return BigInt($lo);
   return (BigInt($hi) << 32n) | BigInt($lo);
 }
+
 function $s64(r: $R): bigint {
   $v64(r);
   const v = (BigInt($hi) << 32n) | BigInt($lo);
   return (v >> 1n) ^ -(v & 1n);
 }
+
 function $i32(r: $R): number {
   return $u32(r) | 0;
 }
+
 function $s32(r: $R): number {
   const z = $u32(r);
   return (z >>> 1) ^ -(z & 1);
 }
+
 function $bool(r: $R): boolean {
   $v64(r);
   return $lo !== 0 || $hi !== 0;
 }
+
 
 function $need(r: $R, n: number): number {
   const p = r.p;
@@ -2393,26 +2400,33 @@ function $need(r: $R, n: number): number {
   if (r.p > r.e) $past(r);
   return p;
 }
+
 function $f32(r: $R): number {
   return r.b.readFloatLE($need(r, 4));
 }
+
 function $f64(r: $R): number {
   return r.b.readDoubleLE($need(r, 8));
 }
+
 function $fx32(r: $R): number {
   return r.b.readUInt32LE($need(r, 4));
 }
+
 function $sfx32(r: $R): number {
   return r.b.readInt32LE($need(r, 4));
 }
+
 function $fx64(r: $R): bigint {
   const p = $need(r, 8);
   return r.b.readBigUInt64LE(p);
 }
+
 function $sfx64(r: $R): bigint {
   const p = $need(r, 8);
   return r.b.readBigInt64LE(p);
 }
+
 
 /** Reads a length prefix and returns the end of the field, checked against the enclosing end. */
 function $len(r: $R): number {
@@ -2425,6 +2439,7 @@ function $len(r: $R): number {
   return end;
 }
 
+
 /** bytes: a view into the input, not a copy. */
 function $bytes(r: $R): Uint8Array {
   const end = $len(r);
@@ -2432,6 +2447,7 @@ function $bytes(r: $R): Uint8Array {
   r.p = end;
   return v;
 }
+
 
 /** string; `strict` (proto3, editions' VERIFY) rejects invalid UTF-8 instead of replacing it. */
 function $str(r: $R, strict: boolean): string {
@@ -2451,12 +2467,14 @@ function $str(r: $R, strict: boolean): string {
   return $utf8(b, p, end, strict);
 }
 
+
 function $utf8(b: Buffer, p: number, end: number, strict: boolean): string {
   if (strict && !isUtf8(b.subarray(p, end))) {
     throw new $DecodeError("BAD_UTF8", "protobuf: invalid UTF-8 in a string field");
   }
   return b.toString("utf8", p, end);
 }
+
 
 /** Skips one field whose tag was read; returns nothing, the caller slices the raw bytes. */
 function $skip(r: $R, tag: number, depth: number): void {
@@ -2500,6 +2518,7 @@ function $skip(r: $R, tag: number, depth: number): void {
   }
 }
 
+
 /** Reads a tag and checks it (field number >= 1, wire type 0–5, fits in 32 bits). */
 function $tag(r: $R): number {
   const start = r.p;
@@ -2514,6 +2533,24 @@ function $tag(r: $R): number {
   return t;
 }
 
+
+/**
+ * The raw bytes of an unknown field that starts at `s` with tag `t` and ends at `r.p`: a view of
+ * the input, or a copy with the tag re-encoded when it was not minimal (as protobuf-es writes it).
+ */
+function $raw(r: $R, s: number, t: number): Uint8Array {
+  const b = r.b;
+  let q = s;
+  while ((b[q++] as number) >= 0x80) {}
+  const n = $sv(t);
+  if (q - s === n) return b.subarray(s, r.p);
+  const out = Buffer.allocUnsafe(n + r.p - q);
+  const p = $wv(out, 0, t);
+  b.copy(out, p, q, r.p);
+  return out;
+}
+
+
 /** A known field arrived with the wrong wire type. */
 function $wire(name: string, tag: number): never {
   throw new $DecodeError(
@@ -2521,6 +2558,7 @@ function $wire(name: string, tag: number): never {
     `protobuf: field ${name} (number ${tag >>> 3}) has wire type ${tag & 7}`,
   );
 }
+
 
 /** Depth check on entering a nested message. */
 function $deeper(r: $R, name: string): void {
@@ -2532,30 +2570,27 @@ function $deeper(r: $R, name: string): void {
   }
 }
 
+
 /** The input ended inside a group. */
 function $eof(r: $R): never {
   r.p = r.e + 1;
   $past(r);
 }
 
+
 /** An end-group tag that closes nothing. */
 function $badGroup(): never {
   throw new $DecodeError("BAD_GROUP", "protobuf: unexpected end-group tag");
 }
 
-/** A closed enum's unknown value, as the unknown field protobuf-es makes of it (tag + varint). */
-function $unknownEnum(no: number, v: number): Uint8Array {
-  const b = Buffer.allocUnsafe(15);
-  let p = $wv(b, 0, no * 8);
-  p = $wv32(b, p, v);
-  return b.subarray(0, p);
-}
 
 /** Sets an own property even when the key is `__proto__`. */
 function $setOwn(o: Record<string, unknown>, k: string, v: unknown): void {
-  if (k === "__proto__") Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
+  if (k === "__proto__")
+    Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
   else o[k] = v;
 }
+
 
 // ---------------------------------------------------------------------------------- encoding
 
@@ -2573,6 +2608,7 @@ const $W = {
   seg: 0,
 };
 
+
 /** Starts the size pass of an encode. */
 function $begin(): void {
   $W.n = 0;
@@ -2581,28 +2617,34 @@ function $begin(): void {
   $W.chunks = null;
 }
 
+
 /** Reserves a slot for a size computed later in the size pass. */
 function $slot(): number {
   return $W.n++;
 }
+
 /** Stores a size computed in the size pass; returns it. */
 function $put(i: number, n: number): number {
   $W.sz[i] = n;
   return n;
 }
+
 /** The next stored size, in the write pass. */
 function $next(): number {
   return $W.sz[$W.c++] as number;
 }
 
+
 /** Bytes needed for a uint32 varint. */
 function $sv(v: number): number {
   return v < 0x80 ? 1 : v < 0x4000 ? 2 : v < 0x200000 ? 3 : v < 0x10000000 ? 4 : 5;
 }
+
 /** Bytes needed for an int32 varint (negative values take ten). */
 function $sv32(v: number): number {
   return v < 0 ? 10 : $sv(v);
 }
+
 /** Bytes needed for a 64-bit varint of a uint64 bit pattern. */
 function $sv64(v: bigint): number {
   v = BigInt.asUintN(64, v);
@@ -2615,16 +2657,20 @@ function $sv64(v: bigint): number {
   }
   return n;
 }
+
 /** Coerces an int64 field value (bigint, or string / number from JSON-ish callers). */
 function $big(v: bigint | string | number): bigint {
   return typeof v === "bigint" ? v : BigInt(v);
 }
+
 function $zz64(v: bigint): bigint {
   return BigInt.asUintN(64, (v << 1n) ^ (v >> 63n));
 }
+
 function $zz32(v: number): number {
   return ((v << 1) ^ (v >> 31)) >>> 0;
 }
+
 
 /** UTF-8 length of a string (lone surrogates count as U+FFFD, as Buffer writes them). */
 function $sstr(s: string): number {
@@ -2646,18 +2692,21 @@ function $sstr(s: string): number {
   return len;
 }
 
+
 /** Size of a string field's value (prefix + bytes); the byte length is kept for the write pass. */
 function $sS(s: string): number {
   const n = $sstr(s);
   $W.sz[$W.n++] = n;
   return $sv(n) + n;
 }
+
 /** Size of a bytes field's value (prefix + bytes); large values become their own chunk. */
 function $sB(v: Uint8Array): number {
   const n = v.length;
   if (n >= $LARGE) $W.ext += n;
   return $sv(n) + n;
 }
+
 
 /** Writes a uint32 varint. */
 function $wv(b: Buffer, p: number, v: number): number {
@@ -2668,6 +2717,7 @@ function $wv(b: Buffer, p: number, v: number): number {
   b[p++] = v;
   return p;
 }
+
 /** Writes an int32 varint (negative values sign-extended to ten bytes). */
 function $wv32(b: Buffer, p: number, v: number): number {
   if (v >= 0) return $wv(b, p, v);
@@ -2678,6 +2728,7 @@ function $wv32(b: Buffer, p: number, v: number): number {
   b[p++] = 1;
   return p;
 }
+
 /** Writes a 64-bit varint of a bigint's uint64 bit pattern. */
 function $wv64(b: Buffer, p: number, v: bigint): number {
   v = BigInt.asUintN(64, v);
@@ -2698,21 +2749,27 @@ function $wv64(b: Buffer, p: number, v: bigint): number {
   b[p++] = mid | 0x80;
   return $wv(b, p, hi);
 }
+
 function $wf32(b: Buffer, p: number, v: number): number {
   return b.writeFloatLE(v, p);
 }
+
 function $wf64(b: Buffer, p: number, v: number): number {
   return b.writeDoubleLE(v, p);
 }
+
 function $wfx32(b: Buffer, p: number, v: number): number {
   return b.writeUInt32LE(v >>> 0, p);
 }
+
 function $wsfx32(b: Buffer, p: number, v: number): number {
   return b.writeInt32LE(v | 0, p);
 }
+
 function $wfx64(b: Buffer, p: number, v: bigint): number {
   return b.writeBigUInt64LE(BigInt.asUintN(64, v), p);
 }
+
 /** Writes a string whose byte length the size pass stored. */
 function $wS(b: Buffer, p: number, s: string): number {
   const n = $W.sz[$W.c++] as number;
@@ -2723,6 +2780,7 @@ function $wS(b: Buffer, p: number, s: string): number {
   }
   return p + b.write(s, p, n, "utf8");
 }
+
 /** Writes a bytes value (prefix + bytes); a large one is not copied but becomes a chunk. */
 function $wB(b: Buffer, p: number, v: Uint8Array): number {
   const n = v.length;
@@ -2736,11 +2794,13 @@ function $wB(b: Buffer, p: number, v: Uint8Array): number {
   b.set(v, p);
   return p + n;
 }
+
 /** Writes raw bytes (unknown fields). */
 function $wR(b: Buffer, p: number, v: Uint8Array): number {
   b.set(v, p);
   return p + v.length;
 }
+
 
 /** Runs the write pass when large bytes fields become their own chunks. */
 function $chunked<T>(
@@ -2761,10 +2821,12 @@ function $chunked<T>(
   return chunks;
 }
 
+
 /** One buffer from an encoder's output. */
 function $concat(out: Uint8Array | Uint8Array[]): Uint8Array {
   return out instanceof Uint8Array ? out : Buffer.concat(out);
 }
+
 
 /**
  * What every generated message constant offers. It is a ttrpc codec (`encode` may return chunks,
@@ -2782,4 +2844,3 @@ export interface $Codec<T> {
   /** Encodes into one buffer. */
   toBinary(message: T): Uint8Array;
 }
-

@@ -6,7 +6,7 @@
 /* eslint-disable */
 
 import type { $Codec, $R } from "./ttrpc_wire.js";
-import { $badGroup, $begin, $bytes, $chunked, $concat, $deeper, $eof, $f32, $f64, $i32, $i64, $len, $next, $put, $reader, $sB, $setOwn, $skip, $slot, $sS, $str, $sv, $sv32, $sv64, $tag, $unknownEnum, $W, $wB, $wf32, $wf64, $wire, $wR, $wS, $wv, $wv32, $wv64 } from "./ttrpc_wire.js";
+import { $badGroup, $begin, $bytes, $chunked, $concat, $deeper, $eof, $f32, $f64, $i32, $i64, $len, $next, $put, $raw, $reader, $sB, $setOwn, $skip, $slot, $sS, $str, $sv, $sv32, $sv64, $tag, $unknownEnum, $W, $wB, $wf32, $wf64, $wire, $wR, $wS, $wv, $wv32, $wv64 } from "./ttrpc_wire.js";
 
 export interface P2 {
   a?: number;
@@ -220,7 +220,7 @@ export function P2$read(r: $R, end: number, group: number, into: P2 | undefined)
       case 18: m.s = $str(r, false); continue;
       case 24: {
         const v = $i32(r);
-        if (v === 0 || v === 1 || v === 5) m.c = v;
+        if (v === 0 || v === 1 || v === 5) m.c = v as Closed;
         else (m.$unknown ??= []).push($unknownEnum(3, v));
         continue;
       }
@@ -245,11 +245,11 @@ export function P2$read(r: $R, end: number, group: number, into: P2 | undefined)
       case 97: m.d = $f64(r); continue;
       case 109: m.fl = $f32(r); continue;
       case 114: m.anyBytes = $str(r, false); continue;
-      case 120: m.closedList.push($i32(r)); continue;
+      case 120: m.closedList.push($i32(r) as Closed); continue;
       case 122: {
         const e = $len(r);
         const a = m.closedList;
-        while (r.p < e) a.push($i32(r));
+        while (r.p < e) a.push($i32(r) as Closed);
         continue;
       }
       case 130: {
@@ -261,31 +261,31 @@ export function P2$read(r: $R, end: number, group: number, into: P2 | undefined)
         while (r.p < e) {
           const t = $tag(r);
           if (t === 10) k = $str(r, false);
-          else if (t === 16) v = $i32(r);
+          else if (t === 16) v = $i32(r) as Closed;
           else if (t >>> 3 === 1 || t >>> 3 === 2) $wire("ttrpc.codegen.test.v1.p2.P2.closed_map", t);
           else $skip(r, t, r.d);
         }
         r.e = e0;
-        $setOwn(m.closedMap, k, v ?? 0);
+        $setOwn(m.closedMap, k, v ?? 0 as Closed);
         continue;
       }
       case 138: m.child = P2$read(r, $len(r), 0, m.child); continue;
       case 144: {
         const v = $i32(r);
-        if (v === 0 || v === 1 || v === 5) m.choice = { case: "choiceEnum", value: v };
+        if (v === 0 || v === 1 || v === 5) m.choice = { case: "choiceEnum", value: v as Closed };
         else (m.$unknown ??= []).push($unknownEnum(18, v));
         continue;
       }
       case 154: m.choice = { case: "choiceString", value: $str(r, false) }; continue;
     }
     if (t >>> 3 === group && (t & 7) === 4) break;
-    if ((t & 7) === 4) $badGroup();
     switch (t >>> 3) {
       case 1: case 2: case 3: case 4: case 5: case 6: case 7: case 9: case 11: case 12: case 13: case 14: case 15: case 16: case 17: case 18: case 19:
         $wire("ttrpc.codegen.test.v1.p2.P2", t);
     }
+    if ((t & 7) === 4) $badGroup();
     $skip(r, t, r.d);
-    (m.$unknown ??= []).push(r.b.subarray(s, r.p));
+    (m.$unknown ??= []).push($raw(r, s, t));
   }
   r.e = e0;
   r.d--;
@@ -365,13 +365,13 @@ export function P2_G$read(r: $R, end: number, group: number, into: P2_G | undefi
       case 64: m.x = $i32(r); continue;
     }
     if (t >>> 3 === group && (t & 7) === 4) break;
-    if ((t & 7) === 4) $badGroup();
     switch (t >>> 3) {
       case 8:
         $wire("ttrpc.codegen.test.v1.p2.P2.G", t);
     }
+    if ((t & 7) === 4) $badGroup();
     $skip(r, t, r.d);
-    (m.$unknown ??= []).push(r.b.subarray(s, r.p));
+    (m.$unknown ??= []).push($raw(r, s, t));
   }
   r.e = e0;
   r.d--;
@@ -451,13 +451,13 @@ export function P2_RG$read(r: $R, end: number, group: number, into: P2_RG | unde
       case 82: m.y = $str(r, false); continue;
     }
     if (t >>> 3 === group && (t & 7) === 4) break;
-    if ((t & 7) === 4) $badGroup();
     switch (t >>> 3) {
       case 10:
         $wire("ttrpc.codegen.test.v1.p2.P2.RG", t);
     }
+    if ((t & 7) === 4) $badGroup();
     $skip(r, t, r.d);
-    (m.$unknown ??= []).push(r.b.subarray(s, r.p));
+    (m.$unknown ??= []).push($raw(r, s, t));
   }
   r.e = e0;
   r.d--;

@@ -6,7 +6,7 @@
 /* eslint-disable */
 
 import type { $Codec, $R } from "./ttrpc_wire.js";
-import { $badGroup, $begin, $big, $bool, $bytes, $chunked, $concat, $deeper, $eof, $f32, $f64, $fx32, $fx64, $i32, $i64, $len, $next, $put, $reader, $s32, $s64, $sB, $setOwn, $sfx32, $sfx64, $skip, $slot, $sS, $str, $sv, $sv32, $sv64, $tag, $u32, $u64, $W, $wB, $wf32, $wf64, $wfx32, $wfx64, $wire, $wR, $wS, $wsfx32, $wv, $wv32, $wv64, $zz32, $zz64 } from "./ttrpc_wire.js";
+import { $badGroup, $begin, $big, $bool, $bytes, $chunked, $concat, $deeper, $eof, $f32, $f64, $fx32, $fx64, $i32, $i64, $len, $next, $put, $raw, $reader, $s32, $s64, $sB, $setOwn, $sfx32, $sfx64, $skip, $slot, $sS, $str, $sv, $sv32, $sv64, $tag, $u32, $u64, $W, $wB, $wf32, $wf64, $wfx32, $wfx64, $wire, $wR, $wS, $wsfx32, $wv, $wv32, $wv64, $zz32, $zz64 } from "./ttrpc_wire.js";
 import { Any, Any$read, Any$size, Any$write } from "./google/protobuf/any_ttrpc.js";
 import { Timestamp, Timestamp$read, Timestamp$size, Timestamp$write } from "./google/protobuf/timestamp_ttrpc.js";
 import { Duration, Duration$read, Duration$size, Duration$write } from "./google/protobuf/duration_ttrpc.js";
@@ -220,18 +220,18 @@ export function Scalars$read(r: $R, end: number, group: number, into: Scalars | 
       case 129: m.fSfixed64 = $sfx64(r); continue;
       case 136: m.fSint32 = $s32(r); continue;
       case 144: m.fSint64 = $s64(r); continue;
-      case 152: m.fEnum = $i32(r); continue;
+      case 152: m.fEnum = $i32(r) as Color; continue;
       case 160: m.fInt64String = String($i64(r)); continue;
       case 168: m.fUint64String = String($u64(r)); continue;
     }
     if (t >>> 3 === group && (t & 7) === 4) break;
-    if ((t & 7) === 4) $badGroup();
     switch (t >>> 3) {
       case 1: case 2: case 3: case 4: case 5: case 6: case 7: case 8: case 9: case 12: case 13: case 15: case 16: case 17: case 18: case 19: case 20: case 21:
         $wire("ttrpc.codegen.test.v1.Scalars", t);
     }
+    if ((t & 7) === 4) $badGroup();
     $skip(r, t, r.d);
-    (m.$unknown ??= []).push(r.b.subarray(s, r.p));
+    (m.$unknown ??= []).push($raw(r, s, t));
   }
   r.e = e0;
   r.d--;
@@ -373,9 +373,7 @@ export function Repeated$size(m: Repeated): number {
   const a21 = m.uSint64; if (a21 !== undefined) {
     for (const v of a21) n += 2 + $sv64($zz64(v));
   }
-  const a22 = m.uDouble; if (a22 !== undefined) {
-    for (const v of a22) n += 2 + 8;
-  }
+  const a22 = m.uDouble; if (a22 !== undefined) n += a22.length * 10;
   const a23 = m.uEnum; if (a23 !== undefined) {
     for (const v of a23) n += 2 + $sv32(v);
   }
@@ -459,9 +457,7 @@ export function Repeated$write(m: Repeated, b: Buffer, p: number): number {
   const a21 = m.uSint64; if (a21 !== undefined) {
     for (const v of a21) { b[p++] = 168; b[p++] = 1; p = $wv64(b, p, $zz64(v)); }
   }
-  const a22 = m.uDouble; if (a22 !== undefined) {
-    for (const v of a22) { b[p++] = 177; b[p++] = 1; p = $wf64(b, p, v); }
-  }
+  const a22 = m.uDouble; if (a22 !== undefined) for (const v of a22) { b[p++] = 177; b[p++] = 1; p = $wf64(b, p, v); }
   const a23 = m.uEnum; if (a23 !== undefined) {
     for (const v of a23) { b[p++] = 184; b[p++] = 1; p = $wv32(b, p, v); }
   }
@@ -582,11 +578,11 @@ export function Repeated$read(r: $R, end: number, group: number, into: Repeated 
         while (r.p < e) a.push($s64(r));
         continue;
       }
-      case 152: m.rEnum.push($i32(r)); continue;
+      case 152: m.rEnum.push($i32(r) as Color); continue;
       case 154: {
         const e = $len(r);
         const a = m.rEnum;
-        while (r.p < e) a.push($i32(r));
+        while (r.p < e) a.push($i32(r) as Color);
         continue;
       }
       case 160: m.uInt32.push($i32(r)); continue;
@@ -610,23 +606,23 @@ export function Repeated$read(r: $R, end: number, group: number, into: Repeated 
         while (r.p < e) a.push($f64(r));
         continue;
       }
-      case 184: m.uEnum.push($i32(r)); continue;
+      case 184: m.uEnum.push($i32(r) as Color); continue;
       case 186: {
         const e = $len(r);
         const a = m.uEnum;
-        while (r.p < e) a.push($i32(r));
+        while (r.p < e) a.push($i32(r) as Color);
         continue;
       }
       case 194: m.rMessage.push(Scalars$read(r, $len(r), 0, undefined)); continue;
     }
     if (t >>> 3 === group && (t & 7) === 4) break;
-    if ((t & 7) === 4) $badGroup();
     switch (t >>> 3) {
       case 1: case 2: case 3: case 4: case 5: case 6: case 7: case 8: case 9: case 12: case 13: case 15: case 16: case 17: case 18: case 19: case 20: case 21: case 22: case 23: case 24:
         $wire("ttrpc.codegen.test.v1.Repeated", t);
     }
+    if ((t & 7) === 4) $badGroup();
     $skip(r, t, r.d);
-    (m.$unknown ??= []).push(r.b.subarray(s, r.p));
+    (m.$unknown ??= []).push($raw(r, s, t));
   }
   r.e = e0;
   r.d--;
@@ -777,16 +773,16 @@ export function Optionals$read(r: $R, end: number, group: number, into: Optional
       case 74: m.oString = $str(r, true); continue;
       case 98: m.oBytes = $bytes(r); continue;
       case 144: m.oSint64 = $s64(r); continue;
-      case 152: m.oEnum = $i32(r); continue;
+      case 152: m.oEnum = $i32(r) as Color; continue;
     }
     if (t >>> 3 === group && (t & 7) === 4) break;
-    if ((t & 7) === 4) $badGroup();
     switch (t >>> 3) {
       case 1: case 2: case 3: case 4: case 5: case 8: case 9: case 12: case 18: case 19:
         $wire("ttrpc.codegen.test.v1.Optionals", t);
     }
+    if ((t & 7) === 4) $badGroup();
     $skip(r, t, r.d);
-    (m.$unknown ??= []).push(r.b.subarray(s, r.p));
+    (m.$unknown ??= []).push($raw(r, s, t));
   }
   r.e = e0;
   r.d--;
@@ -888,7 +884,6 @@ export function Maps$size(m: Maps): number {
     for (const k of Object.keys(m5)) {
       const v = m5[k]!;
       const i = $slot();
-      const kv = k === "true";
       let s = 1 + 1;
       s += 1 + $sv32(v);
       $put(i, s);
@@ -908,10 +903,8 @@ export function Maps$size(m: Maps): number {
     }
   }
   const m7 = m.fixed32Double; if (m7 !== undefined) {
-    for (const k of Object.keys(m7)) {
-      const v = m7[k]!;
+    for (const _k of Object.keys(m7)) {
       const i = $slot();
-      const kv = Number(k);
       let s = 1 + 4;
       s += 1 + 8;
       $put(i, s);
@@ -931,10 +924,8 @@ export function Maps$size(m: Maps): number {
     }
   }
   const m9 = m.sfixed64Bool; if (m9 !== undefined) {
-    for (const k of Object.keys(m9)) {
-      const v = m9[k]!;
+    for (const _k of Object.keys(m9)) {
       const i = $slot();
-      const kv = BigInt(k);
       let s = 1 + 8;
       s += 1 + 1;
       $put(i, s);
@@ -943,7 +934,6 @@ export function Maps$size(m: Maps): number {
   }
   const m10 = m.sint32Float; if (m10 !== undefined) {
     for (const k of Object.keys(m10)) {
-      const v = m10[k]!;
       const i = $slot();
       const kv = Number(k);
       let s = 1 + $sv($zz32(kv));
@@ -1145,12 +1135,12 @@ export function Maps$read(r: $R, end: number, group: number, into: Maps | undefi
         while (r.p < e) {
           const t = $tag(r);
           if (t === 8) k = $bool(r);
-          else if (t === 16) v = $i32(r);
+          else if (t === 16) v = $i32(r) as Color;
           else if (t >>> 3 === 1 || t >>> 3 === 2) $wire("ttrpc.codegen.test.v1.Maps.bool_enum", t);
           else $skip(r, t, r.d);
         }
         r.e = e0;
-        m.boolEnum[String(k)] = v ?? 0;
+        m.boolEnum[String(k)] = v ?? 0 as Color;
         continue;
       }
       case 50: {
@@ -1240,13 +1230,13 @@ export function Maps$read(r: $R, end: number, group: number, into: Maps | undefi
       }
     }
     if (t >>> 3 === group && (t & 7) === 4) break;
-    if ((t & 7) === 4) $badGroup();
     switch (t >>> 3) {
       case 1: case 2: case 3: case 4: case 5: case 6: case 7: case 8: case 9: case 10:
         $wire("ttrpc.codegen.test.v1.Maps", t);
     }
+    if ((t & 7) === 4) $badGroup();
     $skip(r, t, r.d);
-    (m.$unknown ??= []).push(r.b.subarray(s, r.p));
+    (m.$unknown ??= []).push($raw(r, s, t));
   }
   r.e = e0;
   r.d--;
@@ -1395,7 +1385,7 @@ export function Oneofs$read(r: $R, end: number, group: number, into: Oneofs | un
       case 10: m.kind = { case: "kString", value: $str(r, true) }; continue;
       case 16: m.kind = { case: "kInt32", value: $i32(r) }; continue;
       case 26: m.kind = { case: "kMessage", value: Scalars$read(r, $len(r), 0, m.kind.case === "kMessage" ? m.kind.value : undefined) }; continue;
-      case 32: m.kind = { case: "kEnum", value: $i32(r) }; continue;
+      case 32: m.kind = { case: "kEnum", value: $i32(r) as Color }; continue;
       case 42: m.kind = { case: "kBytes", value: $bytes(r) }; continue;
       case 48: m.kind = { case: "kInt64", value: $i64(r) }; continue;
       case 56: m.other = { case: "oBool", value: $bool(r) }; continue;
@@ -1404,13 +1394,13 @@ export function Oneofs$read(r: $R, end: number, group: number, into: Oneofs | un
       case 82: m.after = $str(r, true); continue;
     }
     if (t >>> 3 === group && (t & 7) === 4) break;
-    if ((t & 7) === 4) $badGroup();
     switch (t >>> 3) {
       case 1: case 2: case 3: case 4: case 5: case 6: case 7: case 8: case 9: case 10:
         $wire("ttrpc.codegen.test.v1.Oneofs", t);
     }
+    if ((t & 7) === 4) $badGroup();
     $skip(r, t, r.d);
-    (m.$unknown ??= []).push(r.b.subarray(s, r.p));
+    (m.$unknown ??= []).push($raw(r, s, t));
   }
   r.e = e0;
   r.d--;
@@ -1502,13 +1492,13 @@ export function Nested$read(r: $R, end: number, group: number, into: Nested | un
       case 18: m.list.push(Nested_Inner$read(r, $len(r), 0, undefined)); continue;
     }
     if (t >>> 3 === group && (t & 7) === 4) break;
-    if ((t & 7) === 4) $badGroup();
     switch (t >>> 3) {
       case 1: case 2:
         $wire("ttrpc.codegen.test.v1.Nested", t);
     }
+    if ((t & 7) === 4) $badGroup();
     $skip(r, t, r.d);
-    (m.$unknown ??= []).push(r.b.subarray(s, r.p));
+    (m.$unknown ??= []).push($raw(r, s, t));
   }
   r.e = e0;
   r.d--;
@@ -1601,16 +1591,16 @@ export function Nested_Inner$read(r: $R, end: number, group: number, into: Neste
     switch (t) {
       case 10: m.name = $str(r, true); continue;
       case 18: m.child = Nested_Inner$read(r, $len(r), 0, m.child); continue;
-      case 24: m.mode = $i32(r); continue;
+      case 24: m.mode = $i32(r) as Nested_Inner_Mode; continue;
     }
     if (t >>> 3 === group && (t & 7) === 4) break;
-    if ((t & 7) === 4) $badGroup();
     switch (t >>> 3) {
       case 1: case 2: case 3:
         $wire("ttrpc.codegen.test.v1.Nested.Inner", t);
     }
+    if ((t & 7) === 4) $badGroup();
     $skip(r, t, r.d);
-    (m.$unknown ??= []).push(r.b.subarray(s, r.p));
+    (m.$unknown ??= []).push($raw(r, s, t));
   }
   r.e = e0;
   r.d--;
@@ -1706,13 +1696,13 @@ export function Recursive$read(r: $R, end: number, group: number, into: Recursiv
       case 16: m.depth = $i32(r); continue;
     }
     if (t >>> 3 === group && (t & 7) === 4) break;
-    if ((t & 7) === 4) $badGroup();
     switch (t >>> 3) {
       case 1: case 2:
         $wire("ttrpc.codegen.test.v1.Recursive", t);
     }
+    if ((t & 7) === 4) $badGroup();
     $skip(r, t, r.d);
-    (m.$unknown ??= []).push(r.b.subarray(s, r.p));
+    (m.$unknown ??= []).push($raw(r, s, t));
   }
   r.e = e0;
   r.d--;
@@ -1914,13 +1904,13 @@ export function Wkt$read(r: $R, end: number, group: number, into: Wkt | undefine
       case 122: m.rTs.push(Timestamp$read(r, $len(r), 0, undefined)); continue;
     }
     if (t >>> 3 === group && (t & 7) === 4) break;
-    if ((t & 7) === 4) $badGroup();
     switch (t >>> 3) {
       case 1: case 2: case 3: case 4: case 5: case 6: case 7: case 8: case 9: case 10: case 11: case 12: case 13: case 14: case 15:
         $wire("ttrpc.codegen.test.v1.Wkt", t);
     }
+    if ((t & 7) === 4) $badGroup();
     $skip(r, t, r.d);
-    (m.$unknown ??= []).push(r.b.subarray(s, r.p));
+    (m.$unknown ??= []).push($raw(r, s, t));
   }
   r.e = e0;
   r.d--;
@@ -2058,13 +2048,13 @@ export function Large$read(r: $R, end: number, group: number, into: Large | unde
       case 4294967290: m.max = $str(r, true); continue;
     }
     if (t >>> 3 === group && (t & 7) === 4) break;
-    if ((t & 7) === 4) $badGroup();
     switch (t >>> 3) {
       case 1: case 15: case 16: case 2047: case 2048: case 262143: case 262144: case 536870911:
         $wire("ttrpc.codegen.test.v1.Large", t);
     }
+    if ((t & 7) === 4) $badGroup();
     $skip(r, t, r.d);
-    (m.$unknown ??= []).push(r.b.subarray(s, r.p));
+    (m.$unknown ??= []).push($raw(r, s, t));
   }
   r.e = e0;
   r.d--;
@@ -2208,13 +2198,13 @@ export function Everything$read(r: $R, end: number, group: number, into: Everyth
       case 74: m.large = Large$read(r, $len(r), 0, m.large); continue;
     }
     if (t >>> 3 === group && (t & 7) === 4) break;
-    if ((t & 7) === 4) $badGroup();
     switch (t >>> 3) {
       case 1: case 2: case 3: case 4: case 5: case 6: case 7: case 8: case 9:
         $wire("ttrpc.codegen.test.v1.Everything", t);
     }
+    if ((t & 7) === 4) $badGroup();
     $skip(r, t, r.d);
-    (m.$unknown ??= []).push(r.b.subarray(s, r.p));
+    (m.$unknown ??= []).push($raw(r, s, t));
   }
   r.e = e0;
   r.d--;

@@ -7,7 +7,7 @@
 /* eslint-disable */
 
 import type { $Codec, $R } from "./ttrpc_wire.js";
-import { $badGroup, $begin, $chunked, $concat, $deeper, $eof, $i32, $len, $next, $put, $reader, $skip, $slot, $sS, $str, $sv, $sv32, $tag, $unknownEnum, $W, $wire, $wR, $wS, $wv, $wv32 } from "./ttrpc_wire.js";
+import { $badGroup, $begin, $chunked, $concat, $deeper, $eof, $i32, $len, $next, $put, $raw, $reader, $skip, $slot, $sS, $str, $sv, $sv32, $tag, $unknownEnum, $W, $wire, $wR, $wS, $wv, $wv32 } from "./ttrpc_wire.js";
 
 export interface Ed {
   a: number;
@@ -149,7 +149,7 @@ export function Ed$read(r: $R, end: number, group: number, into: Ed | undefined)
       case 42: m.s = $str(r, false); continue;
       case 48: {
         const v = $i32(r);
-        if (v === 0 || v === 1) m.e = v;
+        if (v === 0 || v === 1) m.e = v as ClosedE;
         else (m.$unknown ??= []).push($unknownEnum(6, v));
         continue;
       }
@@ -163,13 +163,13 @@ export function Ed$read(r: $R, end: number, group: number, into: Ed | undefined)
       }
     }
     if (t >>> 3 === group && (t & 7) === 4) break;
-    if ((t & 7) === 4) $badGroup();
     switch (t >>> 3) {
       case 1: case 2: case 3: case 4: case 5: case 6: case 7: case 8:
         $wire("ttrpc.codegen.test.v1.ed.Ed", t);
     }
+    if ((t & 7) === 4) $badGroup();
     $skip(r, t, r.d);
-    (m.$unknown ??= []).push(r.b.subarray(s, r.p));
+    (m.$unknown ??= []).push($raw(r, s, t));
   }
   r.e = e0;
   r.d--;
@@ -249,13 +249,13 @@ export function Ed_Child$read(r: $R, end: number, group: number, into: Ed_Child 
       case 8: m.x = $i32(r); continue;
     }
     if (t >>> 3 === group && (t & 7) === 4) break;
-    if ((t & 7) === 4) $badGroup();
     switch (t >>> 3) {
       case 1:
         $wire("ttrpc.codegen.test.v1.ed.Ed.Child", t);
     }
+    if ((t & 7) === 4) $badGroup();
     $skip(r, t, r.d);
-    (m.$unknown ??= []).push(r.b.subarray(s, r.p));
+    (m.$unknown ??= []).push($raw(r, s, t));
   }
   r.e = e0;
   r.d--;

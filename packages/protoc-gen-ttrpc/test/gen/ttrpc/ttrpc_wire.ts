@@ -45,10 +45,7 @@ export function $reader(bytes: Uint8Array): $R {
 
 function $past(r: $R): never {
   if (r.p > r.b.length) throw new $DecodeError("TRUNCATED", "protobuf: message truncated");
-  throw new $DecodeError(
-    "OVERRUN",
-    "protobuf: a field runs past the end of its enclosing message",
-  );
+  throw new $DecodeError("OVERRUN", "protobuf: a field runs past the end of its enclosing message");
 }
 
 /** Reads a varint as uint32 (bits above 32 are dropped, as protobuf does for 32-bit fields). */
@@ -56,8 +53,9 @@ export function $u32(r: $R): number {
   const b = r.b;
   let p = r.p;
   let x = b[p++] as number;
-  if (x < 0x80 && p <= r.e) {
+  if (x < 0x80) {
     r.p = p;
+    if (p > r.e) $past(r);
     return x;
   }
   x &= 0x7f;
@@ -73,7 +71,8 @@ export function $u32(r: $R): number {
         c = b[p++] as number;
         x |= c << 28;
         for (let i = 5; c >= 0x80; i++) {
-          if (i === 10) throw new $DecodeError("BAD_VARINT", "protobuf: varint longer than 10 bytes");
+          if (i === 10)
+            throw new $DecodeError("BAD_VARINT", "protobuf: varint longer than 10 bytes");
           c = b[p++] as number;
         }
       }
@@ -270,6 +269,22 @@ export function $tag(r: $R): number {
   return t;
 }
 
+/**
+ * The raw bytes of an unknown field that starts at `s` with tag `t` and ends at `r.p`: a view of
+ * the input, or a copy with the tag re-encoded when it was not minimal (as protobuf-es writes it).
+ */
+export function $raw(r: $R, s: number, t: number): Uint8Array {
+  const b = r.b;
+  let q = s;
+  while ((b[q++] as number) >= 0x80) {}
+  const n = $sv(t);
+  if (q - s === n) return b.subarray(s, r.p);
+  const out = Buffer.allocUnsafe(n + r.p - q);
+  const p = $wv(out, 0, t);
+  b.copy(out, p, q, r.p);
+  return out;
+}
+
 /** A known field arrived with the wrong wire type. */
 export function $wire(name: string, tag: number): never {
   throw new $DecodeError(
@@ -309,7 +324,8 @@ export function $unknownEnum(no: number, v: number): Uint8Array {
 
 /** Sets an own property even when the key is `__proto__`. */
 export function $setOwn(o: Record<string, unknown>, k: string, v: unknown): void {
-  if (k === "__proto__") Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
+  if (k === "__proto__")
+    Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
   else o[k] = v;
 }
 

@@ -209,13 +209,13 @@ export function Any$read(r: $R, end: number, group: number, into: Any | undefine
       case 18: m.value = $bytes(r); continue;
     }
     if (t >>> 3 === group && (t & 7) === 4) break;
-    if ((t & 7) === 4) $badGroup();
     switch (t >>> 3) {
       case 1: case 2:
         $wire("google.protobuf.Any", t);
     }
+    if ((t & 7) === 4) $badGroup();
     $skip(r, t, r.d);
-    (m.$unknown ??= []).push(r.b.subarray(s, r.p));
+    (m.$unknown ??= []).push($raw(r, s, t));
   }
   r.e = e0;
   r.d--;
@@ -226,6 +226,7 @@ export function Any$read(r: $R, end: number, group: number, into: Any | undefine
 // (one module per output, or inlined into every file with `wire=inline`): generated code depends on
 // nothing but Node's Buffer. Names start with `$` so they can never collide with proto identifiers.
 import { isUtf8 } from "node:buffer";
+
 
 /** Why a decode failed: a stable code beside the message. */
 type $DecodeErrorCode =
@@ -238,6 +239,7 @@ type $DecodeErrorCode =
   | "BAD_UTF8"
   | "DEPTH";
 
+
 /** Thrown by every generated `decode` on malformed input. */
 class $DecodeError extends Error {
   /** A stable code for the kind of damage (TRUNCATED, BAD_WIRE_TYPE, BAD_UTF8, DEPTH...). */
@@ -249,10 +251,13 @@ class $DecodeError extends Error {
   }
 }
 
+
 /** Nested messages deeper than this fail to decode (protobuf's usual limit). */
 const $RECURSION_LIMIT = 100;
+
 /** Bytes fields at least this long are not copied on encode but returned as their own chunk. */
 const $LARGE = 16384;
+
 
 /** Decoder state: the input, the read position, the end of the enclosing message and the depth. */
 interface $R {
@@ -262,6 +267,7 @@ interface $R {
   d: number;
 }
 
+
 /** Starts decoding `bytes` (any Uint8Array; a Buffer view is made without copying). */
 function $reader(bytes: Uint8Array): $R {
   const b =
@@ -269,21 +275,21 @@ function $reader(bytes: Uint8Array): $R {
   return { b, p: 0, e: b.length, d: 0 };
 }
 
+
 function $past(r: $R): never {
   if (r.p > r.b.length) throw new $DecodeError("TRUNCATED", "protobuf: message truncated");
-  throw new $DecodeError(
-    "OVERRUN",
-    "protobuf: a field runs past the end of its enclosing message",
-  );
+  throw new $DecodeError("OVERRUN", "protobuf: a field runs past the end of its enclosing message");
 }
+
 
 /** Reads a varint as uint32 (bits above 32 are dropped, as protobuf does for 32-bit fields). */
 function $u32(r: $R): number {
   const b = r.b;
   let p = r.p;
   let x = b[p++] as number;
-  if (x < 0x80 && p <= r.e) {
+  if (x < 0x80) {
     r.p = p;
+    if (p > r.e) $past(r);
     return x;
   }
   x &= 0x7f;
@@ -299,7 +305,8 @@ function $u32(r: $R): number {
         c = b[p++] as number;
         x |= c << 28;
         for (let i = 5; c >= 0x80; i++) {
-          if (i === 10) throw new $DecodeError("BAD_VARINT", "protobuf: varint longer than 10 bytes");
+          if (i === 10)
+            throw new $DecodeError("BAD_VARINT", "protobuf: varint longer than 10 bytes");
           c = b[p++] as number;
         }
       }
@@ -310,64 +317,6 @@ function $u32(r: $R): number {
   return x >>> 0;
 }
 
-/** The low and high 32 bits of the last 64-bit value read. */
-let $lo = 0;
-let $hi = 0;
-
-function $v64(r: $R): void {
-  const b = r.b;
-  let p = r.p;
-  let lo = 0;
-  let hi = 0;
-  let c = 0;
-  for (let s = 0; s < 28; s += 7) {
-    c = b[p++] as number;
-    lo |= (c & 0x7f) << s;
-    if (c < 0x80) break;
-  }
-  if (c >= 0x80) {
-    c = b[p++] as number;
-    lo |= (c & 0x0f) << 28;
-    hi = (c & 0x70) >> 4;
-    for (let s = 3; c >= 0x80; s += 7) {
-      if (s > 31) throw new $DecodeError("BAD_VARINT", "protobuf: varint longer than 10 bytes");
-      c = b[p++] as number;
-      hi |= (c & 0x7f) << s;
-    }
-  }
-  r.p = p;
-  if (p > r.e) $past(r);
-  $lo = lo >>> 0;
-  $hi = hi >>> 0;
-}
-
-/** int64 / uint64 / sint64 (zigzag) readers, as bigint. */
-function $i64(r: $R): bigint {
-  $v64(r);
-  if ($hi === 0) return BigInt($lo);
-  return BigInt.asIntN(64, (BigInt($hi) << 32n) | BigInt($lo));
-}
-function $u64(r: $R): bigint {
-  $v64(r);
-  if ($hi === 0) return BigInt($lo);
-  return (BigInt($hi) << 32n) | BigInt($lo);
-}
-function $s64(r: $R): bigint {
-  $v64(r);
-  const v = (BigInt($hi) << 32n) | BigInt($lo);
-  return (v >> 1n) ^ -(v & 1n);
-}
-function $i32(r: $R): number {
-  return $u32(r) | 0;
-}
-function $s32(r: $R): number {
-  const z = $u32(r);
-  return (z >>> 1) ^ -(z & 1);
-}
-function $bool(r: $R): boolean {
-  $v64(r);
-  return $lo !== 0 || $hi !== 0;
-}
 
 function $need(r: $R, n: number): number {
   const p = r.p;
@@ -375,26 +324,7 @@ function $need(r: $R, n: number): number {
   if (r.p > r.e) $past(r);
   return p;
 }
-function $f32(r: $R): number {
-  return r.b.readFloatLE($need(r, 4));
-}
-function $f64(r: $R): number {
-  return r.b.readDoubleLE($need(r, 8));
-}
-function $fx32(r: $R): number {
-  return r.b.readUInt32LE($need(r, 4));
-}
-function $sfx32(r: $R): number {
-  return r.b.readInt32LE($need(r, 4));
-}
-function $fx64(r: $R): bigint {
-  const p = $need(r, 8);
-  return r.b.readBigUInt64LE(p);
-}
-function $sfx64(r: $R): bigint {
-  const p = $need(r, 8);
-  return r.b.readBigInt64LE(p);
-}
+
 
 /** Reads a length prefix and returns the end of the field, checked against the enclosing end. */
 function $len(r: $R): number {
@@ -407,6 +337,7 @@ function $len(r: $R): number {
   return end;
 }
 
+
 /** bytes: a view into the input, not a copy. */
 function $bytes(r: $R): Uint8Array {
   const end = $len(r);
@@ -414,6 +345,7 @@ function $bytes(r: $R): Uint8Array {
   r.p = end;
   return v;
 }
+
 
 /** string; `strict` (proto3, editions' VERIFY) rejects invalid UTF-8 instead of replacing it. */
 function $str(r: $R, strict: boolean): string {
@@ -433,12 +365,14 @@ function $str(r: $R, strict: boolean): string {
   return $utf8(b, p, end, strict);
 }
 
+
 function $utf8(b: Buffer, p: number, end: number, strict: boolean): string {
   if (strict && !isUtf8(b.subarray(p, end))) {
     throw new $DecodeError("BAD_UTF8", "protobuf: invalid UTF-8 in a string field");
   }
   return b.toString("utf8", p, end);
 }
+
 
 /** Skips one field whose tag was read; returns nothing, the caller slices the raw bytes. */
 function $skip(r: $R, tag: number, depth: number): void {
@@ -482,6 +416,7 @@ function $skip(r: $R, tag: number, depth: number): void {
   }
 }
 
+
 /** Reads a tag and checks it (field number >= 1, wire type 0–5, fits in 32 bits). */
 function $tag(r: $R): number {
   const start = r.p;
@@ -496,6 +431,24 @@ function $tag(r: $R): number {
   return t;
 }
 
+
+/**
+ * The raw bytes of an unknown field that starts at `s` with tag `t` and ends at `r.p`: a view of
+ * the input, or a copy with the tag re-encoded when it was not minimal (as protobuf-es writes it).
+ */
+function $raw(r: $R, s: number, t: number): Uint8Array {
+  const b = r.b;
+  let q = s;
+  while ((b[q++] as number) >= 0x80) {}
+  const n = $sv(t);
+  if (q - s === n) return b.subarray(s, r.p);
+  const out = Buffer.allocUnsafe(n + r.p - q);
+  const p = $wv(out, 0, t);
+  b.copy(out, p, q, r.p);
+  return out;
+}
+
+
 /** A known field arrived with the wrong wire type. */
 function $wire(name: string, tag: number): never {
   throw new $DecodeError(
@@ -503,6 +456,7 @@ function $wire(name: string, tag: number): never {
     `protobuf: field ${name} (number ${tag >>> 3}) has wire type ${tag & 7}`,
   );
 }
+
 
 /** Depth check on entering a nested message. */
 function $deeper(r: $R, name: string): void {
@@ -514,30 +468,19 @@ function $deeper(r: $R, name: string): void {
   }
 }
 
+
 /** The input ended inside a group. */
 function $eof(r: $R): never {
   r.p = r.e + 1;
   $past(r);
 }
 
+
 /** An end-group tag that closes nothing. */
 function $badGroup(): never {
   throw new $DecodeError("BAD_GROUP", "protobuf: unexpected end-group tag");
 }
 
-/** A closed enum's unknown value, as the unknown field protobuf-es makes of it (tag + varint). */
-function $unknownEnum(no: number, v: number): Uint8Array {
-  const b = Buffer.allocUnsafe(15);
-  let p = $wv(b, 0, no * 8);
-  p = $wv32(b, p, v);
-  return b.subarray(0, p);
-}
-
-/** Sets an own property even when the key is `__proto__`. */
-function $setOwn(o: Record<string, unknown>, k: string, v: unknown): void {
-  if (k === "__proto__") Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
-  else o[k] = v;
-}
 
 // ---------------------------------------------------------------------------------- encoding
 
@@ -555,6 +498,7 @@ const $W = {
   seg: 0,
 };
 
+
 /** Starts the size pass of an encode. */
 function $begin(): void {
   $W.n = 0;
@@ -563,50 +507,12 @@ function $begin(): void {
   $W.chunks = null;
 }
 
-/** Reserves a slot for a size computed later in the size pass. */
-function $slot(): number {
-  return $W.n++;
-}
-/** Stores a size computed in the size pass; returns it. */
-function $put(i: number, n: number): number {
-  $W.sz[i] = n;
-  return n;
-}
-/** The next stored size, in the write pass. */
-function $next(): number {
-  return $W.sz[$W.c++] as number;
-}
 
 /** Bytes needed for a uint32 varint. */
 function $sv(v: number): number {
   return v < 0x80 ? 1 : v < 0x4000 ? 2 : v < 0x200000 ? 3 : v < 0x10000000 ? 4 : 5;
 }
-/** Bytes needed for an int32 varint (negative values take ten). */
-function $sv32(v: number): number {
-  return v < 0 ? 10 : $sv(v);
-}
-/** Bytes needed for a 64-bit varint of a uint64 bit pattern. */
-function $sv64(v: bigint): number {
-  v = BigInt.asUintN(64, v);
-  if (v < 0x100000000n) return $sv(Number(v));
-  let n = 5;
-  v >>= 35n;
-  while (v > 0n) {
-    n++;
-    v >>= 7n;
-  }
-  return n;
-}
-/** Coerces an int64 field value (bigint, or string / number from JSON-ish callers). */
-function $big(v: bigint | string | number): bigint {
-  return typeof v === "bigint" ? v : BigInt(v);
-}
-function $zz64(v: bigint): bigint {
-  return BigInt.asUintN(64, (v << 1n) ^ (v >> 63n));
-}
-function $zz32(v: number): number {
-  return ((v << 1) ^ (v >> 31)) >>> 0;
-}
+
 
 /** UTF-8 length of a string (lone surrogates count as U+FFFD, as Buffer writes them). */
 function $sstr(s: string): number {
@@ -628,18 +534,21 @@ function $sstr(s: string): number {
   return len;
 }
 
+
 /** Size of a string field's value (prefix + bytes); the byte length is kept for the write pass. */
 function $sS(s: string): number {
   const n = $sstr(s);
   $W.sz[$W.n++] = n;
   return $sv(n) + n;
 }
+
 /** Size of a bytes field's value (prefix + bytes); large values become their own chunk. */
 function $sB(v: Uint8Array): number {
   const n = v.length;
   if (n >= $LARGE) $W.ext += n;
   return $sv(n) + n;
 }
+
 
 /** Writes a uint32 varint. */
 function $wv(b: Buffer, p: number, v: number): number {
@@ -650,51 +559,7 @@ function $wv(b: Buffer, p: number, v: number): number {
   b[p++] = v;
   return p;
 }
-/** Writes an int32 varint (negative values sign-extended to ten bytes). */
-function $wv32(b: Buffer, p: number, v: number): number {
-  if (v >= 0) return $wv(b, p, v);
-  for (let i = 0; i < 9; i++) {
-    b[p++] = (v & 0x7f) | 0x80;
-    v >>= 7;
-  }
-  b[p++] = 1;
-  return p;
-}
-/** Writes a 64-bit varint of a bigint's uint64 bit pattern. */
-function $wv64(b: Buffer, p: number, v: bigint): number {
-  v = BigInt.asUintN(64, v);
-  if (v < 0x100000000n) return $wv(b, p, Number(v));
-  let lo = Number(v & 0xffffffffn);
-  let hi = Number(v >> 32n);
-  for (let i = 0; i < 4; i++) {
-    b[p++] = (lo & 0x7f) | 0x80;
-    lo >>>= 7;
-  }
-  // bits 28–34: four from lo, three from hi
-  const mid = lo | ((hi & 7) << 4);
-  hi >>>= 3;
-  if (hi === 0) {
-    b[p++] = mid;
-    return p;
-  }
-  b[p++] = mid | 0x80;
-  return $wv(b, p, hi);
-}
-function $wf32(b: Buffer, p: number, v: number): number {
-  return b.writeFloatLE(v, p);
-}
-function $wf64(b: Buffer, p: number, v: number): number {
-  return b.writeDoubleLE(v, p);
-}
-function $wfx32(b: Buffer, p: number, v: number): number {
-  return b.writeUInt32LE(v >>> 0, p);
-}
-function $wsfx32(b: Buffer, p: number, v: number): number {
-  return b.writeInt32LE(v | 0, p);
-}
-function $wfx64(b: Buffer, p: number, v: bigint): number {
-  return b.writeBigUInt64LE(BigInt.asUintN(64, v), p);
-}
+
 /** Writes a string whose byte length the size pass stored. */
 function $wS(b: Buffer, p: number, s: string): number {
   const n = $W.sz[$W.c++] as number;
@@ -705,6 +570,7 @@ function $wS(b: Buffer, p: number, s: string): number {
   }
   return p + b.write(s, p, n, "utf8");
 }
+
 /** Writes a bytes value (prefix + bytes); a large one is not copied but becomes a chunk. */
 function $wB(b: Buffer, p: number, v: Uint8Array): number {
   const n = v.length;
@@ -718,11 +584,13 @@ function $wB(b: Buffer, p: number, v: Uint8Array): number {
   b.set(v, p);
   return p + n;
 }
+
 /** Writes raw bytes (unknown fields). */
 function $wR(b: Buffer, p: number, v: Uint8Array): number {
   b.set(v, p);
   return p + v.length;
 }
+
 
 /** Runs the write pass when large bytes fields become their own chunks. */
 function $chunked<T>(
@@ -743,10 +611,12 @@ function $chunked<T>(
   return chunks;
 }
 
+
 /** One buffer from an encoder's output. */
 function $concat(out: Uint8Array | Uint8Array[]): Uint8Array {
   return out instanceof Uint8Array ? out : Buffer.concat(out);
 }
+
 
 /**
  * What every generated message constant offers. It is a ttrpc codec (`encode` may return chunks,
@@ -764,4 +634,3 @@ export interface $Codec<T> {
   /** Encodes into one buffer. */
   toBinary(message: T): Uint8Array;
 }
-

@@ -33,7 +33,7 @@
 /* eslint-disable */
 
 import type { $Codec, $R } from "../../ttrpc_wire.js";
-import { $badGroup, $begin, $bytes, $chunked, $concat, $deeper, $eof, $reader, $sB, $skip, $sS, $str, $tag, $W, $wB, $wire, $wR, $wS } from "../../ttrpc_wire.js";
+import { $badGroup, $begin, $bytes, $chunked, $concat, $deeper, $eof, $raw, $reader, $sB, $skip, $sS, $str, $tag, $W, $wB, $wire, $wR, $wS } from "../../ttrpc_wire.js";
 
 /**
  * `Any` contains an arbitrary serialized protocol buffer message along with a
@@ -212,13 +212,13 @@ export function Any$read(r: $R, end: number, group: number, into: Any | undefine
       case 18: m.value = $bytes(r); continue;
     }
     if (t >>> 3 === group && (t & 7) === 4) break;
-    if ((t & 7) === 4) $badGroup();
     switch (t >>> 3) {
       case 1: case 2:
         $wire("google.protobuf.Any", t);
     }
+    if ((t & 7) === 4) $badGroup();
     $skip(r, t, r.d);
-    (m.$unknown ??= []).push(r.b.subarray(s, r.p));
+    (m.$unknown ??= []).push($raw(r, s, t));
   }
   r.e = e0;
   r.d--;

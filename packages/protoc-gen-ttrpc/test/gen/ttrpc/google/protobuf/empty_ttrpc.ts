@@ -33,7 +33,7 @@
 /* eslint-disable */
 
 import type { $Codec, $R } from "../../ttrpc_wire.js";
-import { $badGroup, $begin, $chunked, $concat, $deeper, $eof, $reader, $skip, $tag, $W, $wR } from "../../ttrpc_wire.js";
+import { $badGroup, $begin, $chunked, $concat, $deeper, $eof, $raw, $reader, $skip, $tag, $W, $wR } from "../../ttrpc_wire.js";
 
 /**
  * A generic empty message that you can re-use to avoid defining duplicated
@@ -120,7 +120,7 @@ export function Empty$read(r: $R, end: number, group: number, into: Empty | unde
     if (t >>> 3 === group && (t & 7) === 4) break;
     if ((t & 7) === 4) $badGroup();
     $skip(r, t, r.d);
-    (m.$unknown ??= []).push(r.b.subarray(s, r.p));
+    (m.$unknown ??= []).push($raw(r, s, t));
   }
   r.e = e0;
   r.d--;

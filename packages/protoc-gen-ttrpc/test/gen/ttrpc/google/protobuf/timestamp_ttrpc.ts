@@ -33,7 +33,7 @@
 /* eslint-disable */
 
 import type { $Codec, $R } from "../../ttrpc_wire.js";
-import { $badGroup, $begin, $chunked, $concat, $deeper, $eof, $i32, $i64, $reader, $skip, $sv32, $sv64, $tag, $W, $wire, $wR, $wv32, $wv64 } from "../../ttrpc_wire.js";
+import { $badGroup, $begin, $chunked, $concat, $deeper, $eof, $i32, $i64, $raw, $reader, $skip, $sv32, $sv64, $tag, $W, $wire, $wR, $wv32, $wv64 } from "../../ttrpc_wire.js";
 
 /**
  * A Timestamp represents a point in time independent of any time zone or local
@@ -312,13 +312,13 @@ export function Timestamp$read(r: $R, end: number, group: number, into: Timestam
       case 16: m.nanos = $i32(r); continue;
     }
     if (t >>> 3 === group && (t & 7) === 4) break;
-    if ((t & 7) === 4) $badGroup();
     switch (t >>> 3) {
       case 1: case 2:
         $wire("google.protobuf.Timestamp", t);
     }
+    if ((t & 7) === 4) $badGroup();
     $skip(r, t, r.d);
-    (m.$unknown ??= []).push(r.b.subarray(s, r.p));
+    (m.$unknown ??= []).push($raw(r, s, t));
   }
   r.e = e0;
   r.d--;

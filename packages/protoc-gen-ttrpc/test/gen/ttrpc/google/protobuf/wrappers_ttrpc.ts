@@ -50,7 +50,7 @@
 /* eslint-disable */
 
 import type { $Codec, $R } from "../../ttrpc_wire.js";
-import { $badGroup, $begin, $bool, $bytes, $chunked, $concat, $deeper, $eof, $f32, $f64, $i32, $i64, $reader, $sB, $skip, $sS, $str, $sv, $sv32, $sv64, $tag, $u32, $u64, $W, $wB, $wf32, $wf64, $wire, $wR, $wS, $wv, $wv32, $wv64 } from "../../ttrpc_wire.js";
+import { $badGroup, $begin, $bool, $bytes, $chunked, $concat, $deeper, $eof, $f32, $f64, $i32, $i64, $raw, $reader, $sB, $skip, $sS, $str, $sv, $sv32, $sv64, $tag, $u32, $u64, $W, $wB, $wf32, $wf64, $wire, $wR, $wS, $wv, $wv32, $wv64 } from "../../ttrpc_wire.js";
 
 /**
  * Wrapper message for `double`.
@@ -142,13 +142,13 @@ export function DoubleValue$read(r: $R, end: number, group: number, into: Double
       case 9: m.value = $f64(r); continue;
     }
     if (t >>> 3 === group && (t & 7) === 4) break;
-    if ((t & 7) === 4) $badGroup();
     switch (t >>> 3) {
       case 1:
         $wire("google.protobuf.DoubleValue", t);
     }
+    if ((t & 7) === 4) $badGroup();
     $skip(r, t, r.d);
-    (m.$unknown ??= []).push(r.b.subarray(s, r.p));
+    (m.$unknown ??= []).push($raw(r, s, t));
   }
   r.e = e0;
   r.d--;
@@ -245,13 +245,13 @@ export function FloatValue$read(r: $R, end: number, group: number, into: FloatVa
       case 13: m.value = $f32(r); continue;
     }
     if (t >>> 3 === group && (t & 7) === 4) break;
-    if ((t & 7) === 4) $badGroup();
     switch (t >>> 3) {
       case 1:
         $wire("google.protobuf.FloatValue", t);
     }
+    if ((t & 7) === 4) $badGroup();
     $skip(r, t, r.d);
-    (m.$unknown ??= []).push(r.b.subarray(s, r.p));
+    (m.$unknown ??= []).push($raw(r, s, t));
   }
   r.e = e0;
   r.d--;
@@ -348,13 +348,13 @@ export function Int64Value$read(r: $R, end: number, group: number, into: Int64Va
       case 8: m.value = $i64(r); continue;
     }
     if (t >>> 3 === group && (t & 7) === 4) break;
-    if ((t & 7) === 4) $badGroup();
     switch (t >>> 3) {
       case 1:
         $wire("google.protobuf.Int64Value", t);
     }
+    if ((t & 7) === 4) $badGroup();
     $skip(r, t, r.d);
-    (m.$unknown ??= []).push(r.b.subarray(s, r.p));
+    (m.$unknown ??= []).push($raw(r, s, t));
   }
   r.e = e0;
   r.d--;
@@ -451,13 +451,13 @@ export function UInt64Value$read(r: $R, end: number, group: number, into: UInt64
       case 8: m.value = $u64(r); continue;
     }
     if (t >>> 3 === group && (t & 7) === 4) break;
-    if ((t & 7) === 4) $badGroup();
     switch (t >>> 3) {
       case 1:
         $wire("google.protobuf.UInt64Value", t);
     }
+    if ((t & 7) === 4) $badGroup();
     $skip(r, t, r.d);
-    (m.$unknown ??= []).push(r.b.subarray(s, r.p));
+    (m.$unknown ??= []).push($raw(r, s, t));
   }
   r.e = e0;
   r.d--;
@@ -554,13 +554,13 @@ export function Int32Value$read(r: $R, end: number, group: number, into: Int32Va
       case 8: m.value = $i32(r); continue;
     }
     if (t >>> 3 === group && (t & 7) === 4) break;
-    if ((t & 7) === 4) $badGroup();
     switch (t >>> 3) {
       case 1:
         $wire("google.protobuf.Int32Value", t);
     }
+    if ((t & 7) === 4) $badGroup();
     $skip(r, t, r.d);
-    (m.$unknown ??= []).push(r.b.subarray(s, r.p));
+    (m.$unknown ??= []).push($raw(r, s, t));
   }
   r.e = e0;
   r.d--;
@@ -657,13 +657,13 @@ export function UInt32Value$read(r: $R, end: number, group: number, into: UInt32
       case 8: m.value = $u32(r); continue;
     }
     if (t >>> 3 === group && (t & 7) === 4) break;
-    if ((t & 7) === 4) $badGroup();
     switch (t >>> 3) {
       case 1:
         $wire("google.protobuf.UInt32Value", t);
     }
+    if ((t & 7) === 4) $badGroup();
     $skip(r, t, r.d);
-    (m.$unknown ??= []).push(r.b.subarray(s, r.p));
+    (m.$unknown ??= []).push($raw(r, s, t));
   }
   r.e = e0;
   r.d--;
@@ -760,13 +760,13 @@ export function BoolValue$read(r: $R, end: number, group: number, into: BoolValu
       case 8: m.value = $bool(r); continue;
     }
     if (t >>> 3 === group && (t & 7) === 4) break;
-    if ((t & 7) === 4) $badGroup();
     switch (t >>> 3) {
       case 1:
         $wire("google.protobuf.BoolValue", t);
     }
+    if ((t & 7) === 4) $badGroup();
     $skip(r, t, r.d);
-    (m.$unknown ??= []).push(r.b.subarray(s, r.p));
+    (m.$unknown ??= []).push($raw(r, s, t));
   }
   r.e = e0;
   r.d--;
@@ -863,13 +863,13 @@ export function StringValue$read(r: $R, end: number, group: number, into: String
       case 10: m.value = $str(r, true); continue;
     }
     if (t >>> 3 === group && (t & 7) === 4) break;
-    if ((t & 7) === 4) $badGroup();
     switch (t >>> 3) {
       case 1:
         $wire("google.protobuf.StringValue", t);
     }
+    if ((t & 7) === 4) $badGroup();
     $skip(r, t, r.d);
-    (m.$unknown ??= []).push(r.b.subarray(s, r.p));
+    (m.$unknown ??= []).push($raw(r, s, t));
   }
   r.e = e0;
   r.d--;
@@ -966,13 +966,13 @@ export function BytesValue$read(r: $R, end: number, group: number, into: BytesVa
       case 10: m.value = $bytes(r); continue;
     }
     if (t >>> 3 === group && (t & 7) === 4) break;
-    if ((t & 7) === 4) $badGroup();
     switch (t >>> 3) {
       case 1:
         $wire("google.protobuf.BytesValue", t);
     }
+    if ((t & 7) === 4) $badGroup();
     $skip(r, t, r.d);
-    (m.$unknown ??= []).push(r.b.subarray(s, r.p));
+    (m.$unknown ??= []).push($raw(r, s, t));
   }
   r.e = e0;
   r.d--;
