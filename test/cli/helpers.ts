@@ -14,8 +14,11 @@ export const PROTO_DIR = join(REPO, "test/interop/proto");
 export const INTEROP = ["--proto", "interop.proto", "-I", PROTO_DIR];
 /** PATH with node_modules/.bin first: `protoc` is then the npm package's (a devDependency). */
 export const PATH_WITH_PROTOC = `${join(REPO, "node_modules/.bin")}:${process.env.PATH ?? ""}`;
-/** PATH without any protoc or buf, so --compiler auto falls back to protobufjs. */
-export const PATH_WITHOUT_COMPILERS = dirname(process.execPath);
+/**
+ * A PATH with no protoc or buf, so --compiler auto falls back to protobufjs (the CLI runs
+ * process.execPath and needs nothing else from PATH).
+ */
+export const PATH_WITHOUT_COMPILERS = "/nonexistent-ttrpc-cli-path";
 
 const running = new Set<ChildProcess>();
 process.on("exit", () => {

@@ -80,27 +80,24 @@ export function describeSymbol(sym: DescService | DescMethod | DescMessage | Des
 /** Runs `ttrpc describe`; resolves to the exit status. */
 export async function runDescribe(argv: string[], out: Writable): Promise<number> {
   const { values, positionals } = parse("describe", argv, DESCRIBE_OPTIONS);
-  if (positionals.length > 1)
-    throw usageError("expected at most one SYMBOL (see `ttrpc describe --help`)");
   const schema = await loadSchema(schemaOptions(values));
-  const name = positionals[0];
-  if (name === undefined) {
+  if (positionals.length === 0) {
     if (values.template === true) throw usageError("--template needs a message or method name");
     const services = schema.services().sort((a, b) => a.typeName.localeCompare(b.typeName));
     out.write(services.map(describeSymbol).join("\n"));
     return 0;
   }
-  const sym = schema.symbol(name);
-  if (!sym) throw new CliError(`unknown symbol ${name}${didYouMean(name, schema.symbolNames())}`);
-  if (values.template === true) {
+  const texts = positionals.map((name) => {
+    const sym = schema.symbol(name);
+    if (!sym) throw new CliError(`unknown symbol ${name}${didYouMean(name, schema.symbolNames())}`);
+    if (values.template !== true) return describeSymbol(sym);
     const message = sym.kind === "rpc" ? sym.input : sym.kind === "message" ? sym : undefined;
     if (!message) {
       const what = sym.kind === "enum" ? "an enum" : "a service";
       throw new CliError(`--template needs a message or a method, and ${name} is ${what}`);
     }
-    out.write(`${JSON.stringify(template(message, values["proto-names"] === true), null, 2)}\n`);
-    return 0;
-  }
-  out.write(describeSymbol(sym));
+    return `${JSON.stringify(template(message, values["proto-names"] === true), null, 2)}\n`;
+  });
+  out.write(texts.join("\n"));
   return 0;
 }

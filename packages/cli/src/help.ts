@@ -86,10 +86,10 @@ from). With SERVICE: its methods as SERVICE.METHOD, one per line. --methods: eve
 service as SERVICE/METHOD (what call takes; shell completion uses it).
 
 ${SCHEMA}`,
-  describe: `Usage: ttrpc describe [SYMBOL] [flags]
+  describe: `Usage: ttrpc describe [SYMBOL...] [flags]
 
 Prints a service, method (SERVICE.METHOD or SERVICE/METHOD), message or enum as .proto text, with
-its comments, as grpcurl does. Without SYMBOL: every service.
+its comments, as grpcurl does (several symbols: one after the other). Without SYMBOL: every service.
 
   --template             print a JSON skeleton of a message (of a method: its request), every field
                          with a sample value, ready for -d

@@ -108,8 +108,11 @@ function fieldLine(f: DescField, indent: string): string {
   if (f.proto.jsonName && f.proto.jsonName !== protocJsonName(f.name))
     opts.push(`json_name = "${f.proto.jsonName}"`);
   if (f.proto.options?.deprecated) opts.push("deprecated = true");
-  if (f.proto.options?.packed !== undefined && f.proto.options.packed === false)
-    opts.push("packed = false");
+  const packable = f.fieldKind === "list" && f.listKind !== "message";
+  if (packable && f.scalar !== ScalarType.STRING && f.scalar !== ScalarType.BYTES) {
+    // Only a packing that differs from the syntax's default was written in the .proto.
+    if (f.packed === isProto2(f)) opts.push(`packed = ${f.packed}`);
+  }
   if (f.proto.defaultValue) opts.push(`default = ${f.proto.defaultValue}`);
   const suffix = opts.length > 0 ? ` [${opts.join(", ")}]` : "";
   return `${leadingComment(f, indent)}${indent}${label}${typeOf(f)} ${f.name} = ${f.number}${suffix};\n`;

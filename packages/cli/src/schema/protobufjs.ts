@@ -147,6 +147,25 @@ function collect(ns: PB.NamespaceBase, into: Set<string>, enums: Set<string>): v
   }
 }
 
+/**
+ * The standard file options (go_package, java_package, ...) of one file: each file is parsed into
+ * its own root, so its package namespace holds exactly its options. Custom options are left out.
+ */
+function fileOptions(raw: Record<string, unknown> | undefined): wkt.FileOptions | undefined {
+  if (!raw) return undefined;
+  const init: Record<string, unknown> = {};
+  for (const f of wkt.FileOptionsSchema.fields) {
+    const v = raw[f.name];
+    if (v === undefined) continue;
+    if (f.fieldKind === "scalar") init[f.localName] = v;
+    else if (f.fieldKind === "enum") {
+      const value = typeof v === "number" ? v : f.enum.values.find((x) => x.name === v)?.number;
+      if (value !== undefined) init[f.localName] = value;
+    }
+  }
+  return Object.keys(init).length > 0 ? create(wkt.FileOptionsSchema, init) : undefined;
+}
+
 function syntaxOf(source: string): string {
   const m = /^\s*syntax\s*=\s*["'](proto[23])["']/m.exec(
     source.replace(/\/\/.*$|\/\*[\s\S]*?\*\//gm, ""),
@@ -194,6 +213,8 @@ function toFile(
       file.extension.push(convertExtension(obj as PB.Field, pkg, scope));
     }
   }
+  const options = fileOptions((ns as { options?: Record<string, unknown> }).options);
+  if (options) file.options = options;
   if (scope.locations.length > 0) {
     file.sourceCodeInfo = create(wkt.SourceCodeInfoSchema, { location: scope.locations });
   }
