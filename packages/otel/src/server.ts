@@ -17,8 +17,9 @@ import { metadataGetter, type Telemetry } from "./options.js";
 /**
  * Traces one incoming call. The parent comes from the metadata only (ROOT_CONTEXT otherwise:
  * whatever context the socket's events happen to run in is not the caller's). The span ends
- * with the status the client gets: when the call was already ended by its deadline, a closed
- * connection or the server closing, that reason wins over what the handler returned later.
+ * with the status the client gets: a call the server already ended (its deadline, a closed
+ * connection, the server closing) records that reason rather than what the handler did later;
+ * except a handler that succeeds before its deadline, which is OK without looking further.
  */
 export async function traceServer(
   telemetry: Telemetry,
@@ -27,9 +28,13 @@ export async function traceServer(
 ): Promise<InterceptorResponse> {
   const parent = telemetry.propagator.extract(ROOT_CONTEXT, req.metadata, metadataGetter);
   const call = new CallSpan(telemetry, "server", req.method, parent);
-  const signal = req.signal;
   const unary = req.method.kind === "unary";
+  // The call's signal tells whether the call already ended (and why), but the core makes it on
+  // first use and an AbortController costs microseconds: a successful call reads it only once
+  // its deadline has passed, a failed one always.
   const endWith = (error: unknown) => {
+    const left = error === undefined ? req.context?.timeoutMs() : 0;
+    const signal = left === undefined || left > 0 ? undefined : req.signal;
     if (signal?.aborted) call.fail(signal.reason);
     else if (error === undefined) call.ok();
     else call.fail(error);
@@ -58,8 +63,9 @@ export async function traceServer(
     stopped: () => {
       // The server stops reading when the call already ended (its signal aborted with the
       // reason) or when sending failed: then the signal aborts right after, with the error.
-      if (signal === undefined || signal.aborted) endWith(undefined);
-      else signal.addEventListener("abort", () => endWith(undefined), { once: true });
+      const signal = req.signal;
+      if (signal === undefined || signal.aborted) call.fail(signal?.reason);
+      else signal.addEventListener("abort", () => call.fail(signal.reason), { once: true });
     },
   });
   return res;
