@@ -237,15 +237,15 @@ describe("schemas from protosets and .proto files", () => {
         "containerd.task.v2.Task.Wait",
         "nri.pkg.api.v1alpha1.Plugin.Synchronize",
       ]);
-      assert.equal(
+      assert.ok(
+        d.stdout.startsWith(
+          "containerd.task.v2.Task.Wait is a method:\nrpc Wait ( .containerd.task.v2.WaitRequest ) returns ( .containerd.task.v2.WaitResponse );\n\nnri.pkg.api.v1alpha1.Plugin.Synchronize is a method:\n",
+        ),
         d.stdout,
-        "containerd.task.v2.Task.Wait is a method:\nrpc Wait ( .containerd.task.v2.WaitRequest ) returns ( .containerd.task.v2.WaitResponse );\n\n" +
-          "nri.pkg.api.v1alpha1.Plugin.Synchronize is a method:\n" +
-          (d.stdout.split("\n\n")[1]?.split("\n").slice(1).join("\n") ?? ""),
       );
       assert.match(
         d.stdout,
-        /rpc Synchronize \( \.nri\.pkg\.api\.v1alpha1\.SynchronizeRequest \) returns \( \.nri\.pkg\.api\.v1alpha1\.SynchronizeResponse \);/,
+        /rpc Synchronize \( \.nri\.pkg\.api\.v1alpha1\.SynchronizeRequest \) returns \( \.nri\.pkg\.api\.v1alpha1\.SynchronizeResponse \);\n$/,
       );
       const tpl = await ttrpc(["describe", "--template", "containerd.task.v2.KillRequest"]);
       assert.deepEqual(JSON.parse(tpl.stdout), { id: "", execId: "", signal: 0, all: false });
@@ -257,13 +257,7 @@ describe("schemas from protosets and .proto files", () => {
         "-I",
         PROTO_DIR,
       ]);
-      assert.equal(
-        none.stdout,
-        "ttrpc.interop.v1.Bench\nttrpc.interop.v1.Interop\nttrpc.interop.v1.Streaming\n".replace(
-          "ttrpc.interop.v1.Bench\n",
-          "",
-        ),
-      );
+      assert.equal(none.stdout, "ttrpc.interop.v1.Interop\nttrpc.interop.v1.Streaming\n");
     },
   );
 });
