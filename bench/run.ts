@@ -118,12 +118,22 @@ function parseArgs(argv: string[]): Options {
 
 // ------------------------------------------------------------------ systems and workloads
 
-const ALL_SYSTEMS = ["floor", "floor-pb", "floor-es", "ttrpc-plain", "ttrpc-es", "grpc-js", "go"];
+const ALL_SYSTEMS = [
+  "floor",
+  "floor-pb",
+  "floor-es",
+  "ttrpc-plain",
+  "ttrpc-static",
+  "ttrpc-es",
+  "grpc-js",
+  "go",
+];
 const SYSTEM_LABELS: Record<string, string> = {
   floor: "floor (raw)",
   "floor-pb": "floor-pb",
   "floor-es": "floor-es",
   "ttrpc-plain": "ttrpc-ts plain",
+  "ttrpc-static": "ttrpc-ts static",
   "ttrpc-es": "ttrpc-ts es",
   "grpc-js": "grpc-js",
   go: "Go ttrpc",
@@ -350,7 +360,11 @@ async function compile(engineFrom: "dist" | "src"): Promise<{ engine: boolean; n
     notes.push("packages/ttrpc/src/index.ts does not exist: the ttrpc-ts rows are skipped");
   // The compiled bench imports "ttrpc"; point it at the engine this run measures.
   const pointAt = (target: string) => {
-    for (const f of ["bench/systems/ttrpc.js", "bench/probes/import.js"]) {
+    for (const f of [
+      "bench/systems/ttrpc.js",
+      "bench/probes/import.js",
+      "bench/systems/static/gen/bench_ttrpc.js",
+    ]) {
       const file = join(buildDir, f);
       const spec = relative(dirname(file), target);
       const text = readFileSync(file, "utf8");
@@ -872,6 +886,13 @@ const THROUGHPUT_RATIOS: Ratio[] = [
     num: "ttrpc-es",
     den: "floor-es",
     min: 0.85,
+  },
+  {
+    id: "static/plain",
+    label: "ttrpc-ts static ÷ ttrpc-ts plain",
+    num: "ttrpc-static",
+    den: "ttrpc-plain",
+    min: 0.95,
   },
   { id: "plain/grpc-js", label: "ttrpc-ts plain ÷ grpc-js", num: "ttrpc-plain", den: "grpc-js" },
   { id: "es/grpc-js", label: "ttrpc-ts es ÷ grpc-js", num: "ttrpc-es", den: "grpc-js" },

@@ -20,6 +20,10 @@ switch (system) {
     await import("ttrpc");
     await import("../../test/interop/gen/bench_pb.js");
     break;
+  case "ttrpc-static":
+    await import("ttrpc");
+    await import("../systems/static/gen/bench_ttrpc.js");
+    break;
   case "grpc-js":
     await import("@grpc/grpc-js");
     break;

@@ -25,6 +25,11 @@ switch (system) {
     client = await createTtrpcClient(system === "ttrpc-es" ? "es" : "plain", socket);
     break;
   }
+  case "ttrpc-static": {
+    const { createStaticClient } = await import("../systems/static.js");
+    client = await createStaticClient(socket);
+    break;
+  }
   case "grpc-js": {
     const { createGrpcClient } = await import("../systems/grpc.js");
     client = await createGrpcClient(socket);

@@ -27,6 +27,11 @@ switch (system) {
     await startTtrpcServer(system === "ttrpc-es" ? "es" : "plain", socket);
     break;
   }
+  case "ttrpc-static": {
+    const { startStaticServer } = await import("../systems/static.js");
+    await startStaticServer(socket);
+    break;
+  }
   case "grpc-js": {
     const { startGrpcServer } = await import("../systems/grpc.js");
     await startGrpcServer(socket);

@@ -143,7 +143,7 @@ function mapCases(r: Refs, f: DescField & { fieldKind: "map" }, cases: string[])
       f.mapKind === "enum"
         ? `${f.enum.values[0]?.number ?? 0} as ${r.t(f.enum)}`
         : vt === ScalarType.BYTES
-          ? "new Uint8Array(0)"
+          ? r.w("$EMPTY")
           : vt === ScalarType.STRING
             ? '""'
             : vt === ScalarType.BOOL

@@ -53,7 +53,7 @@ function messageNew(r: Refs, msg: DescMessage): string {
       props.push(`${prop(member.localName)}: { case: undefined }`);
       continue;
     }
-    const init = initialValue(member);
+    const init = initialValue(r, member);
     if (init !== undefined) props.push(`${prop(member.localName)}: ${init}`);
   }
   return [

@@ -114,7 +114,7 @@ export function enumZero(e: DescEnum): number {
 }
 
 /** The initial value of a field in a new message, or undefined when it starts absent. */
-export function initialValue(f: DescField): string | undefined {
+export function initialValue(r: Refs, f: DescField): string | undefined {
   if (f.oneof !== undefined || hasPresence(f)) return undefined;
   switch (f.fieldKind) {
     case "list":
@@ -122,7 +122,7 @@ export function initialValue(f: DescField): string | undefined {
     case "map":
       return "{}";
     case "scalar":
-      return zero(f.scalar, las(f));
+      return f.scalar === ScalarType.BYTES ? r.w("$EMPTY") : zero(f.scalar, las(f));
     case "enum":
       return String(enumZero(f.enum));
   }

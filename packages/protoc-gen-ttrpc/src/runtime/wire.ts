@@ -25,10 +25,16 @@ export class $DecodeError extends Error {
   }
 }
 
+/** The default of bytes fields: one shared empty array (it has no elements to change). */
+export const $EMPTY: Uint8Array = new Uint8Array(0);
+
 /** Nested messages deeper than this fail to decode (protobuf's usual limit). */
 export const $RECURSION_LIMIT = 100;
-/** Bytes fields at least this long are not copied on encode but returned as their own chunk. */
-export const $LARGE = 16384;
+/**
+ * Bytes fields at least this long are not copied on encode but returned as their own chunk: the
+ * ttrpc engine then copies them once into the frame (or, from 16 KiB, writes them as they are).
+ */
+export const $LARGE = 1024;
 
 /** Decoder state: the input, the read position, the end of the enclosing message and the depth. */
 export interface $R {

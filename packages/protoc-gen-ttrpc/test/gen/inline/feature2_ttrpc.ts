@@ -503,8 +503,11 @@ class $DecodeError extends Error {
 /** Nested messages deeper than this fail to decode (protobuf's usual limit). */
 const $RECURSION_LIMIT = 100;
 
-/** Bytes fields at least this long are not copied on encode but returned as their own chunk. */
-const $LARGE = 16384;
+/**
+ * Bytes fields at least this long are not copied on encode but returned as their own chunk: the
+ * ttrpc engine then copies them once into the frame (or, from 16 KiB, writes them as they are).
+ */
+const $LARGE = 1024;
 
 
 /** Decoder state: the input, the read position, the end of the enclosing message and the depth. */

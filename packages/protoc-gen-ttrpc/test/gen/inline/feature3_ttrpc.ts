@@ -63,7 +63,7 @@ export const Scalars: $Codec<Scalars> = {
 
 /** A new ttrpc.codegen.test.v1.Scalars with default values. @internal */
 export function Scalars$new(): Scalars {
-  return { fDouble: 0, fFloat: 0, fInt64: 0n, fUint64: 0n, fInt32: 0, fFixed64: 0n, fFixed32: 0, fBool: false, fString: "", fBytes: new Uint8Array(0), fUint32: 0, fSfixed32: 0, fSfixed64: 0n, fSint32: 0, fSint64: 0n, fEnum: 0, fInt64String: "0", fUint64String: "0" };
+  return { fDouble: 0, fFloat: 0, fInt64: 0n, fUint64: 0n, fInt32: 0, fFixed64: 0n, fFixed32: 0, fBool: false, fString: "", fBytes: $EMPTY, fUint32: 0, fSfixed32: 0, fSfixed64: 0n, fSint32: 0, fSint64: 0n, fEnum: 0, fInt64String: "0", fUint64String: "0" };
 }
 
 /** The encoded size of a ttrpc.codegen.test.v1.Scalars (size pass). @internal */
@@ -1121,7 +1121,7 @@ export function Maps$read(r: $R, end: number, group: number, into: Maps | undefi
           else $skip(r, t, r.d);
         }
         r.e = e0;
-        m.uint32Bytes[String(k)] = v ?? new Uint8Array(0);
+        m.uint32Bytes[String(k)] = v ?? $EMPTY;
         continue;
       }
       case 42: {
@@ -2260,11 +2260,18 @@ class $DecodeError extends Error {
 }
 
 
+/** The default of bytes fields: one shared empty array (it has no elements to change). */
+const $EMPTY: Uint8Array = new Uint8Array(0);
+
+
 /** Nested messages deeper than this fail to decode (protobuf's usual limit). */
 const $RECURSION_LIMIT = 100;
 
-/** Bytes fields at least this long are not copied on encode but returned as their own chunk. */
-const $LARGE = 16384;
+/**
+ * Bytes fields at least this long are not copied on encode but returned as their own chunk: the
+ * ttrpc engine then copies them once into the frame (or, from 16 KiB, writes them as they are).
+ */
+const $LARGE = 1024;
 
 
 /** Decoder state: the input, the read position, the end of the enclosing message and the depth. */

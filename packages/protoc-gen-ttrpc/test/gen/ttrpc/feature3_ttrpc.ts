@@ -6,7 +6,7 @@
 /* eslint-disable */
 
 import type { $Codec, $R } from "./ttrpc_wire.js";
-import { $badGroup, $begin, $big, $bool, $bytes, $chunked, $concat, $deeper, $eof, $f32, $f64, $fx32, $fx64, $i32, $i64, $len, $next, $put, $raw, $reader, $s32, $s64, $sB, $setOwn, $sfx32, $sfx64, $skip, $slot, $sS, $str, $sv, $sv32, $sv64, $tag, $u32, $u64, $W, $wB, $wf32, $wf64, $wfx32, $wfx64, $wire, $wR, $wS, $wsfx32, $wv, $wv32, $wv64, $zz32, $zz64 } from "./ttrpc_wire.js";
+import { $badGroup, $begin, $big, $bool, $bytes, $chunked, $concat, $deeper, $EMPTY, $eof, $f32, $f64, $fx32, $fx64, $i32, $i64, $len, $next, $put, $raw, $reader, $s32, $s64, $sB, $setOwn, $sfx32, $sfx64, $skip, $slot, $sS, $str, $sv, $sv32, $sv64, $tag, $u32, $u64, $W, $wB, $wf32, $wf64, $wfx32, $wfx64, $wire, $wR, $wS, $wsfx32, $wv, $wv32, $wv64, $zz32, $zz64 } from "./ttrpc_wire.js";
 import { Any, Any$read, Any$size, Any$write } from "./google/protobuf/any_ttrpc.js";
 import { Timestamp, Timestamp$read, Timestamp$size, Timestamp$write } from "./google/protobuf/timestamp_ttrpc.js";
 import { Duration, Duration$read, Duration$size, Duration$write } from "./google/protobuf/duration_ttrpc.js";
@@ -65,7 +65,7 @@ export const Scalars: $Codec<Scalars> = {
 
 /** A new ttrpc.codegen.test.v1.Scalars with default values. @internal */
 export function Scalars$new(): Scalars {
-  return { fDouble: 0, fFloat: 0, fInt64: 0n, fUint64: 0n, fInt32: 0, fFixed64: 0n, fFixed32: 0, fBool: false, fString: "", fBytes: new Uint8Array(0), fUint32: 0, fSfixed32: 0, fSfixed64: 0n, fSint32: 0, fSint64: 0n, fEnum: 0, fInt64String: "0", fUint64String: "0" };
+  return { fDouble: 0, fFloat: 0, fInt64: 0n, fUint64: 0n, fInt32: 0, fFixed64: 0n, fFixed32: 0, fBool: false, fString: "", fBytes: $EMPTY, fUint32: 0, fSfixed32: 0, fSfixed64: 0n, fSint32: 0, fSint64: 0n, fEnum: 0, fInt64String: "0", fUint64String: "0" };
 }
 
 /** The encoded size of a ttrpc.codegen.test.v1.Scalars (size pass). @internal */
@@ -1123,7 +1123,7 @@ export function Maps$read(r: $R, end: number, group: number, into: Maps | undefi
           else $skip(r, t, r.d);
         }
         r.e = e0;
-        m.uint32Bytes[String(k)] = v ?? new Uint8Array(0);
+        m.uint32Bytes[String(k)] = v ?? $EMPTY;
         continue;
       }
       case 42: {

@@ -33,7 +33,7 @@
 /* eslint-disable */
 
 import type { $Codec, $R } from "../../ttrpc_wire.js";
-import { $badGroup, $begin, $bytes, $chunked, $concat, $deeper, $eof, $raw, $reader, $sB, $skip, $sS, $str, $tag, $W, $wB, $wire, $wR, $wS } from "../../ttrpc_wire.js";
+import { $badGroup, $begin, $bytes, $chunked, $concat, $deeper, $EMPTY, $eof, $raw, $reader, $sB, $skip, $sS, $str, $tag, $W, $wB, $wire, $wR, $wS } from "../../ttrpc_wire.js";
 
 /**
  * `Any` contains an arbitrary serialized protocol buffer message along with a
@@ -269,7 +269,7 @@ export const Any: $Codec<Any> = {
 
 /** A new google.protobuf.Any with default values. @internal */
 export function Any$new(): Any {
-  return { typeUrl: "", value: new Uint8Array(0) };
+  return { typeUrl: "", value: $EMPTY };
 }
 
 /** The encoded size of a google.protobuf.Any (size pass). @internal */

@@ -922,7 +922,7 @@ export const BytesValue: $Codec<BytesValue> = {
 
 /** A new google.protobuf.BytesValue with default values. @internal */
 export function BytesValue$new(): BytesValue {
-  return { value: new Uint8Array(0) };
+  return { value: $EMPTY };
 }
 
 /** The encoded size of a google.protobuf.BytesValue (size pass). @internal */
@@ -1006,11 +1006,18 @@ class $DecodeError extends Error {
 }
 
 
+/** The default of bytes fields: one shared empty array (it has no elements to change). */
+const $EMPTY: Uint8Array = new Uint8Array(0);
+
+
 /** Nested messages deeper than this fail to decode (protobuf's usual limit). */
 const $RECURSION_LIMIT = 100;
 
-/** Bytes fields at least this long are not copied on encode but returned as their own chunk. */
-const $LARGE = 16384;
+/**
+ * Bytes fields at least this long are not copied on encode but returned as their own chunk: the
+ * ttrpc engine then copies them once into the frame (or, from 16 KiB, writes them as they are).
+ */
+const $LARGE = 1024;
 
 
 /** Decoder state: the input, the read position, the end of the enclosing message and the depth. */

@@ -50,7 +50,7 @@
 /* eslint-disable */
 
 import type { $Codec, $R } from "../../ttrpc_wire.js";
-import { $badGroup, $begin, $bool, $bytes, $chunked, $concat, $deeper, $eof, $f32, $f64, $i32, $i64, $raw, $reader, $sB, $skip, $sS, $str, $sv, $sv32, $sv64, $tag, $u32, $u64, $W, $wB, $wf32, $wf64, $wire, $wR, $wS, $wv, $wv32, $wv64 } from "../../ttrpc_wire.js";
+import { $badGroup, $begin, $bool, $bytes, $chunked, $concat, $deeper, $EMPTY, $eof, $f32, $f64, $i32, $i64, $raw, $reader, $sB, $skip, $sS, $str, $sv, $sv32, $sv64, $tag, $u32, $u64, $W, $wB, $wf32, $wf64, $wire, $wR, $wS, $wv, $wv32, $wv64 } from "../../ttrpc_wire.js";
 
 /**
  * Wrapper message for `double`.
@@ -925,7 +925,7 @@ export const BytesValue: $Codec<BytesValue> = {
 
 /** A new google.protobuf.BytesValue with default values. @internal */
 export function BytesValue$new(): BytesValue {
-  return { value: new Uint8Array(0) };
+  return { value: $EMPTY };
 }
 
 /** The encoded size of a google.protobuf.BytesValue (size pass). @internal */
