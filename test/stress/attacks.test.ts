@@ -51,6 +51,11 @@ const attacks: [string, BoundName[], () => Promise<A.AttackResult>][] = [
     () => C.clientUnreadStream(target, QUICK.unreadStreamMessages, 2000),
   ],
   [
+    "f2-server-unread-client-stream",
+    ["streamBufferBytes"],
+    fresh(["streamBufferBytes"], (t) => A.unreadClientStream(t, QUICK.unreadStreamMessages)),
+  ],
+  [
     "f5-metadata-bomb",
     ["maxMetadataEntries", "maxMetadataBytes"],
     fresh(["maxMetadataEntries", "maxMetadataBytes"], (t) =>

@@ -186,6 +186,14 @@ await step("f1-client-unread-requests", async () => {
   violations.push(...r.violations);
   if (r.boundHeld === false) violations.push(`f1-client-unread-requests: bound exceeded`);
 });
+await step("f2-server-unread-client-stream", async () => {
+  const r = await A.onFreshTarget("ts", dir, ["streamBufferBytes"], (t) =>
+    A.unreadClientStream(t, size.unreadStreamMessages),
+  );
+  rows.push(r.row);
+  violations.push(...r.violations);
+  if (r.boundHeld === false) violations.push("f2-server-unread-client-stream: bound exceeded");
+});
 await step("f2-client-unread-stream", async () => {
   const target = await startTarget("ts", dir);
   try {

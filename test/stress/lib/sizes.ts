@@ -51,7 +51,7 @@ export const QUICK: Sizes = {
   unreadReplies: 96,
   unreadEchoPerStream: 4,
   unreadRequests: 96,
-  unreadStreamMessages: 24,
+  unreadStreamMessages: 16,
   metadataBombs: 1,
   metadataEntries: 200_000,
   streamsPerConnection: 2_000,

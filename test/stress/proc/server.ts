@@ -68,6 +68,10 @@ server.register(Stress, {
       yield msg;
     }
   }),
+  stall: track(async (_reqs, ctx) => {
+    await new Promise((resolve) => ctx.signal.addEventListener("abort", resolve, { once: true }));
+    return Buffer.alloc(0);
+  }),
   count: track(async (reqs) => {
     let n = 0;
     for await (const _ of reqs) n += 1;

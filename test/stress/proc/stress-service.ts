@@ -22,6 +22,8 @@ export const Stress = defineService({
      * intervalMs between them (0: as fast as the output pump takes them).
      */
     flood: { name: "Flood", kind: "server_streaming", input: raw, output: raw },
+    /** Client-streaming: never reads its requests; ends when the call's signal aborts. */
+    stall: { name: "Stall", kind: "client_streaming", input: raw, output: raw },
     /** Client-streaming: replies with the number of messages received (uint32). */
     count: { name: "Count", kind: "client_streaming", input: raw, output: raw },
     /** Bidi: echoes every message. */

@@ -15,6 +15,7 @@ import {
   RawConn,
   request,
   STREAMING,
+  STRESS,
   sleep,
   T,
 } from "../lib/wire.js";
@@ -165,6 +166,46 @@ export async function unreadBidiEcho(
     boundBytes("maxWriteQueueBytes"),
     { streams, sentMiB: sent * 4 },
     stalled ? [`stopped reading after ${sent * 4} MiB`] : [],
+  );
+}
+
+/**
+ * Finding (2), server side: a client stream whose handler never reads, fed `messages` ~4 MiB Data
+ * frames (ts only: the Go peer has no handler that ignores its input).
+ */
+export async function unreadClientStream(target: Target, messages: number): Promise<AttackResult> {
+  const t0 = performance.now();
+  const base = rssOf(target.pid).rss;
+  const sampler = new RssSampler(target.pid);
+  const c = new RawConn(target.socket);
+  await c.connected();
+  await c.write(
+    encodeFrame(1, T.Request, F.RemoteOpen, request({ service: STRESS, method: "Stall" })),
+  );
+  const reply = c.reply(1);
+  let answer = "";
+  reply.then((type) => {
+    answer = type === 2 ? "stream failed by the server" : "connection closed";
+  });
+  const data = encodeFrame(1, T.Data, 0, Buffer.alloc((4 << 20) - 64, 0x62));
+  let sent = 0;
+  for (; sent < messages && answer === ""; sent++) {
+    if (!(await c.write(data, 3000))) break;
+  }
+  await untilStable(sampler);
+  const peak = sampler.stop();
+  c.destroy();
+  return result(
+    t0,
+    target,
+    "f2-server-unread-client-stream",
+    sent,
+    base,
+    peak,
+    ["streamBufferBytes"],
+    boundBytes("streamBufferBytes"),
+    { sentMiB: sent * 4 },
+    [answer === "" ? "no answer" : `${answer} after ${sent * 4} MiB`],
   );
 }
 
