@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { describe, test } from "node:test";
 import { createPlugin, type PluginStatus } from "@ttrpc/nri";
 import { missing, startDaemon, writeConfig } from "./containerd.js";
-import { removeDir, tempDir } from "./harness.js";
+import { deferrer, removeDir, tempDir } from "./harness.js";
 import { recorder } from "./recorder.js";
 
 const lacking = missing();
@@ -20,12 +20,13 @@ describe("TS plugin against containerd 1.7 with NRI", { skip }, () => {
   test("registers, is configured and synchronized, survives a containerd restart", {
     timeout: 120_000,
   }, async (t) => {
+    const defer = deferrer(t);
     assert.deepEqual(lacking, [], "prerequisites");
     const dir = tempDir();
-    t.after(() => removeDir(dir));
+    defer(() => removeDir(dir));
     const config = writeConfig(dir);
     let daemon = await startDaemon(dir, config);
-    t.after(() => daemon.stop());
+    defer(() => daemon.stop());
 
     const rec = recorder();
     const statuses: PluginStatus[] = [];
@@ -37,7 +38,7 @@ describe("TS plugin against containerd 1.7 with NRI", { skip }, () => {
       ...rec.handlers,
       onStatus: (s) => statuses.push(s),
     });
-    t.after(() => plugin.stop());
+    defer(() => plugin.stop());
     await plugin.start();
     await rec.waitFor("synchronize", 1, 30_000);
     const registered = statuses.find((s) => s.state === "registered");

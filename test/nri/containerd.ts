@@ -3,8 +3,8 @@
  * and NRI enabled: NRI starts only with the CRI plugin in 1.7, and is off by default. Everything
  * (root, state, sockets, NRI socket, log) lives in one directory.
  */
-import { type ChildProcess, spawn } from "node:child_process";
-import { createWriteStream, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { createWriteStream, existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 
@@ -24,8 +24,11 @@ export function missing(): string[] {
   return out;
 }
 
-/** The configuration: CRI on (no TCP, no CNI config), NRI on, its socket in `dir`. */
-export function writeConfig(dir: string, extra = ""): string {
+/**
+ * The configuration: CRI on (no TCP, no CNI config), NRI on, its socket in `dir`.
+ * @param sandboxImage CRI's sandbox ("pause") image, for tests that run pods
+ */
+export function writeConfig(dir: string, sandboxImage?: string): string {
   const path = join(dir, "config.toml");
   writeFileSync(
     path,
@@ -44,14 +47,55 @@ state = "${dir}/state"
   plugin_request_timeout = "10s"
 [plugins."io.containerd.grpc.v1.cri"]
   disable_tcp_service = true
-  stream_server_address = "127.0.0.1"
+  # This machine's root lacks CAP_SYS_RESOURCE, so runc cannot lower a sandbox's oom_score_adj
+  # (-998): keep it at containerd's own.
+  restrict_oom_score_adj = true
+${sandboxImage ? `  sandbox_image = "${sandboxImage}"\n` : ""}  stream_server_address = "127.0.0.1"
   stream_server_port = "0"
   [plugins."io.containerd.grpc.v1.cri".cni]
     bin_dir = "${dir}/cni/bin"
     conf_dir = "${dir}/cni/conf"
-${extra}`,
+`,
   );
   return path;
+}
+
+/**
+ * Best-effort clean-up after a failed CRI run: deletes the runc containers whose bundle is under
+ * `dir`, kills the processes (shims) whose command line mentions it, by pid, and unmounts what is
+ * still mounted under it.
+ */
+export function cleanupDir(dir: string): void {
+  // runc containers (CRI's namespace k8s.io) whose bundle is under dir.
+  const runcRoot = "/run/containerd/runc/k8s.io";
+  const listed = spawnSync("runc", ["--root", runcRoot, "list", "-f", "json"], {
+    encoding: "utf8",
+  });
+  try {
+    for (const c of (JSON.parse(listed.stdout || "null") ?? []) as Array<{
+      id: string;
+      bundle: string;
+    }>) {
+      if (c.bundle.startsWith(dir)) spawnSync("runc", ["--root", runcRoot, "delete", "-f", c.id]);
+    }
+  } catch {
+    // no runc, or nothing listed
+  }
+  for (const pid of readdirSync("/proc")) {
+    if (!/^\d+$/.test(pid) || Number(pid) === process.pid) continue;
+    try {
+      if (readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(dir))
+        process.kill(Number(pid), "SIGKILL");
+    } catch {
+      // gone already
+    }
+  }
+  const mounts = readFileSync("/proc/mounts", "utf8")
+    .split("\n")
+    .map((l) => l.split(" ")[1] ?? "")
+    .filter((m) => m.startsWith(dir))
+    .sort((a, b) => b.length - a.length);
+  for (const m of mounts) spawnSync("umount", ["-l", m]);
 }
 
 /** A running containerd. */

@@ -18,6 +18,7 @@ import {
   StateChangeEventSchema,
 } from "@ttrpc/nri";
 import {
+  deferrer,
   GoRuntime,
   JsonLines,
   kill,
@@ -41,8 +42,9 @@ nriSuite("examples/nri", (bin) => {
   test("inject-env, launched by the runtime (fd 3), configured from its drop-in file", {
     timeout: 90_000,
   }, async (t) => {
+    const defer = deferrer(t);
     const dir = tempDir();
-    t.after(() => removeDir(dir));
+    defer(() => removeDir(dir));
     const plugins = join(dir, "plugins");
     const conf = join(dir, "conf.d");
     mkdirSync(plugins);
@@ -71,7 +73,7 @@ nriSuite("examples/nri", (bin) => {
       ],
       { cwd: REPO, readyTimeoutMs: 70_000 },
     );
-    t.after(() => rt.exit());
+    defer(() => rt.exit());
     await rt.waitPlugins(1, 30_000);
     const reply = fromJson(
       CreateContainerResponseSchema,
@@ -85,11 +87,12 @@ nriSuite("examples/nri", (bin) => {
   });
 
   test("lifecycle-logger prints each event as a JSON line", { timeout: 90_000 }, async (t) => {
+    const defer = deferrer(t);
     const dir = tempDir();
-    t.after(() => removeDir(dir));
+    defer(() => removeDir(dir));
     const socket = join(dir, "nri.sock");
     const rt = await GoRuntime.start(bin, socket, ["-request-timeout", "10s"]);
-    t.after(() => rt.exit());
+    defer(() => rt.exit());
     const child = spawn(
       NODE[0] as string,
       [...NODE.slice(1), "examples/nri/lifecycle-logger.ts", "--socket", socket],
@@ -98,7 +101,7 @@ nriSuite("examples/nri", (bin) => {
         stdio: ["ignore", "pipe", "pipe"],
       },
     );
-    t.after(() => kill(child));
+    defer(() => kill(child));
     const out = new JsonLines(child);
     await out.waitFor((l) => l.event === "Configure", "Configure line", 60_000);
     await rt.waitPlugins(1, 30_000);

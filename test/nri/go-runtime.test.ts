@@ -31,7 +31,7 @@ import {
   UpdateContainerRequestSchema,
   UpdateContainerResponseSchema,
 } from "@ttrpc/nri";
-import { GoRuntime, nriSuite, removeDir, tempDir } from "./harness.js";
+import { deferrer, GoRuntime, nriSuite, removeDir, tempDir } from "./harness.js";
 import { BIG_ADJUSTMENT, recorder } from "./recorder.js";
 
 const BIG_FROM_RUNTIME = 6000;
@@ -55,11 +55,12 @@ nriSuite("TS plugin against the Go runtime", (bin, version) => {
   test("registers, synchronizes, gets every event, and its adjustments reach the runtime", {
     timeout: 90_000,
   }, async (t) => {
+    const defer = deferrer(t);
     const dir = tempDir();
-    t.after(() => removeDir(dir));
+    defer(() => removeDir(dir));
     const socket = join(dir, "nri.sock");
     const rt = await GoRuntime.start(bin, socket, RUNTIME_ARGS);
-    t.after(() => rt.exit());
+    defer(() => rt.exit());
 
     const p1 = pod("pod1");
     const existing = [ctr("c0", "pod1", { big: "r".repeat(BIG_FROM_RUNTIME) }), ctr("c00", "pod1")];
@@ -79,7 +80,7 @@ nriSuite("TS plugin against the Go runtime", (bin, version) => {
       ...rec.handlers,
       onStatus: (s) => rec.statuses.push(s),
     });
-    t.after(() => plugin.stop());
+    defer(() => plugin.stop());
     await plugin.start();
     assert.equal(plugin.connected, true);
     await rt.waitPlugins(1);
@@ -201,11 +202,12 @@ nriSuite("TS plugin against the Go runtime", (bin, version) => {
   test("messages far over 4 KiB cross both ways (head + remainder frames)", {
     timeout: 60_000,
   }, async (t) => {
+    const defer = deferrer(t);
     const dir = tempDir();
-    t.after(() => removeDir(dir));
+    defer(() => removeDir(dir));
     const socket = join(dir, "nri.sock");
     const rt = await GoRuntime.start(bin, socket, RUNTIME_ARGS);
-    t.after(() => rt.exit());
+    defer(() => rt.exit());
     const rec = recorder(300_000);
     const plugin = createPlugin({
       name: "ts-big",
@@ -213,7 +215,7 @@ nriSuite("TS plugin against the Go runtime", (bin, version) => {
       socketPath: socket,
       ...rec.handlers,
     });
-    t.after(() => plugin.stop());
+    defer(() => plugin.stop());
     await plugin.start();
     await rt.waitPlugins(1);
     for (const size of [4087, 4096, 4097, 10_830, 1 << 20]) {
@@ -245,11 +247,12 @@ nriSuite("TS plugin against the Go runtime", (bin, version) => {
   });
 
   test("reconnects and re-registers after the runtime restarts", { timeout: 60_000 }, async (t) => {
+    const defer = deferrer(t);
     const dir = tempDir();
-    t.after(() => removeDir(dir));
+    defer(() => removeDir(dir));
     const socket = join(dir, "nri.sock");
     let rt = await GoRuntime.start(bin, socket, RUNTIME_ARGS);
-    t.after(() => rt.exit());
+    defer(() => rt.exit());
     const rec = recorder();
     const plugin = createPlugin({
       name: "ts-restart",
@@ -259,7 +262,7 @@ nriSuite("TS plugin against the Go runtime", (bin, version) => {
       ...rec.handlers,
       onStatus: (s) => rec.statuses.push(s),
     });
-    t.after(() => plugin.stop());
+    defer(() => plugin.stop());
     await plugin.start();
     await rec.waitFor("synchronize", 1);
     rt.child.kill("SIGKILL");
@@ -288,11 +291,12 @@ nriSuite("TS plugin against the Go runtime", (bin, version) => {
     test("a split Synchronize (state over 4 MiB) is collected and delivered once", {
       timeout: 90_000,
     }, async (t) => {
+      const defer = deferrer(t);
       const dir = tempDir();
-      t.after(() => removeDir(dir));
+      defer(() => removeDir(dir));
       const socket = join(dir, "nri.sock");
       const rt = await GoRuntime.start(bin, socket, RUNTIME_ARGS);
-      t.after(() => rt.exit());
+      defer(() => rt.exit());
       const pods = Array.from({ length: 60 }, (_, i) =>
         pod(`p${i}`, { annotations: { fill: "a".repeat(100_000) } }),
       );
@@ -311,7 +315,7 @@ nriSuite("TS plugin against the Go runtime", (bin, version) => {
         ...rec.handlers,
         onStatus: (s) => statuses.push(s),
       });
-      t.after(() => plugin.stop());
+      defer(() => plugin.stop());
       await plugin.start();
       const synced = await rt.waitFor((l) => l.event === "synchronized", "synchronized");
       assert.equal(synced.error, undefined);

@@ -19,14 +19,15 @@ import {
   Runtime,
 } from "@ttrpc/nri";
 import { connect, createClient, createServer } from "ttrpc";
-import { kill, nriSuite, removeDir, startStub, tempDir } from "./harness.js";
+import { deferrer, kill, nriSuite, removeDir, startStub, tempDir } from "./harness.js";
 
 nriSuite("Go stub plugin against our mux (runtime side)", (bin) => {
   test("registers, is configured and synchronized, adjusts, updates", {
     timeout: 60_000,
   }, async (t) => {
+    const defer = deferrer(t);
     const dir = tempDir();
-    t.after(() => removeDir(dir));
+    defer(() => removeDir(dir));
     const socket = join(dir, "nri.sock");
     const registered: Array<{ name: string; idx: string }> = [];
     const updates: string[] = [];
@@ -41,17 +42,17 @@ nriSuite("Go stub plugin against our mux (runtime side)", (bin) => {
         return { failed: [] };
       },
     });
-    t.after(() => server.close());
+    defer(() => server.close());
     const accepted = new Promise<Socket>((resolve) => {
       const net = createNetServer((s) => resolve(s));
       net.listen(socket);
-      t.after(() => net.close());
+      defer(() => net.close());
     });
     const stub = startStub(bin, socket, ["-name", "go-stub", "-idx", "07", "-big", "9000"]);
-    t.after(() => kill(stub.child));
+    defer(() => kill(stub.child));
 
     const mux = new Mux(await accepted);
-    t.after(() => mux.close());
+    defer(() => mux.close());
     server.handleConnection(mux.open(RUNTIME_SERVICE_CONN));
     const plugin = createClient(Plugin, await connect(mux.open(PLUGIN_SERVICE_CONN)));
 

@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
-import { describe, test } from "node:test";
+import { describe, type TestContext, test } from "node:test";
 
 /** The NRI versions the harness is built against. */
 export const NRI_VERSIONS = ["0.6.1", "0.8.0"] as const;
@@ -43,6 +43,26 @@ export function nriSuite(name: string, body: (bin: string, version: NriVersion) 
       describe(title, { skip: `NRI harness not found at ${bin}: ${HINT}` }, () => {});
     }
   }
+}
+
+/**
+ * Clean-up in reverse order of registration (node:test runs `t.after` hooks first-in first-out):
+ * `defer(fn)` after each resource is made; a failing step does not stop the others.
+ */
+export function deferrer(t: TestContext): (fn: () => unknown) => void {
+  const stack: Array<() => unknown> = [];
+  t.after(async () => {
+    for (const fn of stack.reverse()) {
+      try {
+        await fn();
+      } catch {
+        // keep cleaning up
+      }
+    }
+  });
+  return (fn) => {
+    stack.push(fn);
+  };
 }
 
 /** A short temp dir (socket paths stay under 108 bytes); the caller removes it with {@link removeDir}. */

@@ -20,7 +20,7 @@ import {
   Runtime,
 } from "@ttrpc/nri";
 import { connect, createClient, createServer } from "ttrpc";
-import { GoRuntime, nriSuite, removeDir, tempDir } from "./harness.js";
+import { deferrer, GoRuntime, nriSuite, removeDir, tempDir } from "./harness.js";
 
 /** Registers a hand-made plugin whose CreateContainer answers with an annotation of `size` bytes. */
 async function handMadePlugin(socket: string, headBytes: number | undefined, size: number) {
@@ -58,13 +58,14 @@ nriSuite("mux write split against the Go runtime", (bin) => {
     test(`${label}: a 6 KB reply ${survives ? "is accepted" : "gets the plugin dropped"}`, {
       timeout: 30_000,
     }, async (t) => {
+      const defer = deferrer(t);
       const dir = tempDir();
-      t.after(() => removeDir(dir));
+      defer(() => removeDir(dir));
       const socket = join(dir, "nri.sock");
       const rt = await GoRuntime.start(bin, socket, ["-request-timeout", "10s"]);
-      t.after(() => rt.exit());
+      defer(() => rt.exit());
       const { mux, server } = await handMadePlugin(socket, headBytes, 6000);
-      t.after(() => {
+      defer(() => {
         mux.close();
         return server.close();
       });
