@@ -1,7 +1,7 @@
 /**
  * Our plugin against a real containerd 1.7.24 (Debian trixie) with NRI enabled: it registers, is
  * configured and synchronized, sends an unsolicited update, and re-registers after containerd
- * restarts. (Container lifecycle events need CRI pods: see cri.test.ts.)
+ * restarts. (Container lifecycle events through CRI: containerd-cri.test.ts.)
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
