@@ -139,7 +139,7 @@ interopSuite("ttrpc tap", (bin) => {
       const text = tap.lines.join("\n");
       assert.match(
         text,
-        / c1 -> #1 REQUEST ttrpc\.interop\.v1\.Streaming\/DivideStream len=\d+ \{"sum":3,"num":2\}/,
+        / c1 -> #1 REQUEST \[remote-closed\] ttrpc\.interop\.v1\.Streaming\/DivideStream len=\d+ \{"sum":3,"num":2\}/,
       );
       assert.match(
         text,
