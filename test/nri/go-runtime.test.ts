@@ -323,6 +323,7 @@ nriSuite("TS plugin against the Go runtime", (bin, version) => {
       assert.deepEqual(rec.syncs, [{ pods: 60, containers: 120 }]);
       const done = statuses.find((s) => s.state === "synchronized");
       assert.ok((done?.messages ?? 0) > 1, `split into ${done?.messages} messages`);
+      t.diagnostic(`state of ${state.bytes} bytes synchronized in ${done?.messages} messages`);
     });
   }
 });
