@@ -4,9 +4,8 @@
  * @module
  */
 import type { Duplex } from "node:stream";
-import type { FrameChunks } from "./envelope.js";
 import { closedError, type TtrpcError } from "./errors.js";
-import { FrameReader, type FrameSink } from "./frame.js";
+import { type FrameChunks, FrameReader, type FrameSink } from "./frame.js";
 
 /** What a channel reports to the connection that owns it. */
 export interface ChannelHandler extends FrameSink {
@@ -21,6 +20,8 @@ function uncork(channel: Channel): void {
 /** Frames in and out of one Duplex. */
 export class Channel {
   readonly socket: Duplex;
+  /** Largest frame data sent or accepted on this channel. */
+  readonly maxMessageBytes: number;
   readonly #handler: ChannelHandler;
   readonly #reader: FrameReader;
   #corked = false;
@@ -32,6 +33,7 @@ export class Channel {
 
   constructor(socket: Duplex, handler: ChannelHandler, maxMessageBytes: number) {
     this.socket = socket;
+    this.maxMessageBytes = maxMessageBytes;
     this.#handler = handler;
     this.#reader = new FrameReader(handler, maxMessageBytes);
     socket.on("data", (chunk: Buffer | string) => {

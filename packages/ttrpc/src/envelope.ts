@@ -12,10 +12,12 @@
  * so our frames are byte-identical to Go's.
  * @module
  */
-import { isUtf8 } from "node:buffer";
 import type { ErrorDetail } from "./errors.js";
-import { HEADER_LENGTH, MessageType, writeHeader } from "./frame.js";
-import type { Metadata } from "./metadata.js";
+import { type FrameChunks, HEADER_LENGTH, MessageType, writeHeader } from "./frame.js";
+import { type Metadata, metadataEntries } from "./metadata.js";
+import { Reader, varintSize, writeBytes, writeString, writeVarint } from "./proto.js";
+
+export { MalformedError } from "./proto.js";
 
 /** Payloads at least this large are written as their own chunk instead of being copied. */
 const COPY_LIMIT = 16 * 1024;
@@ -76,155 +78,14 @@ function pushEncoded(chunks: Uint8Array[], message: Encoded): void {
   else for (const chunk of message) if (chunk.length > 0) chunks.push(chunk);
 }
 
-/** One encoded frame: a single buffer (the common case, no array), or chunks written together. */
-export type FrameChunks = Uint8Array | Uint8Array[];
-
 const EMPTY = Buffer.alloc(0);
 /** Shared by every Request without metadata (most of them); never written to. */
 const NO_PAIRS: [string, string][] = [];
 
-// ---------------------------------------------------------------- varints
-
-/** Bytes needed for a non-negative integer (< 2^53) as a varint; 10 for a negative one. */
-export function varintSize(value: number): number {
-  if (value < 0) return 10;
-  let size = 1;
-  while (value >= 128) {
-    value = Math.floor(value / 128);
-    size++;
-  }
-  return size;
-}
-
-function writeVarint(buf: Buffer, off: number, value: number): number {
-  if (value < 0) {
-    // int64 two's complement: always 10 bytes.
-    let v = BigInt.asUintN(64, BigInt(Math.trunc(value)));
-    for (let i = 0; i < 9; i++) {
-      buf[off++] = Number(v & 0x7fn) | 0x80;
-      v >>= 7n;
-    }
-    buf[off++] = Number(v);
-    return off;
-  }
-  while (value >= 128) {
-    buf[off++] = (value % 128) | 0x80;
-    value = Math.floor(value / 128);
-  }
-  buf[off++] = value;
-  return off;
-}
-
-function writeString(buf: Buffer, off: number, tag: number, value: string, size: number): number {
-  buf[off++] = tag;
-  off = writeVarint(buf, off, size);
-  return off + buf.write(value, off, size, "utf8");
-}
-
-function writeBytes(buf: Buffer, off: number, tag: number, value: Uint8Array): number {
-  buf[off++] = tag;
-  off = writeVarint(buf, off, value.length);
-  buf.set(value, off);
-  return off + value.length;
-}
-
-// ---------------------------------------------------------------- decoding
-
-/** Thrown for bytes that are not a valid envelope. */
-export class MalformedError extends Error {
-  override name = "MalformedError";
-}
-
-class Reader {
-  pos: number;
-  readonly buf: Buffer;
-  readonly end: number;
-
-  constructor(buf: Buffer, start: number, end: number) {
-    this.buf = buf;
-    this.pos = start;
-    this.end = end;
-  }
-
-  /** A varint as a number; exact below 2^53, two's complement int64 for 10-byte values. */
-  varint(): number {
-    const buf = this.buf;
-    let result = 0;
-    let scale = 1;
-    const start = this.pos;
-    for (;;) {
-      if (this.pos >= this.end) throw new MalformedError("truncated varint");
-      const b = buf[this.pos++] as number;
-      result += (b & 0x7f) * scale;
-      if (b < 0x80) break;
-      scale *= 128;
-      if (this.pos - start >= 10) throw new MalformedError("varint too long");
-    }
-    if (this.pos - start === 10) {
-      // A negative int64 (e.g. an expired timeout, Go's zero time): decode exactly.
-      let v = 0n;
-      for (let i = this.pos - 1; i >= start; i--) v = (v << 7n) | BigInt((buf[i] as number) & 0x7f);
-      return Number(BigInt.asIntN(64, v));
-    }
-    return result;
-  }
-
-  int32(): number {
-    return this.varint() | 0;
-  }
-
-  /** A length-delimited field: returns [start, end). */
-  delimited(): number {
-    const len = this.varint();
-    if (len < 0 || this.pos + len > this.end) throw new MalformedError("truncated field");
-    const start = this.pos;
-    this.pos += len;
-    return start;
-  }
-
-  /** A string field; invalid UTF-8 is an error, as protobuf-go (and so Go ttrpc) treats it. */
-  string(): string {
-    const start = this.delimited();
-    const value = this.buf.toString("utf8", start, this.pos);
-    // Decoding replaces invalid bytes with U+FFFD: only then is the exact check worth its cost.
-    if (value.includes("\ufffd") && !isUtf8(this.buf.subarray(start, this.pos))) {
-      throw new MalformedError("string field contains invalid UTF-8");
-    }
-    return value;
-  }
-
-  /** A field tag; field number 0 is invalid. */
-  tag(): number {
-    const tag = this.varint();
-    if (tag < 8) throw new MalformedError("invalid field number 0");
-    return tag;
-  }
-
-  bytes(): Buffer {
-    const start = this.delimited();
-    return this.buf.subarray(start, this.pos);
-  }
-
-  skip(wireType: number): void {
-    switch (wireType) {
-      case 0:
-        this.varint();
-        return;
-      case 1:
-        this.pos += 8;
-        break;
-      case 2:
-        this.delimited();
-        return;
-      case 5:
-        this.pos += 4;
-        break;
-      default:
-        throw new MalformedError(`invalid wire type ${wireType}`);
-    }
-    if (this.pos > this.end) throw new MalformedError("truncated field");
-  }
-}
+// One reader per nesting level, reset for each decode: decoding allocates no reader.
+const outer = new Reader();
+const inner = new Reader();
+const innermost = new Reader();
 
 function asBuffer(data: Uint8Array): Buffer {
   return Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
@@ -233,7 +94,7 @@ function asBuffer(data: Uint8Array): Buffer {
 /** Decodes a `ttrpc.Request`; throws {@link MalformedError}. */
 export function decodeRequest(data: Uint8Array): RequestEnvelope {
   const buf = asBuffer(data);
-  const r = new Reader(buf, 0, buf.length);
+  const r = outer.reset(buf, 0, buf.length);
   const req: RequestEnvelope = {
     service: "",
     method: "",
@@ -251,7 +112,7 @@ export function decodeRequest(data: Uint8Array): RequestEnvelope {
     else if (field === 4 && wire === 0) req.timeoutNano = r.varint();
     else if (field === 5 && wire === 2) {
       const start = r.delimited();
-      const kv = new Reader(buf, start, r.pos);
+      const kv = inner.reset(buf, start, r.pos);
       let key = "";
       let value = "";
       while (kv.pos < kv.end) {
@@ -268,7 +129,7 @@ export function decodeRequest(data: Uint8Array): RequestEnvelope {
 }
 
 function decodeStatus(buf: Buffer, start: number, end: number): StatusEnvelope {
-  const r = new Reader(buf, start, end);
+  const r = inner.reset(buf, start, end);
   const status: StatusEnvelope = { code: 0, message: "", details: [] };
   while (r.pos < r.end) {
     const tag = r.varint();
@@ -276,7 +137,7 @@ function decodeStatus(buf: Buffer, start: number, end: number): StatusEnvelope {
     else if (tag === 0x12) status.message = r.string();
     else if (tag === 0x1a) {
       const s = r.delimited();
-      const any = new Reader(buf, s, r.pos);
+      const any = innermost.reset(buf, s, r.pos);
       let typeUrl = "";
       let value: Uint8Array = new Uint8Array(0);
       while (any.pos < any.end) {
@@ -295,7 +156,7 @@ function decodeStatus(buf: Buffer, start: number, end: number): StatusEnvelope {
 /** Decodes a `ttrpc.Response`; throws {@link MalformedError}. */
 export function decodeResponse(data: Uint8Array): ResponseEnvelope {
   const buf = asBuffer(data);
-  const r = new Reader(buf, 0, buf.length);
+  const r = outer.reset(buf, 0, buf.length);
   let status: StatusEnvelope | undefined;
   let payload: Buffer = EMPTY;
   while (r.pos < r.end) {
@@ -327,7 +188,7 @@ export function requestPrefix(service: string, method: string): Buffer {
 function metadataSize(metadata: Metadata | undefined): number {
   if (metadata === undefined || metadata.size === 0) return 0;
   let size = 0;
-  for (const [key, values] of metadata.entriesView()) {
+  for (const [key, values] of metadataEntries(metadata)) {
     const k = Buffer.byteLength(key);
     for (const value of values) {
       const v = Buffer.byteLength(value);
@@ -339,7 +200,7 @@ function metadataSize(metadata: Metadata | undefined): number {
 }
 
 function writeMetadata(buf: Buffer, off: number, metadata: Metadata): number {
-  for (const [key, values] of metadata.entriesView()) {
+  for (const [key, values] of metadataEntries(metadata)) {
     const k = Buffer.byteLength(key);
     for (const value of values) {
       const v = Buffer.byteLength(value);

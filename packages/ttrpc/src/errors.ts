@@ -89,23 +89,13 @@ export class TtrpcError extends Error {
   }
 
   /**
-   * Turns anything caught into a TtrpcError: a TtrpcError is returned as is, an AbortError becomes
-   * CANCELLED, a TimeoutError DEADLINE_EXCEEDED, any other value `fallbackCode` with its message.
+   * Turns anything caught into a TtrpcError with {@link toStatusError}: a TtrpcError is returned
+   * as is, an AbortError becomes CANCELLED, a TimeoutError DEADLINE_EXCEEDED, a Node error with
+   * an `ENOENT`/`EEXIST`/`EACCES`/`EPERM` code NOT_FOUND/ALREADY_EXISTS/PERMISSION_DENIED, any
+   * other value `fallbackCode` with its message.
    */
   static from(reason: unknown, fallbackCode: number = Code.Unknown): TtrpcError {
-    if (reason instanceof TtrpcError) return reason;
-    if (reason instanceof Error) {
-      if (reason.name === "AbortError") {
-        // An abort whose reason is already a TtrpcError (deadline, server close) keeps that code.
-        if (reason.cause instanceof TtrpcError) return reason.cause;
-        return new TtrpcError(reason.message, Code.Canceled, { cause: reason });
-      }
-      if (reason.name === "TimeoutError") {
-        return new TtrpcError(reason.message, Code.DeadlineExceeded, { cause: reason });
-      }
-      return new TtrpcError(reason.message, fallbackCode, { cause: reason });
-    }
-    return new TtrpcError(safeString(reason), fallbackCode, { cause: reason });
+    return toStatusError(reason, fallbackCode);
   }
 
   /** `instanceof` that also recognises errors from another copy of this package. */
@@ -134,4 +124,56 @@ export function oversizeError(length: number, max: number): TtrpcError {
     `message length ${length} exceed maximum message size of ${max}`,
     Code.ResourceExhausted,
   );
+}
+
+/** Node's `code` of a system error, as Go's `convertCode` maps `os` errors. */
+const errnoCodes: Record<string, number> = {
+  ENOENT: Code.NotFound,
+  EEXIST: Code.AlreadyExists,
+  EACCES: Code.PermissionDenied,
+  EPERM: Code.PermissionDenied,
+};
+
+/**
+ * The one mapping from anything thrown to a status, used by both sides and by
+ * {@link TtrpcError.from}; Go's `convertCode` in Node's terms. A TtrpcError is kept as is, and so
+ * is the TtrpcError an AbortError carries as its cause (a deadline, a closing server). Otherwise
+ * the code comes from the error's kind (AbortError: CANCELLED, TimeoutError: DEADLINE_EXCEEDED,
+ * a system error's `code`), else `fallbackCode`; the message is the error's own, or "internal
+ * error" when `exposeMessage` is false (a server that does not show its internals).
+ */
+export function toStatusError(
+  reason: unknown,
+  fallbackCode: number = Code.Unknown,
+  exposeMessage = true,
+): TtrpcError {
+  if (reason instanceof TtrpcError) return reason;
+  let code = fallbackCode;
+  const errno = (reason as { code?: unknown } | null | undefined)?.code;
+  if (typeof errno === "string" && Object.hasOwn(errnoCodes, errno)) {
+    code = errnoCodes[errno] as number;
+  } else if (reason instanceof Error) {
+    if (reason.name === "AbortError") {
+      if (reason.cause instanceof TtrpcError) return reason.cause;
+      code = Code.Canceled;
+    } else if (reason.name === "TimeoutError") code = Code.DeadlineExceeded;
+  }
+  const message = !exposeMessage
+    ? "internal error"
+    : reason instanceof Error
+      ? reason.message
+      : safeString(reason);
+  return new TtrpcError(message, code, { cause: reason });
+}
+
+/** The error of a call whose deadline passed, worded as Go's context error. */
+export function deadlineError(): TtrpcError {
+  return new TtrpcError("context deadline exceeded", Code.DeadlineExceeded);
+}
+
+/** The error of a call whose signal aborted: the signal's TtrpcError reason, else CANCELLED. */
+export function canceledError(signal: AbortSignal): TtrpcError {
+  const reason: unknown = signal.reason;
+  if (reason instanceof TtrpcError) return reason;
+  return new TtrpcError("context canceled", Code.Canceled, { cause: reason });
 }

@@ -33,6 +33,9 @@ export const Flag = {
   NoData: 0x4,
 } as const;
 
+/** One encoded frame: a single buffer (the common case, no array), or chunks written together. */
+export type FrameChunks = Uint8Array | Uint8Array[];
+
 /** Writes a header into `target` at `offset`. */
 export function writeHeader(
   target: Uint8Array,

@@ -1,14 +1,11 @@
 /**
  * ttrpc for Node.js: containerd's low-memory RPC protocol, client and server.
+ * Wire-level constants (frame types, flags, header length) are in the `ttrpc/wire` subpath.
  * @module
  */
-export {
-  type CallOptions,
-  Connection,
-  type ConnectOptions,
-  connect,
-  createClient,
-} from "./client.js";
+export { Connection, connect, createClient } from "./client.js";
+export type { ConnectOptions } from "./connection.js";
+export type { CallOptions, HandlerContext } from "./context.js";
 export {
   Code,
   codeToString,
@@ -16,7 +13,7 @@ export {
   TtrpcError,
   type TtrpcErrorOptions,
 } from "./errors.js";
-export { DEFAULT_MAX_MESSAGE_BYTES, Flag, HEADER_LENGTH, MessageType } from "./frame.js";
+export { DEFAULT_MAX_MESSAGE_BYTES } from "./frame.js";
 export type { HandshakeResult, Handshaker } from "./handshake.js";
 export type {
   CallStep,
@@ -29,23 +26,20 @@ export type {
   UnaryResponse,
 } from "./interceptor.js";
 export { Metadata, type MetadataInit } from "./metadata.js";
-export { createServer, type HandlerContext, Server, type ServerOptions } from "./server.js";
-export {
-  type AnyIterable,
-  type AnyService,
-  type Client,
-  defineService,
-  type MessageCodec,
-  type MethodDef,
-  type MethodInfo,
-  type MethodKind,
-  type ServiceDef,
-  type ServiceImpl,
-} from "./service.js";
+export type { AnyIterable, MessageCodec, MethodInfo, MethodKind } from "./method.js";
 export {
   createWritableIterable,
   DEFAULT_STREAM_BUFFER,
   DEFAULT_STREAM_BUFFER_TIMEOUT_MS,
   type QueueLimits,
   type WritableIterable,
-} from "./stream.js";
+} from "./queue.js";
+export { createServer, Server, type ServerOptions } from "./server.js";
+export {
+  type AnyService,
+  type Client,
+  defineService,
+  type MethodDef,
+  type ServiceDef,
+  type ServiceImpl,
+} from "./service.js";

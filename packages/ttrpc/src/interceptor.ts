@@ -7,9 +7,9 @@
  * context (metadata, signal, deadline, peer).
  * @module
  */
+import type { HandlerContext } from "./context.js";
 import type { Metadata } from "./metadata.js";
-import type { HandlerContext } from "./server.js";
-import type { MethodInfo } from "./service.js";
+import type { MethodInfo } from "./method.js";
 
 interface RequestCommon {
   /** Which side runs the interceptor. */

@@ -9,6 +9,9 @@ export type MetadataInit =
   | Record<string, string | readonly string[]>
   | Iterable<readonly [string, string | readonly string[]]>;
 
+/** The stored `[key, values]` pairs of a Metadata, not copied: for the envelope encoder only. */
+export let metadataEntries: (metadata: Metadata) => IterableIterator<[string, string[]]>;
+
 /**
  * Case-insensitive, multi-valued string metadata. Keys are stored lower-case (as Go's `MD`
  * does on every write), values keep their order, and each value travels as its own `KeyValue`.
@@ -82,9 +85,9 @@ export class Metadata implements Iterable<[string, string[]]> {
     for (const [k, v] of this.#map) yield [k, [...v]];
   }
 
-  /** Iterates the stored pairs without copying (internal: the encoder's hot path). */
-  entriesView(): IterableIterator<[string, string[]]> {
-    return this.#map.entries();
+  static {
+    // The encoder reads the stored pairs without copying; users get copies.
+    metadataEntries = (metadata) => metadata.#map.entries();
   }
 
   /** A plain object, for logs and JSON. */

@@ -1,30 +1,18 @@
 /**
  * Service definitions: the codec seam between the engine and any protobuf runtime.
  *
- * The engine only ever sees {@link MethodInfo}: names, a kind and two codecs. A service comes in
+ * The engine only ever sees a method's names, a kind and two codecs. A service comes in
  * as a plain {@link ServiceDef} (hand-written codecs, a static code generator, any runtime) or as a
  * protobuf-es v2 `GenService`; the latter loads `@bufbuild/protobuf` on first use, so a process
  * that uses only plain definitions never loads it.
  * @module
  */
-import type { DescMessage, MessageInitShape, MessageShape } from "@bufbuild/protobuf";
-import type { CallOptions } from "./client.js";
+import type { DescMessage, MessageInitShape } from "@bufbuild/protobuf";
+import type { CallOptions, HandlerContext } from "./context.js";
 import { requestPrefix } from "./envelope.js";
 import { Code, TtrpcError } from "./errors.js";
-import type { HandlerContext } from "./server.js";
-
-/**
- * Turns messages into bytes and back. `encode` may return one buffer or a list of chunks that
- * form the message in order: a static codec can return a small prefix plus a payload it already
- * holds, and the engine writes large chunks to the socket without copying them.
- */
-export interface MessageCodec<T> {
-  encode(message: T): Uint8Array | readonly Uint8Array[];
-  decode(bytes: Uint8Array): T;
-}
-
-/** The four RPC kinds, in protobuf-es's vocabulary. */
-export type MethodKind = "unary" | "server_streaming" | "client_streaming" | "bidi_streaming";
+import type { EsInitShape, EsMessageDesc, EsShape } from "./es-types.js";
+import type { AnyIterable, EngineMethod, MessageCodec, MethodKind } from "./method.js";
 
 /** One method of a plain service definition. */
 // biome-ignore lint/suspicious/noExplicitAny: codecs are contravariant; `any` lets inference pick I and O.
@@ -68,29 +56,10 @@ export function defineService<const M extends Record<string, MethodDef>>(def: {
   return { typeName: def.typeName, methods: def.methods };
 }
 
-/** A method as the engine sees it, whatever it was defined with. */
-export interface MethodInfo {
-  /** The fully-qualified service name. */
-  readonly service: string;
-  /** The proto method name. */
-  readonly name: string;
-  /** The JavaScript name (key of clients and implementations). */
-  readonly localName: string;
-  readonly kind: MethodKind;
-  /** `/service/Method`, as Go's server names it. */
-  readonly path: string;
-  readonly input: MessageCodec<unknown>;
-  readonly output: MessageCodec<unknown>;
-  /** The protobuf-es `DescMethod`, when the service came from one. */
-  readonly desc: unknown;
-  /** Encoded Request fields 1–2, reused by every call. @internal */
-  readonly prefix: Buffer;
-}
-
 /** A service as the engine sees it. */
 export interface ServiceInfo {
   readonly typeName: string;
-  readonly methods: readonly MethodInfo[];
+  readonly methods: readonly EngineMethod[];
   /** Pending while the protobuf runtime a descriptor needs is loading; undefined once usable. */
   ready: Promise<void> | undefined;
 }
@@ -162,7 +131,7 @@ function info(
   input: MessageCodec<unknown>,
   output: MessageCodec<unknown>,
   desc: unknown,
-): MethodInfo {
+): EngineMethod {
   return {
     service,
     name,
@@ -224,18 +193,15 @@ export function normalizeService(service: AnyService): ServiceInfo {
 
 // ---------------------------------------------------------------- types derived from a service
 
-/** A protobuf-es service descriptor, as far as the types need it. */
+/** A protobuf-es service descriptor (`GenService`), as far as the types need it. */
 export interface EsService {
   kind: "service";
   typeName: string;
-  method: Record<string, { methodKind: MethodKind; input: DescMessage; output: DescMessage }>;
+  method: Record<string, { methodKind: MethodKind; input: EsMessageDesc; output: EsMessageDesc }>;
 }
 
 /** Anything `createClient` and `register` accept. */
 export type AnyService = EsService | ServiceDef;
-
-/** Something to iterate over, synchronously or not. */
-export type AnyIterable<T> = AsyncIterable<T> | Iterable<T>;
 
 type ClientMethod<K, I, O> = K extends "unary"
   ? (request: I, options?: CallOptions) => Promise<O>
@@ -262,8 +228,8 @@ export type Client<S extends AnyService> = S extends EsService
   ? {
       [K in keyof S["method"]]: ClientMethod<
         S["method"][K]["methodKind"],
-        MessageInitShape<S["method"][K]["input"]>,
-        MessageShape<S["method"][K]["output"]>
+        EsInitShape<S["method"][K]["input"]>,
+        EsShape<S["method"][K]["output"]>
       >;
     }
   : S extends ServiceDef<infer M>
@@ -279,8 +245,8 @@ export type ServiceImpl<S extends AnyService> = S extends EsService
   ? {
       [K in keyof S["method"]]: Handler<
         S["method"][K]["methodKind"],
-        MessageShape<S["method"][K]["input"]>,
-        MessageInitShape<S["method"][K]["output"]>
+        EsShape<S["method"][K]["input"]>,
+        EsInitShape<S["method"][K]["output"]>
       >;
     }
   : S extends ServiceDef<infer M>

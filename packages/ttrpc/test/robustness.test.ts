@@ -12,7 +12,7 @@ import {
   type Interceptor,
   TtrpcError,
 } from "../src/index.js";
-import { MessageQueue } from "../src/stream.js";
+import { MessageQueue } from "../src/queue.js";
 import { json, pair, sleep, tempSocket } from "./helpers.js";
 
 const Svc = defineService({

@@ -10,6 +10,7 @@ import {
   createClient,
   createServer,
   defineService,
+  type HandlerContext,
   TtrpcError,
 } from "../src/index.js";
 import { deferred, json, pair, sleep, tempSocket, text } from "./helpers.js";
@@ -344,6 +345,48 @@ describe("server setup", () => {
       { server: { exposeErrorMessages: false } },
     );
     await assert.rejects(p.client.test(1), { code: Code.Unknown, rawMessage: "internal error" });
+    await p.close();
+  });
+
+  it("one status mapping: a TimeoutError becomes DEADLINE_EXCEEDED on the server as in TtrpcError.from", {
+    timeout: 10_000,
+  }, async () => {
+    const timeout = () => new DOMException("the operation timed out", "TimeoutError");
+    const p = await pair(Test, {
+      test(req) {
+        if (req === "aborted") AbortSignal.abort().throwIfAborted();
+        throw timeout();
+      },
+    });
+    await assert.rejects(p.client.test("timeout"), {
+      code: Code.DeadlineExceeded,
+      rawMessage: "the operation timed out",
+    });
+    assert.equal(TtrpcError.from(timeout()).code, Code.DeadlineExceeded);
+    await assert.rejects(p.client.test("aborted"), { code: Code.Canceled });
+    await p.close();
+  });
+
+  it("the handler context is its own object: the call's machinery is out of reach", {
+    timeout: 10_000,
+  }, async () => {
+    let ctx: HandlerContext | undefined;
+    const p = await pair(Test, {
+      test(_req, context) {
+        ctx = context;
+        return "ok";
+      },
+    });
+    await p.client.test(1, { metadata: { k: "v" }, timeoutMs: 60_000 });
+    assert.ok(ctx);
+    for (const name of ["fail", "finish", "conn", "site", "entry", "requests", "run", "data"]) {
+      assert.equal(name in ctx, false, `context exposes ${name}`);
+    }
+    assert.equal(ctx.metadata.get("k"), "v");
+    assert.equal(ctx.service, "test.v1.Service");
+    assert.equal(ctx.method.name, "Test");
+    assert.equal(ctx.signal.aborted, true);
+    assert.ok(ctx.deadline !== undefined && Math.abs(ctx.deadline - (Date.now() + 60_000)) < 5_000);
     await p.close();
   });
 

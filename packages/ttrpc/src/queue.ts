@@ -1,0 +1,228 @@
+/**
+ * The inbound side of a stream: a bounded queue of received messages read as an async iterator;
+ * and its writable twin, the imperative way to feed a request stream.
+ *
+ * ttrpc has no flow control, and a connection's frames arrive in one byte stream, so a stream
+ * whose consumer stops reading must not stop the socket (that would block every other call).
+ * Instead a full queue starts a grace timer; if the consumer has not caught up when it fires,
+ * only that stream fails with RESOURCE_EXHAUSTED ("stream buffer full"), as Go ttrpc does.
+ * Meanwhile the queue keeps buffering, up to {@link OVERFLOW_FACTOR} times its size: past that
+ * the stream fails at once, so a fast producer cannot grow memory without bound.
+ * @module
+ */
+import { Code, TtrpcError } from "./errors.js";
+
+/** Default number of received messages a stream buffers before its grace timer starts. */
+export const DEFAULT_STREAM_BUFFER = 64;
+/** Default time a full stream buffer may stay full before the stream fails. */
+export const DEFAULT_STREAM_BUFFER_TIMEOUT_MS = 1000;
+
+/** A queue this many times over its size fails without waiting for the grace timer. */
+export const OVERFLOW_FACTOR = 16;
+
+/** Bounds of a stream's inbound queue. */
+export interface QueueLimits {
+  /** Messages buffered before the grace timer starts (default 64). */
+  streamBufferSize?: number;
+  /** How long the buffer may stay full before the stream fails (default 1000 ms). */
+  streamBufferTimeoutMs?: number;
+}
+
+interface Waiter<T> {
+  resolve(result: IteratorResult<T>): void;
+  reject(error: unknown): void;
+}
+
+const DONE: IteratorResult<never> = Object.freeze({ done: true, value: undefined });
+
+/**
+ * A queue of messages with one reader. `push`, `end` and `fail` are the producer's side;
+ * `next`/`return` the consumer's. `onOverflow` runs when the queue stayed full too long;
+ * `onReturn` when the consumer stops early (a `break` out of `for await`).
+ */
+export class MessageQueue<T> implements AsyncIterableIterator<T> {
+  #items: T[] = [];
+  #head = 0;
+  #waiter: Waiter<T> | undefined;
+  #ended = false;
+  #stoppedReading = false;
+  #error: unknown;
+  #timer: NodeJS.Timeout | undefined;
+  readonly #capacity: number;
+  readonly #timeoutMs: number;
+  onOverflow: (() => void) | undefined;
+  onReturn: (() => void) | undefined;
+
+  constructor(limits?: QueueLimits) {
+    this.#capacity = limits?.streamBufferSize ?? DEFAULT_STREAM_BUFFER;
+    this.#timeoutMs = limits?.streamBufferTimeoutMs ?? DEFAULT_STREAM_BUFFER_TIMEOUT_MS;
+  }
+
+  /** Messages waiting to be read. */
+  get length(): number {
+    return this.#items.length - this.#head;
+  }
+
+  /** True once `end` or `fail` was called, or the reader stopped. */
+  get closed(): boolean {
+    return this.#ended;
+  }
+
+  /** True once the reader stopped early (`return()`, a `break` out of `for await`). */
+  get stoppedReading(): boolean {
+    return this.#stoppedReading;
+  }
+
+  push(item: T): void {
+    if (this.#ended) return;
+    const waiter = this.#waiter;
+    if (waiter !== undefined) {
+      this.#waiter = undefined;
+      waiter.resolve({ done: false, value: item });
+      return;
+    }
+    this.#items.push(item);
+    if (this.length >= this.#capacity * OVERFLOW_FACTOR) {
+      this.onOverflow?.();
+      return;
+    }
+    if (this.length >= this.#capacity && this.#timer === undefined) {
+      this.#timer = setTimeout(() => {
+        this.#timer = undefined;
+        if (this.length >= this.#capacity && !this.#ended) this.onOverflow?.();
+      }, this.#timeoutMs);
+      this.#timer.unref?.();
+    }
+  }
+
+  /** No more messages: the reader gets what is buffered, then done. */
+  end(): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    this.#clearTimer();
+    const waiter = this.#waiter;
+    this.#waiter = undefined;
+    waiter?.resolve(DONE);
+  }
+
+  /**
+   * The stream failed. With `discard` the buffered messages are dropped and the reader sees the
+   * error at once (a local cancel); otherwise it reads what was received first.
+   */
+  fail(error: unknown, discard = false): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    this.#error = error;
+    this.#clearTimer();
+    if (discard) {
+      this.#items = [];
+      this.#head = 0;
+    }
+    const waiter = this.#waiter;
+    this.#waiter = undefined;
+    waiter?.reject(error);
+  }
+
+  #clearTimer(): void {
+    if (this.#timer !== undefined) {
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
+    }
+  }
+
+  next(): Promise<IteratorResult<T>> {
+    if (this.#head < this.#items.length) {
+      const value = this.#items[this.#head] as T;
+      this.#items[this.#head++] = undefined as T;
+      if (this.#head === this.#items.length) {
+        this.#items = [];
+        this.#head = 0;
+      } else if (this.#head > 1024 && this.#head * 2 > this.#items.length) {
+        this.#items = this.#items.slice(this.#head);
+        this.#head = 0;
+      }
+      if (this.#timer !== undefined && this.length < this.#capacity) this.#clearTimer();
+      return Promise.resolve({ done: false, value });
+    }
+    if (this.#ended) {
+      if (this.#error !== undefined) {
+        const error = this.#error;
+        // Report the error once; later reads see the end.
+        this.#error = undefined;
+        return Promise.reject(error);
+      }
+      return Promise.resolve(DONE);
+    }
+    if (this.#waiter !== undefined) {
+      return Promise.reject(
+        new TtrpcError("ttrpc: concurrent reads of one stream", Code.FailedPrecondition),
+      );
+    }
+    return new Promise<IteratorResult<T>>((resolve, reject) => {
+      this.#waiter = { resolve, reject };
+    });
+  }
+
+  return(): Promise<IteratorResult<T>> {
+    const wasOpen = !this.#ended;
+    this.#ended = true;
+    const waiter = this.#waiter;
+    this.#waiter = undefined;
+    waiter?.resolve(DONE);
+    this.#stoppedReading = true;
+    this.#items = [];
+    this.#head = 0;
+    this.#error = undefined;
+    this.#clearTimer();
+    if (wasOpen) this.onReturn?.();
+    return Promise.resolve(DONE);
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+}
+
+/** Iterates sync or async iterables alike. */
+export function toAsyncIterable<T>(source: AsyncIterable<T> | Iterable<T>): AsyncIterable<T> {
+  if (Symbol.asyncIterator in source) return source;
+  return {
+    async *[Symbol.asyncIterator]() {
+      yield* source;
+    },
+  };
+}
+
+/** An async iterable you write to: the imperative way to feed a client- or bidi-streaming call. */
+export interface WritableIterable<T> extends AsyncIterable<T> {
+  /** Queues a message for the reader. Throws once the iterable is closed. */
+  write(message: T): void;
+  /** Ends the iterable: the reader sees the end after the queued messages (the call half-closes). */
+  close(): void;
+  /** Ends the iterable with an error: the call fails with it and sends nothing more. */
+  abort(error: unknown): void;
+}
+
+/**
+ * Creates a {@link WritableIterable}.
+ *
+ * @example
+ * const requests = createWritableIterable<EchoPayload>();
+ * const responses = client.echoStream(requests)[Symbol.asyncIterator]();
+ * requests.write({ seq: 1 });
+ * console.log(await responses.next());
+ * requests.close();
+ */
+export function createWritableIterable<T>(): WritableIterable<T> {
+  const queue = new MessageQueue<T>({ streamBufferSize: Number.POSITIVE_INFINITY });
+  return {
+    write(message) {
+      if (queue.closed) throw new TtrpcError("ttrpc: write after close", Code.FailedPrecondition);
+      queue.push(message);
+    },
+    close: () => queue.end(),
+    abort: (error) =>
+      queue.fail(error ?? new TtrpcError("ttrpc: request stream aborted", Code.Canceled)),
+    [Symbol.asyncIterator]: () => queue,
+  };
+}
