@@ -18,6 +18,7 @@ import { createEcmaScriptPlugin, type Schema } from "@bufbuild/protoplugin";
 import { generateFile, type Options, outputName } from "./gen-file.js";
 import { setLongAsString } from "./model.js";
 import { WIRE_MODULE } from "./names.js";
+import { transpile } from "./transpile.js";
 
 /** This package's version, written into every generated file's preamble. */
 export const version = "0.1.0";
@@ -104,4 +105,5 @@ export const protocGenTtrpc = createEcmaScriptPlugin<Options>({
   version: `v${version}`,
   parseOptions,
   generateTs,
+  transpile,
 });
