@@ -9,6 +9,10 @@ import { fileURLToPath } from "node:url";
 
 export const REPO = join(dirname(fileURLToPath(import.meta.url)), "../..");
 export const CLI = join(REPO, "packages/cli/src/cli.ts");
+/** tsx's loader by absolute URL, so the CLI also starts from another working directory. */
+export const TSX = import.meta.resolve("tsx");
+/** The node arguments that run the CLI from its sources. */
+export const NODE_ARGS = ["--conditions=ttrpc-source", "--import", TSX, CLI];
 export const PROTO_DIR = join(REPO, "test/interop/proto");
 /** The interop schema as --proto flags. */
 export const INTEROP = ["--proto", "interop.proto", "-I", PROTO_DIR];
