@@ -11,8 +11,11 @@
 #   because the .deb cache is keyed by package name and nri/ttrpc exist in both suites.
 # - Only nri and ttrpc differ between the two trees; the rest (protobuf, grpc, cri-api, ...) is
 #   trixie's in both, which Go 1.22 builds.
+# - containerd 2.1.9 (sid, built on nri 0.8.0) is unpacked into $TTRPC_CACHE/containerd21 for
+#   test/nri's containerd tests (1.7.24 comes from scripts/containerd-setup.sh).
 # Idempotent: when both binaries are newer than their sources the script only prints their paths.
-# Prints NRI_HARNESS_06=... and NRI_HARNESS_08=... (eval-able). Nothing is written into the clone.
+# Prints NRI_HARNESS_06=, NRI_HARNESS_08=, TTRPC_CONTAINERD21_BIN= (eval-able). Nothing is written
+# into the clone.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -26,7 +29,23 @@ log() { echo "nri-peer: $*" >&2; }
 report() {
   echo "NRI_HARNESS_06=$bin06"
   echo "NRI_HARNESS_08=$bin08"
+  echo "TTRPC_CONTAINERD21_BIN=$TTRPC_CACHE/containerd21/usr/bin"
 }
+
+# shellcheck source=lib/apt-private.sh
+source "$root/scripts/lib/apt-private.sh"
+# apt_private_fetch is not written for errexit/pipefail: call it in a condition.
+fetch() { apt_private_fetch "$@" || { log "apt_private_fetch $* failed"; exit 1; }; }
+
+# containerd 2.1.9 from sid (built on nri 0.8.0): test/nri runs its containerd tests on it too,
+# next to trixie's 1.7.24 (nri 0.6.1) from scripts/containerd-setup.sh.
+ctd21=$TTRPC_CACHE/containerd21
+if [ ! -x "$ctd21/usr/bin/containerd" ] || [ ! -x "$ctd21/usr/bin/containerd-shim-runc-v2" ]; then
+  log "fetching containerd/sid into $ctd21"
+  rm -rf "$ctd21"
+  APT_PRIVATE_DIR=$TTRPC_CACHE/apt-nri-sid APT_PRIVATE_SUITES="sid trixie bookworm-backports" \
+    fetch "$ctd21" containerd/sid
+fi
 
 fresh() { [ -x "$1" ] && [ -z "$(find "${sources[@]}" -newer "$1" 2>/dev/null | head -n 1)" ]; }
 if fresh "$bin06" && fresh "$bin08"; then
@@ -35,11 +54,6 @@ if fresh "$bin06" && fresh "$bin08"; then
   exit 0
 fi
 start=$(date +%s)
-
-# shellcheck source=lib/apt-private.sh
-source "$root/scripts/lib/apt-private.sh"
-# apt_private_fetch is not written for errexit/pipefail: call it in a condition.
-fetch() { apt_private_fetch "$@" || { log "apt_private_fetch $* failed"; exit 1; }; }
 
 # Go 1.22, shared with scripts/interop-peer.sh.
 goroot=$TTRPC_CACHE/go-peer/go/usr/lib/go-1.22

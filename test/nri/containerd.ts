@@ -1,39 +1,60 @@
 /**
- * A private containerd 1.7 (trixie's, unpacked by scripts/containerd-setup.sh) with its CRI plugin
- * and NRI enabled: NRI starts only with the CRI plugin in 1.7, and is off by default. Everything
- * (root, state, sockets, NRI socket, log) lives in one directory.
+ * Private containerd daemons with their CRI plugin and NRI enabled: trixie's 1.7.24 (built on nri
+ * 0.6.1; unpacked by scripts/containerd-setup.sh; NRI is off by default and starts only with CRI)
+ * and sid's 2.1.9 (built on nri 0.8.0; unpacked by scripts/nri-peer.sh). Everything (root, state,
+ * sockets, NRI socket, log) lives in one directory.
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { createWriteStream, existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 
-/** Where containerd 1.7's binaries are. */
-export function containerd17Bin(): string {
-  const cache = process.env.TTRPC_CACHE || join(homedir(), ".cache", "ttrpc-ts");
-  return process.env.TTRPC_CONTAINERD17_BIN || join(cache, "containerd17", "usr", "bin");
+/** One containerd version under test. */
+export interface Flavour {
+  name: "1.7" | "2.1";
+  /** Where its containerd, ctr and shim are. */
+  bin: string;
+  /** The script that provides it. */
+  setup: string;
 }
 
-/** What is missing to run containerd with NRI here; empty when nothing is. */
-export function missing(): string[] {
+/** The containerd versions the NRI tests run against. */
+export function flavours(): Flavour[] {
+  const cache = process.env.TTRPC_CACHE || join(homedir(), ".cache", "ttrpc-ts");
+  return [
+    {
+      name: "1.7",
+      bin: process.env.TTRPC_CONTAINERD17_BIN || join(cache, "containerd17", "usr", "bin"),
+      setup: "scripts/containerd-setup.sh",
+    },
+    {
+      name: "2.1",
+      bin: process.env.TTRPC_CONTAINERD21_BIN || join(cache, "containerd21", "usr", "bin"),
+      setup: "scripts/nri-peer.sh",
+    },
+  ];
+}
+
+/** What is missing to run `flavour` with NRI here; empty when nothing is. */
+export function missing(flavour: Flavour): string[] {
   const out: string[] = [];
   if (process.getuid?.() !== 0) out.push("root");
-  if (!existsSync(join(containerd17Bin(), "containerd"))) {
-    out.push(`${join(containerd17Bin(), "containerd")} (run scripts/containerd-setup.sh)`);
+  if (!existsSync(join(flavour.bin, "containerd"))) {
+    out.push(`${join(flavour.bin, "containerd")} (run ${flavour.setup})`);
   }
+  if (!existsSync("/usr/bin/runc") && !existsSync("/usr/sbin/runc")) out.push("runc");
   return out;
 }
 
 /**
- * The configuration: CRI on (no TCP, no CNI config), NRI on, its socket in `dir`.
+ * The configuration: CRI on (no TCP, no CNI config), NRI on, its socket in `dir`. This machine's
+ * root lacks CAP_SYS_RESOURCE, so runc cannot lower a sandbox's oom_score_adj (-998):
+ * restrict_oom_score_adj keeps it at containerd's own.
  * @param sandboxImage CRI's sandbox ("pause") image, for tests that run pods
  */
-export function writeConfig(dir: string, sandboxImage?: string): string {
+export function writeConfig(dir: string, flavour: Flavour, sandboxImage?: string): string {
   const path = join(dir, "config.toml");
-  writeFileSync(
-    path,
-    `version = 2
-root = "${dir}/root"
+  const common = `root = "${dir}/root"
 state = "${dir}/state"
 [grpc]
   address = "${dir}/containerd.sock"
@@ -45,18 +66,29 @@ state = "${dir}/state"
   plugin_path = "${dir}/plugins"
   plugin_config_path = "${dir}/conf.d"
   plugin_request_timeout = "10s"
-[plugins."io.containerd.grpc.v1.cri"]
+`;
+  const cri =
+    flavour.name === "1.7"
+      ? `[plugins."io.containerd.grpc.v1.cri"]
   disable_tcp_service = true
-  # This machine's root lacks CAP_SYS_RESOURCE, so runc cannot lower a sandbox's oom_score_adj
-  # (-998): keep it at containerd's own.
   restrict_oom_score_adj = true
 ${sandboxImage ? `  sandbox_image = "${sandboxImage}"\n` : ""}  stream_server_address = "127.0.0.1"
   stream_server_port = "0"
   [plugins."io.containerd.grpc.v1.cri".cni]
     bin_dir = "${dir}/cni/bin"
     conf_dir = "${dir}/cni/conf"
-`,
-  );
+`
+      : `[plugins."io.containerd.grpc.v1.cri"]
+  disable_tcp_service = true
+  stream_server_address = "127.0.0.1"
+  stream_server_port = "0"
+[plugins."io.containerd.cri.v1.runtime"]
+  restrict_oom_score_adj = true
+  [plugins."io.containerd.cri.v1.runtime".cni]
+    bin_dirs = ["${dir}/cni/bin"]
+    conf_dir = "${dir}/cni/conf"
+${sandboxImage ? `[plugins."io.containerd.cri.v1.images".pinned_images]\n  sandbox = "${sandboxImage}"\n` : ""}`;
+  writeFileSync(path, `version = ${flavour.name === "1.7" ? 2 : 3}\n${common}${cri}`);
   return path;
 }
 
@@ -106,12 +138,12 @@ export interface Daemon {
 }
 
 /** Starts containerd with `config`, appending its output to `dir`/containerd.log; resolves once booted. */
-export async function startDaemon(dir: string, config: string): Promise<Daemon> {
+export async function startDaemon(dir: string, config: string, flavour: Flavour): Promise<Daemon> {
   const logPath = join(dir, "containerd.log");
   const before = existsSync(logPath) ? readFileSync(logPath, "utf8").length : 0;
   const stream = createWriteStream(logPath, { flags: "a" });
   await new Promise((resolve) => stream.once("open", resolve));
-  const bin = containerd17Bin();
+  const bin = flavour.bin;
   const child = spawn(join(bin, "containerd"), ["--config", config], {
     env: { ...process.env, PATH: `${bin}:${process.env.PATH ?? ""}` },
     stdio: ["ignore", stream, stream],
