@@ -106,7 +106,9 @@ export class FrameFormatter {
             this.#codec.decodeAny(d.typeUrl, d.value),
           );
         }
-        this.#payload(ev, res.payload, known?.method, false);
+        // An OK without a payload field is the empty message (Go sends Empty that way).
+        const payload = res.payload ?? (code === 0 && known?.method ? new Uint8Array() : undefined);
+        this.#payload(ev, payload, known?.method, false);
       } else if (frame.type === 3) {
         const known = table.methods.get(frame.streamId);
         if (known) ev.rpc = known.path;

@@ -118,10 +118,10 @@ export async function runTap(argv: string[], io: Io): Promise<number> {
       watch(client, upstream, "client->server");
       watch(upstream, client, "server->client");
     });
-    upstream.on("error", (err) => close(`target: ${err.message}`));
-    client.on("error", (err) => close(`client: ${err.message}`));
-    client.on("close", () => close("client closed"));
-    upstream.on("close", () => close("target closed"));
+    upstream.on("error", (err) => close(`on a target error: ${err.message}`));
+    client.on("error", (err) => close(`on a client error: ${err.message}`));
+    client.on("close", () => close("by the client"));
+    upstream.on("close", () => close("by the target"));
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", (err) =>
