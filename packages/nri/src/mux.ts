@@ -147,6 +147,17 @@ export class MuxConnection extends Duplex {
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
     this.#mux.forget(this);
+    if (this.#tailLeft > 0) {
+      // A frame header went out announcing bytes that never will: the trunk's framing is broken
+      // for every connection, so the whole mux goes.
+      this.#mux.close(
+        new MuxError(
+          `nri mux: connection ${this.id} closed in the middle of a frame (${this.#tailLeft} bytes missing)`,
+          "TRUNK_CLOSED",
+          { cause: error ?? undefined },
+        ),
+      );
+    }
     callback(error);
   }
 }

@@ -230,3 +230,22 @@ test("bad ids and oversized outgoing messages are typed errors", { timeout: 10_0
   assert.throws(() => new Mux(ours, { maxBufferedBytes: 0 }), RangeError);
   mux.close();
 });
+
+test("a connection destroyed in the middle of a large message closes the whole mux", {
+  timeout: 10_000,
+}, async (t) => {
+  const [ours, theirs] = await socketPair(t);
+  theirs.resume();
+  const mux = new Mux(ours);
+  const half = mux.open(1);
+  const other = mux.open(2);
+  const otherError = new Promise<Error>((r) => other.once("error", r));
+  const otherClosed = new Promise((r) => other.once("close", r));
+  // Header and head of a 10 KB message: the remainder frame is announced, its bytes never come.
+  await new Promise((r) => half.write(ttrpcMessage(10_000).subarray(0, 5000), r));
+  half.destroy();
+  const err = await mux.closed;
+  assert.ok(err instanceof MuxError && err.code === "TRUNK_CLOSED");
+  assert.equal(await otherError, err, "the other connection learns why");
+  await otherClosed;
+});
