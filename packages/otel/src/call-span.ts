@@ -19,6 +19,7 @@ import {
 
 /** A call's span and metric, ended once, with the call's status code. */
 export class CallSpan {
+  /** The call's span (a non-recording one when no SDK is registered). */
   readonly span: Span;
   /** The parent context with this span in it: handlers and downstream calls run inside it. */
   readonly context: Context;
@@ -51,11 +52,6 @@ export class CallSpan {
     this.context = trace.setSpan(parent, this.span);
   }
 
-  /** Whether the span has ended. */
-  get ended(): boolean {
-    return this.#ended;
-  }
-
   /** One message went out. */
   sent(): void {
     this.#sent++;
@@ -81,7 +77,7 @@ export class CallSpan {
   fail(error: unknown): void {
     const status = TtrpcError.from(error);
     const code = status.code;
-    // The server sends a code outside 1..2^31-1 (a TtrpcError with code 0...) as UNKNOWN.
+    // A code outside 1..2^31-1 never reaches the wire: the server sends such an error as UNKNOWN.
     const sent = Number.isInteger(code) && code >= 1 && code <= 0x7fffffff ? code : Code.Unknown;
     this.end(sent, status.rawMessage);
   }

@@ -70,9 +70,13 @@ const globalPropagator: Pick<TextMapPropagator, "inject" | "extract"> = {
  * before the SDK was registered would stay a no-op.
  */
 export class Telemetry {
+  /** The given propagator, or the global one (looked up at each call by the API). */
   readonly propagator: Pick<TextMapPropagator, "inject" | "extract">;
+  /** Which calls to trace; undefined traces all. */
   readonly filter: OtelInterceptorOptions["filter"];
+  /** Whether to add a SENT event per message. */
   readonly sentEvents: boolean;
+  /** Whether to add a RECEIVED event per message. */
   readonly receivedEvents: boolean;
   readonly #tracerProvider: TracerProvider | undefined;
   readonly #meterProvider: MeterProvider | undefined;
