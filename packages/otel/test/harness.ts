@@ -253,7 +253,7 @@ export function events(span: ReadableSpan): string[] {
 }
 
 /** Waits until `cond()` holds (spans end asynchronously after a stream's last frame). */
-export async function until(cond: () => boolean, what: string, ms = 3000): Promise<void> {
+export async function until(cond: () => boolean, what: string, ms = 5000): Promise<void> {
   const end = Date.now() + ms;
   while (!cond()) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
