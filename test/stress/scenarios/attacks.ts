@@ -295,24 +295,33 @@ export async function slowloris(
   const base = rssOf(target.pid).rss;
   const sampler = new RssSampler(target.pid);
   const canary = new Canary(target.socket, { gapMs: 5 });
-  // Connected 100 at a time: a burst beyond the listen backlog would be refused, not attacked.
+  // Connected 50 at a time, each retried a few times: a unix socket whose listen backlog is full
+  // refuses at once (EAGAIN) instead of queueing, and a refused connection is no attack.
   const conns: RawConn[] = [];
   let refused = 0;
-  for (let i = 0; i < n; i += 100) {
-    const batch = Array.from(
-      { length: Math.min(100, n - i) },
-      () => new RawConn(target.socket, { parse: false }),
-    );
-    await Promise.all(batch.map((c) => c.connected().catch(() => void refused++)));
-    conns.push(...batch);
-  }
+  const open = async (): Promise<void> => {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const c = new RawConn(target.socket, { parse: false });
+      try {
+        await c.connected();
+        conns.push(c);
+        return;
+      } catch {
+        c.destroy();
+        await sleep(20 * (attempt + 1));
+      }
+    }
+    refused += 1;
+  };
+  for (let i = 0; i < n; i += 50)
+    await Promise.all(Array.from({ length: Math.min(50, n - i) }, open));
   // A Request header that announces 1,000 bytes, and then its bytes one at a time.
   const frame = Buffer.concat([Buffer.from([0, 0, 3, 0xe8, 0, 0, 0, 1, 1, 0]), Buffer.alloc(1000)]);
   for (let i = 0; performance.now() - t0 < ms; i++) {
     for (const c of conns) if (!c.closed) c.socket.write(frame.subarray(i, i + 1));
     await sleep(everyMs);
   }
-  const open = conns.filter((c) => !c.closed).length;
+  const held = conns.filter((c) => !c.closed).length;
   const lat = await canary.stop();
   const peak = sampler.stop();
   for (const c of conns) c.destroy();
@@ -327,14 +336,14 @@ export async function slowloris(
     ["frameTimeoutMs", "idleTimeoutMs"],
     undefined,
     {
-      heldOpen: open,
+      heldOpen: held,
       refused,
       canaryP99ms: lat.p99,
       canaryFailed: lat.failed,
     },
   );
   // The bound here is time, not bytes: past the frame timeout no connection may still be open.
-  if (timeout !== undefined) r.boundHeld = open === 0 || ms < timeout;
+  if (timeout !== undefined) r.boundHeld = held === 0 || ms < timeout;
   return r;
 }
 

@@ -149,7 +149,11 @@ export async function calls(
 }
 
 /** n calls in flight at once on one connection (each held ~holdMs by the server). */
-export async function concurrentCalls(target: Target, n: number, holdMs = 300): Promise<Checked> {
+export async function concurrentCalls(
+  target: Target,
+  n: number,
+  holdMs = n >= 5000 ? 1500 : 300,
+): Promise<Checked> {
   const t0 = performance.now();
   const before = await target.stats(true);
   const sampler = new RssSampler(target.pid);
