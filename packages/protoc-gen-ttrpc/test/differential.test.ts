@@ -1,5 +1,5 @@
 // Differential tests against protobuf-es (which passes the protobuf conformance suite): random
-// messages of every type of the feature schemas (proto3, proto2, editions), encoded by each
+// messages of every type of every schema (lib/schemas.ts), encoded by each
 // implementation and decoded by the other; the bytes must be identical (both write fields in
 // number order, map entries in key order, unknown fields last) and the decoded messages equal.
 import assert from "node:assert/strict";
@@ -7,15 +7,10 @@ import { describe, test } from "node:test";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import fc from "fast-check";
 import * as esEd from "./gen/es/feature_editions_pb.js";
-import * as es2 from "./gen/es/feature2_pb.js";
-import * as es3 from "./gen/es/feature3_pb.js";
-import * as in3 from "./gen/inline/feature3_ttrpc.js";
-import * as oursEd from "./gen/ttrpc/feature_editions_ttrpc.js";
-import * as ours2 from "./gen/ttrpc/feature2_ttrpc.js";
-import * as ours3 from "./gen/ttrpc/feature3_ttrpc.js";
 import { Arbitraries } from "./lib/arbitrary.js";
 import { normalize } from "./lib/normalize.js";
-import { type Pair, pairs } from "./lib/pairs.js";
+import type { Pair } from "./lib/pairs.js";
+import { schemas } from "./lib/schemas.js";
 
 const RUNS = Number(process.env.DIFF_RUNS ?? 150);
 
@@ -39,14 +34,7 @@ export function checkPair(p: Pair, arbs: Arbitraries, runs = RUNS): void {
   );
 }
 
-const suites: [string, Pair[]][] = [
-  ["proto3", pairs(es3, ours3)],
-  ["proto3, inlined helpers", pairs(es3, in3)],
-  ["proto2", pairs(es2, ours2)],
-  ["editions 2023", pairs(esEd, oursEd)],
-];
-
-for (const [name, list] of suites) {
+for (const [name, list] of schemas) {
   describe(`differential vs protobuf-es: ${name}`, { timeout: 120_000 }, () => {
     const arbs = new Arbitraries({ large: true });
     for (const p of list) {
