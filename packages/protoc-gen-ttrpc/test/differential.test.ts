@@ -6,7 +6,6 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import fc from "fast-check";
-import * as esEd from "./gen/es/feature_editions_pb.js";
 import { Arbitraries } from "./lib/arbitrary.js";
 import { normalize } from "./lib/normalize.js";
 import type { Pair } from "./lib/pairs.js";

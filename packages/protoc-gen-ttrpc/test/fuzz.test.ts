@@ -2,7 +2,6 @@
 // lib/fuzz.ts for the two accepted, stricter divergences).
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import * as esEd from "./gen/es/feature_editions_pb.js";
 import { Arbitraries } from "./lib/arbitrary.js";
 import { fuzzPair } from "./lib/fuzz.js";
 import { schemas } from "./lib/schemas.js";
