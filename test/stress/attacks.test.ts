@@ -48,7 +48,7 @@ const attacks: [string, BoundName[], () => Promise<A.AttackResult>][] = [
   [
     "f2-client-unread-stream",
     ["streamBufferBytes"],
-    () => C.clientUnreadStream(target, QUICK.unreadStreamMessages, 2000),
+    () => C.clientUnreadStream(target, QUICK.unreadStreamMessages, 1500),
   ],
   [
     "f2-server-unread-client-stream",

@@ -39,7 +39,7 @@ export interface Sizes {
 export const QUICK: Sizes = {
   name: "quick",
   propertyRuns: 300,
-  fuzzInputs: 20_000,
+  fuzzInputs: 10_000,
   fuzzWorkers: 4,
   fuzzBatch: 100,
   connections: 500,
@@ -56,9 +56,9 @@ export const QUICK: Sizes = {
   metadataEntries: 200_000,
   streamsPerConnection: 2_000,
   slowlorisConns: 20,
-  slowlorisMs: 1_500,
+  slowlorisMs: 1_000,
   lieWatchMs: 500,
-  shutdownWaitMs: 1_500,
+  shutdownWaitMs: 1_000,
 };
 
 /** npm run stress. */

@@ -34,7 +34,7 @@ export function attackTarget(kind: TargetKind, dir: string, bounds: BoundName[])
 }
 
 /** Waits until the RSS of pid has not grown for `quietMs` (or `maxMs` passed). */
-async function untilStable(sampler: RssSampler, quietMs = 400, maxMs = 6000): Promise<void> {
+async function untilStable(sampler: RssSampler, quietMs = 300, maxMs = 6000): Promise<void> {
   const end = performance.now() + maxMs;
   let last = sampler.max;
   let since = performance.now();
@@ -219,14 +219,14 @@ export async function metadataBomb(
   const base = rssOf(target.pid).rss;
   const sampler = new RssSampler(target.pid);
   const canary = new Canary(target.socket, { gapMs: 1 });
-  await sleep(200);
+  await sleep(100);
   // Distinct keys (as in the issue: 200,000 entries = 3.3 MB): each is its own Metadata key.
   const metadata = Array.from({ length: entries }, (_, i) => [`key-${i}`, "v"] as const);
   const body = request({ service: STREAMING, method: "Echo", payload: echoPayload(1), metadata });
   const c = new RawConn(target.socket, { parse: false });
   await c.connected();
   for (let i = 0; i < count; i++) await c.write(encodeFrame(1 + 2 * i, T.Request, 0, body), 10_000);
-  await sleep(500);
+  await sleep(300);
   const lat = await canary.stop();
   const peak = sampler.stop();
   c.destroy();

@@ -72,7 +72,7 @@ export async function lyingServer(
           const first = parser.frames.shift();
           if (first === undefined) return;
           for (const b of lie(first.streamId)) s.write(b);
-          if (CLOSE_AFTER.has(name)) setTimeout(() => s.end(), 200);
+          if (CLOSE_AFTER.has(name)) setTimeout(() => s.end(), 50);
           parser.frames.length = 0;
         });
       });
