@@ -75,6 +75,8 @@ test(
       [{ code: Code.Unavailable }, Code.Unavailable, true],
       [{ code: Code.DataLoss }, Code.DataLoss, true],
       [{ plain: true }, Code.Unknown, true],
+      // A TtrpcError with code 0 goes out as UNKNOWN: the spans say what the client got.
+      [{ code: 0 }, Code.Unknown, true],
     ];
     for (const [ask, code, serverError] of cases) {
       sdk.exporter.reset();
