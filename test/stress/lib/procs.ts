@@ -195,7 +195,7 @@ export function goPeer(): string | undefined {
 
 /** A temp dir with a short path (socket paths stay under 108 bytes). */
 export function tempDir(): { dir: string; remove(): void } {
-  const dir = mkdtempSync(join(tmpdir(), "ttrpc-stress-"));
+  const dir = mkdtempSync(join(tmpdir(), "ttrpc-st-"));
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
