@@ -142,7 +142,7 @@ describe("npm pack tarballs install and work", { timeout: 300_000 }, () => {
       const map = JSON.parse(readFileSync(join(dist, "index.js.map"), "utf8"));
       assert.ok(map.sources.length > 5);
       assert.equal(map.sourcesContent.length, map.sources.length);
-      for (const src of map.sources) assert.match(src, /^\.\.\/src\/\w+\.ts$/);
+      for (const src of map.sources) assert.match(src, /^\.\.\/src\/[\w.-]+\.ts$/);
       assert.match(
         readFileSync(join(dist, "index.js"), "utf8"),
         /\/\/# sourceMappingURL=index\.js\.map\s*$/,
