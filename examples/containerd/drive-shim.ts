@@ -113,6 +113,13 @@ export async function driveShim(options: DriveOptions): Promise<DriveResult> {
       const pids = await task.pids({ id });
       log(`Pids     → [${pids.processes.map((p) => p.pid).join(", ")}]`);
 
+      // The container prints its line before it sleeps; kill it only once the line is out (a
+      // SIGKILL that lands before `echo` ran would leave stdout empty on a loaded machine).
+      await waitFor(
+        "the container's first line",
+        async () => (await readFile(stdoutPath, "utf8").catch(() => "")).includes("\n"),
+        { timeoutMs: 10_000 },
+      ).catch(() => {});
       // Wait blocks until the container exits; Kill goes out on the same connection meanwhile.
       let waitSettled = false;
       const waiting = task.wait({ id }).finally(() => {
