@@ -46,7 +46,7 @@ interface Case {
 
 /** Test cases from a JUnit XML report (bun's and deno's). */
 function parseJunit(xml: string, runtime: string): Case[] {
-  const unescape = (s: string) =>
+  const xmlText = (s: string) =>
     s
       .replace(/&gt;/g, ">")
       .replace(/&lt;/g, "<")
@@ -58,7 +58,7 @@ function parseJunit(xml: string, runtime: string): Case[] {
     const [, name = "", classname = "", , body = ""] = m;
     const file = classname.startsWith("./") || classname.includes("/test/");
     // Bun names a case by its suite (classname); Deno puts "suite > test" in the name.
-    const full = runtime === "bun" ? `${unescape(classname)} > ${unescape(name)}` : unescape(name);
+    const full = runtime === "bun" ? `${xmlText(classname)} > ${xmlText(name)}` : xmlText(name);
     // A Deno file-level entry fails whenever one of its steps does: count the steps only.
     if (runtime === "deno" && file) continue;
     cases.push({ name: full, failed: /<failure/.test(body) });
