@@ -16,6 +16,8 @@ export default {
   sourceLinkTemplate: "https://github.com/ttrpc-ts/ttrpc-ts/blob/main/{path}#L{line}",
   // protoc-gen-es marks generated declarations with @generated.
   blockTags: [...OptionDefaults.blockTags, "@generated"],
-  treatWarningsAsErrors: true,
+  // Warnings (a {@link} to something not exported, ...) are printed, and listed by
+  // test/docs/api-reference.test.ts, but do not stop the reference from being written.
+  treatWarningsAsErrors: false,
   validation: { notExported: true, invalidLink: true, notDocumented: false },
 };
