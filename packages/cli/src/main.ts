@@ -62,6 +62,10 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(`ttrpc ${VERSION}\n`);
     return 0;
   }
+  // A reader that goes away (`ttrpc call ... | head -1`) ends the command quietly, as a pipe should.
+  process.stdout.on("error", (err: NodeJS.ErrnoException) => {
+    if (err.code === "EPIPE") process.exit(0);
+  });
   try {
     return await dispatch(verb, rest);
   } catch (err) {
