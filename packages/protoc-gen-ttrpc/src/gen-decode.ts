@@ -198,22 +198,10 @@ export function decodeFunction(r: Refs, msg: DescMessage): string {
   const T = r.t(msg);
   const body: string[] = [];
   if (cases.length > 0) body.push("    switch (t) {", ...cases.map((l) => `      ${l}`), "    }");
-  body.push(`    if (t >>> 3 === group && (t & 7) === 4) break;`);
-  if (numbers.length > 0) {
-    body.push(
-      `    switch (t >>> 3) {`,
-      `      ${numbers.map((n) => `case ${n}:`).join(" ")}`,
-      `        ${r.w("$wire")}(${lit(msg.typeName)}, t);`,
-      "    }",
-    );
-  }
-  body.push(`    if ((t & 7) === 4) ${r.w("$badGroup")}();`);
   body.push(
-    `    ${r.w("$skip")}(r, t, r.d);`,
-    `    (m.$unknown ??= []).push(${r.w("$raw")}(r, s, t));`,
+    `    if (${r.w("$other")}(r, m, s, t, group, ${lit(msg.typeName)}, [${numbers.join(", ")}])) break;`,
   );
   return [
-    `/** Reads a ${msg.typeName} up to \`end\` (or its end-group tag when \`group\` > 0). @internal */`,
     `export function ${T}$read(r: ${r.w("$R")}, end: number, group: number, into: ${T} | undefined): ${T} {`,
     `  ${r.w("$deeper")}(r, ${lit(msg.typeName)});`,
     `  const m = into ?? ${T}$new();`,

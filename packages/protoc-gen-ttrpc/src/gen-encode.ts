@@ -249,7 +249,6 @@ export function encodeFunctions(r: Refs, msg: DescMessage): string {
   const T = r.t(msg);
   const ind = (lines: string[]) => lines.filter((l) => l !== "").map((l) => `  ${l}`);
   return [
-    `/** The encoded size of a ${msg.typeName} (size pass). @internal */`,
     `export function ${T}$size(m: ${T}): number {`,
     "  let n = 0;",
     ...ind(c.size),
@@ -258,7 +257,6 @@ export function encodeFunctions(r: Refs, msg: DescMessage): string {
     "  return n;",
     "}",
     "",
-    `/** Writes a ${msg.typeName} at \`p\` (write pass); returns the end. @internal */`,
     `export function ${T}$write(m: ${T}, b: Buffer, p: number): number {`,
     ...ind(c.write),
     "  const u = m.$unknown;",

@@ -77,11 +77,12 @@ export function generateFile(
       blocks.push(messageCode(r, desc, docOf));
     } else if (desc.kind === "service") blocks.push(serviceCode(r, desc, opts));
   }
-  r.print(blocks.join("\n\n"));
+  // Inlined helpers come first: the codec constants call them while the module initialises.
   if (opts.wire === "inline") {
-    f.print("");
     f.print(inlineWire(wireText, r.wireNames()));
+    f.print("");
   }
+  r.print(blocks.join("\n\n"));
 }
 
 /** The output path of a file, for `schema.generateFile`. */

@@ -56,12 +56,9 @@ function messageNew(r: Refs, msg: DescMessage): string {
     const init = initialValue(r, member);
     if (init !== undefined) props.push(`${prop(member.localName)}: ${init}`);
   }
-  return [
-    `/** A new ${msg.typeName} with default values. @internal */`,
-    `export function ${T}$new(): ${T} {`,
-    `  return { ${props.join(", ")} };`,
-    "}",
-  ].join("\n");
+  return [`export function ${T}$new(): ${T} {`, `  return { ${props.join(", ")} };`, "}"].join(
+    "\n",
+  );
 }
 
 /** The codec constant `Foo`: typeName, create, encode, decode, toBinary. */
@@ -69,29 +66,7 @@ function messageConst(r: Refs, msg: DescMessage, doc: DocFn): string {
   const T = r.t(msg);
   return [
     doc(msg, ""),
-    `export const ${T}: ${r.w("$Codec")}<${T}> = {`,
-    `  typeName: ${lit(msg.typeName)},`,
-    `  create(init?: Partial<${T}>): ${T} {`,
-    `    const m = ${T}$new();`,
-    "    if (init !== undefined) Object.assign(m, init);",
-    "    return m;",
-    "  },",
-    `  encode(m: ${T}): Uint8Array | Uint8Array[] {`,
-    `    ${r.w("$begin")}();`,
-    `    const n = ${T}$size(m);`,
-    `    if (${r.w("$W")}.ext !== 0) return ${r.w("$chunked")}(n, m, ${T}$write);`,
-    "    const b = Buffer.allocUnsafe(n);",
-    `    ${T}$write(m, b, 0);`,
-    "    return b;",
-    "  },",
-    `  decode(bytes: Uint8Array): ${T} {`,
-    `    const r = ${r.w("$reader")}(bytes);`,
-    `    return ${T}$read(r, r.e, 0, undefined);`,
-    "  },",
-    `  toBinary(m: ${T}): Uint8Array {`,
-    `    return ${r.w("$concat")}(this.encode(m));`,
-    "  },",
-    "};",
+    `export const ${T}: ${r.w("$Codec")}<${T}> = ${r.w("$codec")}(${lit(msg.typeName)}, ${T}$new, ${T}$size, ${T}$write, ${T}$read);`,
   ]
     .filter((l) => l !== "")
     .join("\n");

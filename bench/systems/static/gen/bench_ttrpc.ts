@@ -6,7 +6,7 @@
 /* eslint-disable */
 
 import type { $Codec, $R } from "./ttrpc_wire.js";
-import { $badGroup, $begin, $bytes, $chunked, $concat, $deeper, $EMPTY, $eof, $raw, $reader, $sB, $skip, $sv, $tag, $u32, $W, $wB, $wire, $wR, $wv } from "./ttrpc_wire.js";
+import { $bytes, $codec, $deeper, $EMPTY, $eof, $other, $sB, $sv, $tag, $u32, $wB, $wR, $wv } from "./ttrpc_wire.js";
 import { defineService } from "ttrpc";
 
 export interface BenchMessage {
@@ -15,36 +15,12 @@ export interface BenchMessage {
   $unknown?: Uint8Array[];
 }
 
-export const BenchMessage: $Codec<BenchMessage> = {
-  typeName: "ttrpc.bench.v1.BenchMessage",
-  create(init?: Partial<BenchMessage>): BenchMessage {
-    const m = BenchMessage$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: BenchMessage): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = BenchMessage$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, BenchMessage$write);
-    const b = Buffer.allocUnsafe(n);
-    BenchMessage$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): BenchMessage {
-    const r = $reader(bytes);
-    return BenchMessage$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: BenchMessage): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
+export const BenchMessage: $Codec<BenchMessage> = $codec("ttrpc.bench.v1.BenchMessage", BenchMessage$new, BenchMessage$size, BenchMessage$write, BenchMessage$read);
 
-/** A new ttrpc.bench.v1.BenchMessage with default values. @internal */
 export function BenchMessage$new(): BenchMessage {
   return { payload: $EMPTY };
 }
 
-/** The encoded size of a ttrpc.bench.v1.BenchMessage (size pass). @internal */
 export function BenchMessage$size(m: BenchMessage): number {
   let n = 0;
   const v1 = m.payload; if ((v1 !== undefined && v1.length > 0)) {
@@ -55,7 +31,6 @@ export function BenchMessage$size(m: BenchMessage): number {
   return n;
 }
 
-/** Writes a ttrpc.bench.v1.BenchMessage at `p` (write pass); returns the end. @internal */
 export function BenchMessage$write(m: BenchMessage, b: Buffer, p: number): number {
   const v1 = m.payload; if ((v1 !== undefined && v1.length > 0)) {
     b[p++] = 10; p = $wB(b, p, v1);
@@ -65,7 +40,6 @@ export function BenchMessage$write(m: BenchMessage, b: Buffer, p: number): numbe
   return p;
 }
 
-/** Reads a ttrpc.bench.v1.BenchMessage up to `end` (or its end-group tag when `group` > 0). @internal */
 export function BenchMessage$read(r: $R, end: number, group: number, into: BenchMessage | undefined): BenchMessage {
   $deeper(r, "ttrpc.bench.v1.BenchMessage");
   const m = into ?? BenchMessage$new();
@@ -81,14 +55,7 @@ export function BenchMessage$read(r: $R, end: number, group: number, into: Bench
     switch (t) {
       case 10: m.payload = $bytes(r); continue;
     }
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    switch (t >>> 3) {
-      case 1:
-        $wire("ttrpc.bench.v1.BenchMessage", t);
-    }
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
+    if ($other(r, m, s, t, group, "ttrpc.bench.v1.BenchMessage", [1])) break;
   }
   r.e = e0;
   r.d--;
@@ -104,36 +71,12 @@ export interface StreamRequest {
   $unknown?: Uint8Array[];
 }
 
-export const StreamRequest: $Codec<StreamRequest> = {
-  typeName: "ttrpc.bench.v1.StreamRequest",
-  create(init?: Partial<StreamRequest>): StreamRequest {
-    const m = StreamRequest$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: StreamRequest): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = StreamRequest$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, StreamRequest$write);
-    const b = Buffer.allocUnsafe(n);
-    StreamRequest$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): StreamRequest {
-    const r = $reader(bytes);
-    return StreamRequest$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: StreamRequest): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
+export const StreamRequest: $Codec<StreamRequest> = $codec("ttrpc.bench.v1.StreamRequest", StreamRequest$new, StreamRequest$size, StreamRequest$write, StreamRequest$read);
 
-/** A new ttrpc.bench.v1.StreamRequest with default values. @internal */
 export function StreamRequest$new(): StreamRequest {
   return { count: 0, size: 0 };
 }
 
-/** The encoded size of a ttrpc.bench.v1.StreamRequest (size pass). @internal */
 export function StreamRequest$size(m: StreamRequest): number {
   let n = 0;
   const v1 = m.count; if (v1) {
@@ -147,7 +90,6 @@ export function StreamRequest$size(m: StreamRequest): number {
   return n;
 }
 
-/** Writes a ttrpc.bench.v1.StreamRequest at `p` (write pass); returns the end. @internal */
 export function StreamRequest$write(m: StreamRequest, b: Buffer, p: number): number {
   const v1 = m.count; if (v1) {
     b[p++] = 8; p = $wv(b, p, v1 >>> 0);
@@ -160,7 +102,6 @@ export function StreamRequest$write(m: StreamRequest, b: Buffer, p: number): num
   return p;
 }
 
-/** Reads a ttrpc.bench.v1.StreamRequest up to `end` (or its end-group tag when `group` > 0). @internal */
 export function StreamRequest$read(r: $R, end: number, group: number, into: StreamRequest | undefined): StreamRequest {
   $deeper(r, "ttrpc.bench.v1.StreamRequest");
   const m = into ?? StreamRequest$new();
@@ -177,14 +118,7 @@ export function StreamRequest$read(r: $R, end: number, group: number, into: Stre
       case 8: m.count = $u32(r); continue;
       case 16: m.size = $u32(r); continue;
     }
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    switch (t >>> 3) {
-      case 1: case 2:
-        $wire("ttrpc.bench.v1.StreamRequest", t);
-    }
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
+    if ($other(r, m, s, t, group, "ttrpc.bench.v1.StreamRequest", [1, 2])) break;
   }
   r.e = e0;
   r.d--;

@@ -6,7 +6,7 @@
 /* eslint-disable */
 
 import type { $Codec, $R } from "./ttrpc_wire.js";
-import { $badGroup, $begin, $bool, $bytes, $chunked, $concat, $deeper, $EMPTY, $eof, $i32, $i64, $len, $next, $put, $raw, $reader, $sB, $skip, $slot, $sS, $str, $sv, $sv32, $sv64, $tag, $u32, $W, $wB, $wire, $wR, $wS, $wv, $wv32, $wv64 } from "./ttrpc_wire.js";
+import { $bool, $bytes, $codec, $deeper, $EMPTY, $eof, $i32, $i64, $len, $next, $other, $put, $sB, $slot, $sS, $str, $sv, $sv32, $sv64, $tag, $u32, $wB, $wR, $wS, $wv, $wv32, $wv64 } from "./ttrpc_wire.js";
 import { defineService } from "ttrpc";
 import { Empty } from "./google/protobuf/empty_ttrpc.js";
 
@@ -17,36 +17,12 @@ export interface EchoPayload {
   $unknown?: Uint8Array[];
 }
 
-export const EchoPayload: $Codec<EchoPayload> = {
-  typeName: "ttrpc.interop.v1.EchoPayload",
-  create(init?: Partial<EchoPayload>): EchoPayload {
-    const m = EchoPayload$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: EchoPayload): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = EchoPayload$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, EchoPayload$write);
-    const b = Buffer.allocUnsafe(n);
-    EchoPayload$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): EchoPayload {
-    const r = $reader(bytes);
-    return EchoPayload$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: EchoPayload): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
+export const EchoPayload: $Codec<EchoPayload> = $codec("ttrpc.interop.v1.EchoPayload", EchoPayload$new, EchoPayload$size, EchoPayload$write, EchoPayload$read);
 
-/** A new ttrpc.interop.v1.EchoPayload with default values. @internal */
 export function EchoPayload$new(): EchoPayload {
   return { seq: 0, msg: "" };
 }
 
-/** The encoded size of a ttrpc.interop.v1.EchoPayload (size pass). @internal */
 export function EchoPayload$size(m: EchoPayload): number {
   let n = 0;
   const v1 = m.seq; if (v1) {
@@ -60,7 +36,6 @@ export function EchoPayload$size(m: EchoPayload): number {
   return n;
 }
 
-/** Writes a ttrpc.interop.v1.EchoPayload at `p` (write pass); returns the end. @internal */
 export function EchoPayload$write(m: EchoPayload, b: Buffer, p: number): number {
   const v1 = m.seq; if (v1) {
     b[p++] = 8; p = $wv(b, p, v1 >>> 0);
@@ -73,7 +48,6 @@ export function EchoPayload$write(m: EchoPayload, b: Buffer, p: number): number 
   return p;
 }
 
-/** Reads a ttrpc.interop.v1.EchoPayload up to `end` (or its end-group tag when `group` > 0). @internal */
 export function EchoPayload$read(r: $R, end: number, group: number, into: EchoPayload | undefined): EchoPayload {
   $deeper(r, "ttrpc.interop.v1.EchoPayload");
   const m = into ?? EchoPayload$new();
@@ -90,14 +64,7 @@ export function EchoPayload$read(r: $R, end: number, group: number, into: EchoPa
       case 8: m.seq = $u32(r); continue;
       case 18: m.msg = $str(r, true); continue;
     }
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    switch (t >>> 3) {
-      case 1: case 2:
-        $wire("ttrpc.interop.v1.EchoPayload", t);
-    }
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
+    if ($other(r, m, s, t, group, "ttrpc.interop.v1.EchoPayload", [1, 2])) break;
   }
   r.e = e0;
   r.d--;
@@ -110,36 +77,12 @@ export interface Part {
   $unknown?: Uint8Array[];
 }
 
-export const Part: $Codec<Part> = {
-  typeName: "ttrpc.interop.v1.Part",
-  create(init?: Partial<Part>): Part {
-    const m = Part$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: Part): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = Part$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, Part$write);
-    const b = Buffer.allocUnsafe(n);
-    Part$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): Part {
-    const r = $reader(bytes);
-    return Part$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: Part): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
+export const Part: $Codec<Part> = $codec("ttrpc.interop.v1.Part", Part$new, Part$size, Part$write, Part$read);
 
-/** A new ttrpc.interop.v1.Part with default values. @internal */
 export function Part$new(): Part {
   return { add: 0 };
 }
 
-/** The encoded size of a ttrpc.interop.v1.Part (size pass). @internal */
 export function Part$size(m: Part): number {
   let n = 0;
   const v1 = m.add; if (v1) {
@@ -150,7 +93,6 @@ export function Part$size(m: Part): number {
   return n;
 }
 
-/** Writes a ttrpc.interop.v1.Part at `p` (write pass); returns the end. @internal */
 export function Part$write(m: Part, b: Buffer, p: number): number {
   const v1 = m.add; if (v1) {
     b[p++] = 8; p = $wv32(b, p, v1);
@@ -160,7 +102,6 @@ export function Part$write(m: Part, b: Buffer, p: number): number {
   return p;
 }
 
-/** Reads a ttrpc.interop.v1.Part up to `end` (or its end-group tag when `group` > 0). @internal */
 export function Part$read(r: $R, end: number, group: number, into: Part | undefined): Part {
   $deeper(r, "ttrpc.interop.v1.Part");
   const m = into ?? Part$new();
@@ -176,14 +117,7 @@ export function Part$read(r: $R, end: number, group: number, into: Part | undefi
     switch (t) {
       case 8: m.add = $i32(r); continue;
     }
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    switch (t >>> 3) {
-      case 1:
-        $wire("ttrpc.interop.v1.Part", t);
-    }
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
+    if ($other(r, m, s, t, group, "ttrpc.interop.v1.Part", [1])) break;
   }
   r.e = e0;
   r.d--;
@@ -197,36 +131,12 @@ export interface Sum {
   $unknown?: Uint8Array[];
 }
 
-export const Sum: $Codec<Sum> = {
-  typeName: "ttrpc.interop.v1.Sum",
-  create(init?: Partial<Sum>): Sum {
-    const m = Sum$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: Sum): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = Sum$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, Sum$write);
-    const b = Buffer.allocUnsafe(n);
-    Sum$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): Sum {
-    const r = $reader(bytes);
-    return Sum$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: Sum): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
+export const Sum: $Codec<Sum> = $codec("ttrpc.interop.v1.Sum", Sum$new, Sum$size, Sum$write, Sum$read);
 
-/** A new ttrpc.interop.v1.Sum with default values. @internal */
 export function Sum$new(): Sum {
   return { sum: 0, num: 0 };
 }
 
-/** The encoded size of a ttrpc.interop.v1.Sum (size pass). @internal */
 export function Sum$size(m: Sum): number {
   let n = 0;
   const v1 = m.sum; if (v1) {
@@ -240,7 +150,6 @@ export function Sum$size(m: Sum): number {
   return n;
 }
 
-/** Writes a ttrpc.interop.v1.Sum at `p` (write pass); returns the end. @internal */
 export function Sum$write(m: Sum, b: Buffer, p: number): number {
   const v1 = m.sum; if (v1) {
     b[p++] = 8; p = $wv32(b, p, v1);
@@ -253,7 +162,6 @@ export function Sum$write(m: Sum, b: Buffer, p: number): number {
   return p;
 }
 
-/** Reads a ttrpc.interop.v1.Sum up to `end` (or its end-group tag when `group` > 0). @internal */
 export function Sum$read(r: $R, end: number, group: number, into: Sum | undefined): Sum {
   $deeper(r, "ttrpc.interop.v1.Sum");
   const m = into ?? Sum$new();
@@ -270,14 +178,7 @@ export function Sum$read(r: $R, end: number, group: number, into: Sum | undefine
       case 8: m.sum = $i32(r); continue;
       case 16: m.num = $i32(r); continue;
     }
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    switch (t >>> 3) {
-      case 1: case 2:
-        $wire("ttrpc.interop.v1.Sum", t);
-    }
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
+    if ($other(r, m, s, t, group, "ttrpc.interop.v1.Sum", [1, 2])) break;
   }
   r.e = e0;
   r.d--;
@@ -291,36 +192,12 @@ export interface KeyValues {
   $unknown?: Uint8Array[];
 }
 
-export const KeyValues: $Codec<KeyValues> = {
-  typeName: "ttrpc.interop.v1.KeyValues",
-  create(init?: Partial<KeyValues>): KeyValues {
-    const m = KeyValues$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: KeyValues): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = KeyValues$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, KeyValues$write);
-    const b = Buffer.allocUnsafe(n);
-    KeyValues$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): KeyValues {
-    const r = $reader(bytes);
-    return KeyValues$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: KeyValues): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
+export const KeyValues: $Codec<KeyValues> = $codec("ttrpc.interop.v1.KeyValues", KeyValues$new, KeyValues$size, KeyValues$write, KeyValues$read);
 
-/** A new ttrpc.interop.v1.KeyValues with default values. @internal */
 export function KeyValues$new(): KeyValues {
   return { key: "", values: [] };
 }
 
-/** The encoded size of a ttrpc.interop.v1.KeyValues (size pass). @internal */
 export function KeyValues$size(m: KeyValues): number {
   let n = 0;
   const v1 = m.key; if (v1) {
@@ -334,7 +211,6 @@ export function KeyValues$size(m: KeyValues): number {
   return n;
 }
 
-/** Writes a ttrpc.interop.v1.KeyValues at `p` (write pass); returns the end. @internal */
 export function KeyValues$write(m: KeyValues, b: Buffer, p: number): number {
   const v1 = m.key; if (v1) {
     b[p++] = 10; p = $wS(b, p, v1);
@@ -347,7 +223,6 @@ export function KeyValues$write(m: KeyValues, b: Buffer, p: number): number {
   return p;
 }
 
-/** Reads a ttrpc.interop.v1.KeyValues up to `end` (or its end-group tag when `group` > 0). @internal */
 export function KeyValues$read(r: $R, end: number, group: number, into: KeyValues | undefined): KeyValues {
   $deeper(r, "ttrpc.interop.v1.KeyValues");
   const m = into ?? KeyValues$new();
@@ -364,14 +239,7 @@ export function KeyValues$read(r: $R, end: number, group: number, into: KeyValue
       case 10: m.key = $str(r, true); continue;
       case 18: m.values.push($str(r, true)); continue;
     }
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    switch (t >>> 3) {
-      case 1: case 2:
-        $wire("ttrpc.interop.v1.KeyValues", t);
-    }
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
+    if ($other(r, m, s, t, group, "ttrpc.interop.v1.KeyValues", [1, 2])) break;
   }
   r.e = e0;
   r.d--;
@@ -384,36 +252,12 @@ export interface MetadataList {
   $unknown?: Uint8Array[];
 }
 
-export const MetadataList: $Codec<MetadataList> = {
-  typeName: "ttrpc.interop.v1.MetadataList",
-  create(init?: Partial<MetadataList>): MetadataList {
-    const m = MetadataList$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: MetadataList): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = MetadataList$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, MetadataList$write);
-    const b = Buffer.allocUnsafe(n);
-    MetadataList$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): MetadataList {
-    const r = $reader(bytes);
-    return MetadataList$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: MetadataList): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
+export const MetadataList: $Codec<MetadataList> = $codec("ttrpc.interop.v1.MetadataList", MetadataList$new, MetadataList$size, MetadataList$write, MetadataList$read);
 
-/** A new ttrpc.interop.v1.MetadataList with default values. @internal */
 export function MetadataList$new(): MetadataList {
   return { entries: [] };
 }
 
-/** The encoded size of a ttrpc.interop.v1.MetadataList (size pass). @internal */
 export function MetadataList$size(m: MetadataList): number {
   let n = 0;
   const a1 = m.entries; if (a1 !== undefined) {
@@ -426,7 +270,6 @@ export function MetadataList$size(m: MetadataList): number {
   return n;
 }
 
-/** Writes a ttrpc.interop.v1.MetadataList at `p` (write pass); returns the end. @internal */
 export function MetadataList$write(m: MetadataList, b: Buffer, p: number): number {
   const a1 = m.entries; if (a1 !== undefined) {
     for (const v of a1) {
@@ -438,7 +281,6 @@ export function MetadataList$write(m: MetadataList, b: Buffer, p: number): numbe
   return p;
 }
 
-/** Reads a ttrpc.interop.v1.MetadataList up to `end` (or its end-group tag when `group` > 0). @internal */
 export function MetadataList$read(r: $R, end: number, group: number, into: MetadataList | undefined): MetadataList {
   $deeper(r, "ttrpc.interop.v1.MetadataList");
   const m = into ?? MetadataList$new();
@@ -454,14 +296,7 @@ export function MetadataList$read(r: $R, end: number, group: number, into: Metad
     switch (t) {
       case 10: m.entries.push(KeyValues$read(r, $len(r), 0, undefined)); continue;
     }
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    switch (t >>> 3) {
-      case 1:
-        $wire("ttrpc.interop.v1.MetadataList", t);
-    }
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
+    if ($other(r, m, s, t, group, "ttrpc.interop.v1.MetadataList", [1])) break;
   }
   r.e = e0;
   r.d--;
@@ -474,36 +309,12 @@ export interface MetadataStreamRequest {
   $unknown?: Uint8Array[];
 }
 
-export const MetadataStreamRequest: $Codec<MetadataStreamRequest> = {
-  typeName: "ttrpc.interop.v1.MetadataStreamRequest",
-  create(init?: Partial<MetadataStreamRequest>): MetadataStreamRequest {
-    const m = MetadataStreamRequest$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: MetadataStreamRequest): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = MetadataStreamRequest$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, MetadataStreamRequest$write);
-    const b = Buffer.allocUnsafe(n);
-    MetadataStreamRequest$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): MetadataStreamRequest {
-    const r = $reader(bytes);
-    return MetadataStreamRequest$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: MetadataStreamRequest): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
+export const MetadataStreamRequest: $Codec<MetadataStreamRequest> = $codec("ttrpc.interop.v1.MetadataStreamRequest", MetadataStreamRequest$new, MetadataStreamRequest$size, MetadataStreamRequest$write, MetadataStreamRequest$read);
 
-/** A new ttrpc.interop.v1.MetadataStreamRequest with default values. @internal */
 export function MetadataStreamRequest$new(): MetadataStreamRequest {
   return { count: 0 };
 }
 
-/** The encoded size of a ttrpc.interop.v1.MetadataStreamRequest (size pass). @internal */
 export function MetadataStreamRequest$size(m: MetadataStreamRequest): number {
   let n = 0;
   const v1 = m.count; if (v1) {
@@ -514,7 +325,6 @@ export function MetadataStreamRequest$size(m: MetadataStreamRequest): number {
   return n;
 }
 
-/** Writes a ttrpc.interop.v1.MetadataStreamRequest at `p` (write pass); returns the end. @internal */
 export function MetadataStreamRequest$write(m: MetadataStreamRequest, b: Buffer, p: number): number {
   const v1 = m.count; if (v1) {
     b[p++] = 8; p = $wv(b, p, v1 >>> 0);
@@ -524,7 +334,6 @@ export function MetadataStreamRequest$write(m: MetadataStreamRequest, b: Buffer,
   return p;
 }
 
-/** Reads a ttrpc.interop.v1.MetadataStreamRequest up to `end` (or its end-group tag when `group` > 0). @internal */
 export function MetadataStreamRequest$read(r: $R, end: number, group: number, into: MetadataStreamRequest | undefined): MetadataStreamRequest {
   $deeper(r, "ttrpc.interop.v1.MetadataStreamRequest");
   const m = into ?? MetadataStreamRequest$new();
@@ -540,14 +349,7 @@ export function MetadataStreamRequest$read(r: $R, end: number, group: number, in
     switch (t) {
       case 8: m.count = $u32(r); continue;
     }
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    switch (t >>> 3) {
-      case 1:
-        $wire("ttrpc.interop.v1.MetadataStreamRequest", t);
-    }
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
+    if ($other(r, m, s, t, group, "ttrpc.interop.v1.MetadataStreamRequest", [1])) break;
   }
   r.e = e0;
   r.d--;
@@ -562,36 +364,12 @@ export interface DeadlineInfo {
   $unknown?: Uint8Array[];
 }
 
-export const DeadlineInfo: $Codec<DeadlineInfo> = {
-  typeName: "ttrpc.interop.v1.DeadlineInfo",
-  create(init?: Partial<DeadlineInfo>): DeadlineInfo {
-    const m = DeadlineInfo$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: DeadlineInfo): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = DeadlineInfo$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, DeadlineInfo$write);
-    const b = Buffer.allocUnsafe(n);
-    DeadlineInfo$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): DeadlineInfo {
-    const r = $reader(bytes);
-    return DeadlineInfo$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: DeadlineInfo): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
+export const DeadlineInfo: $Codec<DeadlineInfo> = $codec("ttrpc.interop.v1.DeadlineInfo", DeadlineInfo$new, DeadlineInfo$size, DeadlineInfo$write, DeadlineInfo$read);
 
-/** A new ttrpc.interop.v1.DeadlineInfo with default values. @internal */
 export function DeadlineInfo$new(): DeadlineInfo {
   return { hasDeadline: false, remainingMs: 0n };
 }
 
-/** The encoded size of a ttrpc.interop.v1.DeadlineInfo (size pass). @internal */
 export function DeadlineInfo$size(m: DeadlineInfo): number {
   let n = 0;
   const v1 = m.hasDeadline; if (v1) {
@@ -605,7 +383,6 @@ export function DeadlineInfo$size(m: DeadlineInfo): number {
   return n;
 }
 
-/** Writes a ttrpc.interop.v1.DeadlineInfo at `p` (write pass); returns the end. @internal */
 export function DeadlineInfo$write(m: DeadlineInfo, b: Buffer, p: number): number {
   const v1 = m.hasDeadline; if (v1) {
     b[p++] = 8; p = ((b[p] = v1 ? 1 : 0), p + 1);
@@ -618,7 +395,6 @@ export function DeadlineInfo$write(m: DeadlineInfo, b: Buffer, p: number): numbe
   return p;
 }
 
-/** Reads a ttrpc.interop.v1.DeadlineInfo up to `end` (or its end-group tag when `group` > 0). @internal */
 export function DeadlineInfo$read(r: $R, end: number, group: number, into: DeadlineInfo | undefined): DeadlineInfo {
   $deeper(r, "ttrpc.interop.v1.DeadlineInfo");
   const m = into ?? DeadlineInfo$new();
@@ -635,14 +411,7 @@ export function DeadlineInfo$read(r: $R, end: number, group: number, into: Deadl
       case 8: m.hasDeadline = $bool(r); continue;
       case 16: m.remainingMs = $i64(r); continue;
     }
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    switch (t >>> 3) {
-      case 1: case 2:
-        $wire("ttrpc.interop.v1.DeadlineInfo", t);
-    }
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
+    if ($other(r, m, s, t, group, "ttrpc.interop.v1.DeadlineInfo", [1, 2])) break;
   }
   r.e = e0;
   r.d--;
@@ -658,36 +427,12 @@ export interface FailRequest {
   $unknown?: Uint8Array[];
 }
 
-export const FailRequest: $Codec<FailRequest> = {
-  typeName: "ttrpc.interop.v1.FailRequest",
-  create(init?: Partial<FailRequest>): FailRequest {
-    const m = FailRequest$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: FailRequest): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = FailRequest$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, FailRequest$write);
-    const b = Buffer.allocUnsafe(n);
-    FailRequest$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): FailRequest {
-    const r = $reader(bytes);
-    return FailRequest$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: FailRequest): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
+export const FailRequest: $Codec<FailRequest> = $codec("ttrpc.interop.v1.FailRequest", FailRequest$new, FailRequest$size, FailRequest$write, FailRequest$read);
 
-/** A new ttrpc.interop.v1.FailRequest with default values. @internal */
 export function FailRequest$new(): FailRequest {
   return { code: 0, message: "", detailTypeUrl: "", detailValue: $EMPTY };
 }
 
-/** The encoded size of a ttrpc.interop.v1.FailRequest (size pass). @internal */
 export function FailRequest$size(m: FailRequest): number {
   let n = 0;
   const v1 = m.code; if (v1) {
@@ -707,7 +452,6 @@ export function FailRequest$size(m: FailRequest): number {
   return n;
 }
 
-/** Writes a ttrpc.interop.v1.FailRequest at `p` (write pass); returns the end. @internal */
 export function FailRequest$write(m: FailRequest, b: Buffer, p: number): number {
   const v1 = m.code; if (v1) {
     b[p++] = 8; p = $wv32(b, p, v1);
@@ -726,7 +470,6 @@ export function FailRequest$write(m: FailRequest, b: Buffer, p: number): number 
   return p;
 }
 
-/** Reads a ttrpc.interop.v1.FailRequest up to `end` (or its end-group tag when `group` > 0). @internal */
 export function FailRequest$read(r: $R, end: number, group: number, into: FailRequest | undefined): FailRequest {
   $deeper(r, "ttrpc.interop.v1.FailRequest");
   const m = into ?? FailRequest$new();
@@ -745,14 +488,7 @@ export function FailRequest$read(r: $R, end: number, group: number, into: FailRe
       case 26: m.detailTypeUrl = $str(r, true); continue;
       case 34: m.detailValue = $bytes(r); continue;
     }
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    switch (t >>> 3) {
-      case 1: case 2: case 3: case 4:
-        $wire("ttrpc.interop.v1.FailRequest", t);
-    }
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
+    if ($other(r, m, s, t, group, "ttrpc.interop.v1.FailRequest", [1, 2, 3, 4])) break;
   }
   r.e = e0;
   r.d--;
@@ -766,36 +502,12 @@ export interface SleepRequest {
   $unknown?: Uint8Array[];
 }
 
-export const SleepRequest: $Codec<SleepRequest> = {
-  typeName: "ttrpc.interop.v1.SleepRequest",
-  create(init?: Partial<SleepRequest>): SleepRequest {
-    const m = SleepRequest$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: SleepRequest): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = SleepRequest$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, SleepRequest$write);
-    const b = Buffer.allocUnsafe(n);
-    SleepRequest$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): SleepRequest {
-    const r = $reader(bytes);
-    return SleepRequest$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: SleepRequest): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
+export const SleepRequest: $Codec<SleepRequest> = $codec("ttrpc.interop.v1.SleepRequest", SleepRequest$new, SleepRequest$size, SleepRequest$write, SleepRequest$read);
 
-/** A new ttrpc.interop.v1.SleepRequest with default values. @internal */
 export function SleepRequest$new(): SleepRequest {
   return { ms: 0, tag: "" };
 }
 
-/** The encoded size of a ttrpc.interop.v1.SleepRequest (size pass). @internal */
 export function SleepRequest$size(m: SleepRequest): number {
   let n = 0;
   const v1 = m.ms; if (v1) {
@@ -809,7 +521,6 @@ export function SleepRequest$size(m: SleepRequest): number {
   return n;
 }
 
-/** Writes a ttrpc.interop.v1.SleepRequest at `p` (write pass); returns the end. @internal */
 export function SleepRequest$write(m: SleepRequest, b: Buffer, p: number): number {
   const v1 = m.ms; if (v1) {
     b[p++] = 8; p = $wv(b, p, v1 >>> 0);
@@ -822,7 +533,6 @@ export function SleepRequest$write(m: SleepRequest, b: Buffer, p: number): numbe
   return p;
 }
 
-/** Reads a ttrpc.interop.v1.SleepRequest up to `end` (or its end-group tag when `group` > 0). @internal */
 export function SleepRequest$read(r: $R, end: number, group: number, into: SleepRequest | undefined): SleepRequest {
   $deeper(r, "ttrpc.interop.v1.SleepRequest");
   const m = into ?? SleepRequest$new();
@@ -839,14 +549,7 @@ export function SleepRequest$read(r: $R, end: number, group: number, into: Sleep
       case 8: m.ms = $u32(r); continue;
       case 18: m.tag = $str(r, true); continue;
     }
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    switch (t >>> 3) {
-      case 1: case 2:
-        $wire("ttrpc.interop.v1.SleepRequest", t);
-    }
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
+    if ($other(r, m, s, t, group, "ttrpc.interop.v1.SleepRequest", [1, 2])) break;
   }
   r.e = e0;
   r.d--;
@@ -860,36 +563,12 @@ export interface SleepOutcomeRequest {
   $unknown?: Uint8Array[];
 }
 
-export const SleepOutcomeRequest: $Codec<SleepOutcomeRequest> = {
-  typeName: "ttrpc.interop.v1.SleepOutcomeRequest",
-  create(init?: Partial<SleepOutcomeRequest>): SleepOutcomeRequest {
-    const m = SleepOutcomeRequest$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: SleepOutcomeRequest): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = SleepOutcomeRequest$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, SleepOutcomeRequest$write);
-    const b = Buffer.allocUnsafe(n);
-    SleepOutcomeRequest$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): SleepOutcomeRequest {
-    const r = $reader(bytes);
-    return SleepOutcomeRequest$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: SleepOutcomeRequest): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
+export const SleepOutcomeRequest: $Codec<SleepOutcomeRequest> = $codec("ttrpc.interop.v1.SleepOutcomeRequest", SleepOutcomeRequest$new, SleepOutcomeRequest$size, SleepOutcomeRequest$write, SleepOutcomeRequest$read);
 
-/** A new ttrpc.interop.v1.SleepOutcomeRequest with default values. @internal */
 export function SleepOutcomeRequest$new(): SleepOutcomeRequest {
   return { tag: "", waitMs: 0 };
 }
 
-/** The encoded size of a ttrpc.interop.v1.SleepOutcomeRequest (size pass). @internal */
 export function SleepOutcomeRequest$size(m: SleepOutcomeRequest): number {
   let n = 0;
   const v1 = m.tag; if (v1) {
@@ -903,7 +582,6 @@ export function SleepOutcomeRequest$size(m: SleepOutcomeRequest): number {
   return n;
 }
 
-/** Writes a ttrpc.interop.v1.SleepOutcomeRequest at `p` (write pass); returns the end. @internal */
 export function SleepOutcomeRequest$write(m: SleepOutcomeRequest, b: Buffer, p: number): number {
   const v1 = m.tag; if (v1) {
     b[p++] = 10; p = $wS(b, p, v1);
@@ -916,7 +594,6 @@ export function SleepOutcomeRequest$write(m: SleepOutcomeRequest, b: Buffer, p: 
   return p;
 }
 
-/** Reads a ttrpc.interop.v1.SleepOutcomeRequest up to `end` (or its end-group tag when `group` > 0). @internal */
 export function SleepOutcomeRequest$read(r: $R, end: number, group: number, into: SleepOutcomeRequest | undefined): SleepOutcomeRequest {
   $deeper(r, "ttrpc.interop.v1.SleepOutcomeRequest");
   const m = into ?? SleepOutcomeRequest$new();
@@ -933,14 +610,7 @@ export function SleepOutcomeRequest$read(r: $R, end: number, group: number, into
       case 10: m.tag = $str(r, true); continue;
       case 16: m.waitMs = $u32(r); continue;
     }
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    switch (t >>> 3) {
-      case 1: case 2:
-        $wire("ttrpc.interop.v1.SleepOutcomeRequest", t);
-    }
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
+    if ($other(r, m, s, t, group, "ttrpc.interop.v1.SleepOutcomeRequest", [1, 2])) break;
   }
   r.e = e0;
   r.d--;
@@ -960,36 +630,12 @@ export interface SleepResponse {
   $unknown?: Uint8Array[];
 }
 
-export const SleepResponse: $Codec<SleepResponse> = {
-  typeName: "ttrpc.interop.v1.SleepResponse",
-  create(init?: Partial<SleepResponse>): SleepResponse {
-    const m = SleepResponse$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: SleepResponse): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = SleepResponse$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, SleepResponse$write);
-    const b = Buffer.allocUnsafe(n);
-    SleepResponse$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): SleepResponse {
-    const r = $reader(bytes);
-    return SleepResponse$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: SleepResponse): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
+export const SleepResponse: $Codec<SleepResponse> = $codec("ttrpc.interop.v1.SleepResponse", SleepResponse$new, SleepResponse$size, SleepResponse$write, SleepResponse$read);
 
-/** A new ttrpc.interop.v1.SleepResponse with default values. @internal */
 export function SleepResponse$new(): SleepResponse {
   return { tag: "", cancelled: false, found: false, finished: false, reason: "" };
 }
 
-/** The encoded size of a ttrpc.interop.v1.SleepResponse (size pass). @internal */
 export function SleepResponse$size(m: SleepResponse): number {
   let n = 0;
   const v1 = m.tag; if (v1) {
@@ -1012,7 +658,6 @@ export function SleepResponse$size(m: SleepResponse): number {
   return n;
 }
 
-/** Writes a ttrpc.interop.v1.SleepResponse at `p` (write pass); returns the end. @internal */
 export function SleepResponse$write(m: SleepResponse, b: Buffer, p: number): number {
   const v1 = m.tag; if (v1) {
     b[p++] = 10; p = $wS(b, p, v1);
@@ -1034,7 +679,6 @@ export function SleepResponse$write(m: SleepResponse, b: Buffer, p: number): num
   return p;
 }
 
-/** Reads a ttrpc.interop.v1.SleepResponse up to `end` (or its end-group tag when `group` > 0). @internal */
 export function SleepResponse$read(r: $R, end: number, group: number, into: SleepResponse | undefined): SleepResponse {
   $deeper(r, "ttrpc.interop.v1.SleepResponse");
   const m = into ?? SleepResponse$new();
@@ -1054,14 +698,7 @@ export function SleepResponse$read(r: $R, end: number, group: number, into: Slee
       case 32: m.finished = $bool(r); continue;
       case 42: m.reason = $str(r, true); continue;
     }
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    switch (t >>> 3) {
-      case 1: case 2: case 3: case 4: case 5:
-        $wire("ttrpc.interop.v1.SleepResponse", t);
-    }
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
+    if ($other(r, m, s, t, group, "ttrpc.interop.v1.SleepResponse", [1, 2, 3, 4, 5])) break;
   }
   r.e = e0;
   r.d--;
@@ -1074,36 +711,12 @@ export interface PayloadRequest {
   $unknown?: Uint8Array[];
 }
 
-export const PayloadRequest: $Codec<PayloadRequest> = {
-  typeName: "ttrpc.interop.v1.PayloadRequest",
-  create(init?: Partial<PayloadRequest>): PayloadRequest {
-    const m = PayloadRequest$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: PayloadRequest): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = PayloadRequest$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, PayloadRequest$write);
-    const b = Buffer.allocUnsafe(n);
-    PayloadRequest$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): PayloadRequest {
-    const r = $reader(bytes);
-    return PayloadRequest$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: PayloadRequest): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
+export const PayloadRequest: $Codec<PayloadRequest> = $codec("ttrpc.interop.v1.PayloadRequest", PayloadRequest$new, PayloadRequest$size, PayloadRequest$write, PayloadRequest$read);
 
-/** A new ttrpc.interop.v1.PayloadRequest with default values. @internal */
 export function PayloadRequest$new(): PayloadRequest {
   return { size: 0 };
 }
 
-/** The encoded size of a ttrpc.interop.v1.PayloadRequest (size pass). @internal */
 export function PayloadRequest$size(m: PayloadRequest): number {
   let n = 0;
   const v1 = m.size; if (v1) {
@@ -1114,7 +727,6 @@ export function PayloadRequest$size(m: PayloadRequest): number {
   return n;
 }
 
-/** Writes a ttrpc.interop.v1.PayloadRequest at `p` (write pass); returns the end. @internal */
 export function PayloadRequest$write(m: PayloadRequest, b: Buffer, p: number): number {
   const v1 = m.size; if (v1) {
     b[p++] = 8; p = $wv(b, p, v1 >>> 0);
@@ -1124,7 +736,6 @@ export function PayloadRequest$write(m: PayloadRequest, b: Buffer, p: number): n
   return p;
 }
 
-/** Reads a ttrpc.interop.v1.PayloadRequest up to `end` (or its end-group tag when `group` > 0). @internal */
 export function PayloadRequest$read(r: $R, end: number, group: number, into: PayloadRequest | undefined): PayloadRequest {
   $deeper(r, "ttrpc.interop.v1.PayloadRequest");
   const m = into ?? PayloadRequest$new();
@@ -1140,14 +751,7 @@ export function PayloadRequest$read(r: $R, end: number, group: number, into: Pay
     switch (t) {
       case 8: m.size = $u32(r); continue;
     }
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    switch (t >>> 3) {
-      case 1:
-        $wire("ttrpc.interop.v1.PayloadRequest", t);
-    }
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
+    if ($other(r, m, s, t, group, "ttrpc.interop.v1.PayloadRequest", [1])) break;
   }
   r.e = e0;
   r.d--;
@@ -1160,36 +764,12 @@ export interface PayloadResponse {
   $unknown?: Uint8Array[];
 }
 
-export const PayloadResponse: $Codec<PayloadResponse> = {
-  typeName: "ttrpc.interop.v1.PayloadResponse",
-  create(init?: Partial<PayloadResponse>): PayloadResponse {
-    const m = PayloadResponse$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: PayloadResponse): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = PayloadResponse$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, PayloadResponse$write);
-    const b = Buffer.allocUnsafe(n);
-    PayloadResponse$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): PayloadResponse {
-    const r = $reader(bytes);
-    return PayloadResponse$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: PayloadResponse): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
+export const PayloadResponse: $Codec<PayloadResponse> = $codec("ttrpc.interop.v1.PayloadResponse", PayloadResponse$new, PayloadResponse$size, PayloadResponse$write, PayloadResponse$read);
 
-/** A new ttrpc.interop.v1.PayloadResponse with default values. @internal */
 export function PayloadResponse$new(): PayloadResponse {
   return { data: $EMPTY };
 }
 
-/** The encoded size of a ttrpc.interop.v1.PayloadResponse (size pass). @internal */
 export function PayloadResponse$size(m: PayloadResponse): number {
   let n = 0;
   const v1 = m.data; if ((v1 !== undefined && v1.length > 0)) {
@@ -1200,7 +780,6 @@ export function PayloadResponse$size(m: PayloadResponse): number {
   return n;
 }
 
-/** Writes a ttrpc.interop.v1.PayloadResponse at `p` (write pass); returns the end. @internal */
 export function PayloadResponse$write(m: PayloadResponse, b: Buffer, p: number): number {
   const v1 = m.data; if ((v1 !== undefined && v1.length > 0)) {
     b[p++] = 10; p = $wB(b, p, v1);
@@ -1210,7 +789,6 @@ export function PayloadResponse$write(m: PayloadResponse, b: Buffer, p: number):
   return p;
 }
 
-/** Reads a ttrpc.interop.v1.PayloadResponse up to `end` (or its end-group tag when `group` > 0). @internal */
 export function PayloadResponse$read(r: $R, end: number, group: number, into: PayloadResponse | undefined): PayloadResponse {
   $deeper(r, "ttrpc.interop.v1.PayloadResponse");
   const m = into ?? PayloadResponse$new();
@@ -1226,14 +804,7 @@ export function PayloadResponse$read(r: $R, end: number, group: number, into: Pa
     switch (t) {
       case 10: m.data = $bytes(r); continue;
     }
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    switch (t >>> 3) {
-      case 1:
-        $wire("ttrpc.interop.v1.PayloadResponse", t);
-    }
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
+    if ($other(r, m, s, t, group, "ttrpc.interop.v1.PayloadResponse", [1])) break;
   }
   r.e = e0;
   r.d--;
@@ -1246,36 +817,12 @@ export interface SizeRequest {
   $unknown?: Uint8Array[];
 }
 
-export const SizeRequest: $Codec<SizeRequest> = {
-  typeName: "ttrpc.interop.v1.SizeRequest",
-  create(init?: Partial<SizeRequest>): SizeRequest {
-    const m = SizeRequest$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: SizeRequest): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = SizeRequest$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, SizeRequest$write);
-    const b = Buffer.allocUnsafe(n);
-    SizeRequest$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): SizeRequest {
-    const r = $reader(bytes);
-    return SizeRequest$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: SizeRequest): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
+export const SizeRequest: $Codec<SizeRequest> = $codec("ttrpc.interop.v1.SizeRequest", SizeRequest$new, SizeRequest$size, SizeRequest$write, SizeRequest$read);
 
-/** A new ttrpc.interop.v1.SizeRequest with default values. @internal */
 export function SizeRequest$new(): SizeRequest {
   return { data: $EMPTY };
 }
 
-/** The encoded size of a ttrpc.interop.v1.SizeRequest (size pass). @internal */
 export function SizeRequest$size(m: SizeRequest): number {
   let n = 0;
   const v1 = m.data; if ((v1 !== undefined && v1.length > 0)) {
@@ -1286,7 +833,6 @@ export function SizeRequest$size(m: SizeRequest): number {
   return n;
 }
 
-/** Writes a ttrpc.interop.v1.SizeRequest at `p` (write pass); returns the end. @internal */
 export function SizeRequest$write(m: SizeRequest, b: Buffer, p: number): number {
   const v1 = m.data; if ((v1 !== undefined && v1.length > 0)) {
     b[p++] = 10; p = $wB(b, p, v1);
@@ -1296,7 +842,6 @@ export function SizeRequest$write(m: SizeRequest, b: Buffer, p: number): number 
   return p;
 }
 
-/** Reads a ttrpc.interop.v1.SizeRequest up to `end` (or its end-group tag when `group` > 0). @internal */
 export function SizeRequest$read(r: $R, end: number, group: number, into: SizeRequest | undefined): SizeRequest {
   $deeper(r, "ttrpc.interop.v1.SizeRequest");
   const m = into ?? SizeRequest$new();
@@ -1312,14 +857,7 @@ export function SizeRequest$read(r: $R, end: number, group: number, into: SizeRe
     switch (t) {
       case 10: m.data = $bytes(r); continue;
     }
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    switch (t >>> 3) {
-      case 1:
-        $wire("ttrpc.interop.v1.SizeRequest", t);
-    }
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
+    if ($other(r, m, s, t, group, "ttrpc.interop.v1.SizeRequest", [1])) break;
   }
   r.e = e0;
   r.d--;
@@ -1332,36 +870,12 @@ export interface SizeResponse {
   $unknown?: Uint8Array[];
 }
 
-export const SizeResponse: $Codec<SizeResponse> = {
-  typeName: "ttrpc.interop.v1.SizeResponse",
-  create(init?: Partial<SizeResponse>): SizeResponse {
-    const m = SizeResponse$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: SizeResponse): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = SizeResponse$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, SizeResponse$write);
-    const b = Buffer.allocUnsafe(n);
-    SizeResponse$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): SizeResponse {
-    const r = $reader(bytes);
-    return SizeResponse$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: SizeResponse): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
+export const SizeResponse: $Codec<SizeResponse> = $codec("ttrpc.interop.v1.SizeResponse", SizeResponse$new, SizeResponse$size, SizeResponse$write, SizeResponse$read);
 
-/** A new ttrpc.interop.v1.SizeResponse with default values. @internal */
 export function SizeResponse$new(): SizeResponse {
   return { size: 0 };
 }
 
-/** The encoded size of a ttrpc.interop.v1.SizeResponse (size pass). @internal */
 export function SizeResponse$size(m: SizeResponse): number {
   let n = 0;
   const v1 = m.size; if (v1) {
@@ -1372,7 +886,6 @@ export function SizeResponse$size(m: SizeResponse): number {
   return n;
 }
 
-/** Writes a ttrpc.interop.v1.SizeResponse at `p` (write pass); returns the end. @internal */
 export function SizeResponse$write(m: SizeResponse, b: Buffer, p: number): number {
   const v1 = m.size; if (v1) {
     b[p++] = 8; p = $wv(b, p, v1 >>> 0);
@@ -1382,7 +895,6 @@ export function SizeResponse$write(m: SizeResponse, b: Buffer, p: number): numbe
   return p;
 }
 
-/** Reads a ttrpc.interop.v1.SizeResponse up to `end` (or its end-group tag when `group` > 0). @internal */
 export function SizeResponse$read(r: $R, end: number, group: number, into: SizeResponse | undefined): SizeResponse {
   $deeper(r, "ttrpc.interop.v1.SizeResponse");
   const m = into ?? SizeResponse$new();
@@ -1398,14 +910,7 @@ export function SizeResponse$read(r: $R, end: number, group: number, into: SizeR
     switch (t) {
       case 8: m.size = $u32(r); continue;
     }
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    switch (t >>> 3) {
-      case 1:
-        $wire("ttrpc.interop.v1.SizeResponse", t);
-    }
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
+    if ($other(r, m, s, t, group, "ttrpc.interop.v1.SizeResponse", [1])) break;
   }
   r.e = e0;
   r.d--;

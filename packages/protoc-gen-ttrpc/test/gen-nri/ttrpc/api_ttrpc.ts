@@ -20,20 +20,16 @@
 import { defineService } from "ttrpc";
 import type { $Codec, $R } from "./ttrpc_wire.js";
 import {
-  $badGroup,
-  $begin,
   $bool,
-  $chunked,
-  $concat,
+  $codec,
   $deeper,
   $eof,
   $i32,
   $i64,
   $len,
   $next,
+  $other,
   $put,
-  $raw,
-  $reader,
   $setOwn,
   $skip,
   $slot,
@@ -45,7 +41,6 @@ import {
   $tag,
   $u32,
   $u64,
-  $W,
   $wire,
   $wR,
   $wS,
@@ -63,36 +58,18 @@ export interface RegisterPluginRequest {
   $unknown?: Uint8Array[];
 }
 
-export const RegisterPluginRequest: $Codec<RegisterPluginRequest> = {
-  typeName: "nri.pkg.api.v1alpha1.RegisterPluginRequest",
-  create(init?: Partial<RegisterPluginRequest>): RegisterPluginRequest {
-    const m = RegisterPluginRequest$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: RegisterPluginRequest): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = RegisterPluginRequest$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, RegisterPluginRequest$write);
-    const b = Buffer.allocUnsafe(n);
-    RegisterPluginRequest$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): RegisterPluginRequest {
-    const r = $reader(bytes);
-    return RegisterPluginRequest$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: RegisterPluginRequest): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
+export const RegisterPluginRequest: $Codec<RegisterPluginRequest> = $codec(
+  "nri.pkg.api.v1alpha1.RegisterPluginRequest",
+  RegisterPluginRequest$new,
+  RegisterPluginRequest$size,
+  RegisterPluginRequest$write,
+  RegisterPluginRequest$read,
+);
 
-/** A new nri.pkg.api.v1alpha1.RegisterPluginRequest with default values. @internal */
 export function RegisterPluginRequest$new(): RegisterPluginRequest {
   return { pluginName: "", pluginIdx: "" };
 }
 
-/** The encoded size of a nri.pkg.api.v1alpha1.RegisterPluginRequest (size pass). @internal */
 export function RegisterPluginRequest$size(m: RegisterPluginRequest): number {
   let n = 0;
   const v1 = m.pluginName;
@@ -108,7 +85,6 @@ export function RegisterPluginRequest$size(m: RegisterPluginRequest): number {
   return n;
 }
 
-/** Writes a nri.pkg.api.v1alpha1.RegisterPluginRequest at `p` (write pass); returns the end. @internal */
 export function RegisterPluginRequest$write(
   m: RegisterPluginRequest,
   b: Buffer,
@@ -129,7 +105,6 @@ export function RegisterPluginRequest$write(
   return p;
 }
 
-/** Reads a nri.pkg.api.v1alpha1.RegisterPluginRequest up to `end` (or its end-group tag when `group` > 0). @internal */
 export function RegisterPluginRequest$read(
   r: $R,
   end: number,
@@ -155,15 +130,7 @@ export function RegisterPluginRequest$read(
         m.pluginIdx = $str(r, true);
         continue;
     }
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    switch (t >>> 3) {
-      case 1:
-      case 2:
-        $wire("nri.pkg.api.v1alpha1.RegisterPluginRequest", t);
-    }
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
+    if ($other(r, m, s, t, group, "nri.pkg.api.v1alpha1.RegisterPluginRequest", [1, 2])) break;
   }
   r.e = e0;
   r.d--;
@@ -179,36 +146,18 @@ export interface UpdateContainersRequest {
   $unknown?: Uint8Array[];
 }
 
-export const UpdateContainersRequest: $Codec<UpdateContainersRequest> = {
-  typeName: "nri.pkg.api.v1alpha1.UpdateContainersRequest",
-  create(init?: Partial<UpdateContainersRequest>): UpdateContainersRequest {
-    const m = UpdateContainersRequest$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: UpdateContainersRequest): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = UpdateContainersRequest$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, UpdateContainersRequest$write);
-    const b = Buffer.allocUnsafe(n);
-    UpdateContainersRequest$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): UpdateContainersRequest {
-    const r = $reader(bytes);
-    return UpdateContainersRequest$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: UpdateContainersRequest): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
+export const UpdateContainersRequest: $Codec<UpdateContainersRequest> = $codec(
+  "nri.pkg.api.v1alpha1.UpdateContainersRequest",
+  UpdateContainersRequest$new,
+  UpdateContainersRequest$size,
+  UpdateContainersRequest$write,
+  UpdateContainersRequest$read,
+);
 
-/** A new nri.pkg.api.v1alpha1.UpdateContainersRequest with default values. @internal */
 export function UpdateContainersRequest$new(): UpdateContainersRequest {
   return { update: [], evict: [] };
 }
 
-/** The encoded size of a nri.pkg.api.v1alpha1.UpdateContainersRequest (size pass). @internal */
 export function UpdateContainersRequest$size(m: UpdateContainersRequest): number {
   let n = 0;
   const a1 = m.update;
@@ -234,7 +183,6 @@ export function UpdateContainersRequest$size(m: UpdateContainersRequest): number
   return n;
 }
 
-/** Writes a nri.pkg.api.v1alpha1.UpdateContainersRequest at `p` (write pass); returns the end. @internal */
 export function UpdateContainersRequest$write(
   m: UpdateContainersRequest,
   b: Buffer,
@@ -261,7 +209,6 @@ export function UpdateContainersRequest$write(
   return p;
 }
 
-/** Reads a nri.pkg.api.v1alpha1.UpdateContainersRequest up to `end` (or its end-group tag when `group` > 0). @internal */
 export function UpdateContainersRequest$read(
   r: $R,
   end: number,
@@ -287,15 +234,7 @@ export function UpdateContainersRequest$read(
         m.evict.push(ContainerEviction$read(r, $len(r), 0, undefined));
         continue;
     }
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    switch (t >>> 3) {
-      case 1:
-      case 2:
-        $wire("nri.pkg.api.v1alpha1.UpdateContainersRequest", t);
-    }
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
+    if ($other(r, m, s, t, group, "nri.pkg.api.v1alpha1.UpdateContainersRequest", [1, 2])) break;
   }
   r.e = e0;
   r.d--;
@@ -309,36 +248,18 @@ export interface UpdateContainersResponse {
   $unknown?: Uint8Array[];
 }
 
-export const UpdateContainersResponse: $Codec<UpdateContainersResponse> = {
-  typeName: "nri.pkg.api.v1alpha1.UpdateContainersResponse",
-  create(init?: Partial<UpdateContainersResponse>): UpdateContainersResponse {
-    const m = UpdateContainersResponse$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: UpdateContainersResponse): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = UpdateContainersResponse$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, UpdateContainersResponse$write);
-    const b = Buffer.allocUnsafe(n);
-    UpdateContainersResponse$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): UpdateContainersResponse {
-    const r = $reader(bytes);
-    return UpdateContainersResponse$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: UpdateContainersResponse): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
+export const UpdateContainersResponse: $Codec<UpdateContainersResponse> = $codec(
+  "nri.pkg.api.v1alpha1.UpdateContainersResponse",
+  UpdateContainersResponse$new,
+  UpdateContainersResponse$size,
+  UpdateContainersResponse$write,
+  UpdateContainersResponse$read,
+);
 
-/** A new nri.pkg.api.v1alpha1.UpdateContainersResponse with default values. @internal */
 export function UpdateContainersResponse$new(): UpdateContainersResponse {
   return { failed: [] };
 }
 
-/** The encoded size of a nri.pkg.api.v1alpha1.UpdateContainersResponse (size pass). @internal */
 export function UpdateContainersResponse$size(m: UpdateContainersResponse): number {
   let n = 0;
   const a1 = m.failed;
@@ -355,7 +276,6 @@ export function UpdateContainersResponse$size(m: UpdateContainersResponse): numb
   return n;
 }
 
-/** Writes a nri.pkg.api.v1alpha1.UpdateContainersResponse at `p` (write pass); returns the end. @internal */
 export function UpdateContainersResponse$write(
   m: UpdateContainersResponse,
   b: Buffer,
@@ -374,7 +294,6 @@ export function UpdateContainersResponse$write(
   return p;
 }
 
-/** Reads a nri.pkg.api.v1alpha1.UpdateContainersResponse up to `end` (or its end-group tag when `group` > 0). @internal */
 export function UpdateContainersResponse$read(
   r: $R,
   end: number,
@@ -397,14 +316,7 @@ export function UpdateContainersResponse$read(
         m.failed.push(ContainerUpdate$read(r, $len(r), 0, undefined));
         continue;
     }
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    switch (t >>> 3) {
-      case 1:
-        $wire("nri.pkg.api.v1alpha1.UpdateContainersResponse", t);
-    }
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
+    if ($other(r, m, s, t, group, "nri.pkg.api.v1alpha1.UpdateContainersResponse", [1])) break;
   }
   r.e = e0;
   r.d--;
@@ -426,31 +338,14 @@ export interface ConfigureRequest {
   $unknown?: Uint8Array[];
 }
 
-export const ConfigureRequest: $Codec<ConfigureRequest> = {
-  typeName: "nri.pkg.api.v1alpha1.ConfigureRequest",
-  create(init?: Partial<ConfigureRequest>): ConfigureRequest {
-    const m = ConfigureRequest$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: ConfigureRequest): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = ConfigureRequest$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, ConfigureRequest$write);
-    const b = Buffer.allocUnsafe(n);
-    ConfigureRequest$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): ConfigureRequest {
-    const r = $reader(bytes);
-    return ConfigureRequest$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: ConfigureRequest): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
+export const ConfigureRequest: $Codec<ConfigureRequest> = $codec(
+  "nri.pkg.api.v1alpha1.ConfigureRequest",
+  ConfigureRequest$new,
+  ConfigureRequest$size,
+  ConfigureRequest$write,
+  ConfigureRequest$read,
+);
 
-/** A new nri.pkg.api.v1alpha1.ConfigureRequest with default values. @internal */
 export function ConfigureRequest$new(): ConfigureRequest {
   return {
     config: "",
@@ -461,7 +356,6 @@ export function ConfigureRequest$new(): ConfigureRequest {
   };
 }
 
-/** The encoded size of a nri.pkg.api.v1alpha1.ConfigureRequest (size pass). @internal */
 export function ConfigureRequest$size(m: ConfigureRequest): number {
   let n = 0;
   const v1 = m.config;
@@ -489,7 +383,6 @@ export function ConfigureRequest$size(m: ConfigureRequest): number {
   return n;
 }
 
-/** Writes a nri.pkg.api.v1alpha1.ConfigureRequest at `p` (write pass); returns the end. @internal */
 export function ConfigureRequest$write(m: ConfigureRequest, b: Buffer, p: number): number {
   const v1 = m.config;
   if (v1) {
@@ -521,7 +414,6 @@ export function ConfigureRequest$write(m: ConfigureRequest, b: Buffer, p: number
   return p;
 }
 
-/** Reads a nri.pkg.api.v1alpha1.ConfigureRequest up to `end` (or its end-group tag when `group` > 0). @internal */
 export function ConfigureRequest$read(
   r: $R,
   end: number,
@@ -556,18 +448,7 @@ export function ConfigureRequest$read(
         m.requestTimeout = $i64(r);
         continue;
     }
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    switch (t >>> 3) {
-      case 1:
-      case 2:
-      case 3:
-      case 4:
-      case 5:
-        $wire("nri.pkg.api.v1alpha1.ConfigureRequest", t);
-    }
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
+    if ($other(r, m, s, t, group, "nri.pkg.api.v1alpha1.ConfigureRequest", [1, 2, 3, 4, 5])) break;
   }
   r.e = e0;
   r.d--;
@@ -584,36 +465,18 @@ export interface ConfigureResponse {
   $unknown?: Uint8Array[];
 }
 
-export const ConfigureResponse: $Codec<ConfigureResponse> = {
-  typeName: "nri.pkg.api.v1alpha1.ConfigureResponse",
-  create(init?: Partial<ConfigureResponse>): ConfigureResponse {
-    const m = ConfigureResponse$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: ConfigureResponse): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = ConfigureResponse$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, ConfigureResponse$write);
-    const b = Buffer.allocUnsafe(n);
-    ConfigureResponse$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): ConfigureResponse {
-    const r = $reader(bytes);
-    return ConfigureResponse$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: ConfigureResponse): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
+export const ConfigureResponse: $Codec<ConfigureResponse> = $codec(
+  "nri.pkg.api.v1alpha1.ConfigureResponse",
+  ConfigureResponse$new,
+  ConfigureResponse$size,
+  ConfigureResponse$write,
+  ConfigureResponse$read,
+);
 
-/** A new nri.pkg.api.v1alpha1.ConfigureResponse with default values. @internal */
 export function ConfigureResponse$new(): ConfigureResponse {
   return { events: 0 };
 }
 
-/** The encoded size of a nri.pkg.api.v1alpha1.ConfigureResponse (size pass). @internal */
 export function ConfigureResponse$size(m: ConfigureResponse): number {
   let n = 0;
   const v2 = m.events;
@@ -625,7 +488,6 @@ export function ConfigureResponse$size(m: ConfigureResponse): number {
   return n;
 }
 
-/** Writes a nri.pkg.api.v1alpha1.ConfigureResponse at `p` (write pass); returns the end. @internal */
 export function ConfigureResponse$write(m: ConfigureResponse, b: Buffer, p: number): number {
   const v2 = m.events;
   if (v2) {
@@ -637,7 +499,6 @@ export function ConfigureResponse$write(m: ConfigureResponse, b: Buffer, p: numb
   return p;
 }
 
-/** Reads a nri.pkg.api.v1alpha1.ConfigureResponse up to `end` (or its end-group tag when `group` > 0). @internal */
 export function ConfigureResponse$read(
   r: $R,
   end: number,
@@ -660,14 +521,7 @@ export function ConfigureResponse$read(
         m.events = $i32(r);
         continue;
     }
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    switch (t >>> 3) {
-      case 2:
-        $wire("nri.pkg.api.v1alpha1.ConfigureResponse", t);
-    }
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
+    if ($other(r, m, s, t, group, "nri.pkg.api.v1alpha1.ConfigureResponse", [2])) break;
   }
   r.e = e0;
   r.d--;
@@ -685,36 +539,18 @@ export interface SynchronizeRequest {
   $unknown?: Uint8Array[];
 }
 
-export const SynchronizeRequest: $Codec<SynchronizeRequest> = {
-  typeName: "nri.pkg.api.v1alpha1.SynchronizeRequest",
-  create(init?: Partial<SynchronizeRequest>): SynchronizeRequest {
-    const m = SynchronizeRequest$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: SynchronizeRequest): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = SynchronizeRequest$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, SynchronizeRequest$write);
-    const b = Buffer.allocUnsafe(n);
-    SynchronizeRequest$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): SynchronizeRequest {
-    const r = $reader(bytes);
-    return SynchronizeRequest$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: SynchronizeRequest): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
+export const SynchronizeRequest: $Codec<SynchronizeRequest> = $codec(
+  "nri.pkg.api.v1alpha1.SynchronizeRequest",
+  SynchronizeRequest$new,
+  SynchronizeRequest$size,
+  SynchronizeRequest$write,
+  SynchronizeRequest$read,
+);
 
-/** A new nri.pkg.api.v1alpha1.SynchronizeRequest with default values. @internal */
 export function SynchronizeRequest$new(): SynchronizeRequest {
   return { pods: [], containers: [], more: false };
 }
 
-/** The encoded size of a nri.pkg.api.v1alpha1.SynchronizeRequest (size pass). @internal */
 export function SynchronizeRequest$size(m: SynchronizeRequest): number {
   let n = 0;
   const a1 = m.pods;
@@ -744,7 +580,6 @@ export function SynchronizeRequest$size(m: SynchronizeRequest): number {
   return n;
 }
 
-/** Writes a nri.pkg.api.v1alpha1.SynchronizeRequest at `p` (write pass); returns the end. @internal */
 export function SynchronizeRequest$write(m: SynchronizeRequest, b: Buffer, p: number): number {
   const a1 = m.pods;
   if (a1 !== undefined) {
@@ -772,7 +607,6 @@ export function SynchronizeRequest$write(m: SynchronizeRequest, b: Buffer, p: nu
   return p;
 }
 
-/** Reads a nri.pkg.api.v1alpha1.SynchronizeRequest up to `end` (or its end-group tag when `group` > 0). @internal */
 export function SynchronizeRequest$read(
   r: $R,
   end: number,
@@ -801,16 +635,7 @@ export function SynchronizeRequest$read(
         m.more = $bool(r);
         continue;
     }
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    switch (t >>> 3) {
-      case 1:
-      case 2:
-      case 3:
-        $wire("nri.pkg.api.v1alpha1.SynchronizeRequest", t);
-    }
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
+    if ($other(r, m, s, t, group, "nri.pkg.api.v1alpha1.SynchronizeRequest", [1, 2, 3])) break;
   }
   r.e = e0;
   r.d--;
@@ -826,36 +651,18 @@ export interface SynchronizeResponse {
   $unknown?: Uint8Array[];
 }
 
-export const SynchronizeResponse: $Codec<SynchronizeResponse> = {
-  typeName: "nri.pkg.api.v1alpha1.SynchronizeResponse",
-  create(init?: Partial<SynchronizeResponse>): SynchronizeResponse {
-    const m = SynchronizeResponse$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: SynchronizeResponse): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = SynchronizeResponse$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, SynchronizeResponse$write);
-    const b = Buffer.allocUnsafe(n);
-    SynchronizeResponse$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): SynchronizeResponse {
-    const r = $reader(bytes);
-    return SynchronizeResponse$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: SynchronizeResponse): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
+export const SynchronizeResponse: $Codec<SynchronizeResponse> = $codec(
+  "nri.pkg.api.v1alpha1.SynchronizeResponse",
+  SynchronizeResponse$new,
+  SynchronizeResponse$size,
+  SynchronizeResponse$write,
+  SynchronizeResponse$read,
+);
 
-/** A new nri.pkg.api.v1alpha1.SynchronizeResponse with default values. @internal */
 export function SynchronizeResponse$new(): SynchronizeResponse {
   return { update: [], more: false };
 }
 
-/** The encoded size of a nri.pkg.api.v1alpha1.SynchronizeResponse (size pass). @internal */
 export function SynchronizeResponse$size(m: SynchronizeResponse): number {
   let n = 0;
   const a1 = m.update;
@@ -876,7 +683,6 @@ export function SynchronizeResponse$size(m: SynchronizeResponse): number {
   return n;
 }
 
-/** Writes a nri.pkg.api.v1alpha1.SynchronizeResponse at `p` (write pass); returns the end. @internal */
 export function SynchronizeResponse$write(m: SynchronizeResponse, b: Buffer, p: number): number {
   const a1 = m.update;
   if (a1 !== undefined) {
@@ -896,7 +702,6 @@ export function SynchronizeResponse$write(m: SynchronizeResponse, b: Buffer, p: 
   return p;
 }
 
-/** Reads a nri.pkg.api.v1alpha1.SynchronizeResponse up to `end` (or its end-group tag when `group` > 0). @internal */
 export function SynchronizeResponse$read(
   r: $R,
   end: number,
@@ -922,15 +727,7 @@ export function SynchronizeResponse$read(
         m.more = $bool(r);
         continue;
     }
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    switch (t >>> 3) {
-      case 1:
-      case 2:
-        $wire("nri.pkg.api.v1alpha1.SynchronizeResponse", t);
-    }
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
+    if ($other(r, m, s, t, group, "nri.pkg.api.v1alpha1.SynchronizeResponse", [1, 2])) break;
   }
   r.e = e0;
   r.d--;
@@ -946,36 +743,18 @@ export interface CreateContainerRequest {
   $unknown?: Uint8Array[];
 }
 
-export const CreateContainerRequest: $Codec<CreateContainerRequest> = {
-  typeName: "nri.pkg.api.v1alpha1.CreateContainerRequest",
-  create(init?: Partial<CreateContainerRequest>): CreateContainerRequest {
-    const m = CreateContainerRequest$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: CreateContainerRequest): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = CreateContainerRequest$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, CreateContainerRequest$write);
-    const b = Buffer.allocUnsafe(n);
-    CreateContainerRequest$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): CreateContainerRequest {
-    const r = $reader(bytes);
-    return CreateContainerRequest$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: CreateContainerRequest): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
+export const CreateContainerRequest: $Codec<CreateContainerRequest> = $codec(
+  "nri.pkg.api.v1alpha1.CreateContainerRequest",
+  CreateContainerRequest$new,
+  CreateContainerRequest$size,
+  CreateContainerRequest$write,
+  CreateContainerRequest$read,
+);
 
-/** A new nri.pkg.api.v1alpha1.CreateContainerRequest with default values. @internal */
 export function CreateContainerRequest$new(): CreateContainerRequest {
   return {};
 }
 
-/** The encoded size of a nri.pkg.api.v1alpha1.CreateContainerRequest (size pass). @internal */
 export function CreateContainerRequest$size(m: CreateContainerRequest): number {
   let n = 0;
   const v1 = m.pod;
@@ -997,7 +776,6 @@ export function CreateContainerRequest$size(m: CreateContainerRequest): number {
   return n;
 }
 
-/** Writes a nri.pkg.api.v1alpha1.CreateContainerRequest at `p` (write pass); returns the end. @internal */
 export function CreateContainerRequest$write(
   m: CreateContainerRequest,
   b: Buffer,
@@ -1020,7 +798,6 @@ export function CreateContainerRequest$write(
   return p;
 }
 
-/** Reads a nri.pkg.api.v1alpha1.CreateContainerRequest up to `end` (or its end-group tag when `group` > 0). @internal */
 export function CreateContainerRequest$read(
   r: $R,
   end: number,
@@ -1046,15 +823,7 @@ export function CreateContainerRequest$read(
         m.container = Container$read(r, $len(r), 0, m.container);
         continue;
     }
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    switch (t >>> 3) {
-      case 1:
-      case 2:
-        $wire("nri.pkg.api.v1alpha1.CreateContainerRequest", t);
-    }
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
+    if ($other(r, m, s, t, group, "nri.pkg.api.v1alpha1.CreateContainerRequest", [1, 2])) break;
   }
   r.e = e0;
   r.d--;
@@ -1072,36 +841,18 @@ export interface CreateContainerResponse {
   $unknown?: Uint8Array[];
 }
 
-export const CreateContainerResponse: $Codec<CreateContainerResponse> = {
-  typeName: "nri.pkg.api.v1alpha1.CreateContainerResponse",
-  create(init?: Partial<CreateContainerResponse>): CreateContainerResponse {
-    const m = CreateContainerResponse$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: CreateContainerResponse): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = CreateContainerResponse$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, CreateContainerResponse$write);
-    const b = Buffer.allocUnsafe(n);
-    CreateContainerResponse$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): CreateContainerResponse {
-    const r = $reader(bytes);
-    return CreateContainerResponse$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: CreateContainerResponse): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
+export const CreateContainerResponse: $Codec<CreateContainerResponse> = $codec(
+  "nri.pkg.api.v1alpha1.CreateContainerResponse",
+  CreateContainerResponse$new,
+  CreateContainerResponse$size,
+  CreateContainerResponse$write,
+  CreateContainerResponse$read,
+);
 
-/** A new nri.pkg.api.v1alpha1.CreateContainerResponse with default values. @internal */
 export function CreateContainerResponse$new(): CreateContainerResponse {
   return { update: [], evict: [] };
 }
 
-/** The encoded size of a nri.pkg.api.v1alpha1.CreateContainerResponse (size pass). @internal */
 export function CreateContainerResponse$size(m: CreateContainerResponse): number {
   let n = 0;
   const v1 = m.adjust;
@@ -1134,7 +885,6 @@ export function CreateContainerResponse$size(m: CreateContainerResponse): number
   return n;
 }
 
-/** Writes a nri.pkg.api.v1alpha1.CreateContainerResponse at `p` (write pass); returns the end. @internal */
 export function CreateContainerResponse$write(
   m: CreateContainerResponse,
   b: Buffer,
@@ -1167,7 +917,6 @@ export function CreateContainerResponse$write(
   return p;
 }
 
-/** Reads a nri.pkg.api.v1alpha1.CreateContainerResponse up to `end` (or its end-group tag when `group` > 0). @internal */
 export function CreateContainerResponse$read(
   r: $R,
   end: number,
@@ -1196,16 +945,7 @@ export function CreateContainerResponse$read(
         m.evict.push(ContainerEviction$read(r, $len(r), 0, undefined));
         continue;
     }
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    switch (t >>> 3) {
-      case 1:
-      case 2:
-      case 3:
-        $wire("nri.pkg.api.v1alpha1.CreateContainerResponse", t);
-    }
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
+    if ($other(r, m, s, t, group, "nri.pkg.api.v1alpha1.CreateContainerResponse", [1, 2, 3])) break;
   }
   r.e = e0;
   r.d--;
@@ -1223,36 +963,18 @@ export interface UpdateContainerRequest {
   $unknown?: Uint8Array[];
 }
 
-export const UpdateContainerRequest: $Codec<UpdateContainerRequest> = {
-  typeName: "nri.pkg.api.v1alpha1.UpdateContainerRequest",
-  create(init?: Partial<UpdateContainerRequest>): UpdateContainerRequest {
-    const m = UpdateContainerRequest$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: UpdateContainerRequest): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = UpdateContainerRequest$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, UpdateContainerRequest$write);
-    const b = Buffer.allocUnsafe(n);
-    UpdateContainerRequest$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): UpdateContainerRequest {
-    const r = $reader(bytes);
-    return UpdateContainerRequest$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: UpdateContainerRequest): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
+export const UpdateContainerRequest: $Codec<UpdateContainerRequest> = $codec(
+  "nri.pkg.api.v1alpha1.UpdateContainerRequest",
+  UpdateContainerRequest$new,
+  UpdateContainerRequest$size,
+  UpdateContainerRequest$write,
+  UpdateContainerRequest$read,
+);
 
-/** A new nri.pkg.api.v1alpha1.UpdateContainerRequest with default values. @internal */
 export function UpdateContainerRequest$new(): UpdateContainerRequest {
   return {};
 }
 
-/** The encoded size of a nri.pkg.api.v1alpha1.UpdateContainerRequest (size pass). @internal */
 export function UpdateContainerRequest$size(m: UpdateContainerRequest): number {
   let n = 0;
   const v1 = m.pod;
@@ -1281,7 +1003,6 @@ export function UpdateContainerRequest$size(m: UpdateContainerRequest): number {
   return n;
 }
 
-/** Writes a nri.pkg.api.v1alpha1.UpdateContainerRequest at `p` (write pass); returns the end. @internal */
 export function UpdateContainerRequest$write(
   m: UpdateContainerRequest,
   b: Buffer,
@@ -1310,7 +1031,6 @@ export function UpdateContainerRequest$write(
   return p;
 }
 
-/** Reads a nri.pkg.api.v1alpha1.UpdateContainerRequest up to `end` (or its end-group tag when `group` > 0). @internal */
 export function UpdateContainerRequest$read(
   r: $R,
   end: number,
@@ -1339,16 +1059,7 @@ export function UpdateContainerRequest$read(
         m.linuxResources = LinuxResources$read(r, $len(r), 0, m.linuxResources);
         continue;
     }
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    switch (t >>> 3) {
-      case 1:
-      case 2:
-      case 3:
-        $wire("nri.pkg.api.v1alpha1.UpdateContainerRequest", t);
-    }
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
+    if ($other(r, m, s, t, group, "nri.pkg.api.v1alpha1.UpdateContainerRequest", [1, 2, 3])) break;
   }
   r.e = e0;
   r.d--;
@@ -1364,36 +1075,18 @@ export interface UpdateContainerResponse {
   $unknown?: Uint8Array[];
 }
 
-export const UpdateContainerResponse: $Codec<UpdateContainerResponse> = {
-  typeName: "nri.pkg.api.v1alpha1.UpdateContainerResponse",
-  create(init?: Partial<UpdateContainerResponse>): UpdateContainerResponse {
-    const m = UpdateContainerResponse$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: UpdateContainerResponse): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = UpdateContainerResponse$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, UpdateContainerResponse$write);
-    const b = Buffer.allocUnsafe(n);
-    UpdateContainerResponse$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): UpdateContainerResponse {
-    const r = $reader(bytes);
-    return UpdateContainerResponse$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: UpdateContainerResponse): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
+export const UpdateContainerResponse: $Codec<UpdateContainerResponse> = $codec(
+  "nri.pkg.api.v1alpha1.UpdateContainerResponse",
+  UpdateContainerResponse$new,
+  UpdateContainerResponse$size,
+  UpdateContainerResponse$write,
+  UpdateContainerResponse$read,
+);
 
-/** A new nri.pkg.api.v1alpha1.UpdateContainerResponse with default values. @internal */
 export function UpdateContainerResponse$new(): UpdateContainerResponse {
   return { update: [], evict: [] };
 }
 
-/** The encoded size of a nri.pkg.api.v1alpha1.UpdateContainerResponse (size pass). @internal */
 export function UpdateContainerResponse$size(m: UpdateContainerResponse): number {
   let n = 0;
   const a1 = m.update;
@@ -1419,7 +1112,6 @@ export function UpdateContainerResponse$size(m: UpdateContainerResponse): number
   return n;
 }
 
-/** Writes a nri.pkg.api.v1alpha1.UpdateContainerResponse at `p` (write pass); returns the end. @internal */
 export function UpdateContainerResponse$write(
   m: UpdateContainerResponse,
   b: Buffer,
@@ -1446,7 +1138,6 @@ export function UpdateContainerResponse$write(
   return p;
 }
 
-/** Reads a nri.pkg.api.v1alpha1.UpdateContainerResponse up to `end` (or its end-group tag when `group` > 0). @internal */
 export function UpdateContainerResponse$read(
   r: $R,
   end: number,
@@ -1472,15 +1163,7 @@ export function UpdateContainerResponse$read(
         m.evict.push(ContainerEviction$read(r, $len(r), 0, undefined));
         continue;
     }
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    switch (t >>> 3) {
-      case 1:
-      case 2:
-        $wire("nri.pkg.api.v1alpha1.UpdateContainerResponse", t);
-    }
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
+    if ($other(r, m, s, t, group, "nri.pkg.api.v1alpha1.UpdateContainerResponse", [1, 2])) break;
   }
   r.e = e0;
   r.d--;
@@ -1496,36 +1179,18 @@ export interface StopContainerRequest {
   $unknown?: Uint8Array[];
 }
 
-export const StopContainerRequest: $Codec<StopContainerRequest> = {
-  typeName: "nri.pkg.api.v1alpha1.StopContainerRequest",
-  create(init?: Partial<StopContainerRequest>): StopContainerRequest {
-    const m = StopContainerRequest$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: StopContainerRequest): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = StopContainerRequest$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, StopContainerRequest$write);
-    const b = Buffer.allocUnsafe(n);
-    StopContainerRequest$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): StopContainerRequest {
-    const r = $reader(bytes);
-    return StopContainerRequest$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: StopContainerRequest): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
+export const StopContainerRequest: $Codec<StopContainerRequest> = $codec(
+  "nri.pkg.api.v1alpha1.StopContainerRequest",
+  StopContainerRequest$new,
+  StopContainerRequest$size,
+  StopContainerRequest$write,
+  StopContainerRequest$read,
+);
 
-/** A new nri.pkg.api.v1alpha1.StopContainerRequest with default values. @internal */
 export function StopContainerRequest$new(): StopContainerRequest {
   return {};
 }
 
-/** The encoded size of a nri.pkg.api.v1alpha1.StopContainerRequest (size pass). @internal */
 export function StopContainerRequest$size(m: StopContainerRequest): number {
   let n = 0;
   const v1 = m.pod;
@@ -1547,7 +1212,6 @@ export function StopContainerRequest$size(m: StopContainerRequest): number {
   return n;
 }
 
-/** Writes a nri.pkg.api.v1alpha1.StopContainerRequest at `p` (write pass); returns the end. @internal */
 export function StopContainerRequest$write(m: StopContainerRequest, b: Buffer, p: number): number {
   const v1 = m.pod;
   if (v1 !== undefined && v1 !== null) {
@@ -1566,7 +1230,6 @@ export function StopContainerRequest$write(m: StopContainerRequest, b: Buffer, p
   return p;
 }
 
-/** Reads a nri.pkg.api.v1alpha1.StopContainerRequest up to `end` (or its end-group tag when `group` > 0). @internal */
 export function StopContainerRequest$read(
   r: $R,
   end: number,
@@ -1592,15 +1255,7 @@ export function StopContainerRequest$read(
         m.container = Container$read(r, $len(r), 0, m.container);
         continue;
     }
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    switch (t >>> 3) {
-      case 1:
-      case 2:
-        $wire("nri.pkg.api.v1alpha1.StopContainerRequest", t);
-    }
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
+    if ($other(r, m, s, t, group, "nri.pkg.api.v1alpha1.StopContainerRequest", [1, 2])) break;
   }
   r.e = e0;
   r.d--;
@@ -1614,36 +1269,18 @@ export interface StopContainerResponse {
   $unknown?: Uint8Array[];
 }
 
-export const StopContainerResponse: $Codec<StopContainerResponse> = {
-  typeName: "nri.pkg.api.v1alpha1.StopContainerResponse",
-  create(init?: Partial<StopContainerResponse>): StopContainerResponse {
-    const m = StopContainerResponse$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: StopContainerResponse): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = StopContainerResponse$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, StopContainerResponse$write);
-    const b = Buffer.allocUnsafe(n);
-    StopContainerResponse$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): StopContainerResponse {
-    const r = $reader(bytes);
-    return StopContainerResponse$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: StopContainerResponse): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
+export const StopContainerResponse: $Codec<StopContainerResponse> = $codec(
+  "nri.pkg.api.v1alpha1.StopContainerResponse",
+  StopContainerResponse$new,
+  StopContainerResponse$size,
+  StopContainerResponse$write,
+  StopContainerResponse$read,
+);
 
-/** A new nri.pkg.api.v1alpha1.StopContainerResponse with default values. @internal */
 export function StopContainerResponse$new(): StopContainerResponse {
   return { update: [] };
 }
 
-/** The encoded size of a nri.pkg.api.v1alpha1.StopContainerResponse (size pass). @internal */
 export function StopContainerResponse$size(m: StopContainerResponse): number {
   let n = 0;
   const a1 = m.update;
@@ -1660,7 +1297,6 @@ export function StopContainerResponse$size(m: StopContainerResponse): number {
   return n;
 }
 
-/** Writes a nri.pkg.api.v1alpha1.StopContainerResponse at `p` (write pass); returns the end. @internal */
 export function StopContainerResponse$write(
   m: StopContainerResponse,
   b: Buffer,
@@ -1679,7 +1315,6 @@ export function StopContainerResponse$write(
   return p;
 }
 
-/** Reads a nri.pkg.api.v1alpha1.StopContainerResponse up to `end` (or its end-group tag when `group` > 0). @internal */
 export function StopContainerResponse$read(
   r: $R,
   end: number,
@@ -1702,14 +1337,7 @@ export function StopContainerResponse$read(
         m.update.push(ContainerUpdate$read(r, $len(r), 0, undefined));
         continue;
     }
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    switch (t >>> 3) {
-      case 1:
-        $wire("nri.pkg.api.v1alpha1.StopContainerResponse", t);
-    }
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
+    if ($other(r, m, s, t, group, "nri.pkg.api.v1alpha1.StopContainerResponse", [1])) break;
   }
   r.e = e0;
   r.d--;
@@ -1733,36 +1361,18 @@ export interface StateChangeEvent {
   $unknown?: Uint8Array[];
 }
 
-export const StateChangeEvent: $Codec<StateChangeEvent> = {
-  typeName: "nri.pkg.api.v1alpha1.StateChangeEvent",
-  create(init?: Partial<StateChangeEvent>): StateChangeEvent {
-    const m = StateChangeEvent$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: StateChangeEvent): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = StateChangeEvent$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, StateChangeEvent$write);
-    const b = Buffer.allocUnsafe(n);
-    StateChangeEvent$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): StateChangeEvent {
-    const r = $reader(bytes);
-    return StateChangeEvent$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: StateChangeEvent): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
+export const StateChangeEvent: $Codec<StateChangeEvent> = $codec(
+  "nri.pkg.api.v1alpha1.StateChangeEvent",
+  StateChangeEvent$new,
+  StateChangeEvent$size,
+  StateChangeEvent$write,
+  StateChangeEvent$read,
+);
 
-/** A new nri.pkg.api.v1alpha1.StateChangeEvent with default values. @internal */
 export function StateChangeEvent$new(): StateChangeEvent {
   return { event: 0 };
 }
 
-/** The encoded size of a nri.pkg.api.v1alpha1.StateChangeEvent (size pass). @internal */
 export function StateChangeEvent$size(m: StateChangeEvent): number {
   let n = 0;
   const v1 = m.event;
@@ -1788,7 +1398,6 @@ export function StateChangeEvent$size(m: StateChangeEvent): number {
   return n;
 }
 
-/** Writes a nri.pkg.api.v1alpha1.StateChangeEvent at `p` (write pass); returns the end. @internal */
 export function StateChangeEvent$write(m: StateChangeEvent, b: Buffer, p: number): number {
   const v1 = m.event;
   if (v1 !== undefined && v1 !== 0) {
@@ -1812,7 +1421,6 @@ export function StateChangeEvent$write(m: StateChangeEvent, b: Buffer, p: number
   return p;
 }
 
-/** Reads a nri.pkg.api.v1alpha1.StateChangeEvent up to `end` (or its end-group tag when `group` > 0). @internal */
 export function StateChangeEvent$read(
   r: $R,
   end: number,
@@ -1841,16 +1449,7 @@ export function StateChangeEvent$read(
         m.container = Container$read(r, $len(r), 0, m.container);
         continue;
     }
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    switch (t >>> 3) {
-      case 1:
-      case 2:
-      case 3:
-        $wire("nri.pkg.api.v1alpha1.StateChangeEvent", t);
-    }
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
+    if ($other(r, m, s, t, group, "nri.pkg.api.v1alpha1.StateChangeEvent", [1, 2, 3])) break;
   }
   r.e = e0;
   r.d--;
@@ -1864,36 +1463,18 @@ export interface Empty {
 }
 
 /** Empty response for those *Requests that are semantically events. */
-export const Empty: $Codec<Empty> = {
-  typeName: "nri.pkg.api.v1alpha1.Empty",
-  create(init?: Partial<Empty>): Empty {
-    const m = Empty$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: Empty): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = Empty$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, Empty$write);
-    const b = Buffer.allocUnsafe(n);
-    Empty$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): Empty {
-    const r = $reader(bytes);
-    return Empty$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: Empty): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
+export const Empty: $Codec<Empty> = $codec(
+  "nri.pkg.api.v1alpha1.Empty",
+  Empty$new,
+  Empty$size,
+  Empty$write,
+  Empty$read,
+);
 
-/** A new nri.pkg.api.v1alpha1.Empty with default values. @internal */
 export function Empty$new(): Empty {
   return {};
 }
 
-/** The encoded size of a nri.pkg.api.v1alpha1.Empty (size pass). @internal */
 export function Empty$size(m: Empty): number {
   let n = 0;
   const u = m.$unknown;
@@ -1901,14 +1482,12 @@ export function Empty$size(m: Empty): number {
   return n;
 }
 
-/** Writes a nri.pkg.api.v1alpha1.Empty at `p` (write pass); returns the end. @internal */
 export function Empty$write(m: Empty, b: Buffer, p: number): number {
   const u = m.$unknown;
   if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
-/** Reads a nri.pkg.api.v1alpha1.Empty up to `end` (or its end-group tag when `group` > 0). @internal */
 export function Empty$read(r: $R, end: number, group: number, into: Empty | undefined): Empty {
   $deeper(r, "nri.pkg.api.v1alpha1.Empty");
   const m = into ?? Empty$new();
@@ -1921,10 +1500,7 @@ export function Empty$read(r: $R, end: number, group: number, into: Empty | unde
     }
     const s = r.p;
     const t = $tag(r);
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
+    if ($other(r, m, s, t, group, "nri.pkg.api.v1alpha1.Empty", [])) break;
   }
   r.e = e0;
   r.d--;
@@ -1948,31 +1524,14 @@ export interface PodSandbox {
 }
 
 /** Pod metadata that is considered relevant for a plugin. */
-export const PodSandbox: $Codec<PodSandbox> = {
-  typeName: "nri.pkg.api.v1alpha1.PodSandbox",
-  create(init?: Partial<PodSandbox>): PodSandbox {
-    const m = PodSandbox$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: PodSandbox): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = PodSandbox$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, PodSandbox$write);
-    const b = Buffer.allocUnsafe(n);
-    PodSandbox$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): PodSandbox {
-    const r = $reader(bytes);
-    return PodSandbox$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: PodSandbox): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
+export const PodSandbox: $Codec<PodSandbox> = $codec(
+  "nri.pkg.api.v1alpha1.PodSandbox",
+  PodSandbox$new,
+  PodSandbox$size,
+  PodSandbox$write,
+  PodSandbox$read,
+);
 
-/** A new nri.pkg.api.v1alpha1.PodSandbox with default values. @internal */
 export function PodSandbox$new(): PodSandbox {
   return {
     id: "",
@@ -1987,7 +1546,6 @@ export function PodSandbox$new(): PodSandbox {
   };
 }
 
-/** The encoded size of a nri.pkg.api.v1alpha1.PodSandbox (size pass). @internal */
 export function PodSandbox$size(m: PodSandbox): number {
   let n = 0;
   const v1 = m.id;
@@ -2054,7 +1612,6 @@ export function PodSandbox$size(m: PodSandbox): number {
   return n;
 }
 
-/** Writes a nri.pkg.api.v1alpha1.PodSandbox at `p` (write pass); returns the end. @internal */
 export function PodSandbox$write(m: PodSandbox, b: Buffer, p: number): number {
   const v1 = m.id;
   if (v1) {
@@ -2130,7 +1687,6 @@ export function PodSandbox$write(m: PodSandbox, b: Buffer, p: number): number {
   return p;
 }
 
-/** Reads a nri.pkg.api.v1alpha1.PodSandbox up to `end` (or its end-group tag when `group` > 0). @internal */
 export function PodSandbox$read(
   r: $R,
   end: number,
@@ -2210,23 +1766,10 @@ export function PodSandbox$read(
         m.ips.push($str(r, true));
         continue;
     }
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    switch (t >>> 3) {
-      case 1:
-      case 2:
-      case 3:
-      case 4:
-      case 5:
-      case 6:
-      case 7:
-      case 8:
-      case 9:
-      case 10:
-        $wire("nri.pkg.api.v1alpha1.PodSandbox", t);
-    }
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
+    if (
+      $other(r, m, s, t, group, "nri.pkg.api.v1alpha1.PodSandbox", [1, 2, 3, 4, 5, 6, 7, 8, 9, 10])
+    )
+      break;
   }
   r.e = e0;
   r.d--;
@@ -2246,36 +1789,18 @@ export interface LinuxPodSandbox {
 }
 
 /** PodSandbox linux-specific metadata */
-export const LinuxPodSandbox: $Codec<LinuxPodSandbox> = {
-  typeName: "nri.pkg.api.v1alpha1.LinuxPodSandbox",
-  create(init?: Partial<LinuxPodSandbox>): LinuxPodSandbox {
-    const m = LinuxPodSandbox$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: LinuxPodSandbox): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = LinuxPodSandbox$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, LinuxPodSandbox$write);
-    const b = Buffer.allocUnsafe(n);
-    LinuxPodSandbox$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): LinuxPodSandbox {
-    const r = $reader(bytes);
-    return LinuxPodSandbox$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: LinuxPodSandbox): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
+export const LinuxPodSandbox: $Codec<LinuxPodSandbox> = $codec(
+  "nri.pkg.api.v1alpha1.LinuxPodSandbox",
+  LinuxPodSandbox$new,
+  LinuxPodSandbox$size,
+  LinuxPodSandbox$write,
+  LinuxPodSandbox$read,
+);
 
-/** A new nri.pkg.api.v1alpha1.LinuxPodSandbox with default values. @internal */
 export function LinuxPodSandbox$new(): LinuxPodSandbox {
   return { cgroupParent: "", cgroupsPath: "", namespaces: [] };
 }
 
-/** The encoded size of a nri.pkg.api.v1alpha1.LinuxPodSandbox (size pass). @internal */
 export function LinuxPodSandbox$size(m: LinuxPodSandbox): number {
   let n = 0;
   const v1 = m.podOverhead;
@@ -2321,7 +1846,6 @@ export function LinuxPodSandbox$size(m: LinuxPodSandbox): number {
   return n;
 }
 
-/** Writes a nri.pkg.api.v1alpha1.LinuxPodSandbox at `p` (write pass); returns the end. @internal */
 export function LinuxPodSandbox$write(m: LinuxPodSandbox, b: Buffer, p: number): number {
   const v1 = m.podOverhead;
   if (v1 !== undefined && v1 !== null) {
@@ -2364,7 +1888,6 @@ export function LinuxPodSandbox$write(m: LinuxPodSandbox, b: Buffer, p: number):
   return p;
 }
 
-/** Reads a nri.pkg.api.v1alpha1.LinuxPodSandbox up to `end` (or its end-group tag when `group` > 0). @internal */
 export function LinuxPodSandbox$read(
   r: $R,
   end: number,
@@ -2402,19 +1925,8 @@ export function LinuxPodSandbox$read(
         m.resources = LinuxResources$read(r, $len(r), 0, m.resources);
         continue;
     }
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    switch (t >>> 3) {
-      case 1:
-      case 2:
-      case 3:
-      case 4:
-      case 5:
-      case 6:
-        $wire("nri.pkg.api.v1alpha1.LinuxPodSandbox", t);
-    }
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
+    if ($other(r, m, s, t, group, "nri.pkg.api.v1alpha1.LinuxPodSandbox", [1, 2, 3, 4, 5, 6]))
+      break;
   }
   r.e = e0;
   r.d--;
@@ -2441,31 +1953,14 @@ export interface Container {
 }
 
 /** Container metadata that is considered relevant for a plugin. */
-export const Container: $Codec<Container> = {
-  typeName: "nri.pkg.api.v1alpha1.Container",
-  create(init?: Partial<Container>): Container {
-    const m = Container$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: Container): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = Container$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, Container$write);
-    const b = Buffer.allocUnsafe(n);
-    Container$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): Container {
-    const r = $reader(bytes);
-    return Container$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: Container): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
+export const Container: $Codec<Container> = $codec(
+  "nri.pkg.api.v1alpha1.Container",
+  Container$new,
+  Container$size,
+  Container$write,
+  Container$read,
+);
 
-/** A new nri.pkg.api.v1alpha1.Container with default values. @internal */
 export function Container$new(): Container {
   return {
     id: "",
@@ -2482,7 +1977,6 @@ export function Container$new(): Container {
   };
 }
 
-/** The encoded size of a nri.pkg.api.v1alpha1.Container (size pass). @internal */
 export function Container$size(m: Container): number {
   let n = 0;
   const v1 = m.id;
@@ -2574,7 +2068,6 @@ export function Container$size(m: Container): number {
   return n;
 }
 
-/** Writes a nri.pkg.api.v1alpha1.Container at `p` (write pass); returns the end. @internal */
 export function Container$write(m: Container, b: Buffer, p: number): number {
   const v1 = m.id;
   if (v1) {
@@ -2674,7 +2167,6 @@ export function Container$write(m: Container, b: Buffer, p: number): number {
   return p;
 }
 
-/** Reads a nri.pkg.api.v1alpha1.Container up to `end` (or its end-group tag when `group` > 0). @internal */
 export function Container$read(
   r: $R,
   end: number,
@@ -2763,26 +2255,18 @@ export function Container$read(
         m.rlimits.push(POSIXRlimit$read(r, $len(r), 0, undefined));
         continue;
     }
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    switch (t >>> 3) {
-      case 1:
-      case 2:
-      case 3:
-      case 4:
-      case 5:
-      case 6:
-      case 7:
-      case 8:
-      case 9:
-      case 10:
-      case 11:
-      case 12:
-      case 13:
-        $wire("nri.pkg.api.v1alpha1.Container", t);
-    }
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
+    if (
+      $other(
+        r,
+        m,
+        s,
+        t,
+        group,
+        "nri.pkg.api.v1alpha1.Container",
+        [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13],
+      )
+    )
+      break;
   }
   r.e = e0;
   r.d--;
@@ -2800,36 +2284,18 @@ export interface Mount {
 }
 
 /** A container mount. */
-export const Mount: $Codec<Mount> = {
-  typeName: "nri.pkg.api.v1alpha1.Mount",
-  create(init?: Partial<Mount>): Mount {
-    const m = Mount$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: Mount): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = Mount$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, Mount$write);
-    const b = Buffer.allocUnsafe(n);
-    Mount$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): Mount {
-    const r = $reader(bytes);
-    return Mount$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: Mount): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
+export const Mount: $Codec<Mount> = $codec(
+  "nri.pkg.api.v1alpha1.Mount",
+  Mount$new,
+  Mount$size,
+  Mount$write,
+  Mount$read,
+);
 
-/** A new nri.pkg.api.v1alpha1.Mount with default values. @internal */
 export function Mount$new(): Mount {
   return { destination: "", type: "", source: "", options: [] };
 }
 
-/** The encoded size of a nri.pkg.api.v1alpha1.Mount (size pass). @internal */
 export function Mount$size(m: Mount): number {
   let n = 0;
   const v1 = m.destination;
@@ -2853,7 +2319,6 @@ export function Mount$size(m: Mount): number {
   return n;
 }
 
-/** Writes a nri.pkg.api.v1alpha1.Mount at `p` (write pass); returns the end. @internal */
 export function Mount$write(m: Mount, b: Buffer, p: number): number {
   const v1 = m.destination;
   if (v1) {
@@ -2882,7 +2347,6 @@ export function Mount$write(m: Mount, b: Buffer, p: number): number {
   return p;
 }
 
-/** Reads a nri.pkg.api.v1alpha1.Mount up to `end` (or its end-group tag when `group` > 0). @internal */
 export function Mount$read(r: $R, end: number, group: number, into: Mount | undefined): Mount {
   $deeper(r, "nri.pkg.api.v1alpha1.Mount");
   const m = into ?? Mount$new();
@@ -2909,17 +2373,7 @@ export function Mount$read(r: $R, end: number, group: number, into: Mount | unde
         m.options.push($str(r, true));
         continue;
     }
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    switch (t >>> 3) {
-      case 1:
-      case 2:
-      case 3:
-      case 4:
-        $wire("nri.pkg.api.v1alpha1.Mount", t);
-    }
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
+    if ($other(r, m, s, t, group, "nri.pkg.api.v1alpha1.Mount", [1, 2, 3, 4])) break;
   }
   r.e = e0;
   r.d--;
@@ -2939,31 +2393,14 @@ export interface Hooks {
 }
 
 /** Container OCI hooks. */
-export const Hooks: $Codec<Hooks> = {
-  typeName: "nri.pkg.api.v1alpha1.Hooks",
-  create(init?: Partial<Hooks>): Hooks {
-    const m = Hooks$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: Hooks): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = Hooks$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, Hooks$write);
-    const b = Buffer.allocUnsafe(n);
-    Hooks$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): Hooks {
-    const r = $reader(bytes);
-    return Hooks$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: Hooks): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
+export const Hooks: $Codec<Hooks> = $codec(
+  "nri.pkg.api.v1alpha1.Hooks",
+  Hooks$new,
+  Hooks$size,
+  Hooks$write,
+  Hooks$read,
+);
 
-/** A new nri.pkg.api.v1alpha1.Hooks with default values. @internal */
 export function Hooks$new(): Hooks {
   return {
     prestart: [],
@@ -2975,7 +2412,6 @@ export function Hooks$new(): Hooks {
   };
 }
 
-/** The encoded size of a nri.pkg.api.v1alpha1.Hooks (size pass). @internal */
 export function Hooks$size(m: Hooks): number {
   let n = 0;
   const a1 = m.prestart;
@@ -3037,7 +2473,6 @@ export function Hooks$size(m: Hooks): number {
   return n;
 }
 
-/** Writes a nri.pkg.api.v1alpha1.Hooks at `p` (write pass); returns the end. @internal */
 export function Hooks$write(m: Hooks, b: Buffer, p: number): number {
   const a1 = m.prestart;
   if (a1 !== undefined) {
@@ -3092,7 +2527,6 @@ export function Hooks$write(m: Hooks, b: Buffer, p: number): number {
   return p;
 }
 
-/** Reads a nri.pkg.api.v1alpha1.Hooks up to `end` (or its end-group tag when `group` > 0). @internal */
 export function Hooks$read(r: $R, end: number, group: number, into: Hooks | undefined): Hooks {
   $deeper(r, "nri.pkg.api.v1alpha1.Hooks");
   const m = into ?? Hooks$new();
@@ -3125,19 +2559,7 @@ export function Hooks$read(r: $R, end: number, group: number, into: Hooks | unde
         m.poststop.push(Hook$read(r, $len(r), 0, undefined));
         continue;
     }
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    switch (t >>> 3) {
-      case 1:
-      case 2:
-      case 3:
-      case 4:
-      case 5:
-      case 6:
-        $wire("nri.pkg.api.v1alpha1.Hooks", t);
-    }
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
+    if ($other(r, m, s, t, group, "nri.pkg.api.v1alpha1.Hooks", [1, 2, 3, 4, 5, 6])) break;
   }
   r.e = e0;
   r.d--;
@@ -3155,36 +2577,18 @@ export interface Hook {
 }
 
 /** One OCI hook. */
-export const Hook: $Codec<Hook> = {
-  typeName: "nri.pkg.api.v1alpha1.Hook",
-  create(init?: Partial<Hook>): Hook {
-    const m = Hook$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: Hook): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = Hook$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, Hook$write);
-    const b = Buffer.allocUnsafe(n);
-    Hook$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): Hook {
-    const r = $reader(bytes);
-    return Hook$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: Hook): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
+export const Hook: $Codec<Hook> = $codec(
+  "nri.pkg.api.v1alpha1.Hook",
+  Hook$new,
+  Hook$size,
+  Hook$write,
+  Hook$read,
+);
 
-/** A new nri.pkg.api.v1alpha1.Hook with default values. @internal */
 export function Hook$new(): Hook {
   return { path: "", args: [], env: [] };
 }
 
-/** The encoded size of a nri.pkg.api.v1alpha1.Hook (size pass). @internal */
 export function Hook$size(m: Hook): number {
   let n = 0;
   const v1 = m.path;
@@ -3211,7 +2615,6 @@ export function Hook$size(m: Hook): number {
   return n;
 }
 
-/** Writes a nri.pkg.api.v1alpha1.Hook at `p` (write pass); returns the end. @internal */
 export function Hook$write(m: Hook, b: Buffer, p: number): number {
   const v1 = m.path;
   if (v1) {
@@ -3243,7 +2646,6 @@ export function Hook$write(m: Hook, b: Buffer, p: number): number {
   return p;
 }
 
-/** Reads a nri.pkg.api.v1alpha1.Hook up to `end` (or its end-group tag when `group` > 0). @internal */
 export function Hook$read(r: $R, end: number, group: number, into: Hook | undefined): Hook {
   $deeper(r, "nri.pkg.api.v1alpha1.Hook");
   const m = into ?? Hook$new();
@@ -3270,17 +2672,7 @@ export function Hook$read(r: $R, end: number, group: number, into: Hook | undefi
         m.timeout = OptionalInt$read(r, $len(r), 0, m.timeout);
         continue;
     }
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    switch (t >>> 3) {
-      case 1:
-      case 2:
-      case 3:
-      case 4:
-        $wire("nri.pkg.api.v1alpha1.Hook", t);
-    }
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
+    if ($other(r, m, s, t, group, "nri.pkg.api.v1alpha1.Hook", [1, 2, 3, 4])) break;
   }
   r.e = e0;
   r.d--;
@@ -3299,36 +2691,18 @@ export interface LinuxContainer {
 }
 
 /** Container (linux) metadata. */
-export const LinuxContainer: $Codec<LinuxContainer> = {
-  typeName: "nri.pkg.api.v1alpha1.LinuxContainer",
-  create(init?: Partial<LinuxContainer>): LinuxContainer {
-    const m = LinuxContainer$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: LinuxContainer): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = LinuxContainer$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, LinuxContainer$write);
-    const b = Buffer.allocUnsafe(n);
-    LinuxContainer$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): LinuxContainer {
-    const r = $reader(bytes);
-    return LinuxContainer$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: LinuxContainer): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
+export const LinuxContainer: $Codec<LinuxContainer> = $codec(
+  "nri.pkg.api.v1alpha1.LinuxContainer",
+  LinuxContainer$new,
+  LinuxContainer$size,
+  LinuxContainer$write,
+  LinuxContainer$read,
+);
 
-/** A new nri.pkg.api.v1alpha1.LinuxContainer with default values. @internal */
 export function LinuxContainer$new(): LinuxContainer {
   return { namespaces: [], devices: [], cgroupsPath: "" };
 }
 
-/** The encoded size of a nri.pkg.api.v1alpha1.LinuxContainer (size pass). @internal */
 export function LinuxContainer$size(m: LinuxContainer): number {
   let n = 0;
   const a1 = m.namespaces;
@@ -3372,7 +2746,6 @@ export function LinuxContainer$size(m: LinuxContainer): number {
   return n;
 }
 
-/** Writes a nri.pkg.api.v1alpha1.LinuxContainer at `p` (write pass); returns the end. @internal */
 export function LinuxContainer$write(m: LinuxContainer, b: Buffer, p: number): number {
   const a1 = m.namespaces;
   if (a1 !== undefined) {
@@ -3412,7 +2785,6 @@ export function LinuxContainer$write(m: LinuxContainer, b: Buffer, p: number): n
   return p;
 }
 
-/** Reads a nri.pkg.api.v1alpha1.LinuxContainer up to `end` (or its end-group tag when `group` > 0). @internal */
 export function LinuxContainer$read(
   r: $R,
   end: number,
@@ -3447,18 +2819,7 @@ export function LinuxContainer$read(
         m.cgroupsPath = $str(r, true);
         continue;
     }
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    switch (t >>> 3) {
-      case 1:
-      case 2:
-      case 3:
-      case 4:
-      case 5:
-        $wire("nri.pkg.api.v1alpha1.LinuxContainer", t);
-    }
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
+    if ($other(r, m, s, t, group, "nri.pkg.api.v1alpha1.LinuxContainer", [1, 2, 3, 4, 5])) break;
   }
   r.e = e0;
   r.d--;
@@ -3474,36 +2835,18 @@ export interface LinuxNamespace {
 }
 
 /** A linux namespace. */
-export const LinuxNamespace: $Codec<LinuxNamespace> = {
-  typeName: "nri.pkg.api.v1alpha1.LinuxNamespace",
-  create(init?: Partial<LinuxNamespace>): LinuxNamespace {
-    const m = LinuxNamespace$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: LinuxNamespace): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = LinuxNamespace$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, LinuxNamespace$write);
-    const b = Buffer.allocUnsafe(n);
-    LinuxNamespace$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): LinuxNamespace {
-    const r = $reader(bytes);
-    return LinuxNamespace$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: LinuxNamespace): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
+export const LinuxNamespace: $Codec<LinuxNamespace> = $codec(
+  "nri.pkg.api.v1alpha1.LinuxNamespace",
+  LinuxNamespace$new,
+  LinuxNamespace$size,
+  LinuxNamespace$write,
+  LinuxNamespace$read,
+);
 
-/** A new nri.pkg.api.v1alpha1.LinuxNamespace with default values. @internal */
 export function LinuxNamespace$new(): LinuxNamespace {
   return { type: "", path: "" };
 }
 
-/** The encoded size of a nri.pkg.api.v1alpha1.LinuxNamespace (size pass). @internal */
 export function LinuxNamespace$size(m: LinuxNamespace): number {
   let n = 0;
   const v1 = m.type;
@@ -3519,7 +2862,6 @@ export function LinuxNamespace$size(m: LinuxNamespace): number {
   return n;
 }
 
-/** Writes a nri.pkg.api.v1alpha1.LinuxNamespace at `p` (write pass); returns the end. @internal */
 export function LinuxNamespace$write(m: LinuxNamespace, b: Buffer, p: number): number {
   const v1 = m.type;
   if (v1) {
@@ -3536,7 +2878,6 @@ export function LinuxNamespace$write(m: LinuxNamespace, b: Buffer, p: number): n
   return p;
 }
 
-/** Reads a nri.pkg.api.v1alpha1.LinuxNamespace up to `end` (or its end-group tag when `group` > 0). @internal */
 export function LinuxNamespace$read(
   r: $R,
   end: number,
@@ -3562,15 +2903,7 @@ export function LinuxNamespace$read(
         m.path = $str(r, true);
         continue;
     }
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    switch (t >>> 3) {
-      case 1:
-      case 2:
-        $wire("nri.pkg.api.v1alpha1.LinuxNamespace", t);
-    }
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
+    if ($other(r, m, s, t, group, "nri.pkg.api.v1alpha1.LinuxNamespace", [1, 2])) break;
   }
   r.e = e0;
   r.d--;
@@ -3591,36 +2924,18 @@ export interface LinuxDevice {
 }
 
 /** A container (linux) device. */
-export const LinuxDevice: $Codec<LinuxDevice> = {
-  typeName: "nri.pkg.api.v1alpha1.LinuxDevice",
-  create(init?: Partial<LinuxDevice>): LinuxDevice {
-    const m = LinuxDevice$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: LinuxDevice): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = LinuxDevice$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, LinuxDevice$write);
-    const b = Buffer.allocUnsafe(n);
-    LinuxDevice$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): LinuxDevice {
-    const r = $reader(bytes);
-    return LinuxDevice$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: LinuxDevice): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
+export const LinuxDevice: $Codec<LinuxDevice> = $codec(
+  "nri.pkg.api.v1alpha1.LinuxDevice",
+  LinuxDevice$new,
+  LinuxDevice$size,
+  LinuxDevice$write,
+  LinuxDevice$read,
+);
 
-/** A new nri.pkg.api.v1alpha1.LinuxDevice with default values. @internal */
 export function LinuxDevice$new(): LinuxDevice {
   return { path: "", type: "", major: 0n, minor: 0n };
 }
 
-/** The encoded size of a nri.pkg.api.v1alpha1.LinuxDevice (size pass). @internal */
 export function LinuxDevice$size(m: LinuxDevice): number {
   let n = 0;
   const v1 = m.path;
@@ -3665,7 +2980,6 @@ export function LinuxDevice$size(m: LinuxDevice): number {
   return n;
 }
 
-/** Writes a nri.pkg.api.v1alpha1.LinuxDevice at `p` (write pass); returns the end. @internal */
 export function LinuxDevice$write(m: LinuxDevice, b: Buffer, p: number): number {
   const v1 = m.path;
   if (v1) {
@@ -3710,7 +3024,6 @@ export function LinuxDevice$write(m: LinuxDevice, b: Buffer, p: number): number 
   return p;
 }
 
-/** Reads a nri.pkg.api.v1alpha1.LinuxDevice up to `end` (or its end-group tag when `group` > 0). @internal */
 export function LinuxDevice$read(
   r: $R,
   end: number,
@@ -3751,20 +3064,7 @@ export function LinuxDevice$read(
         m.gid = OptionalUInt32$read(r, $len(r), 0, m.gid);
         continue;
     }
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    switch (t >>> 3) {
-      case 1:
-      case 2:
-      case 3:
-      case 4:
-      case 5:
-      case 6:
-      case 7:
-        $wire("nri.pkg.api.v1alpha1.LinuxDevice", t);
-    }
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
+    if ($other(r, m, s, t, group, "nri.pkg.api.v1alpha1.LinuxDevice", [1, 2, 3, 4, 5, 6, 7])) break;
   }
   r.e = e0;
   r.d--;
@@ -3783,36 +3083,18 @@ export interface LinuxDeviceCgroup {
 }
 
 /** A linux device cgroup controller rule. */
-export const LinuxDeviceCgroup: $Codec<LinuxDeviceCgroup> = {
-  typeName: "nri.pkg.api.v1alpha1.LinuxDeviceCgroup",
-  create(init?: Partial<LinuxDeviceCgroup>): LinuxDeviceCgroup {
-    const m = LinuxDeviceCgroup$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: LinuxDeviceCgroup): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = LinuxDeviceCgroup$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, LinuxDeviceCgroup$write);
-    const b = Buffer.allocUnsafe(n);
-    LinuxDeviceCgroup$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): LinuxDeviceCgroup {
-    const r = $reader(bytes);
-    return LinuxDeviceCgroup$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: LinuxDeviceCgroup): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
+export const LinuxDeviceCgroup: $Codec<LinuxDeviceCgroup> = $codec(
+  "nri.pkg.api.v1alpha1.LinuxDeviceCgroup",
+  LinuxDeviceCgroup$new,
+  LinuxDeviceCgroup$size,
+  LinuxDeviceCgroup$write,
+  LinuxDeviceCgroup$read,
+);
 
-/** A new nri.pkg.api.v1alpha1.LinuxDeviceCgroup with default values. @internal */
 export function LinuxDeviceCgroup$new(): LinuxDeviceCgroup {
   return { allow: false, type: "", access: "" };
 }
 
-/** The encoded size of a nri.pkg.api.v1alpha1.LinuxDeviceCgroup (size pass). @internal */
 export function LinuxDeviceCgroup$size(m: LinuxDeviceCgroup): number {
   let n = 0;
   const v1 = m.allow;
@@ -3846,7 +3128,6 @@ export function LinuxDeviceCgroup$size(m: LinuxDeviceCgroup): number {
   return n;
 }
 
-/** Writes a nri.pkg.api.v1alpha1.LinuxDeviceCgroup at `p` (write pass); returns the end. @internal */
 export function LinuxDeviceCgroup$write(m: LinuxDeviceCgroup, b: Buffer, p: number): number {
   const v1 = m.allow;
   if (v1) {
@@ -3880,7 +3161,6 @@ export function LinuxDeviceCgroup$write(m: LinuxDeviceCgroup, b: Buffer, p: numb
   return p;
 }
 
-/** Reads a nri.pkg.api.v1alpha1.LinuxDeviceCgroup up to `end` (or its end-group tag when `group` > 0). @internal */
 export function LinuxDeviceCgroup$read(
   r: $R,
   end: number,
@@ -3915,18 +3195,7 @@ export function LinuxDeviceCgroup$read(
         m.access = $str(r, true);
         continue;
     }
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    switch (t >>> 3) {
-      case 1:
-      case 2:
-      case 3:
-      case 4:
-      case 5:
-        $wire("nri.pkg.api.v1alpha1.LinuxDeviceCgroup", t);
-    }
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
+    if ($other(r, m, s, t, group, "nri.pkg.api.v1alpha1.LinuxDeviceCgroup", [1, 2, 3, 4, 5])) break;
   }
   r.e = e0;
   r.d--;
@@ -3941,36 +3210,18 @@ export interface CDIDevice {
 }
 
 /** A CDI device reference. */
-export const CDIDevice: $Codec<CDIDevice> = {
-  typeName: "nri.pkg.api.v1alpha1.CDIDevice",
-  create(init?: Partial<CDIDevice>): CDIDevice {
-    const m = CDIDevice$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: CDIDevice): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = CDIDevice$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, CDIDevice$write);
-    const b = Buffer.allocUnsafe(n);
-    CDIDevice$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): CDIDevice {
-    const r = $reader(bytes);
-    return CDIDevice$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: CDIDevice): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
+export const CDIDevice: $Codec<CDIDevice> = $codec(
+  "nri.pkg.api.v1alpha1.CDIDevice",
+  CDIDevice$new,
+  CDIDevice$size,
+  CDIDevice$write,
+  CDIDevice$read,
+);
 
-/** A new nri.pkg.api.v1alpha1.CDIDevice with default values. @internal */
 export function CDIDevice$new(): CDIDevice {
   return { name: "" };
 }
 
-/** The encoded size of a nri.pkg.api.v1alpha1.CDIDevice (size pass). @internal */
 export function CDIDevice$size(m: CDIDevice): number {
   let n = 0;
   const v1 = m.name;
@@ -3982,7 +3233,6 @@ export function CDIDevice$size(m: CDIDevice): number {
   return n;
 }
 
-/** Writes a nri.pkg.api.v1alpha1.CDIDevice at `p` (write pass); returns the end. @internal */
 export function CDIDevice$write(m: CDIDevice, b: Buffer, p: number): number {
   const v1 = m.name;
   if (v1) {
@@ -3994,7 +3244,6 @@ export function CDIDevice$write(m: CDIDevice, b: Buffer, p: number): number {
   return p;
 }
 
-/** Reads a nri.pkg.api.v1alpha1.CDIDevice up to `end` (or its end-group tag when `group` > 0). @internal */
 export function CDIDevice$read(
   r: $R,
   end: number,
@@ -4017,14 +3266,7 @@ export function CDIDevice$read(
         m.name = $str(r, true);
         continue;
     }
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    switch (t >>> 3) {
-      case 1:
-        $wire("nri.pkg.api.v1alpha1.CDIDevice", t);
-    }
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
+    if ($other(r, m, s, t, group, "nri.pkg.api.v1alpha1.CDIDevice", [1])) break;
   }
   r.e = e0;
   r.d--;
@@ -4046,36 +3288,18 @@ export interface LinuxResources {
 }
 
 /** Container (linux) resources. */
-export const LinuxResources: $Codec<LinuxResources> = {
-  typeName: "nri.pkg.api.v1alpha1.LinuxResources",
-  create(init?: Partial<LinuxResources>): LinuxResources {
-    const m = LinuxResources$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: LinuxResources): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = LinuxResources$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, LinuxResources$write);
-    const b = Buffer.allocUnsafe(n);
-    LinuxResources$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): LinuxResources {
-    const r = $reader(bytes);
-    return LinuxResources$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: LinuxResources): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
+export const LinuxResources: $Codec<LinuxResources> = $codec(
+  "nri.pkg.api.v1alpha1.LinuxResources",
+  LinuxResources$new,
+  LinuxResources$size,
+  LinuxResources$write,
+  LinuxResources$read,
+);
 
-/** A new nri.pkg.api.v1alpha1.LinuxResources with default values. @internal */
 export function LinuxResources$new(): LinuxResources {
   return { hugepageLimits: [], unified: {}, devices: [] };
 }
 
-/** The encoded size of a nri.pkg.api.v1alpha1.LinuxResources (size pass). @internal */
 export function LinuxResources$size(m: LinuxResources): number {
   let n = 0;
   const v1 = m.memory;
@@ -4148,7 +3372,6 @@ export function LinuxResources$size(m: LinuxResources): number {
   return n;
 }
 
-/** Writes a nri.pkg.api.v1alpha1.LinuxResources at `p` (write pass); returns the end. @internal */
 export function LinuxResources$write(m: LinuxResources, b: Buffer, p: number): number {
   const v1 = m.memory;
   if (v1 !== undefined && v1 !== null) {
@@ -4214,7 +3437,6 @@ export function LinuxResources$write(m: LinuxResources, b: Buffer, p: number): n
   return p;
 }
 
-/** Reads a nri.pkg.api.v1alpha1.LinuxResources up to `end` (or its end-group tag when `group` > 0). @internal */
 export function LinuxResources$read(
   r: $R,
   end: number,
@@ -4273,21 +3495,8 @@ export function LinuxResources$read(
         m.pids = LinuxPids$read(r, $len(r), 0, m.pids);
         continue;
     }
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    switch (t >>> 3) {
-      case 1:
-      case 2:
-      case 3:
-      case 4:
-      case 5:
-      case 6:
-      case 7:
-      case 8:
-        $wire("nri.pkg.api.v1alpha1.LinuxResources", t);
-    }
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
+    if ($other(r, m, s, t, group, "nri.pkg.api.v1alpha1.LinuxResources", [1, 2, 3, 4, 5, 6, 7, 8]))
+      break;
   }
   r.e = e0;
   r.d--;
@@ -4309,36 +3518,18 @@ export interface LinuxMemory {
 }
 
 /** Memory-related parts of (linux) resources. */
-export const LinuxMemory: $Codec<LinuxMemory> = {
-  typeName: "nri.pkg.api.v1alpha1.LinuxMemory",
-  create(init?: Partial<LinuxMemory>): LinuxMemory {
-    const m = LinuxMemory$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: LinuxMemory): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = LinuxMemory$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, LinuxMemory$write);
-    const b = Buffer.allocUnsafe(n);
-    LinuxMemory$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): LinuxMemory {
-    const r = $reader(bytes);
-    return LinuxMemory$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: LinuxMemory): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
+export const LinuxMemory: $Codec<LinuxMemory> = $codec(
+  "nri.pkg.api.v1alpha1.LinuxMemory",
+  LinuxMemory$new,
+  LinuxMemory$size,
+  LinuxMemory$write,
+  LinuxMemory$read,
+);
 
-/** A new nri.pkg.api.v1alpha1.LinuxMemory with default values. @internal */
 export function LinuxMemory$new(): LinuxMemory {
   return {};
 }
 
-/** The encoded size of a nri.pkg.api.v1alpha1.LinuxMemory (size pass). @internal */
 export function LinuxMemory$size(m: LinuxMemory): number {
   let n = 0;
   const v1 = m.limit;
@@ -4402,7 +3593,6 @@ export function LinuxMemory$size(m: LinuxMemory): number {
   return n;
 }
 
-/** Writes a nri.pkg.api.v1alpha1.LinuxMemory at `p` (write pass); returns the end. @internal */
 export function LinuxMemory$write(m: LinuxMemory, b: Buffer, p: number): number {
   const v1 = m.limit;
   if (v1 !== undefined && v1 !== null) {
@@ -4457,7 +3647,6 @@ export function LinuxMemory$write(m: LinuxMemory, b: Buffer, p: number): number 
   return p;
 }
 
-/** Reads a nri.pkg.api.v1alpha1.LinuxMemory up to `end` (or its end-group tag when `group` > 0). @internal */
 export function LinuxMemory$read(
   r: $R,
   end: number,
@@ -4501,21 +3690,8 @@ export function LinuxMemory$read(
         m.useHierarchy = OptionalBool$read(r, $len(r), 0, m.useHierarchy);
         continue;
     }
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    switch (t >>> 3) {
-      case 1:
-      case 2:
-      case 3:
-      case 4:
-      case 5:
-      case 6:
-      case 7:
-      case 8:
-        $wire("nri.pkg.api.v1alpha1.LinuxMemory", t);
-    }
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
+    if ($other(r, m, s, t, group, "nri.pkg.api.v1alpha1.LinuxMemory", [1, 2, 3, 4, 5, 6, 7, 8]))
+      break;
   }
   r.e = e0;
   r.d--;
@@ -4536,36 +3712,18 @@ export interface LinuxCPU {
 }
 
 /** CPU-related parts of (linux) resources. */
-export const LinuxCPU: $Codec<LinuxCPU> = {
-  typeName: "nri.pkg.api.v1alpha1.LinuxCPU",
-  create(init?: Partial<LinuxCPU>): LinuxCPU {
-    const m = LinuxCPU$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: LinuxCPU): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = LinuxCPU$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, LinuxCPU$write);
-    const b = Buffer.allocUnsafe(n);
-    LinuxCPU$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): LinuxCPU {
-    const r = $reader(bytes);
-    return LinuxCPU$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: LinuxCPU): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
+export const LinuxCPU: $Codec<LinuxCPU> = $codec(
+  "nri.pkg.api.v1alpha1.LinuxCPU",
+  LinuxCPU$new,
+  LinuxCPU$size,
+  LinuxCPU$write,
+  LinuxCPU$read,
+);
 
-/** A new nri.pkg.api.v1alpha1.LinuxCPU with default values. @internal */
 export function LinuxCPU$new(): LinuxCPU {
   return { cpus: "", mems: "" };
 }
 
-/** The encoded size of a nri.pkg.api.v1alpha1.LinuxCPU (size pass). @internal */
 export function LinuxCPU$size(m: LinuxCPU): number {
   let n = 0;
   const v1 = m.shares;
@@ -4616,7 +3774,6 @@ export function LinuxCPU$size(m: LinuxCPU): number {
   return n;
 }
 
-/** Writes a nri.pkg.api.v1alpha1.LinuxCPU at `p` (write pass); returns the end. @internal */
 export function LinuxCPU$write(m: LinuxCPU, b: Buffer, p: number): number {
   const v1 = m.shares;
   if (v1 !== undefined && v1 !== null) {
@@ -4663,7 +3820,6 @@ export function LinuxCPU$write(m: LinuxCPU, b: Buffer, p: number): number {
   return p;
 }
 
-/** Reads a nri.pkg.api.v1alpha1.LinuxCPU up to `end` (or its end-group tag when `group` > 0). @internal */
 export function LinuxCPU$read(
   r: $R,
   end: number,
@@ -4704,20 +3860,7 @@ export function LinuxCPU$read(
         m.mems = $str(r, true);
         continue;
     }
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    switch (t >>> 3) {
-      case 1:
-      case 2:
-      case 3:
-      case 4:
-      case 5:
-      case 6:
-      case 7:
-        $wire("nri.pkg.api.v1alpha1.LinuxCPU", t);
-    }
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
+    if ($other(r, m, s, t, group, "nri.pkg.api.v1alpha1.LinuxCPU", [1, 2, 3, 4, 5, 6, 7])) break;
   }
   r.e = e0;
   r.d--;
@@ -4733,36 +3876,18 @@ export interface HugepageLimit {
 }
 
 /** Container huge page limit. */
-export const HugepageLimit: $Codec<HugepageLimit> = {
-  typeName: "nri.pkg.api.v1alpha1.HugepageLimit",
-  create(init?: Partial<HugepageLimit>): HugepageLimit {
-    const m = HugepageLimit$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: HugepageLimit): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = HugepageLimit$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, HugepageLimit$write);
-    const b = Buffer.allocUnsafe(n);
-    HugepageLimit$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): HugepageLimit {
-    const r = $reader(bytes);
-    return HugepageLimit$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: HugepageLimit): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
+export const HugepageLimit: $Codec<HugepageLimit> = $codec(
+  "nri.pkg.api.v1alpha1.HugepageLimit",
+  HugepageLimit$new,
+  HugepageLimit$size,
+  HugepageLimit$write,
+  HugepageLimit$read,
+);
 
-/** A new nri.pkg.api.v1alpha1.HugepageLimit with default values. @internal */
 export function HugepageLimit$new(): HugepageLimit {
   return { pageSize: "", limit: 0n };
 }
 
-/** The encoded size of a nri.pkg.api.v1alpha1.HugepageLimit (size pass). @internal */
 export function HugepageLimit$size(m: HugepageLimit): number {
   let n = 0;
   const v1 = m.pageSize;
@@ -4778,7 +3903,6 @@ export function HugepageLimit$size(m: HugepageLimit): number {
   return n;
 }
 
-/** Writes a nri.pkg.api.v1alpha1.HugepageLimit at `p` (write pass); returns the end. @internal */
 export function HugepageLimit$write(m: HugepageLimit, b: Buffer, p: number): number {
   const v1 = m.pageSize;
   if (v1) {
@@ -4795,7 +3919,6 @@ export function HugepageLimit$write(m: HugepageLimit, b: Buffer, p: number): num
   return p;
 }
 
-/** Reads a nri.pkg.api.v1alpha1.HugepageLimit up to `end` (or its end-group tag when `group` > 0). @internal */
 export function HugepageLimit$read(
   r: $R,
   end: number,
@@ -4821,15 +3944,7 @@ export function HugepageLimit$read(
         m.limit = $u64(r);
         continue;
     }
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    switch (t >>> 3) {
-      case 1:
-      case 2:
-        $wire("nri.pkg.api.v1alpha1.HugepageLimit", t);
-    }
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
+    if ($other(r, m, s, t, group, "nri.pkg.api.v1alpha1.HugepageLimit", [1, 2])) break;
   }
   r.e = e0;
   r.d--;
@@ -4846,36 +3961,18 @@ export interface POSIXRlimit {
 }
 
 /** Container rlimits */
-export const POSIXRlimit: $Codec<POSIXRlimit> = {
-  typeName: "nri.pkg.api.v1alpha1.POSIXRlimit",
-  create(init?: Partial<POSIXRlimit>): POSIXRlimit {
-    const m = POSIXRlimit$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: POSIXRlimit): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = POSIXRlimit$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, POSIXRlimit$write);
-    const b = Buffer.allocUnsafe(n);
-    POSIXRlimit$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): POSIXRlimit {
-    const r = $reader(bytes);
-    return POSIXRlimit$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: POSIXRlimit): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
+export const POSIXRlimit: $Codec<POSIXRlimit> = $codec(
+  "nri.pkg.api.v1alpha1.POSIXRlimit",
+  POSIXRlimit$new,
+  POSIXRlimit$size,
+  POSIXRlimit$write,
+  POSIXRlimit$read,
+);
 
-/** A new nri.pkg.api.v1alpha1.POSIXRlimit with default values. @internal */
 export function POSIXRlimit$new(): POSIXRlimit {
   return { type: "", hard: 0n, soft: 0n };
 }
 
-/** The encoded size of a nri.pkg.api.v1alpha1.POSIXRlimit (size pass). @internal */
 export function POSIXRlimit$size(m: POSIXRlimit): number {
   let n = 0;
   const v1 = m.type;
@@ -4895,7 +3992,6 @@ export function POSIXRlimit$size(m: POSIXRlimit): number {
   return n;
 }
 
-/** Writes a nri.pkg.api.v1alpha1.POSIXRlimit at `p` (write pass); returns the end. @internal */
 export function POSIXRlimit$write(m: POSIXRlimit, b: Buffer, p: number): number {
   const v1 = m.type;
   if (v1) {
@@ -4917,7 +4013,6 @@ export function POSIXRlimit$write(m: POSIXRlimit, b: Buffer, p: number): number 
   return p;
 }
 
-/** Reads a nri.pkg.api.v1alpha1.POSIXRlimit up to `end` (or its end-group tag when `group` > 0). @internal */
 export function POSIXRlimit$read(
   r: $R,
   end: number,
@@ -4946,16 +4041,7 @@ export function POSIXRlimit$read(
         m.soft = $u64(r);
         continue;
     }
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    switch (t >>> 3) {
-      case 1:
-      case 2:
-      case 3:
-        $wire("nri.pkg.api.v1alpha1.POSIXRlimit", t);
-    }
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
+    if ($other(r, m, s, t, group, "nri.pkg.api.v1alpha1.POSIXRlimit", [1, 2, 3])) break;
   }
   r.e = e0;
   r.d--;
@@ -4970,36 +4056,18 @@ export interface LinuxPids {
 }
 
 /** Pids-related parts of (linux) resources. */
-export const LinuxPids: $Codec<LinuxPids> = {
-  typeName: "nri.pkg.api.v1alpha1.LinuxPids",
-  create(init?: Partial<LinuxPids>): LinuxPids {
-    const m = LinuxPids$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: LinuxPids): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = LinuxPids$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, LinuxPids$write);
-    const b = Buffer.allocUnsafe(n);
-    LinuxPids$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): LinuxPids {
-    const r = $reader(bytes);
-    return LinuxPids$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: LinuxPids): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
+export const LinuxPids: $Codec<LinuxPids> = $codec(
+  "nri.pkg.api.v1alpha1.LinuxPids",
+  LinuxPids$new,
+  LinuxPids$size,
+  LinuxPids$write,
+  LinuxPids$read,
+);
 
-/** A new nri.pkg.api.v1alpha1.LinuxPids with default values. @internal */
 export function LinuxPids$new(): LinuxPids {
   return { limit: 0n };
 }
 
-/** The encoded size of a nri.pkg.api.v1alpha1.LinuxPids (size pass). @internal */
 export function LinuxPids$size(m: LinuxPids): number {
   let n = 0;
   const v1 = m.limit;
@@ -5011,7 +4079,6 @@ export function LinuxPids$size(m: LinuxPids): number {
   return n;
 }
 
-/** Writes a nri.pkg.api.v1alpha1.LinuxPids at `p` (write pass); returns the end. @internal */
 export function LinuxPids$write(m: LinuxPids, b: Buffer, p: number): number {
   const v1 = m.limit;
   if (v1) {
@@ -5023,7 +4090,6 @@ export function LinuxPids$write(m: LinuxPids, b: Buffer, p: number): number {
   return p;
 }
 
-/** Reads a nri.pkg.api.v1alpha1.LinuxPids up to `end` (or its end-group tag when `group` > 0). @internal */
 export function LinuxPids$read(
   r: $R,
   end: number,
@@ -5046,14 +4112,7 @@ export function LinuxPids$read(
         m.limit = $i64(r);
         continue;
     }
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    switch (t >>> 3) {
-      case 1:
-        $wire("nri.pkg.api.v1alpha1.LinuxPids", t);
-    }
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
+    if ($other(r, m, s, t, group, "nri.pkg.api.v1alpha1.LinuxPids", [1])) break;
   }
   r.e = e0;
   r.d--;
@@ -5074,36 +4133,18 @@ export interface ContainerAdjustment {
 }
 
 /** Requested adjustments to a container being created. */
-export const ContainerAdjustment: $Codec<ContainerAdjustment> = {
-  typeName: "nri.pkg.api.v1alpha1.ContainerAdjustment",
-  create(init?: Partial<ContainerAdjustment>): ContainerAdjustment {
-    const m = ContainerAdjustment$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: ContainerAdjustment): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = ContainerAdjustment$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, ContainerAdjustment$write);
-    const b = Buffer.allocUnsafe(n);
-    ContainerAdjustment$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): ContainerAdjustment {
-    const r = $reader(bytes);
-    return ContainerAdjustment$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: ContainerAdjustment): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
+export const ContainerAdjustment: $Codec<ContainerAdjustment> = $codec(
+  "nri.pkg.api.v1alpha1.ContainerAdjustment",
+  ContainerAdjustment$new,
+  ContainerAdjustment$size,
+  ContainerAdjustment$write,
+  ContainerAdjustment$read,
+);
 
-/** A new nri.pkg.api.v1alpha1.ContainerAdjustment with default values. @internal */
 export function ContainerAdjustment$new(): ContainerAdjustment {
   return { annotations: {}, mounts: [], env: [], rlimits: [], CDIDevices: [] };
 }
 
-/** The encoded size of a nri.pkg.api.v1alpha1.ContainerAdjustment (size pass). @internal */
 export function ContainerAdjustment$size(m: ContainerAdjustment): number {
   let n = 0;
   const m2 = m.annotations;
@@ -5173,7 +4214,6 @@ export function ContainerAdjustment$size(m: ContainerAdjustment): number {
   return n;
 }
 
-/** Writes a nri.pkg.api.v1alpha1.ContainerAdjustment at `p` (write pass); returns the end. @internal */
 export function ContainerAdjustment$write(m: ContainerAdjustment, b: Buffer, p: number): number {
   const m2 = m.annotations;
   if (m2 !== undefined) {
@@ -5237,7 +4277,6 @@ export function ContainerAdjustment$write(m: ContainerAdjustment, b: Buffer, p: 
   return p;
 }
 
-/** Reads a nri.pkg.api.v1alpha1.ContainerAdjustment up to `end` (or its end-group tag when `group` > 0). @internal */
 export function ContainerAdjustment$read(
   r: $R,
   end: number,
@@ -5293,20 +4332,10 @@ export function ContainerAdjustment$read(
         m.CDIDevices.push(CDIDevice$read(r, $len(r), 0, undefined));
         continue;
     }
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    switch (t >>> 3) {
-      case 2:
-      case 3:
-      case 4:
-      case 5:
-      case 6:
-      case 7:
-      case 8:
-        $wire("nri.pkg.api.v1alpha1.ContainerAdjustment", t);
-    }
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
+    if (
+      $other(r, m, s, t, group, "nri.pkg.api.v1alpha1.ContainerAdjustment", [2, 3, 4, 5, 6, 7, 8])
+    )
+      break;
   }
   r.e = e0;
   r.d--;
@@ -5324,36 +4353,18 @@ export interface LinuxContainerAdjustment {
 }
 
 /** Adjustments to (linux) resources. */
-export const LinuxContainerAdjustment: $Codec<LinuxContainerAdjustment> = {
-  typeName: "nri.pkg.api.v1alpha1.LinuxContainerAdjustment",
-  create(init?: Partial<LinuxContainerAdjustment>): LinuxContainerAdjustment {
-    const m = LinuxContainerAdjustment$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: LinuxContainerAdjustment): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = LinuxContainerAdjustment$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, LinuxContainerAdjustment$write);
-    const b = Buffer.allocUnsafe(n);
-    LinuxContainerAdjustment$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): LinuxContainerAdjustment {
-    const r = $reader(bytes);
-    return LinuxContainerAdjustment$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: LinuxContainerAdjustment): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
+export const LinuxContainerAdjustment: $Codec<LinuxContainerAdjustment> = $codec(
+  "nri.pkg.api.v1alpha1.LinuxContainerAdjustment",
+  LinuxContainerAdjustment$new,
+  LinuxContainerAdjustment$size,
+  LinuxContainerAdjustment$write,
+  LinuxContainerAdjustment$read,
+);
 
-/** A new nri.pkg.api.v1alpha1.LinuxContainerAdjustment with default values. @internal */
 export function LinuxContainerAdjustment$new(): LinuxContainerAdjustment {
   return { devices: [], cgroupsPath: "" };
 }
 
-/** The encoded size of a nri.pkg.api.v1alpha1.LinuxContainerAdjustment (size pass). @internal */
 export function LinuxContainerAdjustment$size(m: LinuxContainerAdjustment): number {
   let n = 0;
   const a1 = m.devices;
@@ -5388,7 +4399,6 @@ export function LinuxContainerAdjustment$size(m: LinuxContainerAdjustment): numb
   return n;
 }
 
-/** Writes a nri.pkg.api.v1alpha1.LinuxContainerAdjustment at `p` (write pass); returns the end. @internal */
 export function LinuxContainerAdjustment$write(
   m: LinuxContainerAdjustment,
   b: Buffer,
@@ -5424,7 +4434,6 @@ export function LinuxContainerAdjustment$write(
   return p;
 }
 
-/** Reads a nri.pkg.api.v1alpha1.LinuxContainerAdjustment up to `end` (or its end-group tag when `group` > 0). @internal */
 export function LinuxContainerAdjustment$read(
   r: $R,
   end: number,
@@ -5456,17 +4465,8 @@ export function LinuxContainerAdjustment$read(
         m.oomScoreAdj = OptionalInt$read(r, $len(r), 0, m.oomScoreAdj);
         continue;
     }
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    switch (t >>> 3) {
-      case 1:
-      case 2:
-      case 3:
-      case 4:
-        $wire("nri.pkg.api.v1alpha1.LinuxContainerAdjustment", t);
-    }
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
+    if ($other(r, m, s, t, group, "nri.pkg.api.v1alpha1.LinuxContainerAdjustment", [1, 2, 3, 4]))
+      break;
   }
   r.e = e0;
   r.d--;
@@ -5483,36 +4483,18 @@ export interface ContainerUpdate {
 }
 
 /** Requested update to an already created container. */
-export const ContainerUpdate: $Codec<ContainerUpdate> = {
-  typeName: "nri.pkg.api.v1alpha1.ContainerUpdate",
-  create(init?: Partial<ContainerUpdate>): ContainerUpdate {
-    const m = ContainerUpdate$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: ContainerUpdate): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = ContainerUpdate$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, ContainerUpdate$write);
-    const b = Buffer.allocUnsafe(n);
-    ContainerUpdate$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): ContainerUpdate {
-    const r = $reader(bytes);
-    return ContainerUpdate$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: ContainerUpdate): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
+export const ContainerUpdate: $Codec<ContainerUpdate> = $codec(
+  "nri.pkg.api.v1alpha1.ContainerUpdate",
+  ContainerUpdate$new,
+  ContainerUpdate$size,
+  ContainerUpdate$write,
+  ContainerUpdate$read,
+);
 
-/** A new nri.pkg.api.v1alpha1.ContainerUpdate with default values. @internal */
 export function ContainerUpdate$new(): ContainerUpdate {
   return { containerId: "", ignoreFailure: false };
 }
 
-/** The encoded size of a nri.pkg.api.v1alpha1.ContainerUpdate (size pass). @internal */
 export function ContainerUpdate$size(m: ContainerUpdate): number {
   let n = 0;
   const v1 = m.containerId;
@@ -5535,7 +4517,6 @@ export function ContainerUpdate$size(m: ContainerUpdate): number {
   return n;
 }
 
-/** Writes a nri.pkg.api.v1alpha1.ContainerUpdate at `p` (write pass); returns the end. @internal */
 export function ContainerUpdate$write(m: ContainerUpdate, b: Buffer, p: number): number {
   const v1 = m.containerId;
   if (v1) {
@@ -5558,7 +4539,6 @@ export function ContainerUpdate$write(m: ContainerUpdate, b: Buffer, p: number):
   return p;
 }
 
-/** Reads a nri.pkg.api.v1alpha1.ContainerUpdate up to `end` (or its end-group tag when `group` > 0). @internal */
 export function ContainerUpdate$read(
   r: $R,
   end: number,
@@ -5587,16 +4567,7 @@ export function ContainerUpdate$read(
         m.ignoreFailure = $bool(r);
         continue;
     }
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    switch (t >>> 3) {
-      case 1:
-      case 2:
-      case 3:
-        $wire("nri.pkg.api.v1alpha1.ContainerUpdate", t);
-    }
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
+    if ($other(r, m, s, t, group, "nri.pkg.api.v1alpha1.ContainerUpdate", [1, 2, 3])) break;
   }
   r.e = e0;
   r.d--;
@@ -5611,36 +4582,18 @@ export interface LinuxContainerUpdate {
 }
 
 /** Updates to (linux) resources. */
-export const LinuxContainerUpdate: $Codec<LinuxContainerUpdate> = {
-  typeName: "nri.pkg.api.v1alpha1.LinuxContainerUpdate",
-  create(init?: Partial<LinuxContainerUpdate>): LinuxContainerUpdate {
-    const m = LinuxContainerUpdate$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: LinuxContainerUpdate): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = LinuxContainerUpdate$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, LinuxContainerUpdate$write);
-    const b = Buffer.allocUnsafe(n);
-    LinuxContainerUpdate$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): LinuxContainerUpdate {
-    const r = $reader(bytes);
-    return LinuxContainerUpdate$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: LinuxContainerUpdate): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
+export const LinuxContainerUpdate: $Codec<LinuxContainerUpdate> = $codec(
+  "nri.pkg.api.v1alpha1.LinuxContainerUpdate",
+  LinuxContainerUpdate$new,
+  LinuxContainerUpdate$size,
+  LinuxContainerUpdate$write,
+  LinuxContainerUpdate$read,
+);
 
-/** A new nri.pkg.api.v1alpha1.LinuxContainerUpdate with default values. @internal */
 export function LinuxContainerUpdate$new(): LinuxContainerUpdate {
   return {};
 }
 
-/** The encoded size of a nri.pkg.api.v1alpha1.LinuxContainerUpdate (size pass). @internal */
 export function LinuxContainerUpdate$size(m: LinuxContainerUpdate): number {
   let n = 0;
   const v1 = m.resources;
@@ -5655,7 +4608,6 @@ export function LinuxContainerUpdate$size(m: LinuxContainerUpdate): number {
   return n;
 }
 
-/** Writes a nri.pkg.api.v1alpha1.LinuxContainerUpdate at `p` (write pass); returns the end. @internal */
 export function LinuxContainerUpdate$write(m: LinuxContainerUpdate, b: Buffer, p: number): number {
   const v1 = m.resources;
   if (v1 !== undefined && v1 !== null) {
@@ -5668,7 +4620,6 @@ export function LinuxContainerUpdate$write(m: LinuxContainerUpdate, b: Buffer, p
   return p;
 }
 
-/** Reads a nri.pkg.api.v1alpha1.LinuxContainerUpdate up to `end` (or its end-group tag when `group` > 0). @internal */
 export function LinuxContainerUpdate$read(
   r: $R,
   end: number,
@@ -5691,14 +4642,7 @@ export function LinuxContainerUpdate$read(
         m.resources = LinuxResources$read(r, $len(r), 0, m.resources);
         continue;
     }
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    switch (t >>> 3) {
-      case 1:
-        $wire("nri.pkg.api.v1alpha1.LinuxContainerUpdate", t);
-    }
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
+    if ($other(r, m, s, t, group, "nri.pkg.api.v1alpha1.LinuxContainerUpdate", [1])) break;
   }
   r.e = e0;
   r.d--;
@@ -5716,36 +4660,18 @@ export interface ContainerEviction {
 }
 
 /** Request to evict (IOW unsolicitedly stop) a container. */
-export const ContainerEviction: $Codec<ContainerEviction> = {
-  typeName: "nri.pkg.api.v1alpha1.ContainerEviction",
-  create(init?: Partial<ContainerEviction>): ContainerEviction {
-    const m = ContainerEviction$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: ContainerEviction): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = ContainerEviction$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, ContainerEviction$write);
-    const b = Buffer.allocUnsafe(n);
-    ContainerEviction$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): ContainerEviction {
-    const r = $reader(bytes);
-    return ContainerEviction$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: ContainerEviction): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
+export const ContainerEviction: $Codec<ContainerEviction> = $codec(
+  "nri.pkg.api.v1alpha1.ContainerEviction",
+  ContainerEviction$new,
+  ContainerEviction$size,
+  ContainerEviction$write,
+  ContainerEviction$read,
+);
 
-/** A new nri.pkg.api.v1alpha1.ContainerEviction with default values. @internal */
 export function ContainerEviction$new(): ContainerEviction {
   return { containerId: "", reason: "" };
 }
 
-/** The encoded size of a nri.pkg.api.v1alpha1.ContainerEviction (size pass). @internal */
 export function ContainerEviction$size(m: ContainerEviction): number {
   let n = 0;
   const v1 = m.containerId;
@@ -5761,7 +4687,6 @@ export function ContainerEviction$size(m: ContainerEviction): number {
   return n;
 }
 
-/** Writes a nri.pkg.api.v1alpha1.ContainerEviction at `p` (write pass); returns the end. @internal */
 export function ContainerEviction$write(m: ContainerEviction, b: Buffer, p: number): number {
   const v1 = m.containerId;
   if (v1) {
@@ -5778,7 +4703,6 @@ export function ContainerEviction$write(m: ContainerEviction, b: Buffer, p: numb
   return p;
 }
 
-/** Reads a nri.pkg.api.v1alpha1.ContainerEviction up to `end` (or its end-group tag when `group` > 0). @internal */
 export function ContainerEviction$read(
   r: $R,
   end: number,
@@ -5804,15 +4728,7 @@ export function ContainerEviction$read(
         m.reason = $str(r, true);
         continue;
     }
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    switch (t >>> 3) {
-      case 1:
-      case 2:
-        $wire("nri.pkg.api.v1alpha1.ContainerEviction", t);
-    }
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
+    if ($other(r, m, s, t, group, "nri.pkg.api.v1alpha1.ContainerEviction", [1, 2])) break;
   }
   r.e = e0;
   r.d--;
@@ -5828,36 +4744,18 @@ export interface KeyValue {
 }
 
 /** KeyValue represents an environment variable. */
-export const KeyValue: $Codec<KeyValue> = {
-  typeName: "nri.pkg.api.v1alpha1.KeyValue",
-  create(init?: Partial<KeyValue>): KeyValue {
-    const m = KeyValue$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: KeyValue): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = KeyValue$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, KeyValue$write);
-    const b = Buffer.allocUnsafe(n);
-    KeyValue$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): KeyValue {
-    const r = $reader(bytes);
-    return KeyValue$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: KeyValue): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
+export const KeyValue: $Codec<KeyValue> = $codec(
+  "nri.pkg.api.v1alpha1.KeyValue",
+  KeyValue$new,
+  KeyValue$size,
+  KeyValue$write,
+  KeyValue$read,
+);
 
-/** A new nri.pkg.api.v1alpha1.KeyValue with default values. @internal */
 export function KeyValue$new(): KeyValue {
   return { key: "", value: "" };
 }
 
-/** The encoded size of a nri.pkg.api.v1alpha1.KeyValue (size pass). @internal */
 export function KeyValue$size(m: KeyValue): number {
   let n = 0;
   const v1 = m.key;
@@ -5873,7 +4771,6 @@ export function KeyValue$size(m: KeyValue): number {
   return n;
 }
 
-/** Writes a nri.pkg.api.v1alpha1.KeyValue at `p` (write pass); returns the end. @internal */
 export function KeyValue$write(m: KeyValue, b: Buffer, p: number): number {
   const v1 = m.key;
   if (v1) {
@@ -5890,7 +4787,6 @@ export function KeyValue$write(m: KeyValue, b: Buffer, p: number): number {
   return p;
 }
 
-/** Reads a nri.pkg.api.v1alpha1.KeyValue up to `end` (or its end-group tag when `group` > 0). @internal */
 export function KeyValue$read(
   r: $R,
   end: number,
@@ -5916,15 +4812,7 @@ export function KeyValue$read(
         m.value = $str(r, true);
         continue;
     }
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    switch (t >>> 3) {
-      case 1:
-      case 2:
-        $wire("nri.pkg.api.v1alpha1.KeyValue", t);
-    }
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
+    if ($other(r, m, s, t, group, "nri.pkg.api.v1alpha1.KeyValue", [1, 2])) break;
   }
   r.e = e0;
   r.d--;
@@ -5939,36 +4827,18 @@ export interface OptionalString {
 }
 
 /** An optional string value. */
-export const OptionalString: $Codec<OptionalString> = {
-  typeName: "nri.pkg.api.v1alpha1.OptionalString",
-  create(init?: Partial<OptionalString>): OptionalString {
-    const m = OptionalString$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: OptionalString): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = OptionalString$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, OptionalString$write);
-    const b = Buffer.allocUnsafe(n);
-    OptionalString$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): OptionalString {
-    const r = $reader(bytes);
-    return OptionalString$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: OptionalString): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
+export const OptionalString: $Codec<OptionalString> = $codec(
+  "nri.pkg.api.v1alpha1.OptionalString",
+  OptionalString$new,
+  OptionalString$size,
+  OptionalString$write,
+  OptionalString$read,
+);
 
-/** A new nri.pkg.api.v1alpha1.OptionalString with default values. @internal */
 export function OptionalString$new(): OptionalString {
   return { value: "" };
 }
 
-/** The encoded size of a nri.pkg.api.v1alpha1.OptionalString (size pass). @internal */
 export function OptionalString$size(m: OptionalString): number {
   let n = 0;
   const v1 = m.value;
@@ -5980,7 +4850,6 @@ export function OptionalString$size(m: OptionalString): number {
   return n;
 }
 
-/** Writes a nri.pkg.api.v1alpha1.OptionalString at `p` (write pass); returns the end. @internal */
 export function OptionalString$write(m: OptionalString, b: Buffer, p: number): number {
   const v1 = m.value;
   if (v1) {
@@ -5992,7 +4861,6 @@ export function OptionalString$write(m: OptionalString, b: Buffer, p: number): n
   return p;
 }
 
-/** Reads a nri.pkg.api.v1alpha1.OptionalString up to `end` (or its end-group tag when `group` > 0). @internal */
 export function OptionalString$read(
   r: $R,
   end: number,
@@ -6015,14 +4883,7 @@ export function OptionalString$read(
         m.value = $str(r, true);
         continue;
     }
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    switch (t >>> 3) {
-      case 1:
-        $wire("nri.pkg.api.v1alpha1.OptionalString", t);
-    }
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
+    if ($other(r, m, s, t, group, "nri.pkg.api.v1alpha1.OptionalString", [1])) break;
   }
   r.e = e0;
   r.d--;
@@ -6037,36 +4898,18 @@ export interface OptionalInt {
 }
 
 /** An optional signed integer value. */
-export const OptionalInt: $Codec<OptionalInt> = {
-  typeName: "nri.pkg.api.v1alpha1.OptionalInt",
-  create(init?: Partial<OptionalInt>): OptionalInt {
-    const m = OptionalInt$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: OptionalInt): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = OptionalInt$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, OptionalInt$write);
-    const b = Buffer.allocUnsafe(n);
-    OptionalInt$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): OptionalInt {
-    const r = $reader(bytes);
-    return OptionalInt$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: OptionalInt): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
+export const OptionalInt: $Codec<OptionalInt> = $codec(
+  "nri.pkg.api.v1alpha1.OptionalInt",
+  OptionalInt$new,
+  OptionalInt$size,
+  OptionalInt$write,
+  OptionalInt$read,
+);
 
-/** A new nri.pkg.api.v1alpha1.OptionalInt with default values. @internal */
 export function OptionalInt$new(): OptionalInt {
   return { value: 0n };
 }
 
-/** The encoded size of a nri.pkg.api.v1alpha1.OptionalInt (size pass). @internal */
 export function OptionalInt$size(m: OptionalInt): number {
   let n = 0;
   const v1 = m.value;
@@ -6078,7 +4921,6 @@ export function OptionalInt$size(m: OptionalInt): number {
   return n;
 }
 
-/** Writes a nri.pkg.api.v1alpha1.OptionalInt at `p` (write pass); returns the end. @internal */
 export function OptionalInt$write(m: OptionalInt, b: Buffer, p: number): number {
   const v1 = m.value;
   if (v1) {
@@ -6090,7 +4932,6 @@ export function OptionalInt$write(m: OptionalInt, b: Buffer, p: number): number 
   return p;
 }
 
-/** Reads a nri.pkg.api.v1alpha1.OptionalInt up to `end` (or its end-group tag when `group` > 0). @internal */
 export function OptionalInt$read(
   r: $R,
   end: number,
@@ -6113,14 +4954,7 @@ export function OptionalInt$read(
         m.value = $i64(r);
         continue;
     }
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    switch (t >>> 3) {
-      case 1:
-        $wire("nri.pkg.api.v1alpha1.OptionalInt", t);
-    }
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
+    if ($other(r, m, s, t, group, "nri.pkg.api.v1alpha1.OptionalInt", [1])) break;
   }
   r.e = e0;
   r.d--;
@@ -6135,36 +4969,18 @@ export interface OptionalInt32 {
 }
 
 /** An optional 32-bit signed integer value. */
-export const OptionalInt32: $Codec<OptionalInt32> = {
-  typeName: "nri.pkg.api.v1alpha1.OptionalInt32",
-  create(init?: Partial<OptionalInt32>): OptionalInt32 {
-    const m = OptionalInt32$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: OptionalInt32): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = OptionalInt32$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, OptionalInt32$write);
-    const b = Buffer.allocUnsafe(n);
-    OptionalInt32$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): OptionalInt32 {
-    const r = $reader(bytes);
-    return OptionalInt32$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: OptionalInt32): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
+export const OptionalInt32: $Codec<OptionalInt32> = $codec(
+  "nri.pkg.api.v1alpha1.OptionalInt32",
+  OptionalInt32$new,
+  OptionalInt32$size,
+  OptionalInt32$write,
+  OptionalInt32$read,
+);
 
-/** A new nri.pkg.api.v1alpha1.OptionalInt32 with default values. @internal */
 export function OptionalInt32$new(): OptionalInt32 {
   return { value: 0 };
 }
 
-/** The encoded size of a nri.pkg.api.v1alpha1.OptionalInt32 (size pass). @internal */
 export function OptionalInt32$size(m: OptionalInt32): number {
   let n = 0;
   const v1 = m.value;
@@ -6176,7 +4992,6 @@ export function OptionalInt32$size(m: OptionalInt32): number {
   return n;
 }
 
-/** Writes a nri.pkg.api.v1alpha1.OptionalInt32 at `p` (write pass); returns the end. @internal */
 export function OptionalInt32$write(m: OptionalInt32, b: Buffer, p: number): number {
   const v1 = m.value;
   if (v1) {
@@ -6188,7 +5003,6 @@ export function OptionalInt32$write(m: OptionalInt32, b: Buffer, p: number): num
   return p;
 }
 
-/** Reads a nri.pkg.api.v1alpha1.OptionalInt32 up to `end` (or its end-group tag when `group` > 0). @internal */
 export function OptionalInt32$read(
   r: $R,
   end: number,
@@ -6211,14 +5025,7 @@ export function OptionalInt32$read(
         m.value = $i32(r);
         continue;
     }
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    switch (t >>> 3) {
-      case 1:
-        $wire("nri.pkg.api.v1alpha1.OptionalInt32", t);
-    }
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
+    if ($other(r, m, s, t, group, "nri.pkg.api.v1alpha1.OptionalInt32", [1])) break;
   }
   r.e = e0;
   r.d--;
@@ -6233,36 +5040,18 @@ export interface OptionalUInt32 {
 }
 
 /** An optional 32-bit unsigned integer value. */
-export const OptionalUInt32: $Codec<OptionalUInt32> = {
-  typeName: "nri.pkg.api.v1alpha1.OptionalUInt32",
-  create(init?: Partial<OptionalUInt32>): OptionalUInt32 {
-    const m = OptionalUInt32$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: OptionalUInt32): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = OptionalUInt32$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, OptionalUInt32$write);
-    const b = Buffer.allocUnsafe(n);
-    OptionalUInt32$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): OptionalUInt32 {
-    const r = $reader(bytes);
-    return OptionalUInt32$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: OptionalUInt32): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
+export const OptionalUInt32: $Codec<OptionalUInt32> = $codec(
+  "nri.pkg.api.v1alpha1.OptionalUInt32",
+  OptionalUInt32$new,
+  OptionalUInt32$size,
+  OptionalUInt32$write,
+  OptionalUInt32$read,
+);
 
-/** A new nri.pkg.api.v1alpha1.OptionalUInt32 with default values. @internal */
 export function OptionalUInt32$new(): OptionalUInt32 {
   return { value: 0 };
 }
 
-/** The encoded size of a nri.pkg.api.v1alpha1.OptionalUInt32 (size pass). @internal */
 export function OptionalUInt32$size(m: OptionalUInt32): number {
   let n = 0;
   const v1 = m.value;
@@ -6274,7 +5063,6 @@ export function OptionalUInt32$size(m: OptionalUInt32): number {
   return n;
 }
 
-/** Writes a nri.pkg.api.v1alpha1.OptionalUInt32 at `p` (write pass); returns the end. @internal */
 export function OptionalUInt32$write(m: OptionalUInt32, b: Buffer, p: number): number {
   const v1 = m.value;
   if (v1) {
@@ -6286,7 +5074,6 @@ export function OptionalUInt32$write(m: OptionalUInt32, b: Buffer, p: number): n
   return p;
 }
 
-/** Reads a nri.pkg.api.v1alpha1.OptionalUInt32 up to `end` (or its end-group tag when `group` > 0). @internal */
 export function OptionalUInt32$read(
   r: $R,
   end: number,
@@ -6309,14 +5096,7 @@ export function OptionalUInt32$read(
         m.value = $u32(r);
         continue;
     }
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    switch (t >>> 3) {
-      case 1:
-        $wire("nri.pkg.api.v1alpha1.OptionalUInt32", t);
-    }
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
+    if ($other(r, m, s, t, group, "nri.pkg.api.v1alpha1.OptionalUInt32", [1])) break;
   }
   r.e = e0;
   r.d--;
@@ -6331,36 +5111,18 @@ export interface OptionalInt64 {
 }
 
 /** An optional 64-bit signed integer value. */
-export const OptionalInt64: $Codec<OptionalInt64> = {
-  typeName: "nri.pkg.api.v1alpha1.OptionalInt64",
-  create(init?: Partial<OptionalInt64>): OptionalInt64 {
-    const m = OptionalInt64$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: OptionalInt64): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = OptionalInt64$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, OptionalInt64$write);
-    const b = Buffer.allocUnsafe(n);
-    OptionalInt64$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): OptionalInt64 {
-    const r = $reader(bytes);
-    return OptionalInt64$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: OptionalInt64): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
+export const OptionalInt64: $Codec<OptionalInt64> = $codec(
+  "nri.pkg.api.v1alpha1.OptionalInt64",
+  OptionalInt64$new,
+  OptionalInt64$size,
+  OptionalInt64$write,
+  OptionalInt64$read,
+);
 
-/** A new nri.pkg.api.v1alpha1.OptionalInt64 with default values. @internal */
 export function OptionalInt64$new(): OptionalInt64 {
   return { value: 0n };
 }
 
-/** The encoded size of a nri.pkg.api.v1alpha1.OptionalInt64 (size pass). @internal */
 export function OptionalInt64$size(m: OptionalInt64): number {
   let n = 0;
   const v1 = m.value;
@@ -6372,7 +5134,6 @@ export function OptionalInt64$size(m: OptionalInt64): number {
   return n;
 }
 
-/** Writes a nri.pkg.api.v1alpha1.OptionalInt64 at `p` (write pass); returns the end. @internal */
 export function OptionalInt64$write(m: OptionalInt64, b: Buffer, p: number): number {
   const v1 = m.value;
   if (v1) {
@@ -6384,7 +5145,6 @@ export function OptionalInt64$write(m: OptionalInt64, b: Buffer, p: number): num
   return p;
 }
 
-/** Reads a nri.pkg.api.v1alpha1.OptionalInt64 up to `end` (or its end-group tag when `group` > 0). @internal */
 export function OptionalInt64$read(
   r: $R,
   end: number,
@@ -6407,14 +5167,7 @@ export function OptionalInt64$read(
         m.value = $i64(r);
         continue;
     }
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    switch (t >>> 3) {
-      case 1:
-        $wire("nri.pkg.api.v1alpha1.OptionalInt64", t);
-    }
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
+    if ($other(r, m, s, t, group, "nri.pkg.api.v1alpha1.OptionalInt64", [1])) break;
   }
   r.e = e0;
   r.d--;
@@ -6429,36 +5182,18 @@ export interface OptionalUInt64 {
 }
 
 /** An optional 64-bit unsigned integer value. */
-export const OptionalUInt64: $Codec<OptionalUInt64> = {
-  typeName: "nri.pkg.api.v1alpha1.OptionalUInt64",
-  create(init?: Partial<OptionalUInt64>): OptionalUInt64 {
-    const m = OptionalUInt64$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: OptionalUInt64): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = OptionalUInt64$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, OptionalUInt64$write);
-    const b = Buffer.allocUnsafe(n);
-    OptionalUInt64$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): OptionalUInt64 {
-    const r = $reader(bytes);
-    return OptionalUInt64$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: OptionalUInt64): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
+export const OptionalUInt64: $Codec<OptionalUInt64> = $codec(
+  "nri.pkg.api.v1alpha1.OptionalUInt64",
+  OptionalUInt64$new,
+  OptionalUInt64$size,
+  OptionalUInt64$write,
+  OptionalUInt64$read,
+);
 
-/** A new nri.pkg.api.v1alpha1.OptionalUInt64 with default values. @internal */
 export function OptionalUInt64$new(): OptionalUInt64 {
   return { value: 0n };
 }
 
-/** The encoded size of a nri.pkg.api.v1alpha1.OptionalUInt64 (size pass). @internal */
 export function OptionalUInt64$size(m: OptionalUInt64): number {
   let n = 0;
   const v1 = m.value;
@@ -6470,7 +5205,6 @@ export function OptionalUInt64$size(m: OptionalUInt64): number {
   return n;
 }
 
-/** Writes a nri.pkg.api.v1alpha1.OptionalUInt64 at `p` (write pass); returns the end. @internal */
 export function OptionalUInt64$write(m: OptionalUInt64, b: Buffer, p: number): number {
   const v1 = m.value;
   if (v1) {
@@ -6482,7 +5216,6 @@ export function OptionalUInt64$write(m: OptionalUInt64, b: Buffer, p: number): n
   return p;
 }
 
-/** Reads a nri.pkg.api.v1alpha1.OptionalUInt64 up to `end` (or its end-group tag when `group` > 0). @internal */
 export function OptionalUInt64$read(
   r: $R,
   end: number,
@@ -6505,14 +5238,7 @@ export function OptionalUInt64$read(
         m.value = $u64(r);
         continue;
     }
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    switch (t >>> 3) {
-      case 1:
-        $wire("nri.pkg.api.v1alpha1.OptionalUInt64", t);
-    }
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
+    if ($other(r, m, s, t, group, "nri.pkg.api.v1alpha1.OptionalUInt64", [1])) break;
   }
   r.e = e0;
   r.d--;
@@ -6527,36 +5253,18 @@ export interface OptionalBool {
 }
 
 /** An optional boolean value. */
-export const OptionalBool: $Codec<OptionalBool> = {
-  typeName: "nri.pkg.api.v1alpha1.OptionalBool",
-  create(init?: Partial<OptionalBool>): OptionalBool {
-    const m = OptionalBool$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: OptionalBool): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = OptionalBool$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, OptionalBool$write);
-    const b = Buffer.allocUnsafe(n);
-    OptionalBool$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): OptionalBool {
-    const r = $reader(bytes);
-    return OptionalBool$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: OptionalBool): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
+export const OptionalBool: $Codec<OptionalBool> = $codec(
+  "nri.pkg.api.v1alpha1.OptionalBool",
+  OptionalBool$new,
+  OptionalBool$size,
+  OptionalBool$write,
+  OptionalBool$read,
+);
 
-/** A new nri.pkg.api.v1alpha1.OptionalBool with default values. @internal */
 export function OptionalBool$new(): OptionalBool {
   return { value: false };
 }
 
-/** The encoded size of a nri.pkg.api.v1alpha1.OptionalBool (size pass). @internal */
 export function OptionalBool$size(m: OptionalBool): number {
   let n = 0;
   const v1 = m.value;
@@ -6568,7 +5276,6 @@ export function OptionalBool$size(m: OptionalBool): number {
   return n;
 }
 
-/** Writes a nri.pkg.api.v1alpha1.OptionalBool at `p` (write pass); returns the end. @internal */
 export function OptionalBool$write(m: OptionalBool, b: Buffer, p: number): number {
   const v1 = m.value;
   if (v1) {
@@ -6580,7 +5287,6 @@ export function OptionalBool$write(m: OptionalBool, b: Buffer, p: number): numbe
   return p;
 }
 
-/** Reads a nri.pkg.api.v1alpha1.OptionalBool up to `end` (or its end-group tag when `group` > 0). @internal */
 export function OptionalBool$read(
   r: $R,
   end: number,
@@ -6603,14 +5309,7 @@ export function OptionalBool$read(
         m.value = $bool(r);
         continue;
     }
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    switch (t >>> 3) {
-      case 1:
-        $wire("nri.pkg.api.v1alpha1.OptionalBool", t);
-    }
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
+    if ($other(r, m, s, t, group, "nri.pkg.api.v1alpha1.OptionalBool", [1])) break;
   }
   r.e = e0;
   r.d--;
@@ -6625,36 +5324,18 @@ export interface OptionalFileMode {
 }
 
 /** An optional value of file permissions. */
-export const OptionalFileMode: $Codec<OptionalFileMode> = {
-  typeName: "nri.pkg.api.v1alpha1.OptionalFileMode",
-  create(init?: Partial<OptionalFileMode>): OptionalFileMode {
-    const m = OptionalFileMode$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: OptionalFileMode): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = OptionalFileMode$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, OptionalFileMode$write);
-    const b = Buffer.allocUnsafe(n);
-    OptionalFileMode$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): OptionalFileMode {
-    const r = $reader(bytes);
-    return OptionalFileMode$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: OptionalFileMode): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
+export const OptionalFileMode: $Codec<OptionalFileMode> = $codec(
+  "nri.pkg.api.v1alpha1.OptionalFileMode",
+  OptionalFileMode$new,
+  OptionalFileMode$size,
+  OptionalFileMode$write,
+  OptionalFileMode$read,
+);
 
-/** A new nri.pkg.api.v1alpha1.OptionalFileMode with default values. @internal */
 export function OptionalFileMode$new(): OptionalFileMode {
   return { value: 0 };
 }
 
-/** The encoded size of a nri.pkg.api.v1alpha1.OptionalFileMode (size pass). @internal */
 export function OptionalFileMode$size(m: OptionalFileMode): number {
   let n = 0;
   const v1 = m.value;
@@ -6666,7 +5347,6 @@ export function OptionalFileMode$size(m: OptionalFileMode): number {
   return n;
 }
 
-/** Writes a nri.pkg.api.v1alpha1.OptionalFileMode at `p` (write pass); returns the end. @internal */
 export function OptionalFileMode$write(m: OptionalFileMode, b: Buffer, p: number): number {
   const v1 = m.value;
   if (v1) {
@@ -6678,7 +5358,6 @@ export function OptionalFileMode$write(m: OptionalFileMode, b: Buffer, p: number
   return p;
 }
 
-/** Reads a nri.pkg.api.v1alpha1.OptionalFileMode up to `end` (or its end-group tag when `group` > 0). @internal */
 export function OptionalFileMode$read(
   r: $R,
   end: number,
@@ -6701,14 +5380,7 @@ export function OptionalFileMode$read(
         m.value = $u32(r);
         continue;
     }
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    switch (t >>> 3) {
-      case 1:
-        $wire("nri.pkg.api.v1alpha1.OptionalFileMode", t);
-    }
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
+    if ($other(r, m, s, t, group, "nri.pkg.api.v1alpha1.OptionalFileMode", [1])) break;
   }
   r.e = e0;
   r.d--;

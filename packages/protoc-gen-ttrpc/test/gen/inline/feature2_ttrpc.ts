@@ -5,471 +5,6 @@
 // @generated from file feature2.proto (package ttrpc.codegen.test.v1.p2, syntax proto2)
 /* eslint-disable */
 
-export interface P2 {
-  a?: number;
-  s?: string;
-  c?: Closed;
-  r?: bigint;
-  unpacked: number[];
-  packed: number[];
-  g?: P2_G;
-  rg: P2_RG[];
-  b?: Uint8Array;
-  d?: number;
-  fl?: number;
-  anyBytes?: string;
-  closedList: Closed[];
-  closedMap: { [key: string]: Closed };
-  child?: P2;
-  /** @generated from oneof ttrpc.codegen.test.v1.p2.P2.choice */
-  choice:
-    | { case: "choiceEnum"; value: Closed }
-    | { case: "choiceString"; value: string }
-    | { case: undefined; value?: undefined };
-  /** Fields this schema does not know, as received (tag and value), written back on encode. */
-  $unknown?: Uint8Array[];
-}
-
-export const P2: $Codec<P2> = {
-  typeName: "ttrpc.codegen.test.v1.p2.P2",
-  create(init?: Partial<P2>): P2 {
-    const m = P2$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: P2): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = P2$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, P2$write);
-    const b = Buffer.allocUnsafe(n);
-    P2$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): P2 {
-    const r = $reader(bytes);
-    return P2$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: P2): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
-
-/** A new ttrpc.codegen.test.v1.p2.P2 with default values. @internal */
-export function P2$new(): P2 {
-  return { unpacked: [], packed: [], rg: [], closedList: [], closedMap: {}, choice: { case: undefined } };
-}
-
-/** The encoded size of a ttrpc.codegen.test.v1.p2.P2 (size pass). @internal */
-export function P2$size(m: P2): number {
-  let n = 0;
-  const v1 = m.a; if (v1 !== undefined && v1 !== null) {
-    n += 1 + $sv32(v1);
-  }
-  const v2 = m.s; if (v2 !== undefined && v2 !== null) {
-    n += 1 + $sS(v2);
-  }
-  const v3 = m.c; if (v3 !== undefined && v3 !== null) {
-    n += 1 + $sv32(v3);
-  }
-  const v4 = m.r; if (v4 !== undefined && v4 !== null) {
-    n += 1 + $sv64(v4);
-  }
-  else throw new Error("cannot encode field ttrpc.codegen.test.v1.p2.P2.r to binary: required field not set");
-  const a5 = m.unpacked; if (a5 !== undefined) {
-    for (const v of a5) n += 1 + $sv32(v);
-  }
-  const a6 = m.packed; if (a6 !== undefined && a6.length > 0) {
-    let s = 0;
-    for (const v of a6) s += $sv32(v);
-    $put($slot(), s);
-    n += 1 + $sv(s) + s;
-  }
-  const v7 = m.g; if (v7 !== undefined && v7 !== null) {
-    n += 2 + P2_G$size(v7);
-  }
-  const a9 = m.rg; if (a9 !== undefined) {
-    for (const v of a9) {
-      n += 2 + P2_RG$size(v);
-    }
-  }
-  const v11 = m.b; if (v11 !== undefined && v11 !== null) {
-    n += 1 + $sB(v11);
-  }
-  const v12 = m.d; if (v12 !== undefined && v12 !== null) {
-    n += 1 + 8;
-  }
-  const v13 = m.fl; if (v13 !== undefined && v13 !== null) {
-    n += 1 + 4;
-  }
-  const v14 = m.anyBytes; if (v14 !== undefined && v14 !== null) {
-    n += 1 + $sS(v14);
-  }
-  const a15 = m.closedList; if (a15 !== undefined) {
-    for (const v of a15) n += 1 + $sv32(v);
-  }
-  const m16 = m.closedMap; if (m16 !== undefined) {
-    for (const k of Object.keys(m16)) {
-      const v = m16[k]!;
-      const i = $slot();
-      const kv = k;
-      let s = 1 + $sS(kv);
-      s += 1 + $sv32(v);
-      $put(i, s);
-      n += 2 + $sv(s) + s;
-    }
-  }
-  const v17 = m.child; if (v17 !== undefined && v17 !== null) {
-    { const s = $put($slot(), P2$size(v17)); n += 2 + $sv(s) + s; }
-  }
-  const o18 = m.choice; if (o18 !== undefined && o18.case === "choiceEnum") {
-    n += 2 + $sv32(o18.value);
-  }
-  const o19 = m.choice; if (o19 !== undefined && o19.case === "choiceString") {
-    n += 2 + $sS(o19.value);
-  }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-/** Writes a ttrpc.codegen.test.v1.p2.P2 at `p` (write pass); returns the end. @internal */
-export function P2$write(m: P2, b: Buffer, p: number): number {
-  const v1 = m.a; if (v1 !== undefined && v1 !== null) {
-    b[p++] = 8; p = $wv32(b, p, v1);
-  }
-  const v2 = m.s; if (v2 !== undefined && v2 !== null) {
-    b[p++] = 18; p = $wS(b, p, v2);
-  }
-  const v3 = m.c; if (v3 !== undefined && v3 !== null) {
-    b[p++] = 24; p = $wv32(b, p, v3);
-  }
-  const v4 = m.r; if (v4 !== undefined && v4 !== null) {
-    b[p++] = 32; p = $wv64(b, p, v4);
-  }
-  const a5 = m.unpacked; if (a5 !== undefined) {
-    for (const v of a5) { b[p++] = 40; p = $wv32(b, p, v); }
-  }
-  const a6 = m.packed; if (a6 !== undefined && a6.length > 0) {
-    b[p++] = 50; p = $wv(b, p, $next());
-    for (const v of a6) p = $wv32(b, p, v);
-  }
-  const v7 = m.g; if (v7 !== undefined && v7 !== null) {
-    b[p++] = 59; p = P2_G$write(v7, b, p); b[p++] = 60;
-  }
-  const a9 = m.rg; if (a9 !== undefined) {
-    for (const v of a9) {
-      b[p++] = 75; p = P2_RG$write(v, b, p); b[p++] = 76;
-    }
-  }
-  const v11 = m.b; if (v11 !== undefined && v11 !== null) {
-    b[p++] = 90; p = $wB(b, p, v11);
-  }
-  const v12 = m.d; if (v12 !== undefined && v12 !== null) {
-    b[p++] = 97; p = $wf64(b, p, v12);
-  }
-  const v13 = m.fl; if (v13 !== undefined && v13 !== null) {
-    b[p++] = 109; p = $wf32(b, p, v13);
-  }
-  const v14 = m.anyBytes; if (v14 !== undefined && v14 !== null) {
-    b[p++] = 114; p = $wS(b, p, v14);
-  }
-  const a15 = m.closedList; if (a15 !== undefined) {
-    for (const v of a15) { b[p++] = 120; p = $wv32(b, p, v); }
-  }
-  const m16 = m.closedMap; if (m16 !== undefined) {
-    for (const k of Object.keys(m16)) {
-      const v = m16[k]!;
-      b[p++] = 130; b[p++] = 1; p = $wv(b, p, $next());
-      const kv = k;
-      b[p++] = 10; p = $wS(b, p, kv);
-      b[p++] = 16; p = $wv32(b, p, v);
-    }
-  }
-  const v17 = m.child; if (v17 !== undefined && v17 !== null) {
-    b[p++] = 138; b[p++] = 1; p = $wv(b, p, $next()); p = P2$write(v17, b, p);
-  }
-  const o18 = m.choice; if (o18 !== undefined && o18.case === "choiceEnum") {
-    b[p++] = 144; b[p++] = 1; p = $wv32(b, p, o18.value);
-  }
-  const o19 = m.choice; if (o19 !== undefined && o19.case === "choiceString") {
-    b[p++] = 154; b[p++] = 1; p = $wS(b, p, o19.value);
-  }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
-  return p;
-}
-
-/** Reads a ttrpc.codegen.test.v1.p2.P2 up to `end` (or its end-group tag when `group` > 0). @internal */
-export function P2$read(r: $R, end: number, group: number, into: P2 | undefined): P2 {
-  $deeper(r, "ttrpc.codegen.test.v1.p2.P2");
-  const m = into ?? P2$new();
-  const e0 = r.e;
-  if (group === 0) r.e = end;
-  for (;;) {
-    if (r.p >= r.e) {
-      if (group === 0) break;
-      $eof(r);
-    }
-    const s = r.p;
-    const t = $tag(r);
-    switch (t) {
-      case 8: m.a = $i32(r); continue;
-      case 18: m.s = $str(r, false); continue;
-      case 24: {
-        const v = $i32(r);
-        if (v === 0 || v === 1 || v === 5) m.c = v as Closed;
-        else (m.$unknown ??= []).push($unknownEnum(3, v));
-        continue;
-      }
-      case 32: m.r = $i64(r); continue;
-      case 40: m.unpacked.push($i32(r)); continue;
-      case 42: {
-        const e = $len(r);
-        const a = m.unpacked;
-        while (r.p < e) a.push($i32(r));
-        continue;
-      }
-      case 48: m.packed.push($i32(r)); continue;
-      case 50: {
-        const e = $len(r);
-        const a = m.packed;
-        while (r.p < e) a.push($i32(r));
-        continue;
-      }
-      case 59: m.g = P2_G$read(r, r.e, 7, m.g); continue;
-      case 75: m.rg.push(P2_RG$read(r, r.e, 9, undefined)); continue;
-      case 90: m.b = $bytes(r); continue;
-      case 97: m.d = $f64(r); continue;
-      case 109: m.fl = $f32(r); continue;
-      case 114: m.anyBytes = $str(r, false); continue;
-      case 120: m.closedList.push($i32(r) as Closed); continue;
-      case 122: {
-        const e = $len(r);
-        const a = m.closedList;
-        while (r.p < e) a.push($i32(r) as Closed);
-        continue;
-      }
-      case 130: {
-        const e = $len(r);
-        const e0 = r.e;
-        r.e = e;
-        let k = "";
-        let v: Closed | undefined;
-        while (r.p < e) {
-          const t = $tag(r);
-          if (t === 10) k = $str(r, false);
-          else if (t === 16) v = $i32(r) as Closed;
-          else if (t >>> 3 === 1 || t >>> 3 === 2) $wire("ttrpc.codegen.test.v1.p2.P2.closed_map", t);
-          else $skip(r, t, r.d);
-        }
-        r.e = e0;
-        $setOwn(m.closedMap, k, v ?? 0 as Closed);
-        continue;
-      }
-      case 138: m.child = P2$read(r, $len(r), 0, m.child); continue;
-      case 144: {
-        const v = $i32(r);
-        if (v === 0 || v === 1 || v === 5) m.choice = { case: "choiceEnum", value: v as Closed };
-        else (m.$unknown ??= []).push($unknownEnum(18, v));
-        continue;
-      }
-      case 154: m.choice = { case: "choiceString", value: $str(r, false) }; continue;
-    }
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    switch (t >>> 3) {
-      case 1: case 2: case 3: case 4: case 5: case 6: case 7: case 9: case 11: case 12: case 13: case 14: case 15: case 16: case 17: case 18: case 19:
-        $wire("ttrpc.codegen.test.v1.p2.P2", t);
-    }
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
-  }
-  r.e = e0;
-  r.d--;
-  return m;
-}
-
-export interface P2_G {
-  x?: number;
-  /** Fields this schema does not know, as received (tag and value), written back on encode. */
-  $unknown?: Uint8Array[];
-}
-
-export const P2_G: $Codec<P2_G> = {
-  typeName: "ttrpc.codegen.test.v1.p2.P2.G",
-  create(init?: Partial<P2_G>): P2_G {
-    const m = P2_G$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: P2_G): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = P2_G$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, P2_G$write);
-    const b = Buffer.allocUnsafe(n);
-    P2_G$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): P2_G {
-    const r = $reader(bytes);
-    return P2_G$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: P2_G): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
-
-/** A new ttrpc.codegen.test.v1.p2.P2.G with default values. @internal */
-export function P2_G$new(): P2_G {
-  return {  };
-}
-
-/** The encoded size of a ttrpc.codegen.test.v1.p2.P2.G (size pass). @internal */
-export function P2_G$size(m: P2_G): number {
-  let n = 0;
-  const v8 = m.x; if (v8 !== undefined && v8 !== null) {
-    n += 1 + $sv32(v8);
-  }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-/** Writes a ttrpc.codegen.test.v1.p2.P2.G at `p` (write pass); returns the end. @internal */
-export function P2_G$write(m: P2_G, b: Buffer, p: number): number {
-  const v8 = m.x; if (v8 !== undefined && v8 !== null) {
-    b[p++] = 64; p = $wv32(b, p, v8);
-  }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
-  return p;
-}
-
-/** Reads a ttrpc.codegen.test.v1.p2.P2.G up to `end` (or its end-group tag when `group` > 0). @internal */
-export function P2_G$read(r: $R, end: number, group: number, into: P2_G | undefined): P2_G {
-  $deeper(r, "ttrpc.codegen.test.v1.p2.P2.G");
-  const m = into ?? P2_G$new();
-  const e0 = r.e;
-  if (group === 0) r.e = end;
-  for (;;) {
-    if (r.p >= r.e) {
-      if (group === 0) break;
-      $eof(r);
-    }
-    const s = r.p;
-    const t = $tag(r);
-    switch (t) {
-      case 64: m.x = $i32(r); continue;
-    }
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    switch (t >>> 3) {
-      case 8:
-        $wire("ttrpc.codegen.test.v1.p2.P2.G", t);
-    }
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
-  }
-  r.e = e0;
-  r.d--;
-  return m;
-}
-
-export interface P2_RG {
-  y?: string;
-  /** Fields this schema does not know, as received (tag and value), written back on encode. */
-  $unknown?: Uint8Array[];
-}
-
-export const P2_RG: $Codec<P2_RG> = {
-  typeName: "ttrpc.codegen.test.v1.p2.P2.RG",
-  create(init?: Partial<P2_RG>): P2_RG {
-    const m = P2_RG$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: P2_RG): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = P2_RG$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, P2_RG$write);
-    const b = Buffer.allocUnsafe(n);
-    P2_RG$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): P2_RG {
-    const r = $reader(bytes);
-    return P2_RG$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: P2_RG): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
-
-/** A new ttrpc.codegen.test.v1.p2.P2.RG with default values. @internal */
-export function P2_RG$new(): P2_RG {
-  return {  };
-}
-
-/** The encoded size of a ttrpc.codegen.test.v1.p2.P2.RG (size pass). @internal */
-export function P2_RG$size(m: P2_RG): number {
-  let n = 0;
-  const v10 = m.y; if (v10 !== undefined && v10 !== null) {
-    n += 1 + $sS(v10);
-  }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-/** Writes a ttrpc.codegen.test.v1.p2.P2.RG at `p` (write pass); returns the end. @internal */
-export function P2_RG$write(m: P2_RG, b: Buffer, p: number): number {
-  const v10 = m.y; if (v10 !== undefined && v10 !== null) {
-    b[p++] = 82; p = $wS(b, p, v10);
-  }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
-  return p;
-}
-
-/** Reads a ttrpc.codegen.test.v1.p2.P2.RG up to `end` (or its end-group tag when `group` > 0). @internal */
-export function P2_RG$read(r: $R, end: number, group: number, into: P2_RG | undefined): P2_RG {
-  $deeper(r, "ttrpc.codegen.test.v1.p2.P2.RG");
-  const m = into ?? P2_RG$new();
-  const e0 = r.e;
-  if (group === 0) r.e = end;
-  for (;;) {
-    if (r.p >= r.e) {
-      if (group === 0) break;
-      $eof(r);
-    }
-    const s = r.p;
-    const t = $tag(r);
-    switch (t) {
-      case 82: m.y = $str(r, false); continue;
-    }
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    switch (t >>> 3) {
-      case 10:
-        $wire("ttrpc.codegen.test.v1.p2.P2.RG", t);
-    }
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
-  }
-  r.e = e0;
-  r.d--;
-  return m;
-}
-
-export const Closed = {
-  ZERO: 0,
-  ONE: 1,
-  FIVE: 5,
-} as const;
-
-/** A value of ttrpc.codegen.test.v1.p2.Closed. */
-export type Closed = (typeof Closed)[keyof typeof Closed];
-
 // Wire helpers for code generated by protoc-gen-ttrpc. This file is copied verbatim into the output
 // (one module per output, or inlined into every file with `wire=inline`): generated code depends on
 // nothing but Node's Buffer. Names start with `$` so they can never collide with proto identifiers.
@@ -1016,6 +551,89 @@ function $concat(out: Uint8Array | Uint8Array[]): Uint8Array {
 
 
 /**
+ * The codec constant of a message, from its generated functions: one small object per message
+ * whose methods live on this class's prototype, which keeps the generated code short and adds no
+ * closures per message.
+ */
+class $Message<T extends object> implements $Codec<T> {
+  readonly typeName: string;
+  readonly #make: () => T;
+  readonly #size: (m: T) => number;
+  readonly #write: (m: T, b: Buffer, p: number) => number;
+  readonly #read: (r: $R, end: number, group: number, into: T | undefined) => T;
+  constructor(
+    typeName: string,
+    make: () => T,
+    size: (m: T) => number,
+    write: (m: T, b: Buffer, p: number) => number,
+    read: (r: $R, end: number, group: number, into: T | undefined) => T,
+  ) {
+    this.typeName = typeName;
+    this.#make = make;
+    this.#size = size;
+    this.#write = write;
+    this.#read = read;
+  }
+  create(init?: Partial<T>): T {
+    const m = this.#make();
+    if (init !== undefined) Object.assign(m, init);
+    return m;
+  }
+  encode(m: T): Uint8Array | Uint8Array[] {
+    $begin();
+    const n = this.#size(m);
+    if ($W.ext !== 0) return $chunked(n, m, this.#write);
+    const b = Buffer.allocUnsafe(n);
+    this.#write(m, b, 0);
+    return b;
+  }
+  decode(bytes: Uint8Array): T {
+    const r = $reader(bytes);
+    return this.#read(r, r.e, 0, undefined);
+  }
+  toBinary(m: T): Uint8Array {
+    return $concat(this.encode(m));
+  }
+}
+
+
+/** Makes the codec constant of a message. */
+function $codec<T extends object>(
+  typeName: string,
+  make: () => T,
+  size: (m: T) => number,
+  write: (m: T, b: Buffer, p: number) => number,
+  read: (r: $R, end: number, group: number, into: T | undefined) => T,
+): $Codec<T> {
+  return new $Message(typeName, make, size, write, read);
+}
+
+
+/**
+ * A field that no `case` of a generated reader took (tag `t`, starting at `s`): the end of the
+ * group being read (returns true), a known field number with another wire type (an error), a
+ * stray end-group tag (an error), or an unknown field, kept in `m.$unknown`.
+ */
+function $other(
+  r: $R,
+  m: { $unknown?: Uint8Array[] },
+  s: number,
+  t: number,
+  group: number,
+  name: string,
+  known: readonly number[],
+): boolean {
+  const no = t >>> 3;
+  if ((t & 7) === 4 && no === group) return true;
+  if (known.includes(no)) $wire(name, t);
+  if ((t & 7) === 4) $badGroup();
+  $skip(r, t, r.d);
+  (m.$unknown ??= []).push($raw(r, s, t));
+  return false;
+}
+
+
+/**
  * What every generated message constant offers. It is a ttrpc codec (`encode` may return chunks,
  * which ttrpc writes without copying) and builds messages with their default values.
  */
@@ -1031,3 +649,369 @@ export interface $Codec<T> {
   /** Encodes into one buffer. */
   toBinary(message: T): Uint8Array;
 }
+
+export interface P2 {
+  a?: number;
+  s?: string;
+  c?: Closed;
+  r?: bigint;
+  unpacked: number[];
+  packed: number[];
+  g?: P2_G;
+  rg: P2_RG[];
+  b?: Uint8Array;
+  d?: number;
+  fl?: number;
+  anyBytes?: string;
+  closedList: Closed[];
+  closedMap: { [key: string]: Closed };
+  child?: P2;
+  /** @generated from oneof ttrpc.codegen.test.v1.p2.P2.choice */
+  choice:
+    | { case: "choiceEnum"; value: Closed }
+    | { case: "choiceString"; value: string }
+    | { case: undefined; value?: undefined };
+  /** Fields this schema does not know, as received (tag and value), written back on encode. */
+  $unknown?: Uint8Array[];
+}
+
+export const P2: $Codec<P2> = $codec("ttrpc.codegen.test.v1.p2.P2", P2$new, P2$size, P2$write, P2$read);
+
+export function P2$new(): P2 {
+  return { unpacked: [], packed: [], rg: [], closedList: [], closedMap: {}, choice: { case: undefined } };
+}
+
+export function P2$size(m: P2): number {
+  let n = 0;
+  const v1 = m.a; if (v1 !== undefined && v1 !== null) {
+    n += 1 + $sv32(v1);
+  }
+  const v2 = m.s; if (v2 !== undefined && v2 !== null) {
+    n += 1 + $sS(v2);
+  }
+  const v3 = m.c; if (v3 !== undefined && v3 !== null) {
+    n += 1 + $sv32(v3);
+  }
+  const v4 = m.r; if (v4 !== undefined && v4 !== null) {
+    n += 1 + $sv64(v4);
+  }
+  else throw new Error("cannot encode field ttrpc.codegen.test.v1.p2.P2.r to binary: required field not set");
+  const a5 = m.unpacked; if (a5 !== undefined) {
+    for (const v of a5) n += 1 + $sv32(v);
+  }
+  const a6 = m.packed; if (a6 !== undefined && a6.length > 0) {
+    let s = 0;
+    for (const v of a6) s += $sv32(v);
+    $put($slot(), s);
+    n += 1 + $sv(s) + s;
+  }
+  const v7 = m.g; if (v7 !== undefined && v7 !== null) {
+    n += 2 + P2_G$size(v7);
+  }
+  const a9 = m.rg; if (a9 !== undefined) {
+    for (const v of a9) {
+      n += 2 + P2_RG$size(v);
+    }
+  }
+  const v11 = m.b; if (v11 !== undefined && v11 !== null) {
+    n += 1 + $sB(v11);
+  }
+  const v12 = m.d; if (v12 !== undefined && v12 !== null) {
+    n += 1 + 8;
+  }
+  const v13 = m.fl; if (v13 !== undefined && v13 !== null) {
+    n += 1 + 4;
+  }
+  const v14 = m.anyBytes; if (v14 !== undefined && v14 !== null) {
+    n += 1 + $sS(v14);
+  }
+  const a15 = m.closedList; if (a15 !== undefined) {
+    for (const v of a15) n += 1 + $sv32(v);
+  }
+  const m16 = m.closedMap; if (m16 !== undefined) {
+    for (const k of Object.keys(m16)) {
+      const v = m16[k]!;
+      const i = $slot();
+      const kv = k;
+      let s = 1 + $sS(kv);
+      s += 1 + $sv32(v);
+      $put(i, s);
+      n += 2 + $sv(s) + s;
+    }
+  }
+  const v17 = m.child; if (v17 !== undefined && v17 !== null) {
+    { const s = $put($slot(), P2$size(v17)); n += 2 + $sv(s) + s; }
+  }
+  const o18 = m.choice; if (o18 !== undefined && o18.case === "choiceEnum") {
+    n += 2 + $sv32(o18.value);
+  }
+  const o19 = m.choice; if (o19 !== undefined && o19.case === "choiceString") {
+    n += 2 + $sS(o19.value);
+  }
+  const u = m.$unknown;
+  if (u !== undefined) for (const x of u) n += x.length;
+  return n;
+}
+
+export function P2$write(m: P2, b: Buffer, p: number): number {
+  const v1 = m.a; if (v1 !== undefined && v1 !== null) {
+    b[p++] = 8; p = $wv32(b, p, v1);
+  }
+  const v2 = m.s; if (v2 !== undefined && v2 !== null) {
+    b[p++] = 18; p = $wS(b, p, v2);
+  }
+  const v3 = m.c; if (v3 !== undefined && v3 !== null) {
+    b[p++] = 24; p = $wv32(b, p, v3);
+  }
+  const v4 = m.r; if (v4 !== undefined && v4 !== null) {
+    b[p++] = 32; p = $wv64(b, p, v4);
+  }
+  const a5 = m.unpacked; if (a5 !== undefined) {
+    for (const v of a5) { b[p++] = 40; p = $wv32(b, p, v); }
+  }
+  const a6 = m.packed; if (a6 !== undefined && a6.length > 0) {
+    b[p++] = 50; p = $wv(b, p, $next());
+    for (const v of a6) p = $wv32(b, p, v);
+  }
+  const v7 = m.g; if (v7 !== undefined && v7 !== null) {
+    b[p++] = 59; p = P2_G$write(v7, b, p); b[p++] = 60;
+  }
+  const a9 = m.rg; if (a9 !== undefined) {
+    for (const v of a9) {
+      b[p++] = 75; p = P2_RG$write(v, b, p); b[p++] = 76;
+    }
+  }
+  const v11 = m.b; if (v11 !== undefined && v11 !== null) {
+    b[p++] = 90; p = $wB(b, p, v11);
+  }
+  const v12 = m.d; if (v12 !== undefined && v12 !== null) {
+    b[p++] = 97; p = $wf64(b, p, v12);
+  }
+  const v13 = m.fl; if (v13 !== undefined && v13 !== null) {
+    b[p++] = 109; p = $wf32(b, p, v13);
+  }
+  const v14 = m.anyBytes; if (v14 !== undefined && v14 !== null) {
+    b[p++] = 114; p = $wS(b, p, v14);
+  }
+  const a15 = m.closedList; if (a15 !== undefined) {
+    for (const v of a15) { b[p++] = 120; p = $wv32(b, p, v); }
+  }
+  const m16 = m.closedMap; if (m16 !== undefined) {
+    for (const k of Object.keys(m16)) {
+      const v = m16[k]!;
+      b[p++] = 130; b[p++] = 1; p = $wv(b, p, $next());
+      const kv = k;
+      b[p++] = 10; p = $wS(b, p, kv);
+      b[p++] = 16; p = $wv32(b, p, v);
+    }
+  }
+  const v17 = m.child; if (v17 !== undefined && v17 !== null) {
+    b[p++] = 138; b[p++] = 1; p = $wv(b, p, $next()); p = P2$write(v17, b, p);
+  }
+  const o18 = m.choice; if (o18 !== undefined && o18.case === "choiceEnum") {
+    b[p++] = 144; b[p++] = 1; p = $wv32(b, p, o18.value);
+  }
+  const o19 = m.choice; if (o19 !== undefined && o19.case === "choiceString") {
+    b[p++] = 154; b[p++] = 1; p = $wS(b, p, o19.value);
+  }
+  const u = m.$unknown;
+  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
+  return p;
+}
+
+export function P2$read(r: $R, end: number, group: number, into: P2 | undefined): P2 {
+  $deeper(r, "ttrpc.codegen.test.v1.p2.P2");
+  const m = into ?? P2$new();
+  const e0 = r.e;
+  if (group === 0) r.e = end;
+  for (;;) {
+    if (r.p >= r.e) {
+      if (group === 0) break;
+      $eof(r);
+    }
+    const s = r.p;
+    const t = $tag(r);
+    switch (t) {
+      case 8: m.a = $i32(r); continue;
+      case 18: m.s = $str(r, false); continue;
+      case 24: {
+        const v = $i32(r);
+        if (v === 0 || v === 1 || v === 5) m.c = v as Closed;
+        else (m.$unknown ??= []).push($unknownEnum(3, v));
+        continue;
+      }
+      case 32: m.r = $i64(r); continue;
+      case 40: m.unpacked.push($i32(r)); continue;
+      case 42: {
+        const e = $len(r);
+        const a = m.unpacked;
+        while (r.p < e) a.push($i32(r));
+        continue;
+      }
+      case 48: m.packed.push($i32(r)); continue;
+      case 50: {
+        const e = $len(r);
+        const a = m.packed;
+        while (r.p < e) a.push($i32(r));
+        continue;
+      }
+      case 59: m.g = P2_G$read(r, r.e, 7, m.g); continue;
+      case 75: m.rg.push(P2_RG$read(r, r.e, 9, undefined)); continue;
+      case 90: m.b = $bytes(r); continue;
+      case 97: m.d = $f64(r); continue;
+      case 109: m.fl = $f32(r); continue;
+      case 114: m.anyBytes = $str(r, false); continue;
+      case 120: m.closedList.push($i32(r) as Closed); continue;
+      case 122: {
+        const e = $len(r);
+        const a = m.closedList;
+        while (r.p < e) a.push($i32(r) as Closed);
+        continue;
+      }
+      case 130: {
+        const e = $len(r);
+        const e0 = r.e;
+        r.e = e;
+        let k = "";
+        let v: Closed | undefined;
+        while (r.p < e) {
+          const t = $tag(r);
+          if (t === 10) k = $str(r, false);
+          else if (t === 16) v = $i32(r) as Closed;
+          else if (t >>> 3 === 1 || t >>> 3 === 2) $wire("ttrpc.codegen.test.v1.p2.P2.closed_map", t);
+          else $skip(r, t, r.d);
+        }
+        r.e = e0;
+        $setOwn(m.closedMap, k, v ?? 0 as Closed);
+        continue;
+      }
+      case 138: m.child = P2$read(r, $len(r), 0, m.child); continue;
+      case 144: {
+        const v = $i32(r);
+        if (v === 0 || v === 1 || v === 5) m.choice = { case: "choiceEnum", value: v as Closed };
+        else (m.$unknown ??= []).push($unknownEnum(18, v));
+        continue;
+      }
+      case 154: m.choice = { case: "choiceString", value: $str(r, false) }; continue;
+    }
+    if ($other(r, m, s, t, group, "ttrpc.codegen.test.v1.p2.P2", [1, 2, 3, 4, 5, 6, 7, 9, 11, 12, 13, 14, 15, 16, 17, 18, 19])) break;
+  }
+  r.e = e0;
+  r.d--;
+  return m;
+}
+
+export interface P2_G {
+  x?: number;
+  /** Fields this schema does not know, as received (tag and value), written back on encode. */
+  $unknown?: Uint8Array[];
+}
+
+export const P2_G: $Codec<P2_G> = $codec("ttrpc.codegen.test.v1.p2.P2.G", P2_G$new, P2_G$size, P2_G$write, P2_G$read);
+
+export function P2_G$new(): P2_G {
+  return {  };
+}
+
+export function P2_G$size(m: P2_G): number {
+  let n = 0;
+  const v8 = m.x; if (v8 !== undefined && v8 !== null) {
+    n += 1 + $sv32(v8);
+  }
+  const u = m.$unknown;
+  if (u !== undefined) for (const x of u) n += x.length;
+  return n;
+}
+
+export function P2_G$write(m: P2_G, b: Buffer, p: number): number {
+  const v8 = m.x; if (v8 !== undefined && v8 !== null) {
+    b[p++] = 64; p = $wv32(b, p, v8);
+  }
+  const u = m.$unknown;
+  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
+  return p;
+}
+
+export function P2_G$read(r: $R, end: number, group: number, into: P2_G | undefined): P2_G {
+  $deeper(r, "ttrpc.codegen.test.v1.p2.P2.G");
+  const m = into ?? P2_G$new();
+  const e0 = r.e;
+  if (group === 0) r.e = end;
+  for (;;) {
+    if (r.p >= r.e) {
+      if (group === 0) break;
+      $eof(r);
+    }
+    const s = r.p;
+    const t = $tag(r);
+    switch (t) {
+      case 64: m.x = $i32(r); continue;
+    }
+    if ($other(r, m, s, t, group, "ttrpc.codegen.test.v1.p2.P2.G", [8])) break;
+  }
+  r.e = e0;
+  r.d--;
+  return m;
+}
+
+export interface P2_RG {
+  y?: string;
+  /** Fields this schema does not know, as received (tag and value), written back on encode. */
+  $unknown?: Uint8Array[];
+}
+
+export const P2_RG: $Codec<P2_RG> = $codec("ttrpc.codegen.test.v1.p2.P2.RG", P2_RG$new, P2_RG$size, P2_RG$write, P2_RG$read);
+
+export function P2_RG$new(): P2_RG {
+  return {  };
+}
+
+export function P2_RG$size(m: P2_RG): number {
+  let n = 0;
+  const v10 = m.y; if (v10 !== undefined && v10 !== null) {
+    n += 1 + $sS(v10);
+  }
+  const u = m.$unknown;
+  if (u !== undefined) for (const x of u) n += x.length;
+  return n;
+}
+
+export function P2_RG$write(m: P2_RG, b: Buffer, p: number): number {
+  const v10 = m.y; if (v10 !== undefined && v10 !== null) {
+    b[p++] = 82; p = $wS(b, p, v10);
+  }
+  const u = m.$unknown;
+  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
+  return p;
+}
+
+export function P2_RG$read(r: $R, end: number, group: number, into: P2_RG | undefined): P2_RG {
+  $deeper(r, "ttrpc.codegen.test.v1.p2.P2.RG");
+  const m = into ?? P2_RG$new();
+  const e0 = r.e;
+  if (group === 0) r.e = end;
+  for (;;) {
+    if (r.p >= r.e) {
+      if (group === 0) break;
+      $eof(r);
+    }
+    const s = r.p;
+    const t = $tag(r);
+    switch (t) {
+      case 82: m.y = $str(r, false); continue;
+    }
+    if ($other(r, m, s, t, group, "ttrpc.codegen.test.v1.p2.P2.RG", [10])) break;
+  }
+  r.e = e0;
+  r.d--;
+  return m;
+}
+
+export const Closed = {
+  ZERO: 0,
+  ONE: 1,
+  FIVE: 5,
+} as const;
+
+/** A value of ttrpc.codegen.test.v1.p2.Closed. */
+export type Closed = (typeof Closed)[keyof typeof Closed];

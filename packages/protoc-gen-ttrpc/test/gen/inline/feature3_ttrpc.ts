@@ -12,2224 +12,6 @@ import { Empty, Empty$read, Empty$size, Empty$write } from "./google/protobuf/em
 import { BoolValue$read, BoolValue$size, BoolValue$write, BytesValue$read, BytesValue$size, BytesValue$write, DoubleValue$read, DoubleValue$size, DoubleValue$write, FloatValue$read, FloatValue$size, FloatValue$write, Int32Value, Int32Value$read, Int32Value$size, Int32Value$write, Int64Value$read, Int64Value$size, Int64Value$write, StringValue$read, StringValue$size, StringValue$write, UInt32Value$read, UInt32Value$size, UInt32Value$write, UInt64Value$read, UInt64Value$size, UInt64Value$write } from "./google/protobuf/wrappers_ttrpc.js";
 import { defineService } from "ttrpc";
 
-/** Every scalar type with implicit presence. */
-export interface Scalars {
-  fDouble: number;
-  fFloat: number;
-  fInt64: bigint;
-  fUint64: bigint;
-  fInt32: number;
-  fFixed64: bigint;
-  fFixed32: number;
-  fBool: boolean;
-  fString: string;
-  fBytes: Uint8Array;
-  fUint32: number;
-  fSfixed32: number;
-  fSfixed64: bigint;
-  fSint32: number;
-  fSint64: bigint;
-  fEnum: Color;
-  fInt64String: string;
-  fUint64String: string;
-  /** Fields this schema does not know, as received (tag and value), written back on encode. */
-  $unknown?: Uint8Array[];
-}
-
-/** Every scalar type with implicit presence. */
-export const Scalars: $Codec<Scalars> = {
-  typeName: "ttrpc.codegen.test.v1.Scalars",
-  create(init?: Partial<Scalars>): Scalars {
-    const m = Scalars$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: Scalars): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = Scalars$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, Scalars$write);
-    const b = Buffer.allocUnsafe(n);
-    Scalars$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): Scalars {
-    const r = $reader(bytes);
-    return Scalars$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: Scalars): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
-
-/** A new ttrpc.codegen.test.v1.Scalars with default values. @internal */
-export function Scalars$new(): Scalars {
-  return { fDouble: 0, fFloat: 0, fInt64: 0n, fUint64: 0n, fInt32: 0, fFixed64: 0n, fFixed32: 0, fBool: false, fString: "", fBytes: $EMPTY, fUint32: 0, fSfixed32: 0, fSfixed64: 0n, fSint32: 0, fSint64: 0n, fEnum: 0, fInt64String: "0", fUint64String: "0" };
-}
-
-/** The encoded size of a ttrpc.codegen.test.v1.Scalars (size pass). @internal */
-export function Scalars$size(m: Scalars): number {
-  let n = 0;
-  const v1 = m.fDouble; if ((v1 !== undefined && (v1 !== 0 || 1 / v1 < 0))) {
-    n += 1 + 8;
-  }
-  const v2 = m.fFloat; if ((v2 !== undefined && (v2 !== 0 || 1 / v2 < 0))) {
-    n += 1 + 4;
-  }
-  const v3 = m.fInt64; if (v3) {
-    n += 1 + $sv64(v3);
-  }
-  const v4 = m.fUint64; if (v4) {
-    n += 1 + $sv64(v4);
-  }
-  const v5 = m.fInt32; if (v5) {
-    n += 1 + $sv32(v5);
-  }
-  const v6 = m.fFixed64; if (v6) {
-    n += 1 + 8;
-  }
-  const v7 = m.fFixed32; if (v7) {
-    n += 1 + 4;
-  }
-  const v8 = m.fBool; if (v8) {
-    n += 1 + 1;
-  }
-  const v9 = m.fString; if (v9) {
-    n += 1 + $sS(v9);
-  }
-  const v12 = m.fBytes; if ((v12 !== undefined && v12.length > 0)) {
-    n += 1 + $sB(v12);
-  }
-  const v13 = m.fUint32; if (v13) {
-    n += 1 + $sv(v13 >>> 0);
-  }
-  const v15 = m.fSfixed32; if (v15) {
-    n += 1 + 4;
-  }
-  const v16 = m.fSfixed64; if (v16) {
-    n += 2 + 8;
-  }
-  const v17 = m.fSint32; if (v17) {
-    n += 2 + $sv($zz32(v17));
-  }
-  const v18 = m.fSint64; if (v18) {
-    n += 2 + $sv64($zz64(v18));
-  }
-  const v19 = m.fEnum; if (v19 !== undefined && v19 !== 0) {
-    n += 2 + $sv32(v19);
-  }
-  const v20 = m.fInt64String; if ((v20 && v20 !== "0")) {
-    n += 2 + $sv64($big(v20));
-  }
-  const v21 = m.fUint64String; if ((v21 && v21 !== "0")) {
-    n += 2 + $sv64($big(v21));
-  }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-/** Writes a ttrpc.codegen.test.v1.Scalars at `p` (write pass); returns the end. @internal */
-export function Scalars$write(m: Scalars, b: Buffer, p: number): number {
-  const v1 = m.fDouble; if ((v1 !== undefined && (v1 !== 0 || 1 / v1 < 0))) {
-    b[p++] = 9; p = $wf64(b, p, v1);
-  }
-  const v2 = m.fFloat; if ((v2 !== undefined && (v2 !== 0 || 1 / v2 < 0))) {
-    b[p++] = 21; p = $wf32(b, p, v2);
-  }
-  const v3 = m.fInt64; if (v3) {
-    b[p++] = 24; p = $wv64(b, p, v3);
-  }
-  const v4 = m.fUint64; if (v4) {
-    b[p++] = 32; p = $wv64(b, p, v4);
-  }
-  const v5 = m.fInt32; if (v5) {
-    b[p++] = 40; p = $wv32(b, p, v5);
-  }
-  const v6 = m.fFixed64; if (v6) {
-    b[p++] = 49; p = $wfx64(b, p, v6);
-  }
-  const v7 = m.fFixed32; if (v7) {
-    b[p++] = 61; p = $wfx32(b, p, v7);
-  }
-  const v8 = m.fBool; if (v8) {
-    b[p++] = 64; p = ((b[p] = v8 ? 1 : 0), p + 1);
-  }
-  const v9 = m.fString; if (v9) {
-    b[p++] = 74; p = $wS(b, p, v9);
-  }
-  const v12 = m.fBytes; if ((v12 !== undefined && v12.length > 0)) {
-    b[p++] = 98; p = $wB(b, p, v12);
-  }
-  const v13 = m.fUint32; if (v13) {
-    b[p++] = 104; p = $wv(b, p, v13 >>> 0);
-  }
-  const v15 = m.fSfixed32; if (v15) {
-    b[p++] = 125; p = $wsfx32(b, p, v15);
-  }
-  const v16 = m.fSfixed64; if (v16) {
-    b[p++] = 129; b[p++] = 1; p = $wfx64(b, p, v16);
-  }
-  const v17 = m.fSint32; if (v17) {
-    b[p++] = 136; b[p++] = 1; p = $wv(b, p, $zz32(v17));
-  }
-  const v18 = m.fSint64; if (v18) {
-    b[p++] = 144; b[p++] = 1; p = $wv64(b, p, $zz64(v18));
-  }
-  const v19 = m.fEnum; if (v19 !== undefined && v19 !== 0) {
-    b[p++] = 152; b[p++] = 1; p = $wv32(b, p, v19);
-  }
-  const v20 = m.fInt64String; if ((v20 && v20 !== "0")) {
-    b[p++] = 160; b[p++] = 1; p = $wv64(b, p, $big(v20));
-  }
-  const v21 = m.fUint64String; if ((v21 && v21 !== "0")) {
-    b[p++] = 168; b[p++] = 1; p = $wv64(b, p, $big(v21));
-  }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
-  return p;
-}
-
-/** Reads a ttrpc.codegen.test.v1.Scalars up to `end` (or its end-group tag when `group` > 0). @internal */
-export function Scalars$read(r: $R, end: number, group: number, into: Scalars | undefined): Scalars {
-  $deeper(r, "ttrpc.codegen.test.v1.Scalars");
-  const m = into ?? Scalars$new();
-  const e0 = r.e;
-  if (group === 0) r.e = end;
-  for (;;) {
-    if (r.p >= r.e) {
-      if (group === 0) break;
-      $eof(r);
-    }
-    const s = r.p;
-    const t = $tag(r);
-    switch (t) {
-      case 9: m.fDouble = $f64(r); continue;
-      case 21: m.fFloat = $f32(r); continue;
-      case 24: m.fInt64 = $i64(r); continue;
-      case 32: m.fUint64 = $u64(r); continue;
-      case 40: m.fInt32 = $i32(r); continue;
-      case 49: m.fFixed64 = $fx64(r); continue;
-      case 61: m.fFixed32 = $fx32(r); continue;
-      case 64: m.fBool = $bool(r); continue;
-      case 74: m.fString = $str(r, true); continue;
-      case 98: m.fBytes = $bytes(r); continue;
-      case 104: m.fUint32 = $u32(r); continue;
-      case 125: m.fSfixed32 = $sfx32(r); continue;
-      case 129: m.fSfixed64 = $sfx64(r); continue;
-      case 136: m.fSint32 = $s32(r); continue;
-      case 144: m.fSint64 = $s64(r); continue;
-      case 152: m.fEnum = $i32(r) as Color; continue;
-      case 160: m.fInt64String = String($i64(r)); continue;
-      case 168: m.fUint64String = String($u64(r)); continue;
-    }
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    switch (t >>> 3) {
-      case 1: case 2: case 3: case 4: case 5: case 6: case 7: case 8: case 9: case 12: case 13: case 15: case 16: case 17: case 18: case 19: case 20: case 21:
-        $wire("ttrpc.codegen.test.v1.Scalars", t);
-    }
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
-  }
-  r.e = e0;
-  r.d--;
-  return m;
-}
-
-/** Repeated fields: packed by default, unpacked on request. */
-export interface Repeated {
-  rDouble: number[];
-  rFloat: number[];
-  rInt64: bigint[];
-  rUint64: bigint[];
-  rInt32: number[];
-  rFixed64: bigint[];
-  rFixed32: number[];
-  rBool: boolean[];
-  rString: string[];
-  rBytes: Uint8Array[];
-  rUint32: number[];
-  rSfixed32: number[];
-  rSfixed64: bigint[];
-  rSint32: number[];
-  rSint64: bigint[];
-  rEnum: Color[];
-  uInt32: number[];
-  uSint64: bigint[];
-  uDouble: number[];
-  uEnum: Color[];
-  rMessage: Scalars[];
-  /** Fields this schema does not know, as received (tag and value), written back on encode. */
-  $unknown?: Uint8Array[];
-}
-
-/** Repeated fields: packed by default, unpacked on request. */
-export const Repeated: $Codec<Repeated> = {
-  typeName: "ttrpc.codegen.test.v1.Repeated",
-  create(init?: Partial<Repeated>): Repeated {
-    const m = Repeated$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: Repeated): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = Repeated$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, Repeated$write);
-    const b = Buffer.allocUnsafe(n);
-    Repeated$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): Repeated {
-    const r = $reader(bytes);
-    return Repeated$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: Repeated): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
-
-/** A new ttrpc.codegen.test.v1.Repeated with default values. @internal */
-export function Repeated$new(): Repeated {
-  return { rDouble: [], rFloat: [], rInt64: [], rUint64: [], rInt32: [], rFixed64: [], rFixed32: [], rBool: [], rString: [], rBytes: [], rUint32: [], rSfixed32: [], rSfixed64: [], rSint32: [], rSint64: [], rEnum: [], uInt32: [], uSint64: [], uDouble: [], uEnum: [], rMessage: [] };
-}
-
-/** The encoded size of a ttrpc.codegen.test.v1.Repeated (size pass). @internal */
-export function Repeated$size(m: Repeated): number {
-  let n = 0;
-  const a1 = m.rDouble; if (a1 !== undefined && a1.length > 0) {
-    n += 1 + $sv(a1.length * 8) + a1.length * 8;
-  }
-  const a2 = m.rFloat; if (a2 !== undefined && a2.length > 0) {
-    n += 1 + $sv(a2.length * 4) + a2.length * 4;
-  }
-  const a3 = m.rInt64; if (a3 !== undefined && a3.length > 0) {
-    let s = 0;
-    for (const v of a3) s += $sv64(v);
-    $put($slot(), s);
-    n += 1 + $sv(s) + s;
-  }
-  const a4 = m.rUint64; if (a4 !== undefined && a4.length > 0) {
-    let s = 0;
-    for (const v of a4) s += $sv64(v);
-    $put($slot(), s);
-    n += 1 + $sv(s) + s;
-  }
-  const a5 = m.rInt32; if (a5 !== undefined && a5.length > 0) {
-    let s = 0;
-    for (const v of a5) s += $sv32(v);
-    $put($slot(), s);
-    n += 1 + $sv(s) + s;
-  }
-  const a6 = m.rFixed64; if (a6 !== undefined && a6.length > 0) {
-    n += 1 + $sv(a6.length * 8) + a6.length * 8;
-  }
-  const a7 = m.rFixed32; if (a7 !== undefined && a7.length > 0) {
-    n += 1 + $sv(a7.length * 4) + a7.length * 4;
-  }
-  const a8 = m.rBool; if (a8 !== undefined && a8.length > 0) {
-    n += 1 + $sv(a8.length * 1) + a8.length * 1;
-  }
-  const a9 = m.rString; if (a9 !== undefined) {
-    for (const v of a9) n += 1 + $sS(v);
-  }
-  const a12 = m.rBytes; if (a12 !== undefined) {
-    for (const v of a12) n += 1 + $sB(v);
-  }
-  const a13 = m.rUint32; if (a13 !== undefined && a13.length > 0) {
-    let s = 0;
-    for (const v of a13) s += $sv(v >>> 0);
-    $put($slot(), s);
-    n += 1 + $sv(s) + s;
-  }
-  const a15 = m.rSfixed32; if (a15 !== undefined && a15.length > 0) {
-    n += 1 + $sv(a15.length * 4) + a15.length * 4;
-  }
-  const a16 = m.rSfixed64; if (a16 !== undefined && a16.length > 0) {
-    n += 2 + $sv(a16.length * 8) + a16.length * 8;
-  }
-  const a17 = m.rSint32; if (a17 !== undefined && a17.length > 0) {
-    let s = 0;
-    for (const v of a17) s += $sv($zz32(v));
-    $put($slot(), s);
-    n += 2 + $sv(s) + s;
-  }
-  const a18 = m.rSint64; if (a18 !== undefined && a18.length > 0) {
-    let s = 0;
-    for (const v of a18) s += $sv64($zz64(v));
-    $put($slot(), s);
-    n += 2 + $sv(s) + s;
-  }
-  const a19 = m.rEnum; if (a19 !== undefined && a19.length > 0) {
-    let s = 0;
-    for (const v of a19) s += $sv32(v);
-    $put($slot(), s);
-    n += 2 + $sv(s) + s;
-  }
-  const a20 = m.uInt32; if (a20 !== undefined) {
-    for (const v of a20) n += 2 + $sv32(v);
-  }
-  const a21 = m.uSint64; if (a21 !== undefined) {
-    for (const v of a21) n += 2 + $sv64($zz64(v));
-  }
-  const a22 = m.uDouble; if (a22 !== undefined) n += a22.length * 10;
-  const a23 = m.uEnum; if (a23 !== undefined) {
-    for (const v of a23) n += 2 + $sv32(v);
-  }
-  const a24 = m.rMessage; if (a24 !== undefined) {
-    for (const v of a24) {
-      { const s = $put($slot(), Scalars$size(v)); n += 2 + $sv(s) + s; }
-    }
-  }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-/** Writes a ttrpc.codegen.test.v1.Repeated at `p` (write pass); returns the end. @internal */
-export function Repeated$write(m: Repeated, b: Buffer, p: number): number {
-  const a1 = m.rDouble; if (a1 !== undefined && a1.length > 0) {
-    b[p++] = 10; p = $wv(b, p, a1.length * 8);
-    for (const v of a1) p = $wf64(b, p, v);
-  }
-  const a2 = m.rFloat; if (a2 !== undefined && a2.length > 0) {
-    b[p++] = 18; p = $wv(b, p, a2.length * 4);
-    for (const v of a2) p = $wf32(b, p, v);
-  }
-  const a3 = m.rInt64; if (a3 !== undefined && a3.length > 0) {
-    b[p++] = 26; p = $wv(b, p, $next());
-    for (const v of a3) p = $wv64(b, p, v);
-  }
-  const a4 = m.rUint64; if (a4 !== undefined && a4.length > 0) {
-    b[p++] = 34; p = $wv(b, p, $next());
-    for (const v of a4) p = $wv64(b, p, v);
-  }
-  const a5 = m.rInt32; if (a5 !== undefined && a5.length > 0) {
-    b[p++] = 42; p = $wv(b, p, $next());
-    for (const v of a5) p = $wv32(b, p, v);
-  }
-  const a6 = m.rFixed64; if (a6 !== undefined && a6.length > 0) {
-    b[p++] = 50; p = $wv(b, p, a6.length * 8);
-    for (const v of a6) p = $wfx64(b, p, v);
-  }
-  const a7 = m.rFixed32; if (a7 !== undefined && a7.length > 0) {
-    b[p++] = 58; p = $wv(b, p, a7.length * 4);
-    for (const v of a7) p = $wfx32(b, p, v);
-  }
-  const a8 = m.rBool; if (a8 !== undefined && a8.length > 0) {
-    b[p++] = 66; p = $wv(b, p, a8.length * 1);
-    for (const v of a8) p = ((b[p] = v ? 1 : 0), p + 1);
-  }
-  const a9 = m.rString; if (a9 !== undefined) {
-    for (const v of a9) { b[p++] = 74; p = $wS(b, p, v); }
-  }
-  const a12 = m.rBytes; if (a12 !== undefined) {
-    for (const v of a12) { b[p++] = 98; p = $wB(b, p, v); }
-  }
-  const a13 = m.rUint32; if (a13 !== undefined && a13.length > 0) {
-    b[p++] = 106; p = $wv(b, p, $next());
-    for (const v of a13) p = $wv(b, p, v >>> 0);
-  }
-  const a15 = m.rSfixed32; if (a15 !== undefined && a15.length > 0) {
-    b[p++] = 122; p = $wv(b, p, a15.length * 4);
-    for (const v of a15) p = $wsfx32(b, p, v);
-  }
-  const a16 = m.rSfixed64; if (a16 !== undefined && a16.length > 0) {
-    b[p++] = 130; b[p++] = 1; p = $wv(b, p, a16.length * 8);
-    for (const v of a16) p = $wfx64(b, p, v);
-  }
-  const a17 = m.rSint32; if (a17 !== undefined && a17.length > 0) {
-    b[p++] = 138; b[p++] = 1; p = $wv(b, p, $next());
-    for (const v of a17) p = $wv(b, p, $zz32(v));
-  }
-  const a18 = m.rSint64; if (a18 !== undefined && a18.length > 0) {
-    b[p++] = 146; b[p++] = 1; p = $wv(b, p, $next());
-    for (const v of a18) p = $wv64(b, p, $zz64(v));
-  }
-  const a19 = m.rEnum; if (a19 !== undefined && a19.length > 0) {
-    b[p++] = 154; b[p++] = 1; p = $wv(b, p, $next());
-    for (const v of a19) p = $wv32(b, p, v);
-  }
-  const a20 = m.uInt32; if (a20 !== undefined) {
-    for (const v of a20) { b[p++] = 160; b[p++] = 1; p = $wv32(b, p, v); }
-  }
-  const a21 = m.uSint64; if (a21 !== undefined) {
-    for (const v of a21) { b[p++] = 168; b[p++] = 1; p = $wv64(b, p, $zz64(v)); }
-  }
-  const a22 = m.uDouble; if (a22 !== undefined) for (const v of a22) { b[p++] = 177; b[p++] = 1; p = $wf64(b, p, v); }
-  const a23 = m.uEnum; if (a23 !== undefined) {
-    for (const v of a23) { b[p++] = 184; b[p++] = 1; p = $wv32(b, p, v); }
-  }
-  const a24 = m.rMessage; if (a24 !== undefined) {
-    for (const v of a24) {
-      b[p++] = 194; b[p++] = 1; p = $wv(b, p, $next()); p = Scalars$write(v, b, p);
-    }
-  }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
-  return p;
-}
-
-/** Reads a ttrpc.codegen.test.v1.Repeated up to `end` (or its end-group tag when `group` > 0). @internal */
-export function Repeated$read(r: $R, end: number, group: number, into: Repeated | undefined): Repeated {
-  $deeper(r, "ttrpc.codegen.test.v1.Repeated");
-  const m = into ?? Repeated$new();
-  const e0 = r.e;
-  if (group === 0) r.e = end;
-  for (;;) {
-    if (r.p >= r.e) {
-      if (group === 0) break;
-      $eof(r);
-    }
-    const s = r.p;
-    const t = $tag(r);
-    switch (t) {
-      case 9: m.rDouble.push($f64(r)); continue;
-      case 10: {
-        const e = $len(r);
-        const a = m.rDouble;
-        while (r.p < e) a.push($f64(r));
-        continue;
-      }
-      case 21: m.rFloat.push($f32(r)); continue;
-      case 18: {
-        const e = $len(r);
-        const a = m.rFloat;
-        while (r.p < e) a.push($f32(r));
-        continue;
-      }
-      case 24: m.rInt64.push($i64(r)); continue;
-      case 26: {
-        const e = $len(r);
-        const a = m.rInt64;
-        while (r.p < e) a.push($i64(r));
-        continue;
-      }
-      case 32: m.rUint64.push($u64(r)); continue;
-      case 34: {
-        const e = $len(r);
-        const a = m.rUint64;
-        while (r.p < e) a.push($u64(r));
-        continue;
-      }
-      case 40: m.rInt32.push($i32(r)); continue;
-      case 42: {
-        const e = $len(r);
-        const a = m.rInt32;
-        while (r.p < e) a.push($i32(r));
-        continue;
-      }
-      case 49: m.rFixed64.push($fx64(r)); continue;
-      case 50: {
-        const e = $len(r);
-        const a = m.rFixed64;
-        while (r.p < e) a.push($fx64(r));
-        continue;
-      }
-      case 61: m.rFixed32.push($fx32(r)); continue;
-      case 58: {
-        const e = $len(r);
-        const a = m.rFixed32;
-        while (r.p < e) a.push($fx32(r));
-        continue;
-      }
-      case 64: m.rBool.push($bool(r)); continue;
-      case 66: {
-        const e = $len(r);
-        const a = m.rBool;
-        while (r.p < e) a.push($bool(r));
-        continue;
-      }
-      case 74: m.rString.push($str(r, true)); continue;
-      case 98: m.rBytes.push($bytes(r)); continue;
-      case 104: m.rUint32.push($u32(r)); continue;
-      case 106: {
-        const e = $len(r);
-        const a = m.rUint32;
-        while (r.p < e) a.push($u32(r));
-        continue;
-      }
-      case 125: m.rSfixed32.push($sfx32(r)); continue;
-      case 122: {
-        const e = $len(r);
-        const a = m.rSfixed32;
-        while (r.p < e) a.push($sfx32(r));
-        continue;
-      }
-      case 129: m.rSfixed64.push($sfx64(r)); continue;
-      case 130: {
-        const e = $len(r);
-        const a = m.rSfixed64;
-        while (r.p < e) a.push($sfx64(r));
-        continue;
-      }
-      case 136: m.rSint32.push($s32(r)); continue;
-      case 138: {
-        const e = $len(r);
-        const a = m.rSint32;
-        while (r.p < e) a.push($s32(r));
-        continue;
-      }
-      case 144: m.rSint64.push($s64(r)); continue;
-      case 146: {
-        const e = $len(r);
-        const a = m.rSint64;
-        while (r.p < e) a.push($s64(r));
-        continue;
-      }
-      case 152: m.rEnum.push($i32(r) as Color); continue;
-      case 154: {
-        const e = $len(r);
-        const a = m.rEnum;
-        while (r.p < e) a.push($i32(r) as Color);
-        continue;
-      }
-      case 160: m.uInt32.push($i32(r)); continue;
-      case 162: {
-        const e = $len(r);
-        const a = m.uInt32;
-        while (r.p < e) a.push($i32(r));
-        continue;
-      }
-      case 168: m.uSint64.push($s64(r)); continue;
-      case 170: {
-        const e = $len(r);
-        const a = m.uSint64;
-        while (r.p < e) a.push($s64(r));
-        continue;
-      }
-      case 177: m.uDouble.push($f64(r)); continue;
-      case 178: {
-        const e = $len(r);
-        const a = m.uDouble;
-        while (r.p < e) a.push($f64(r));
-        continue;
-      }
-      case 184: m.uEnum.push($i32(r) as Color); continue;
-      case 186: {
-        const e = $len(r);
-        const a = m.uEnum;
-        while (r.p < e) a.push($i32(r) as Color);
-        continue;
-      }
-      case 194: m.rMessage.push(Scalars$read(r, $len(r), 0, undefined)); continue;
-    }
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    switch (t >>> 3) {
-      case 1: case 2: case 3: case 4: case 5: case 6: case 7: case 8: case 9: case 12: case 13: case 15: case 16: case 17: case 18: case 19: case 20: case 21: case 22: case 23: case 24:
-        $wire("ttrpc.codegen.test.v1.Repeated", t);
-    }
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
-  }
-  r.e = e0;
-  r.d--;
-  return m;
-}
-
-/** proto3 `optional`: explicit presence. */
-export interface Optionals {
-  oDouble?: number;
-  oFloat?: number;
-  oInt64?: bigint;
-  oUint32?: number;
-  oInt32?: number;
-  oBool?: boolean;
-  oString?: string;
-  oBytes?: Uint8Array;
-  oSint64?: bigint;
-  oEnum?: Color;
-  /** Fields this schema does not know, as received (tag and value), written back on encode. */
-  $unknown?: Uint8Array[];
-}
-
-/** proto3 `optional`: explicit presence. */
-export const Optionals: $Codec<Optionals> = {
-  typeName: "ttrpc.codegen.test.v1.Optionals",
-  create(init?: Partial<Optionals>): Optionals {
-    const m = Optionals$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: Optionals): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = Optionals$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, Optionals$write);
-    const b = Buffer.allocUnsafe(n);
-    Optionals$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): Optionals {
-    const r = $reader(bytes);
-    return Optionals$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: Optionals): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
-
-/** A new ttrpc.codegen.test.v1.Optionals with default values. @internal */
-export function Optionals$new(): Optionals {
-  return {  };
-}
-
-/** The encoded size of a ttrpc.codegen.test.v1.Optionals (size pass). @internal */
-export function Optionals$size(m: Optionals): number {
-  let n = 0;
-  const v1 = m.oDouble; if (v1 !== undefined && v1 !== null) {
-    n += 1 + 8;
-  }
-  const v2 = m.oFloat; if (v2 !== undefined && v2 !== null) {
-    n += 1 + 4;
-  }
-  const v3 = m.oInt64; if (v3 !== undefined && v3 !== null) {
-    n += 1 + $sv64(v3);
-  }
-  const v4 = m.oUint32; if (v4 !== undefined && v4 !== null) {
-    n += 1 + $sv(v4 >>> 0);
-  }
-  const v5 = m.oInt32; if (v5 !== undefined && v5 !== null) {
-    n += 1 + $sv32(v5);
-  }
-  const v8 = m.oBool; if (v8 !== undefined && v8 !== null) {
-    n += 1 + 1;
-  }
-  const v9 = m.oString; if (v9 !== undefined && v9 !== null) {
-    n += 1 + $sS(v9);
-  }
-  const v12 = m.oBytes; if (v12 !== undefined && v12 !== null) {
-    n += 1 + $sB(v12);
-  }
-  const v18 = m.oSint64; if (v18 !== undefined && v18 !== null) {
-    n += 2 + $sv64($zz64(v18));
-  }
-  const v19 = m.oEnum; if (v19 !== undefined && v19 !== null) {
-    n += 2 + $sv32(v19);
-  }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-/** Writes a ttrpc.codegen.test.v1.Optionals at `p` (write pass); returns the end. @internal */
-export function Optionals$write(m: Optionals, b: Buffer, p: number): number {
-  const v1 = m.oDouble; if (v1 !== undefined && v1 !== null) {
-    b[p++] = 9; p = $wf64(b, p, v1);
-  }
-  const v2 = m.oFloat; if (v2 !== undefined && v2 !== null) {
-    b[p++] = 21; p = $wf32(b, p, v2);
-  }
-  const v3 = m.oInt64; if (v3 !== undefined && v3 !== null) {
-    b[p++] = 24; p = $wv64(b, p, v3);
-  }
-  const v4 = m.oUint32; if (v4 !== undefined && v4 !== null) {
-    b[p++] = 32; p = $wv(b, p, v4 >>> 0);
-  }
-  const v5 = m.oInt32; if (v5 !== undefined && v5 !== null) {
-    b[p++] = 40; p = $wv32(b, p, v5);
-  }
-  const v8 = m.oBool; if (v8 !== undefined && v8 !== null) {
-    b[p++] = 64; p = ((b[p] = v8 ? 1 : 0), p + 1);
-  }
-  const v9 = m.oString; if (v9 !== undefined && v9 !== null) {
-    b[p++] = 74; p = $wS(b, p, v9);
-  }
-  const v12 = m.oBytes; if (v12 !== undefined && v12 !== null) {
-    b[p++] = 98; p = $wB(b, p, v12);
-  }
-  const v18 = m.oSint64; if (v18 !== undefined && v18 !== null) {
-    b[p++] = 144; b[p++] = 1; p = $wv64(b, p, $zz64(v18));
-  }
-  const v19 = m.oEnum; if (v19 !== undefined && v19 !== null) {
-    b[p++] = 152; b[p++] = 1; p = $wv32(b, p, v19);
-  }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
-  return p;
-}
-
-/** Reads a ttrpc.codegen.test.v1.Optionals up to `end` (or its end-group tag when `group` > 0). @internal */
-export function Optionals$read(r: $R, end: number, group: number, into: Optionals | undefined): Optionals {
-  $deeper(r, "ttrpc.codegen.test.v1.Optionals");
-  const m = into ?? Optionals$new();
-  const e0 = r.e;
-  if (group === 0) r.e = end;
-  for (;;) {
-    if (r.p >= r.e) {
-      if (group === 0) break;
-      $eof(r);
-    }
-    const s = r.p;
-    const t = $tag(r);
-    switch (t) {
-      case 9: m.oDouble = $f64(r); continue;
-      case 21: m.oFloat = $f32(r); continue;
-      case 24: m.oInt64 = $i64(r); continue;
-      case 32: m.oUint32 = $u32(r); continue;
-      case 40: m.oInt32 = $i32(r); continue;
-      case 64: m.oBool = $bool(r); continue;
-      case 74: m.oString = $str(r, true); continue;
-      case 98: m.oBytes = $bytes(r); continue;
-      case 144: m.oSint64 = $s64(r); continue;
-      case 152: m.oEnum = $i32(r) as Color; continue;
-    }
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    switch (t >>> 3) {
-      case 1: case 2: case 3: case 4: case 5: case 8: case 9: case 12: case 18: case 19:
-        $wire("ttrpc.codegen.test.v1.Optionals", t);
-    }
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
-  }
-  r.e = e0;
-  r.d--;
-  return m;
-}
-
-export interface Maps {
-  stringString: { [key: string]: string };
-  int32Int64: { [key: string]: bigint };
-  int64String: { [key: string]: string };
-  uint32Bytes: { [key: string]: Uint8Array };
-  boolEnum: { [key: string]: Color };
-  sint64Message: { [key: string]: Scalars };
-  fixed32Double: { [key: string]: number };
-  stringMessage: { [key: string]: Scalars };
-  sfixed64Bool: { [key: string]: boolean };
-  sint32Float: { [key: string]: number };
-  /** Fields this schema does not know, as received (tag and value), written back on encode. */
-  $unknown?: Uint8Array[];
-}
-
-export const Maps: $Codec<Maps> = {
-  typeName: "ttrpc.codegen.test.v1.Maps",
-  create(init?: Partial<Maps>): Maps {
-    const m = Maps$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: Maps): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = Maps$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, Maps$write);
-    const b = Buffer.allocUnsafe(n);
-    Maps$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): Maps {
-    const r = $reader(bytes);
-    return Maps$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: Maps): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
-
-/** A new ttrpc.codegen.test.v1.Maps with default values. @internal */
-export function Maps$new(): Maps {
-  return { stringString: {}, int32Int64: {}, int64String: {}, uint32Bytes: {}, boolEnum: {}, sint64Message: {}, fixed32Double: {}, stringMessage: {}, sfixed64Bool: {}, sint32Float: {} };
-}
-
-/** The encoded size of a ttrpc.codegen.test.v1.Maps (size pass). @internal */
-export function Maps$size(m: Maps): number {
-  let n = 0;
-  const m1 = m.stringString; if (m1 !== undefined) {
-    for (const k of Object.keys(m1)) {
-      const v = m1[k]!;
-      const i = $slot();
-      const kv = k;
-      let s = 1 + $sS(kv);
-      s += 1 + $sS(v);
-      $put(i, s);
-      n += 1 + $sv(s) + s;
-    }
-  }
-  const m2 = m.int32Int64; if (m2 !== undefined) {
-    for (const k of Object.keys(m2)) {
-      const v = m2[k]!;
-      const i = $slot();
-      const kv = Number(k);
-      let s = 1 + $sv32(kv);
-      s += 1 + $sv64(v);
-      $put(i, s);
-      n += 1 + $sv(s) + s;
-    }
-  }
-  const m3 = m.int64String; if (m3 !== undefined) {
-    for (const k of Object.keys(m3)) {
-      const v = m3[k]!;
-      const i = $slot();
-      const kv = BigInt(k);
-      let s = 1 + $sv64(kv);
-      s += 1 + $sS(v);
-      $put(i, s);
-      n += 1 + $sv(s) + s;
-    }
-  }
-  const m4 = m.uint32Bytes; if (m4 !== undefined) {
-    for (const k of Object.keys(m4)) {
-      const v = m4[k]!;
-      const i = $slot();
-      const kv = Number(k);
-      let s = 1 + $sv(kv >>> 0);
-      s += 1 + $sB(v);
-      $put(i, s);
-      n += 1 + $sv(s) + s;
-    }
-  }
-  const m5 = m.boolEnum; if (m5 !== undefined) {
-    for (const k of Object.keys(m5)) {
-      const v = m5[k]!;
-      const i = $slot();
-      let s = 1 + 1;
-      s += 1 + $sv32(v);
-      $put(i, s);
-      n += 1 + $sv(s) + s;
-    }
-  }
-  const m6 = m.sint64Message; if (m6 !== undefined) {
-    for (const k of Object.keys(m6)) {
-      const v = m6[k]!;
-      const i = $slot();
-      const kv = BigInt(k);
-      let s = 1 + $sv64($zz64(kv));
-      const vs = $put($slot(), Scalars$size(v));
-      s += 1 + $sv(vs) + vs;
-      $put(i, s);
-      n += 1 + $sv(s) + s;
-    }
-  }
-  const m7 = m.fixed32Double; if (m7 !== undefined) {
-    for (const _k of Object.keys(m7)) {
-      const i = $slot();
-      let s = 1 + 4;
-      s += 1 + 8;
-      $put(i, s);
-      n += 1 + $sv(s) + s;
-    }
-  }
-  const m8 = m.stringMessage; if (m8 !== undefined) {
-    for (const k of Object.keys(m8)) {
-      const v = m8[k]!;
-      const i = $slot();
-      const kv = k;
-      let s = 1 + $sS(kv);
-      const vs = $put($slot(), Scalars$size(v));
-      s += 1 + $sv(vs) + vs;
-      $put(i, s);
-      n += 1 + $sv(s) + s;
-    }
-  }
-  const m9 = m.sfixed64Bool; if (m9 !== undefined) {
-    for (const _k of Object.keys(m9)) {
-      const i = $slot();
-      let s = 1 + 8;
-      s += 1 + 1;
-      $put(i, s);
-      n += 1 + $sv(s) + s;
-    }
-  }
-  const m10 = m.sint32Float; if (m10 !== undefined) {
-    for (const k of Object.keys(m10)) {
-      const i = $slot();
-      const kv = Number(k);
-      let s = 1 + $sv($zz32(kv));
-      s += 1 + 4;
-      $put(i, s);
-      n += 1 + $sv(s) + s;
-    }
-  }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-/** Writes a ttrpc.codegen.test.v1.Maps at `p` (write pass); returns the end. @internal */
-export function Maps$write(m: Maps, b: Buffer, p: number): number {
-  const m1 = m.stringString; if (m1 !== undefined) {
-    for (const k of Object.keys(m1)) {
-      const v = m1[k]!;
-      b[p++] = 10; p = $wv(b, p, $next());
-      const kv = k;
-      b[p++] = 10; p = $wS(b, p, kv);
-      b[p++] = 18; p = $wS(b, p, v);
-    }
-  }
-  const m2 = m.int32Int64; if (m2 !== undefined) {
-    for (const k of Object.keys(m2)) {
-      const v = m2[k]!;
-      b[p++] = 18; p = $wv(b, p, $next());
-      const kv = Number(k);
-      b[p++] = 8; p = $wv32(b, p, kv);
-      b[p++] = 16; p = $wv64(b, p, v);
-    }
-  }
-  const m3 = m.int64String; if (m3 !== undefined) {
-    for (const k of Object.keys(m3)) {
-      const v = m3[k]!;
-      b[p++] = 26; p = $wv(b, p, $next());
-      const kv = BigInt(k);
-      b[p++] = 8; p = $wv64(b, p, kv);
-      b[p++] = 18; p = $wS(b, p, v);
-    }
-  }
-  const m4 = m.uint32Bytes; if (m4 !== undefined) {
-    for (const k of Object.keys(m4)) {
-      const v = m4[k]!;
-      b[p++] = 34; p = $wv(b, p, $next());
-      const kv = Number(k);
-      b[p++] = 8; p = $wv(b, p, kv >>> 0);
-      b[p++] = 18; p = $wB(b, p, v);
-    }
-  }
-  const m5 = m.boolEnum; if (m5 !== undefined) {
-    for (const k of Object.keys(m5)) {
-      const v = m5[k]!;
-      b[p++] = 42; p = $wv(b, p, $next());
-      const kv = k === "true";
-      b[p++] = 8; p = ((b[p] = kv ? 1 : 0), p + 1);
-      b[p++] = 16; p = $wv32(b, p, v);
-    }
-  }
-  const m6 = m.sint64Message; if (m6 !== undefined) {
-    for (const k of Object.keys(m6)) {
-      const v = m6[k]!;
-      b[p++] = 50; p = $wv(b, p, $next());
-      const kv = BigInt(k);
-      b[p++] = 8; p = $wv64(b, p, $zz64(kv));
-      b[p++] = 18; p = $wv(b, p, $next()); p = Scalars$write(v, b, p);
-    }
-  }
-  const m7 = m.fixed32Double; if (m7 !== undefined) {
-    for (const k of Object.keys(m7)) {
-      const v = m7[k]!;
-      b[p++] = 58; p = $wv(b, p, $next());
-      const kv = Number(k);
-      b[p++] = 13; p = $wfx32(b, p, kv);
-      b[p++] = 17; p = $wf64(b, p, v);
-    }
-  }
-  const m8 = m.stringMessage; if (m8 !== undefined) {
-    for (const k of Object.keys(m8)) {
-      const v = m8[k]!;
-      b[p++] = 66; p = $wv(b, p, $next());
-      const kv = k;
-      b[p++] = 10; p = $wS(b, p, kv);
-      b[p++] = 18; p = $wv(b, p, $next()); p = Scalars$write(v, b, p);
-    }
-  }
-  const m9 = m.sfixed64Bool; if (m9 !== undefined) {
-    for (const k of Object.keys(m9)) {
-      const v = m9[k]!;
-      b[p++] = 74; p = $wv(b, p, $next());
-      const kv = BigInt(k);
-      b[p++] = 9; p = $wfx64(b, p, kv);
-      b[p++] = 16; p = ((b[p] = v ? 1 : 0), p + 1);
-    }
-  }
-  const m10 = m.sint32Float; if (m10 !== undefined) {
-    for (const k of Object.keys(m10)) {
-      const v = m10[k]!;
-      b[p++] = 82; p = $wv(b, p, $next());
-      const kv = Number(k);
-      b[p++] = 8; p = $wv(b, p, $zz32(kv));
-      b[p++] = 21; p = $wf32(b, p, v);
-    }
-  }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
-  return p;
-}
-
-/** Reads a ttrpc.codegen.test.v1.Maps up to `end` (or its end-group tag when `group` > 0). @internal */
-export function Maps$read(r: $R, end: number, group: number, into: Maps | undefined): Maps {
-  $deeper(r, "ttrpc.codegen.test.v1.Maps");
-  const m = into ?? Maps$new();
-  const e0 = r.e;
-  if (group === 0) r.e = end;
-  for (;;) {
-    if (r.p >= r.e) {
-      if (group === 0) break;
-      $eof(r);
-    }
-    const s = r.p;
-    const t = $tag(r);
-    switch (t) {
-      case 10: {
-        const e = $len(r);
-        const e0 = r.e;
-        r.e = e;
-        let k = "";
-        let v: string | undefined;
-        while (r.p < e) {
-          const t = $tag(r);
-          if (t === 10) k = $str(r, true);
-          else if (t === 18) v = $str(r, true);
-          else if (t >>> 3 === 1 || t >>> 3 === 2) $wire("ttrpc.codegen.test.v1.Maps.string_string", t);
-          else $skip(r, t, r.d);
-        }
-        r.e = e0;
-        $setOwn(m.stringString, k, v ?? "");
-        continue;
-      }
-      case 18: {
-        const e = $len(r);
-        const e0 = r.e;
-        r.e = e;
-        let k = 0;
-        let v: bigint | undefined;
-        while (r.p < e) {
-          const t = $tag(r);
-          if (t === 8) k = $i32(r);
-          else if (t === 16) v = $i64(r);
-          else if (t >>> 3 === 1 || t >>> 3 === 2) $wire("ttrpc.codegen.test.v1.Maps.int32_int64", t);
-          else $skip(r, t, r.d);
-        }
-        r.e = e0;
-        m.int32Int64[String(k)] = v ?? 0n;
-        continue;
-      }
-      case 26: {
-        const e = $len(r);
-        const e0 = r.e;
-        r.e = e;
-        let k = 0n;
-        let v: string | undefined;
-        while (r.p < e) {
-          const t = $tag(r);
-          if (t === 8) k = $i64(r);
-          else if (t === 18) v = $str(r, true);
-          else if (t >>> 3 === 1 || t >>> 3 === 2) $wire("ttrpc.codegen.test.v1.Maps.int64_string", t);
-          else $skip(r, t, r.d);
-        }
-        r.e = e0;
-        m.int64String[String(k)] = v ?? "";
-        continue;
-      }
-      case 34: {
-        const e = $len(r);
-        const e0 = r.e;
-        r.e = e;
-        let k = 0;
-        let v: Uint8Array | undefined;
-        while (r.p < e) {
-          const t = $tag(r);
-          if (t === 8) k = $u32(r);
-          else if (t === 18) v = $bytes(r);
-          else if (t >>> 3 === 1 || t >>> 3 === 2) $wire("ttrpc.codegen.test.v1.Maps.uint32_bytes", t);
-          else $skip(r, t, r.d);
-        }
-        r.e = e0;
-        m.uint32Bytes[String(k)] = v ?? $EMPTY;
-        continue;
-      }
-      case 42: {
-        const e = $len(r);
-        const e0 = r.e;
-        r.e = e;
-        let k = false;
-        let v: Color | undefined;
-        while (r.p < e) {
-          const t = $tag(r);
-          if (t === 8) k = $bool(r);
-          else if (t === 16) v = $i32(r) as Color;
-          else if (t >>> 3 === 1 || t >>> 3 === 2) $wire("ttrpc.codegen.test.v1.Maps.bool_enum", t);
-          else $skip(r, t, r.d);
-        }
-        r.e = e0;
-        m.boolEnum[String(k)] = v ?? 0 as Color;
-        continue;
-      }
-      case 50: {
-        const e = $len(r);
-        const e0 = r.e;
-        r.e = e;
-        let k = 0n;
-        let v: Scalars | undefined;
-        while (r.p < e) {
-          const t = $tag(r);
-          if (t === 8) k = $s64(r);
-          else if (t === 18) v = Scalars$read(r, $len(r), 0, v);
-          else if (t >>> 3 === 1 || t >>> 3 === 2) $wire("ttrpc.codegen.test.v1.Maps.sint64_message", t);
-          else $skip(r, t, r.d);
-        }
-        r.e = e0;
-        m.sint64Message[String(k)] = v ?? Scalars$new();
-        continue;
-      }
-      case 58: {
-        const e = $len(r);
-        const e0 = r.e;
-        r.e = e;
-        let k = 0;
-        let v: number | undefined;
-        while (r.p < e) {
-          const t = $tag(r);
-          if (t === 13) k = $fx32(r);
-          else if (t === 17) v = $f64(r);
-          else if (t >>> 3 === 1 || t >>> 3 === 2) $wire("ttrpc.codegen.test.v1.Maps.fixed32_double", t);
-          else $skip(r, t, r.d);
-        }
-        r.e = e0;
-        m.fixed32Double[String(k)] = v ?? 0;
-        continue;
-      }
-      case 66: {
-        const e = $len(r);
-        const e0 = r.e;
-        r.e = e;
-        let k = "";
-        let v: Scalars | undefined;
-        while (r.p < e) {
-          const t = $tag(r);
-          if (t === 10) k = $str(r, true);
-          else if (t === 18) v = Scalars$read(r, $len(r), 0, v);
-          else if (t >>> 3 === 1 || t >>> 3 === 2) $wire("ttrpc.codegen.test.v1.Maps.string_message", t);
-          else $skip(r, t, r.d);
-        }
-        r.e = e0;
-        $setOwn(m.stringMessage, k, v ?? Scalars$new());
-        continue;
-      }
-      case 74: {
-        const e = $len(r);
-        const e0 = r.e;
-        r.e = e;
-        let k = 0n;
-        let v: boolean | undefined;
-        while (r.p < e) {
-          const t = $tag(r);
-          if (t === 9) k = $sfx64(r);
-          else if (t === 16) v = $bool(r);
-          else if (t >>> 3 === 1 || t >>> 3 === 2) $wire("ttrpc.codegen.test.v1.Maps.sfixed64_bool", t);
-          else $skip(r, t, r.d);
-        }
-        r.e = e0;
-        m.sfixed64Bool[String(k)] = v ?? false;
-        continue;
-      }
-      case 82: {
-        const e = $len(r);
-        const e0 = r.e;
-        r.e = e;
-        let k = 0;
-        let v: number | undefined;
-        while (r.p < e) {
-          const t = $tag(r);
-          if (t === 8) k = $s32(r);
-          else if (t === 21) v = $f32(r);
-          else if (t >>> 3 === 1 || t >>> 3 === 2) $wire("ttrpc.codegen.test.v1.Maps.sint32_float", t);
-          else $skip(r, t, r.d);
-        }
-        r.e = e0;
-        m.sint32Float[String(k)] = v ?? 0;
-        continue;
-      }
-    }
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    switch (t >>> 3) {
-      case 1: case 2: case 3: case 4: case 5: case 6: case 7: case 8: case 9: case 10:
-        $wire("ttrpc.codegen.test.v1.Maps", t);
-    }
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
-  }
-  r.e = e0;
-  r.d--;
-  return m;
-}
-
-export interface Oneofs {
-  /** @generated from oneof ttrpc.codegen.test.v1.Oneofs.kind */
-  kind:
-    | { case: "kString"; value: string }
-    | { case: "kInt32"; value: number }
-    | { case: "kMessage"; value: Scalars }
-    | { case: "kEnum"; value: Color }
-    | { case: "kBytes"; value: Uint8Array }
-    | { case: "kInt64"; value: bigint }
-    | { case: "kDouble"; value: number }
-    | { case: undefined; value?: undefined };
-  /** @generated from oneof ttrpc.codegen.test.v1.Oneofs.other */
-  other:
-    | { case: "oBool"; value: boolean }
-    | { case: "oInner"; value: Nested_Inner }
-    | { case: undefined; value?: undefined };
-  after: string;
-  /** Fields this schema does not know, as received (tag and value), written back on encode. */
-  $unknown?: Uint8Array[];
-}
-
-export const Oneofs: $Codec<Oneofs> = {
-  typeName: "ttrpc.codegen.test.v1.Oneofs",
-  create(init?: Partial<Oneofs>): Oneofs {
-    const m = Oneofs$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: Oneofs): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = Oneofs$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, Oneofs$write);
-    const b = Buffer.allocUnsafe(n);
-    Oneofs$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): Oneofs {
-    const r = $reader(bytes);
-    return Oneofs$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: Oneofs): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
-
-/** A new ttrpc.codegen.test.v1.Oneofs with default values. @internal */
-export function Oneofs$new(): Oneofs {
-  return { kind: { case: undefined }, other: { case: undefined }, after: "" };
-}
-
-/** The encoded size of a ttrpc.codegen.test.v1.Oneofs (size pass). @internal */
-export function Oneofs$size(m: Oneofs): number {
-  let n = 0;
-  const o1 = m.kind; if (o1 !== undefined && o1.case === "kString") {
-    n += 1 + $sS(o1.value);
-  }
-  const o2 = m.kind; if (o2 !== undefined && o2.case === "kInt32") {
-    n += 1 + $sv32(o2.value);
-  }
-  const o3 = m.kind; if (o3 !== undefined && o3.case === "kMessage") {
-    { const s = $put($slot(), Scalars$size(o3.value)); n += 1 + $sv(s) + s; }
-  }
-  const o4 = m.kind; if (o4 !== undefined && o4.case === "kEnum") {
-    n += 1 + $sv32(o4.value);
-  }
-  const o5 = m.kind; if (o5 !== undefined && o5.case === "kBytes") {
-    n += 1 + $sB(o5.value);
-  }
-  const o6 = m.kind; if (o6 !== undefined && o6.case === "kInt64") {
-    n += 1 + $sv64(o6.value);
-  }
-  const o7 = m.other; if (o7 !== undefined && o7.case === "oBool") {
-    n += 1 + 1;
-  }
-  const o8 = m.other; if (o8 !== undefined && o8.case === "oInner") {
-    { const s = $put($slot(), Nested_Inner$size(o8.value)); n += 1 + $sv(s) + s; }
-  }
-  const o9 = m.kind; if (o9 !== undefined && o9.case === "kDouble") {
-    n += 1 + 8;
-  }
-  const v10 = m.after; if (v10) {
-    n += 1 + $sS(v10);
-  }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-/** Writes a ttrpc.codegen.test.v1.Oneofs at `p` (write pass); returns the end. @internal */
-export function Oneofs$write(m: Oneofs, b: Buffer, p: number): number {
-  const o1 = m.kind; if (o1 !== undefined && o1.case === "kString") {
-    b[p++] = 10; p = $wS(b, p, o1.value);
-  }
-  const o2 = m.kind; if (o2 !== undefined && o2.case === "kInt32") {
-    b[p++] = 16; p = $wv32(b, p, o2.value);
-  }
-  const o3 = m.kind; if (o3 !== undefined && o3.case === "kMessage") {
-    b[p++] = 26; p = $wv(b, p, $next()); p = Scalars$write(o3.value, b, p);
-  }
-  const o4 = m.kind; if (o4 !== undefined && o4.case === "kEnum") {
-    b[p++] = 32; p = $wv32(b, p, o4.value);
-  }
-  const o5 = m.kind; if (o5 !== undefined && o5.case === "kBytes") {
-    b[p++] = 42; p = $wB(b, p, o5.value);
-  }
-  const o6 = m.kind; if (o6 !== undefined && o6.case === "kInt64") {
-    b[p++] = 48; p = $wv64(b, p, o6.value);
-  }
-  const o7 = m.other; if (o7 !== undefined && o7.case === "oBool") {
-    b[p++] = 56; p = ((b[p] = o7.value ? 1 : 0), p + 1);
-  }
-  const o8 = m.other; if (o8 !== undefined && o8.case === "oInner") {
-    b[p++] = 66; p = $wv(b, p, $next()); p = Nested_Inner$write(o8.value, b, p);
-  }
-  const o9 = m.kind; if (o9 !== undefined && o9.case === "kDouble") {
-    b[p++] = 73; p = $wf64(b, p, o9.value);
-  }
-  const v10 = m.after; if (v10) {
-    b[p++] = 82; p = $wS(b, p, v10);
-  }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
-  return p;
-}
-
-/** Reads a ttrpc.codegen.test.v1.Oneofs up to `end` (or its end-group tag when `group` > 0). @internal */
-export function Oneofs$read(r: $R, end: number, group: number, into: Oneofs | undefined): Oneofs {
-  $deeper(r, "ttrpc.codegen.test.v1.Oneofs");
-  const m = into ?? Oneofs$new();
-  const e0 = r.e;
-  if (group === 0) r.e = end;
-  for (;;) {
-    if (r.p >= r.e) {
-      if (group === 0) break;
-      $eof(r);
-    }
-    const s = r.p;
-    const t = $tag(r);
-    switch (t) {
-      case 10: m.kind = { case: "kString", value: $str(r, true) }; continue;
-      case 16: m.kind = { case: "kInt32", value: $i32(r) }; continue;
-      case 26: m.kind = { case: "kMessage", value: Scalars$read(r, $len(r), 0, m.kind.case === "kMessage" ? m.kind.value : undefined) }; continue;
-      case 32: m.kind = { case: "kEnum", value: $i32(r) as Color }; continue;
-      case 42: m.kind = { case: "kBytes", value: $bytes(r) }; continue;
-      case 48: m.kind = { case: "kInt64", value: $i64(r) }; continue;
-      case 56: m.other = { case: "oBool", value: $bool(r) }; continue;
-      case 66: m.other = { case: "oInner", value: Nested_Inner$read(r, $len(r), 0, m.other.case === "oInner" ? m.other.value : undefined) }; continue;
-      case 73: m.kind = { case: "kDouble", value: $f64(r) }; continue;
-      case 82: m.after = $str(r, true); continue;
-    }
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    switch (t >>> 3) {
-      case 1: case 2: case 3: case 4: case 5: case 6: case 7: case 8: case 9: case 10:
-        $wire("ttrpc.codegen.test.v1.Oneofs", t);
-    }
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
-  }
-  r.e = e0;
-  r.d--;
-  return m;
-}
-
-export interface Nested {
-  inner?: Nested_Inner;
-  list: Nested_Inner[];
-  /** Fields this schema does not know, as received (tag and value), written back on encode. */
-  $unknown?: Uint8Array[];
-}
-
-export const Nested: $Codec<Nested> = {
-  typeName: "ttrpc.codegen.test.v1.Nested",
-  create(init?: Partial<Nested>): Nested {
-    const m = Nested$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: Nested): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = Nested$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, Nested$write);
-    const b = Buffer.allocUnsafe(n);
-    Nested$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): Nested {
-    const r = $reader(bytes);
-    return Nested$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: Nested): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
-
-/** A new ttrpc.codegen.test.v1.Nested with default values. @internal */
-export function Nested$new(): Nested {
-  return { list: [] };
-}
-
-/** The encoded size of a ttrpc.codegen.test.v1.Nested (size pass). @internal */
-export function Nested$size(m: Nested): number {
-  let n = 0;
-  const v1 = m.inner; if (v1 !== undefined && v1 !== null) {
-    { const s = $put($slot(), Nested_Inner$size(v1)); n += 1 + $sv(s) + s; }
-  }
-  const a2 = m.list; if (a2 !== undefined) {
-    for (const v of a2) {
-      { const s = $put($slot(), Nested_Inner$size(v)); n += 1 + $sv(s) + s; }
-    }
-  }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-/** Writes a ttrpc.codegen.test.v1.Nested at `p` (write pass); returns the end. @internal */
-export function Nested$write(m: Nested, b: Buffer, p: number): number {
-  const v1 = m.inner; if (v1 !== undefined && v1 !== null) {
-    b[p++] = 10; p = $wv(b, p, $next()); p = Nested_Inner$write(v1, b, p);
-  }
-  const a2 = m.list; if (a2 !== undefined) {
-    for (const v of a2) {
-      b[p++] = 18; p = $wv(b, p, $next()); p = Nested_Inner$write(v, b, p);
-    }
-  }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
-  return p;
-}
-
-/** Reads a ttrpc.codegen.test.v1.Nested up to `end` (or its end-group tag when `group` > 0). @internal */
-export function Nested$read(r: $R, end: number, group: number, into: Nested | undefined): Nested {
-  $deeper(r, "ttrpc.codegen.test.v1.Nested");
-  const m = into ?? Nested$new();
-  const e0 = r.e;
-  if (group === 0) r.e = end;
-  for (;;) {
-    if (r.p >= r.e) {
-      if (group === 0) break;
-      $eof(r);
-    }
-    const s = r.p;
-    const t = $tag(r);
-    switch (t) {
-      case 10: m.inner = Nested_Inner$read(r, $len(r), 0, m.inner); continue;
-      case 18: m.list.push(Nested_Inner$read(r, $len(r), 0, undefined)); continue;
-    }
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    switch (t >>> 3) {
-      case 1: case 2:
-        $wire("ttrpc.codegen.test.v1.Nested", t);
-    }
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
-  }
-  r.e = e0;
-  r.d--;
-  return m;
-}
-
-export interface Nested_Inner {
-  name: string;
-  child?: Nested_Inner;
-  mode: Nested_Inner_Mode;
-  /** Fields this schema does not know, as received (tag and value), written back on encode. */
-  $unknown?: Uint8Array[];
-}
-
-export const Nested_Inner: $Codec<Nested_Inner> = {
-  typeName: "ttrpc.codegen.test.v1.Nested.Inner",
-  create(init?: Partial<Nested_Inner>): Nested_Inner {
-    const m = Nested_Inner$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: Nested_Inner): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = Nested_Inner$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, Nested_Inner$write);
-    const b = Buffer.allocUnsafe(n);
-    Nested_Inner$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): Nested_Inner {
-    const r = $reader(bytes);
-    return Nested_Inner$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: Nested_Inner): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
-
-/** A new ttrpc.codegen.test.v1.Nested.Inner with default values. @internal */
-export function Nested_Inner$new(): Nested_Inner {
-  return { name: "", mode: 0 };
-}
-
-/** The encoded size of a ttrpc.codegen.test.v1.Nested.Inner (size pass). @internal */
-export function Nested_Inner$size(m: Nested_Inner): number {
-  let n = 0;
-  const v1 = m.name; if (v1) {
-    n += 1 + $sS(v1);
-  }
-  const v2 = m.child; if (v2 !== undefined && v2 !== null) {
-    { const s = $put($slot(), Nested_Inner$size(v2)); n += 1 + $sv(s) + s; }
-  }
-  const v3 = m.mode; if (v3 !== undefined && v3 !== 0) {
-    n += 1 + $sv32(v3);
-  }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-/** Writes a ttrpc.codegen.test.v1.Nested.Inner at `p` (write pass); returns the end. @internal */
-export function Nested_Inner$write(m: Nested_Inner, b: Buffer, p: number): number {
-  const v1 = m.name; if (v1) {
-    b[p++] = 10; p = $wS(b, p, v1);
-  }
-  const v2 = m.child; if (v2 !== undefined && v2 !== null) {
-    b[p++] = 18; p = $wv(b, p, $next()); p = Nested_Inner$write(v2, b, p);
-  }
-  const v3 = m.mode; if (v3 !== undefined && v3 !== 0) {
-    b[p++] = 24; p = $wv32(b, p, v3);
-  }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
-  return p;
-}
-
-/** Reads a ttrpc.codegen.test.v1.Nested.Inner up to `end` (or its end-group tag when `group` > 0). @internal */
-export function Nested_Inner$read(r: $R, end: number, group: number, into: Nested_Inner | undefined): Nested_Inner {
-  $deeper(r, "ttrpc.codegen.test.v1.Nested.Inner");
-  const m = into ?? Nested_Inner$new();
-  const e0 = r.e;
-  if (group === 0) r.e = end;
-  for (;;) {
-    if (r.p >= r.e) {
-      if (group === 0) break;
-      $eof(r);
-    }
-    const s = r.p;
-    const t = $tag(r);
-    switch (t) {
-      case 10: m.name = $str(r, true); continue;
-      case 18: m.child = Nested_Inner$read(r, $len(r), 0, m.child); continue;
-      case 24: m.mode = $i32(r) as Nested_Inner_Mode; continue;
-    }
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    switch (t >>> 3) {
-      case 1: case 2: case 3:
-        $wire("ttrpc.codegen.test.v1.Nested.Inner", t);
-    }
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
-  }
-  r.e = e0;
-  r.d--;
-  return m;
-}
-
-export const Nested_Inner_Mode = {
-  A: 0,
-  B: 1,
-} as const;
-
-/** A value of ttrpc.codegen.test.v1.Nested.Inner.Mode (open: other numbers may arrive too). */
-export type Nested_Inner_Mode = (typeof Nested_Inner_Mode)[keyof typeof Nested_Inner_Mode];
-
-export interface Recursive {
-  child?: Recursive;
-  depth: number;
-  /** Fields this schema does not know, as received (tag and value), written back on encode. */
-  $unknown?: Uint8Array[];
-}
-
-export const Recursive: $Codec<Recursive> = {
-  typeName: "ttrpc.codegen.test.v1.Recursive",
-  create(init?: Partial<Recursive>): Recursive {
-    const m = Recursive$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: Recursive): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = Recursive$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, Recursive$write);
-    const b = Buffer.allocUnsafe(n);
-    Recursive$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): Recursive {
-    const r = $reader(bytes);
-    return Recursive$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: Recursive): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
-
-/** A new ttrpc.codegen.test.v1.Recursive with default values. @internal */
-export function Recursive$new(): Recursive {
-  return { depth: 0 };
-}
-
-/** The encoded size of a ttrpc.codegen.test.v1.Recursive (size pass). @internal */
-export function Recursive$size(m: Recursive): number {
-  let n = 0;
-  const v1 = m.child; if (v1 !== undefined && v1 !== null) {
-    { const s = $put($slot(), Recursive$size(v1)); n += 1 + $sv(s) + s; }
-  }
-  const v2 = m.depth; if (v2) {
-    n += 1 + $sv32(v2);
-  }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-/** Writes a ttrpc.codegen.test.v1.Recursive at `p` (write pass); returns the end. @internal */
-export function Recursive$write(m: Recursive, b: Buffer, p: number): number {
-  const v1 = m.child; if (v1 !== undefined && v1 !== null) {
-    b[p++] = 10; p = $wv(b, p, $next()); p = Recursive$write(v1, b, p);
-  }
-  const v2 = m.depth; if (v2) {
-    b[p++] = 16; p = $wv32(b, p, v2);
-  }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
-  return p;
-}
-
-/** Reads a ttrpc.codegen.test.v1.Recursive up to `end` (or its end-group tag when `group` > 0). @internal */
-export function Recursive$read(r: $R, end: number, group: number, into: Recursive | undefined): Recursive {
-  $deeper(r, "ttrpc.codegen.test.v1.Recursive");
-  const m = into ?? Recursive$new();
-  const e0 = r.e;
-  if (group === 0) r.e = end;
-  for (;;) {
-    if (r.p >= r.e) {
-      if (group === 0) break;
-      $eof(r);
-    }
-    const s = r.p;
-    const t = $tag(r);
-    switch (t) {
-      case 10: m.child = Recursive$read(r, $len(r), 0, m.child); continue;
-      case 16: m.depth = $i32(r); continue;
-    }
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    switch (t >>> 3) {
-      case 1: case 2:
-        $wire("ttrpc.codegen.test.v1.Recursive", t);
-    }
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
-  }
-  r.e = e0;
-  r.d--;
-  return m;
-}
-
-/** The well-known types containerd and NRI use. Wrappers are held unwrapped, as in protobuf-es. */
-export interface Wkt {
-  any?: Any;
-  ts?: Timestamp;
-  dur?: Duration;
-  empty?: Empty;
-  wDouble?: number;
-  wFloat?: number;
-  wInt64?: bigint;
-  wUint64?: bigint;
-  wInt32?: number;
-  wUint32?: number;
-  wBool?: boolean;
-  wString?: string;
-  wBytes?: Uint8Array;
-  rWrapped: Int32Value[];
-  rTs: Timestamp[];
-  /** Fields this schema does not know, as received (tag and value), written back on encode. */
-  $unknown?: Uint8Array[];
-}
-
-/** The well-known types containerd and NRI use. Wrappers are held unwrapped, as in protobuf-es. */
-export const Wkt: $Codec<Wkt> = {
-  typeName: "ttrpc.codegen.test.v1.Wkt",
-  create(init?: Partial<Wkt>): Wkt {
-    const m = Wkt$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: Wkt): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = Wkt$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, Wkt$write);
-    const b = Buffer.allocUnsafe(n);
-    Wkt$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): Wkt {
-    const r = $reader(bytes);
-    return Wkt$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: Wkt): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
-
-/** A new ttrpc.codegen.test.v1.Wkt with default values. @internal */
-export function Wkt$new(): Wkt {
-  return { rWrapped: [], rTs: [] };
-}
-
-/** The encoded size of a ttrpc.codegen.test.v1.Wkt (size pass). @internal */
-export function Wkt$size(m: Wkt): number {
-  let n = 0;
-  const v1 = m.any; if (v1 !== undefined && v1 !== null) {
-    { const s = $put($slot(), Any$size(v1)); n += 1 + $sv(s) + s; }
-  }
-  const v2 = m.ts; if (v2 !== undefined && v2 !== null) {
-    { const s = $put($slot(), Timestamp$size(v2)); n += 1 + $sv(s) + s; }
-  }
-  const v3 = m.dur; if (v3 !== undefined && v3 !== null) {
-    { const s = $put($slot(), Duration$size(v3)); n += 1 + $sv(s) + s; }
-  }
-  const v4 = m.empty; if (v4 !== undefined && v4 !== null) {
-    { const s = $put($slot(), Empty$size(v4)); n += 1 + $sv(s) + s; }
-  }
-  const v5 = m.wDouble; if (v5 !== undefined && v5 !== null) {
-    { const s = $put($slot(), DoubleValue$size({ value: v5 })); n += 1 + $sv(s) + s; }
-  }
-  const v6 = m.wFloat; if (v6 !== undefined && v6 !== null) {
-    { const s = $put($slot(), FloatValue$size({ value: v6 })); n += 1 + $sv(s) + s; }
-  }
-  const v7 = m.wInt64; if (v7 !== undefined && v7 !== null) {
-    { const s = $put($slot(), Int64Value$size({ value: v7 })); n += 1 + $sv(s) + s; }
-  }
-  const v8 = m.wUint64; if (v8 !== undefined && v8 !== null) {
-    { const s = $put($slot(), UInt64Value$size({ value: v8 })); n += 1 + $sv(s) + s; }
-  }
-  const v9 = m.wInt32; if (v9 !== undefined && v9 !== null) {
-    { const s = $put($slot(), Int32Value$size({ value: v9 })); n += 1 + $sv(s) + s; }
-  }
-  const v10 = m.wUint32; if (v10 !== undefined && v10 !== null) {
-    { const s = $put($slot(), UInt32Value$size({ value: v10 })); n += 1 + $sv(s) + s; }
-  }
-  const v11 = m.wBool; if (v11 !== undefined && v11 !== null) {
-    { const s = $put($slot(), BoolValue$size({ value: v11 })); n += 1 + $sv(s) + s; }
-  }
-  const v12 = m.wString; if (v12 !== undefined && v12 !== null) {
-    { const s = $put($slot(), StringValue$size({ value: v12 })); n += 1 + $sv(s) + s; }
-  }
-  const v13 = m.wBytes; if (v13 !== undefined && v13 !== null) {
-    { const s = $put($slot(), BytesValue$size({ value: v13 })); n += 1 + $sv(s) + s; }
-  }
-  const a14 = m.rWrapped; if (a14 !== undefined) {
-    for (const v of a14) {
-      { const s = $put($slot(), Int32Value$size(v)); n += 1 + $sv(s) + s; }
-    }
-  }
-  const a15 = m.rTs; if (a15 !== undefined) {
-    for (const v of a15) {
-      { const s = $put($slot(), Timestamp$size(v)); n += 1 + $sv(s) + s; }
-    }
-  }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-/** Writes a ttrpc.codegen.test.v1.Wkt at `p` (write pass); returns the end. @internal */
-export function Wkt$write(m: Wkt, b: Buffer, p: number): number {
-  const v1 = m.any; if (v1 !== undefined && v1 !== null) {
-    b[p++] = 10; p = $wv(b, p, $next()); p = Any$write(v1, b, p);
-  }
-  const v2 = m.ts; if (v2 !== undefined && v2 !== null) {
-    b[p++] = 18; p = $wv(b, p, $next()); p = Timestamp$write(v2, b, p);
-  }
-  const v3 = m.dur; if (v3 !== undefined && v3 !== null) {
-    b[p++] = 26; p = $wv(b, p, $next()); p = Duration$write(v3, b, p);
-  }
-  const v4 = m.empty; if (v4 !== undefined && v4 !== null) {
-    b[p++] = 34; p = $wv(b, p, $next()); p = Empty$write(v4, b, p);
-  }
-  const v5 = m.wDouble; if (v5 !== undefined && v5 !== null) {
-    b[p++] = 42; p = $wv(b, p, $next()); p = DoubleValue$write({ value: v5 }, b, p);
-  }
-  const v6 = m.wFloat; if (v6 !== undefined && v6 !== null) {
-    b[p++] = 50; p = $wv(b, p, $next()); p = FloatValue$write({ value: v6 }, b, p);
-  }
-  const v7 = m.wInt64; if (v7 !== undefined && v7 !== null) {
-    b[p++] = 58; p = $wv(b, p, $next()); p = Int64Value$write({ value: v7 }, b, p);
-  }
-  const v8 = m.wUint64; if (v8 !== undefined && v8 !== null) {
-    b[p++] = 66; p = $wv(b, p, $next()); p = UInt64Value$write({ value: v8 }, b, p);
-  }
-  const v9 = m.wInt32; if (v9 !== undefined && v9 !== null) {
-    b[p++] = 74; p = $wv(b, p, $next()); p = Int32Value$write({ value: v9 }, b, p);
-  }
-  const v10 = m.wUint32; if (v10 !== undefined && v10 !== null) {
-    b[p++] = 82; p = $wv(b, p, $next()); p = UInt32Value$write({ value: v10 }, b, p);
-  }
-  const v11 = m.wBool; if (v11 !== undefined && v11 !== null) {
-    b[p++] = 90; p = $wv(b, p, $next()); p = BoolValue$write({ value: v11 }, b, p);
-  }
-  const v12 = m.wString; if (v12 !== undefined && v12 !== null) {
-    b[p++] = 98; p = $wv(b, p, $next()); p = StringValue$write({ value: v12 }, b, p);
-  }
-  const v13 = m.wBytes; if (v13 !== undefined && v13 !== null) {
-    b[p++] = 106; p = $wv(b, p, $next()); p = BytesValue$write({ value: v13 }, b, p);
-  }
-  const a14 = m.rWrapped; if (a14 !== undefined) {
-    for (const v of a14) {
-      b[p++] = 114; p = $wv(b, p, $next()); p = Int32Value$write(v, b, p);
-    }
-  }
-  const a15 = m.rTs; if (a15 !== undefined) {
-    for (const v of a15) {
-      b[p++] = 122; p = $wv(b, p, $next()); p = Timestamp$write(v, b, p);
-    }
-  }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
-  return p;
-}
-
-/** Reads a ttrpc.codegen.test.v1.Wkt up to `end` (or its end-group tag when `group` > 0). @internal */
-export function Wkt$read(r: $R, end: number, group: number, into: Wkt | undefined): Wkt {
-  $deeper(r, "ttrpc.codegen.test.v1.Wkt");
-  const m = into ?? Wkt$new();
-  const e0 = r.e;
-  if (group === 0) r.e = end;
-  for (;;) {
-    if (r.p >= r.e) {
-      if (group === 0) break;
-      $eof(r);
-    }
-    const s = r.p;
-    const t = $tag(r);
-    switch (t) {
-      case 10: m.any = Any$read(r, $len(r), 0, m.any); continue;
-      case 18: m.ts = Timestamp$read(r, $len(r), 0, m.ts); continue;
-      case 26: m.dur = Duration$read(r, $len(r), 0, m.dur); continue;
-      case 34: m.empty = Empty$read(r, $len(r), 0, m.empty); continue;
-      case 42: m.wDouble = DoubleValue$read(r, $len(r), 0, m.wDouble === undefined ? undefined : { value: m.wDouble }).value; continue;
-      case 50: m.wFloat = FloatValue$read(r, $len(r), 0, m.wFloat === undefined ? undefined : { value: m.wFloat }).value; continue;
-      case 58: m.wInt64 = Int64Value$read(r, $len(r), 0, m.wInt64 === undefined ? undefined : { value: m.wInt64 }).value; continue;
-      case 66: m.wUint64 = UInt64Value$read(r, $len(r), 0, m.wUint64 === undefined ? undefined : { value: m.wUint64 }).value; continue;
-      case 74: m.wInt32 = Int32Value$read(r, $len(r), 0, m.wInt32 === undefined ? undefined : { value: m.wInt32 }).value; continue;
-      case 82: m.wUint32 = UInt32Value$read(r, $len(r), 0, m.wUint32 === undefined ? undefined : { value: m.wUint32 }).value; continue;
-      case 90: m.wBool = BoolValue$read(r, $len(r), 0, m.wBool === undefined ? undefined : { value: m.wBool }).value; continue;
-      case 98: m.wString = StringValue$read(r, $len(r), 0, m.wString === undefined ? undefined : { value: m.wString }).value; continue;
-      case 106: m.wBytes = BytesValue$read(r, $len(r), 0, m.wBytes === undefined ? undefined : { value: m.wBytes }).value; continue;
-      case 114: m.rWrapped.push(Int32Value$read(r, $len(r), 0, undefined)); continue;
-      case 122: m.rTs.push(Timestamp$read(r, $len(r), 0, undefined)); continue;
-    }
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    switch (t >>> 3) {
-      case 1: case 2: case 3: case 4: case 5: case 6: case 7: case 8: case 9: case 10: case 11: case 12: case 13: case 14: case 15:
-        $wire("ttrpc.codegen.test.v1.Wkt", t);
-    }
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
-  }
-  r.e = e0;
-  r.d--;
-  return m;
-}
-
-/** Field numbers whose tags take one to five bytes. */
-export interface Large {
-  n1: number;
-  n15: number;
-  n16: number;
-  n2047: number;
-  n2048: number;
-  n262143: number;
-  n262144: number;
-  max: string;
-  /** Fields this schema does not know, as received (tag and value), written back on encode. */
-  $unknown?: Uint8Array[];
-}
-
-/** Field numbers whose tags take one to five bytes. */
-export const Large: $Codec<Large> = {
-  typeName: "ttrpc.codegen.test.v1.Large",
-  create(init?: Partial<Large>): Large {
-    const m = Large$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: Large): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = Large$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, Large$write);
-    const b = Buffer.allocUnsafe(n);
-    Large$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): Large {
-    const r = $reader(bytes);
-    return Large$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: Large): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
-
-/** A new ttrpc.codegen.test.v1.Large with default values. @internal */
-export function Large$new(): Large {
-  return { n1: 0, n15: 0, n16: 0, n2047: 0, n2048: 0, n262143: 0, n262144: 0, max: "" };
-}
-
-/** The encoded size of a ttrpc.codegen.test.v1.Large (size pass). @internal */
-export function Large$size(m: Large): number {
-  let n = 0;
-  const v1 = m.n1; if (v1) {
-    n += 1 + $sv32(v1);
-  }
-  const v15 = m.n15; if (v15) {
-    n += 1 + $sv32(v15);
-  }
-  const v16 = m.n16; if (v16) {
-    n += 2 + $sv32(v16);
-  }
-  const v2047 = m.n2047; if (v2047) {
-    n += 2 + $sv32(v2047);
-  }
-  const v2048 = m.n2048; if (v2048) {
-    n += 3 + $sv32(v2048);
-  }
-  const v262143 = m.n262143; if (v262143) {
-    n += 3 + $sv32(v262143);
-  }
-  const v262144 = m.n262144; if (v262144) {
-    n += 4 + $sv32(v262144);
-  }
-  const v536870911 = m.max; if (v536870911) {
-    n += 5 + $sS(v536870911);
-  }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-/** Writes a ttrpc.codegen.test.v1.Large at `p` (write pass); returns the end. @internal */
-export function Large$write(m: Large, b: Buffer, p: number): number {
-  const v1 = m.n1; if (v1) {
-    b[p++] = 8; p = $wv32(b, p, v1);
-  }
-  const v15 = m.n15; if (v15) {
-    b[p++] = 120; p = $wv32(b, p, v15);
-  }
-  const v16 = m.n16; if (v16) {
-    b[p++] = 128; b[p++] = 1; p = $wv32(b, p, v16);
-  }
-  const v2047 = m.n2047; if (v2047) {
-    b[p++] = 248; b[p++] = 127; p = $wv32(b, p, v2047);
-  }
-  const v2048 = m.n2048; if (v2048) {
-    b[p++] = 128; b[p++] = 128; b[p++] = 1; p = $wv32(b, p, v2048);
-  }
-  const v262143 = m.n262143; if (v262143) {
-    b[p++] = 248; b[p++] = 255; b[p++] = 127; p = $wv32(b, p, v262143);
-  }
-  const v262144 = m.n262144; if (v262144) {
-    b[p++] = 128; b[p++] = 128; b[p++] = 128; b[p++] = 1; p = $wv32(b, p, v262144);
-  }
-  const v536870911 = m.max; if (v536870911) {
-    b[p++] = 250; b[p++] = 255; b[p++] = 255; b[p++] = 255; b[p++] = 15; p = $wS(b, p, v536870911);
-  }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
-  return p;
-}
-
-/** Reads a ttrpc.codegen.test.v1.Large up to `end` (or its end-group tag when `group` > 0). @internal */
-export function Large$read(r: $R, end: number, group: number, into: Large | undefined): Large {
-  $deeper(r, "ttrpc.codegen.test.v1.Large");
-  const m = into ?? Large$new();
-  const e0 = r.e;
-  if (group === 0) r.e = end;
-  for (;;) {
-    if (r.p >= r.e) {
-      if (group === 0) break;
-      $eof(r);
-    }
-    const s = r.p;
-    const t = $tag(r);
-    switch (t) {
-      case 8: m.n1 = $i32(r); continue;
-      case 120: m.n15 = $i32(r); continue;
-      case 128: m.n16 = $i32(r); continue;
-      case 16376: m.n2047 = $i32(r); continue;
-      case 16384: m.n2048 = $i32(r); continue;
-      case 2097144: m.n262143 = $i32(r); continue;
-      case 2097152: m.n262144 = $i32(r); continue;
-      case 4294967290: m.max = $str(r, true); continue;
-    }
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    switch (t >>> 3) {
-      case 1: case 15: case 16: case 2047: case 2048: case 262143: case 262144: case 536870911:
-        $wire("ttrpc.codegen.test.v1.Large", t);
-    }
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
-  }
-  r.e = e0;
-  r.d--;
-  return m;
-}
-
-export interface Everything {
-  scalars?: Scalars;
-  repeated?: Repeated;
-  optionals?: Optionals;
-  maps?: Maps;
-  oneofs?: Oneofs;
-  nested?: Nested;
-  recursive?: Recursive;
-  wkt?: Wkt;
-  large?: Large;
-  /** Fields this schema does not know, as received (tag and value), written back on encode. */
-  $unknown?: Uint8Array[];
-}
-
-export const Everything: $Codec<Everything> = {
-  typeName: "ttrpc.codegen.test.v1.Everything",
-  create(init?: Partial<Everything>): Everything {
-    const m = Everything$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: Everything): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = Everything$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, Everything$write);
-    const b = Buffer.allocUnsafe(n);
-    Everything$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): Everything {
-    const r = $reader(bytes);
-    return Everything$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: Everything): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
-
-/** A new ttrpc.codegen.test.v1.Everything with default values. @internal */
-export function Everything$new(): Everything {
-  return {  };
-}
-
-/** The encoded size of a ttrpc.codegen.test.v1.Everything (size pass). @internal */
-export function Everything$size(m: Everything): number {
-  let n = 0;
-  const v1 = m.scalars; if (v1 !== undefined && v1 !== null) {
-    { const s = $put($slot(), Scalars$size(v1)); n += 1 + $sv(s) + s; }
-  }
-  const v2 = m.repeated; if (v2 !== undefined && v2 !== null) {
-    { const s = $put($slot(), Repeated$size(v2)); n += 1 + $sv(s) + s; }
-  }
-  const v3 = m.optionals; if (v3 !== undefined && v3 !== null) {
-    { const s = $put($slot(), Optionals$size(v3)); n += 1 + $sv(s) + s; }
-  }
-  const v4 = m.maps; if (v4 !== undefined && v4 !== null) {
-    { const s = $put($slot(), Maps$size(v4)); n += 1 + $sv(s) + s; }
-  }
-  const v5 = m.oneofs; if (v5 !== undefined && v5 !== null) {
-    { const s = $put($slot(), Oneofs$size(v5)); n += 1 + $sv(s) + s; }
-  }
-  const v6 = m.nested; if (v6 !== undefined && v6 !== null) {
-    { const s = $put($slot(), Nested$size(v6)); n += 1 + $sv(s) + s; }
-  }
-  const v7 = m.recursive; if (v7 !== undefined && v7 !== null) {
-    { const s = $put($slot(), Recursive$size(v7)); n += 1 + $sv(s) + s; }
-  }
-  const v8 = m.wkt; if (v8 !== undefined && v8 !== null) {
-    { const s = $put($slot(), Wkt$size(v8)); n += 1 + $sv(s) + s; }
-  }
-  const v9 = m.large; if (v9 !== undefined && v9 !== null) {
-    { const s = $put($slot(), Large$size(v9)); n += 1 + $sv(s) + s; }
-  }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-/** Writes a ttrpc.codegen.test.v1.Everything at `p` (write pass); returns the end. @internal */
-export function Everything$write(m: Everything, b: Buffer, p: number): number {
-  const v1 = m.scalars; if (v1 !== undefined && v1 !== null) {
-    b[p++] = 10; p = $wv(b, p, $next()); p = Scalars$write(v1, b, p);
-  }
-  const v2 = m.repeated; if (v2 !== undefined && v2 !== null) {
-    b[p++] = 18; p = $wv(b, p, $next()); p = Repeated$write(v2, b, p);
-  }
-  const v3 = m.optionals; if (v3 !== undefined && v3 !== null) {
-    b[p++] = 26; p = $wv(b, p, $next()); p = Optionals$write(v3, b, p);
-  }
-  const v4 = m.maps; if (v4 !== undefined && v4 !== null) {
-    b[p++] = 34; p = $wv(b, p, $next()); p = Maps$write(v4, b, p);
-  }
-  const v5 = m.oneofs; if (v5 !== undefined && v5 !== null) {
-    b[p++] = 42; p = $wv(b, p, $next()); p = Oneofs$write(v5, b, p);
-  }
-  const v6 = m.nested; if (v6 !== undefined && v6 !== null) {
-    b[p++] = 50; p = $wv(b, p, $next()); p = Nested$write(v6, b, p);
-  }
-  const v7 = m.recursive; if (v7 !== undefined && v7 !== null) {
-    b[p++] = 58; p = $wv(b, p, $next()); p = Recursive$write(v7, b, p);
-  }
-  const v8 = m.wkt; if (v8 !== undefined && v8 !== null) {
-    b[p++] = 66; p = $wv(b, p, $next()); p = Wkt$write(v8, b, p);
-  }
-  const v9 = m.large; if (v9 !== undefined && v9 !== null) {
-    b[p++] = 74; p = $wv(b, p, $next()); p = Large$write(v9, b, p);
-  }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
-  return p;
-}
-
-/** Reads a ttrpc.codegen.test.v1.Everything up to `end` (or its end-group tag when `group` > 0). @internal */
-export function Everything$read(r: $R, end: number, group: number, into: Everything | undefined): Everything {
-  $deeper(r, "ttrpc.codegen.test.v1.Everything");
-  const m = into ?? Everything$new();
-  const e0 = r.e;
-  if (group === 0) r.e = end;
-  for (;;) {
-    if (r.p >= r.e) {
-      if (group === 0) break;
-      $eof(r);
-    }
-    const s = r.p;
-    const t = $tag(r);
-    switch (t) {
-      case 10: m.scalars = Scalars$read(r, $len(r), 0, m.scalars); continue;
-      case 18: m.repeated = Repeated$read(r, $len(r), 0, m.repeated); continue;
-      case 26: m.optionals = Optionals$read(r, $len(r), 0, m.optionals); continue;
-      case 34: m.maps = Maps$read(r, $len(r), 0, m.maps); continue;
-      case 42: m.oneofs = Oneofs$read(r, $len(r), 0, m.oneofs); continue;
-      case 50: m.nested = Nested$read(r, $len(r), 0, m.nested); continue;
-      case 58: m.recursive = Recursive$read(r, $len(r), 0, m.recursive); continue;
-      case 66: m.wkt = Wkt$read(r, $len(r), 0, m.wkt); continue;
-      case 74: m.large = Large$read(r, $len(r), 0, m.large); continue;
-    }
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    switch (t >>> 3) {
-      case 1: case 2: case 3: case 4: case 5: case 6: case 7: case 8: case 9:
-        $wire("ttrpc.codegen.test.v1.Everything", t);
-    }
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
-  }
-  r.e = e0;
-  r.d--;
-  return m;
-}
-
-/** An open enum, with a negative value. */
-export const Color = {
-  UNSPECIFIED: 0,
-  RED: 1,
-  GREEN: 2,
-  NEGATIVE: -1,
-} as const;
-
-/** A value of ttrpc.codegen.test.v1.Color (open: other numbers may arrive too). */
-export type Color = (typeof Color)[keyof typeof Color];
-
-export const TestService = defineService({
-  typeName: "ttrpc.codegen.test.v1.TestService",
-  methods: {
-    unary: { name: "Unary", kind: "unary", input: Scalars, output: Scalars },
-    serverStream: { name: "ServerStream", kind: "server_streaming", input: Scalars, output: Everything },
-    clientStream: { name: "ClientStream", kind: "client_streaming", input: Everything, output: Empty },
-    bidi: { name: "Bidi", kind: "bidi_streaming", input: Oneofs, output: Oneofs },
-  },
-});
-
 // Wire helpers for code generated by protoc-gen-ttrpc. This file is copied verbatim into the output
 // (one module per output, or inlined into every file with `wire=inline`): generated code depends on
 // nothing but Node's Buffer. Names start with `$` so they can never collide with proto identifiers.
@@ -2836,6 +618,89 @@ function $concat(out: Uint8Array | Uint8Array[]): Uint8Array {
 
 
 /**
+ * The codec constant of a message, from its generated functions: one small object per message
+ * whose methods live on this class's prototype, which keeps the generated code short and adds no
+ * closures per message.
+ */
+class $Message<T extends object> implements $Codec<T> {
+  readonly typeName: string;
+  readonly #make: () => T;
+  readonly #size: (m: T) => number;
+  readonly #write: (m: T, b: Buffer, p: number) => number;
+  readonly #read: (r: $R, end: number, group: number, into: T | undefined) => T;
+  constructor(
+    typeName: string,
+    make: () => T,
+    size: (m: T) => number,
+    write: (m: T, b: Buffer, p: number) => number,
+    read: (r: $R, end: number, group: number, into: T | undefined) => T,
+  ) {
+    this.typeName = typeName;
+    this.#make = make;
+    this.#size = size;
+    this.#write = write;
+    this.#read = read;
+  }
+  create(init?: Partial<T>): T {
+    const m = this.#make();
+    if (init !== undefined) Object.assign(m, init);
+    return m;
+  }
+  encode(m: T): Uint8Array | Uint8Array[] {
+    $begin();
+    const n = this.#size(m);
+    if ($W.ext !== 0) return $chunked(n, m, this.#write);
+    const b = Buffer.allocUnsafe(n);
+    this.#write(m, b, 0);
+    return b;
+  }
+  decode(bytes: Uint8Array): T {
+    const r = $reader(bytes);
+    return this.#read(r, r.e, 0, undefined);
+  }
+  toBinary(m: T): Uint8Array {
+    return $concat(this.encode(m));
+  }
+}
+
+
+/** Makes the codec constant of a message. */
+function $codec<T extends object>(
+  typeName: string,
+  make: () => T,
+  size: (m: T) => number,
+  write: (m: T, b: Buffer, p: number) => number,
+  read: (r: $R, end: number, group: number, into: T | undefined) => T,
+): $Codec<T> {
+  return new $Message(typeName, make, size, write, read);
+}
+
+
+/**
+ * A field that no `case` of a generated reader took (tag `t`, starting at `s`): the end of the
+ * group being read (returns true), a known field number with another wire type (an error), a
+ * stray end-group tag (an error), or an unknown field, kept in `m.$unknown`.
+ */
+function $other(
+  r: $R,
+  m: { $unknown?: Uint8Array[] },
+  s: number,
+  t: number,
+  group: number,
+  name: string,
+  known: readonly number[],
+): boolean {
+  const no = t >>> 3;
+  if ((t & 7) === 4 && no === group) return true;
+  if (known.includes(no)) $wire(name, t);
+  if ((t & 7) === 4) $badGroup();
+  $skip(r, t, r.d);
+  (m.$unknown ??= []).push($raw(r, s, t));
+  return false;
+}
+
+
+/**
  * What every generated message constant offers. It is a ttrpc codec (`encode` may return chunks,
  * which ttrpc writes without copying) and builds messages with their default values.
  */
@@ -2851,3 +716,1858 @@ export interface $Codec<T> {
   /** Encodes into one buffer. */
   toBinary(message: T): Uint8Array;
 }
+
+/** Every scalar type with implicit presence. */
+export interface Scalars {
+  fDouble: number;
+  fFloat: number;
+  fInt64: bigint;
+  fUint64: bigint;
+  fInt32: number;
+  fFixed64: bigint;
+  fFixed32: number;
+  fBool: boolean;
+  fString: string;
+  fBytes: Uint8Array;
+  fUint32: number;
+  fSfixed32: number;
+  fSfixed64: bigint;
+  fSint32: number;
+  fSint64: bigint;
+  fEnum: Color;
+  fInt64String: string;
+  fUint64String: string;
+  /** Fields this schema does not know, as received (tag and value), written back on encode. */
+  $unknown?: Uint8Array[];
+}
+
+/** Every scalar type with implicit presence. */
+export const Scalars: $Codec<Scalars> = $codec("ttrpc.codegen.test.v1.Scalars", Scalars$new, Scalars$size, Scalars$write, Scalars$read);
+
+export function Scalars$new(): Scalars {
+  return { fDouble: 0, fFloat: 0, fInt64: 0n, fUint64: 0n, fInt32: 0, fFixed64: 0n, fFixed32: 0, fBool: false, fString: "", fBytes: $EMPTY, fUint32: 0, fSfixed32: 0, fSfixed64: 0n, fSint32: 0, fSint64: 0n, fEnum: 0, fInt64String: "0", fUint64String: "0" };
+}
+
+export function Scalars$size(m: Scalars): number {
+  let n = 0;
+  const v1 = m.fDouble; if ((v1 !== undefined && (v1 !== 0 || 1 / v1 < 0))) {
+    n += 1 + 8;
+  }
+  const v2 = m.fFloat; if ((v2 !== undefined && (v2 !== 0 || 1 / v2 < 0))) {
+    n += 1 + 4;
+  }
+  const v3 = m.fInt64; if (v3) {
+    n += 1 + $sv64(v3);
+  }
+  const v4 = m.fUint64; if (v4) {
+    n += 1 + $sv64(v4);
+  }
+  const v5 = m.fInt32; if (v5) {
+    n += 1 + $sv32(v5);
+  }
+  const v6 = m.fFixed64; if (v6) {
+    n += 1 + 8;
+  }
+  const v7 = m.fFixed32; if (v7) {
+    n += 1 + 4;
+  }
+  const v8 = m.fBool; if (v8) {
+    n += 1 + 1;
+  }
+  const v9 = m.fString; if (v9) {
+    n += 1 + $sS(v9);
+  }
+  const v12 = m.fBytes; if ((v12 !== undefined && v12.length > 0)) {
+    n += 1 + $sB(v12);
+  }
+  const v13 = m.fUint32; if (v13) {
+    n += 1 + $sv(v13 >>> 0);
+  }
+  const v15 = m.fSfixed32; if (v15) {
+    n += 1 + 4;
+  }
+  const v16 = m.fSfixed64; if (v16) {
+    n += 2 + 8;
+  }
+  const v17 = m.fSint32; if (v17) {
+    n += 2 + $sv($zz32(v17));
+  }
+  const v18 = m.fSint64; if (v18) {
+    n += 2 + $sv64($zz64(v18));
+  }
+  const v19 = m.fEnum; if (v19 !== undefined && v19 !== 0) {
+    n += 2 + $sv32(v19);
+  }
+  const v20 = m.fInt64String; if ((v20 && v20 !== "0")) {
+    n += 2 + $sv64($big(v20));
+  }
+  const v21 = m.fUint64String; if ((v21 && v21 !== "0")) {
+    n += 2 + $sv64($big(v21));
+  }
+  const u = m.$unknown;
+  if (u !== undefined) for (const x of u) n += x.length;
+  return n;
+}
+
+export function Scalars$write(m: Scalars, b: Buffer, p: number): number {
+  const v1 = m.fDouble; if ((v1 !== undefined && (v1 !== 0 || 1 / v1 < 0))) {
+    b[p++] = 9; p = $wf64(b, p, v1);
+  }
+  const v2 = m.fFloat; if ((v2 !== undefined && (v2 !== 0 || 1 / v2 < 0))) {
+    b[p++] = 21; p = $wf32(b, p, v2);
+  }
+  const v3 = m.fInt64; if (v3) {
+    b[p++] = 24; p = $wv64(b, p, v3);
+  }
+  const v4 = m.fUint64; if (v4) {
+    b[p++] = 32; p = $wv64(b, p, v4);
+  }
+  const v5 = m.fInt32; if (v5) {
+    b[p++] = 40; p = $wv32(b, p, v5);
+  }
+  const v6 = m.fFixed64; if (v6) {
+    b[p++] = 49; p = $wfx64(b, p, v6);
+  }
+  const v7 = m.fFixed32; if (v7) {
+    b[p++] = 61; p = $wfx32(b, p, v7);
+  }
+  const v8 = m.fBool; if (v8) {
+    b[p++] = 64; p = ((b[p] = v8 ? 1 : 0), p + 1);
+  }
+  const v9 = m.fString; if (v9) {
+    b[p++] = 74; p = $wS(b, p, v9);
+  }
+  const v12 = m.fBytes; if ((v12 !== undefined && v12.length > 0)) {
+    b[p++] = 98; p = $wB(b, p, v12);
+  }
+  const v13 = m.fUint32; if (v13) {
+    b[p++] = 104; p = $wv(b, p, v13 >>> 0);
+  }
+  const v15 = m.fSfixed32; if (v15) {
+    b[p++] = 125; p = $wsfx32(b, p, v15);
+  }
+  const v16 = m.fSfixed64; if (v16) {
+    b[p++] = 129; b[p++] = 1; p = $wfx64(b, p, v16);
+  }
+  const v17 = m.fSint32; if (v17) {
+    b[p++] = 136; b[p++] = 1; p = $wv(b, p, $zz32(v17));
+  }
+  const v18 = m.fSint64; if (v18) {
+    b[p++] = 144; b[p++] = 1; p = $wv64(b, p, $zz64(v18));
+  }
+  const v19 = m.fEnum; if (v19 !== undefined && v19 !== 0) {
+    b[p++] = 152; b[p++] = 1; p = $wv32(b, p, v19);
+  }
+  const v20 = m.fInt64String; if ((v20 && v20 !== "0")) {
+    b[p++] = 160; b[p++] = 1; p = $wv64(b, p, $big(v20));
+  }
+  const v21 = m.fUint64String; if ((v21 && v21 !== "0")) {
+    b[p++] = 168; b[p++] = 1; p = $wv64(b, p, $big(v21));
+  }
+  const u = m.$unknown;
+  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
+  return p;
+}
+
+export function Scalars$read(r: $R, end: number, group: number, into: Scalars | undefined): Scalars {
+  $deeper(r, "ttrpc.codegen.test.v1.Scalars");
+  const m = into ?? Scalars$new();
+  const e0 = r.e;
+  if (group === 0) r.e = end;
+  for (;;) {
+    if (r.p >= r.e) {
+      if (group === 0) break;
+      $eof(r);
+    }
+    const s = r.p;
+    const t = $tag(r);
+    switch (t) {
+      case 9: m.fDouble = $f64(r); continue;
+      case 21: m.fFloat = $f32(r); continue;
+      case 24: m.fInt64 = $i64(r); continue;
+      case 32: m.fUint64 = $u64(r); continue;
+      case 40: m.fInt32 = $i32(r); continue;
+      case 49: m.fFixed64 = $fx64(r); continue;
+      case 61: m.fFixed32 = $fx32(r); continue;
+      case 64: m.fBool = $bool(r); continue;
+      case 74: m.fString = $str(r, true); continue;
+      case 98: m.fBytes = $bytes(r); continue;
+      case 104: m.fUint32 = $u32(r); continue;
+      case 125: m.fSfixed32 = $sfx32(r); continue;
+      case 129: m.fSfixed64 = $sfx64(r); continue;
+      case 136: m.fSint32 = $s32(r); continue;
+      case 144: m.fSint64 = $s64(r); continue;
+      case 152: m.fEnum = $i32(r) as Color; continue;
+      case 160: m.fInt64String = String($i64(r)); continue;
+      case 168: m.fUint64String = String($u64(r)); continue;
+    }
+    if ($other(r, m, s, t, group, "ttrpc.codegen.test.v1.Scalars", [1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 13, 15, 16, 17, 18, 19, 20, 21])) break;
+  }
+  r.e = e0;
+  r.d--;
+  return m;
+}
+
+/** Repeated fields: packed by default, unpacked on request. */
+export interface Repeated {
+  rDouble: number[];
+  rFloat: number[];
+  rInt64: bigint[];
+  rUint64: bigint[];
+  rInt32: number[];
+  rFixed64: bigint[];
+  rFixed32: number[];
+  rBool: boolean[];
+  rString: string[];
+  rBytes: Uint8Array[];
+  rUint32: number[];
+  rSfixed32: number[];
+  rSfixed64: bigint[];
+  rSint32: number[];
+  rSint64: bigint[];
+  rEnum: Color[];
+  uInt32: number[];
+  uSint64: bigint[];
+  uDouble: number[];
+  uEnum: Color[];
+  rMessage: Scalars[];
+  /** Fields this schema does not know, as received (tag and value), written back on encode. */
+  $unknown?: Uint8Array[];
+}
+
+/** Repeated fields: packed by default, unpacked on request. */
+export const Repeated: $Codec<Repeated> = $codec("ttrpc.codegen.test.v1.Repeated", Repeated$new, Repeated$size, Repeated$write, Repeated$read);
+
+export function Repeated$new(): Repeated {
+  return { rDouble: [], rFloat: [], rInt64: [], rUint64: [], rInt32: [], rFixed64: [], rFixed32: [], rBool: [], rString: [], rBytes: [], rUint32: [], rSfixed32: [], rSfixed64: [], rSint32: [], rSint64: [], rEnum: [], uInt32: [], uSint64: [], uDouble: [], uEnum: [], rMessage: [] };
+}
+
+export function Repeated$size(m: Repeated): number {
+  let n = 0;
+  const a1 = m.rDouble; if (a1 !== undefined && a1.length > 0) {
+    n += 1 + $sv(a1.length * 8) + a1.length * 8;
+  }
+  const a2 = m.rFloat; if (a2 !== undefined && a2.length > 0) {
+    n += 1 + $sv(a2.length * 4) + a2.length * 4;
+  }
+  const a3 = m.rInt64; if (a3 !== undefined && a3.length > 0) {
+    let s = 0;
+    for (const v of a3) s += $sv64(v);
+    $put($slot(), s);
+    n += 1 + $sv(s) + s;
+  }
+  const a4 = m.rUint64; if (a4 !== undefined && a4.length > 0) {
+    let s = 0;
+    for (const v of a4) s += $sv64(v);
+    $put($slot(), s);
+    n += 1 + $sv(s) + s;
+  }
+  const a5 = m.rInt32; if (a5 !== undefined && a5.length > 0) {
+    let s = 0;
+    for (const v of a5) s += $sv32(v);
+    $put($slot(), s);
+    n += 1 + $sv(s) + s;
+  }
+  const a6 = m.rFixed64; if (a6 !== undefined && a6.length > 0) {
+    n += 1 + $sv(a6.length * 8) + a6.length * 8;
+  }
+  const a7 = m.rFixed32; if (a7 !== undefined && a7.length > 0) {
+    n += 1 + $sv(a7.length * 4) + a7.length * 4;
+  }
+  const a8 = m.rBool; if (a8 !== undefined && a8.length > 0) {
+    n += 1 + $sv(a8.length * 1) + a8.length * 1;
+  }
+  const a9 = m.rString; if (a9 !== undefined) {
+    for (const v of a9) n += 1 + $sS(v);
+  }
+  const a12 = m.rBytes; if (a12 !== undefined) {
+    for (const v of a12) n += 1 + $sB(v);
+  }
+  const a13 = m.rUint32; if (a13 !== undefined && a13.length > 0) {
+    let s = 0;
+    for (const v of a13) s += $sv(v >>> 0);
+    $put($slot(), s);
+    n += 1 + $sv(s) + s;
+  }
+  const a15 = m.rSfixed32; if (a15 !== undefined && a15.length > 0) {
+    n += 1 + $sv(a15.length * 4) + a15.length * 4;
+  }
+  const a16 = m.rSfixed64; if (a16 !== undefined && a16.length > 0) {
+    n += 2 + $sv(a16.length * 8) + a16.length * 8;
+  }
+  const a17 = m.rSint32; if (a17 !== undefined && a17.length > 0) {
+    let s = 0;
+    for (const v of a17) s += $sv($zz32(v));
+    $put($slot(), s);
+    n += 2 + $sv(s) + s;
+  }
+  const a18 = m.rSint64; if (a18 !== undefined && a18.length > 0) {
+    let s = 0;
+    for (const v of a18) s += $sv64($zz64(v));
+    $put($slot(), s);
+    n += 2 + $sv(s) + s;
+  }
+  const a19 = m.rEnum; if (a19 !== undefined && a19.length > 0) {
+    let s = 0;
+    for (const v of a19) s += $sv32(v);
+    $put($slot(), s);
+    n += 2 + $sv(s) + s;
+  }
+  const a20 = m.uInt32; if (a20 !== undefined) {
+    for (const v of a20) n += 2 + $sv32(v);
+  }
+  const a21 = m.uSint64; if (a21 !== undefined) {
+    for (const v of a21) n += 2 + $sv64($zz64(v));
+  }
+  const a22 = m.uDouble; if (a22 !== undefined) n += a22.length * 10;
+  const a23 = m.uEnum; if (a23 !== undefined) {
+    for (const v of a23) n += 2 + $sv32(v);
+  }
+  const a24 = m.rMessage; if (a24 !== undefined) {
+    for (const v of a24) {
+      { const s = $put($slot(), Scalars$size(v)); n += 2 + $sv(s) + s; }
+    }
+  }
+  const u = m.$unknown;
+  if (u !== undefined) for (const x of u) n += x.length;
+  return n;
+}
+
+export function Repeated$write(m: Repeated, b: Buffer, p: number): number {
+  const a1 = m.rDouble; if (a1 !== undefined && a1.length > 0) {
+    b[p++] = 10; p = $wv(b, p, a1.length * 8);
+    for (const v of a1) p = $wf64(b, p, v);
+  }
+  const a2 = m.rFloat; if (a2 !== undefined && a2.length > 0) {
+    b[p++] = 18; p = $wv(b, p, a2.length * 4);
+    for (const v of a2) p = $wf32(b, p, v);
+  }
+  const a3 = m.rInt64; if (a3 !== undefined && a3.length > 0) {
+    b[p++] = 26; p = $wv(b, p, $next());
+    for (const v of a3) p = $wv64(b, p, v);
+  }
+  const a4 = m.rUint64; if (a4 !== undefined && a4.length > 0) {
+    b[p++] = 34; p = $wv(b, p, $next());
+    for (const v of a4) p = $wv64(b, p, v);
+  }
+  const a5 = m.rInt32; if (a5 !== undefined && a5.length > 0) {
+    b[p++] = 42; p = $wv(b, p, $next());
+    for (const v of a5) p = $wv32(b, p, v);
+  }
+  const a6 = m.rFixed64; if (a6 !== undefined && a6.length > 0) {
+    b[p++] = 50; p = $wv(b, p, a6.length * 8);
+    for (const v of a6) p = $wfx64(b, p, v);
+  }
+  const a7 = m.rFixed32; if (a7 !== undefined && a7.length > 0) {
+    b[p++] = 58; p = $wv(b, p, a7.length * 4);
+    for (const v of a7) p = $wfx32(b, p, v);
+  }
+  const a8 = m.rBool; if (a8 !== undefined && a8.length > 0) {
+    b[p++] = 66; p = $wv(b, p, a8.length * 1);
+    for (const v of a8) p = ((b[p] = v ? 1 : 0), p + 1);
+  }
+  const a9 = m.rString; if (a9 !== undefined) {
+    for (const v of a9) { b[p++] = 74; p = $wS(b, p, v); }
+  }
+  const a12 = m.rBytes; if (a12 !== undefined) {
+    for (const v of a12) { b[p++] = 98; p = $wB(b, p, v); }
+  }
+  const a13 = m.rUint32; if (a13 !== undefined && a13.length > 0) {
+    b[p++] = 106; p = $wv(b, p, $next());
+    for (const v of a13) p = $wv(b, p, v >>> 0);
+  }
+  const a15 = m.rSfixed32; if (a15 !== undefined && a15.length > 0) {
+    b[p++] = 122; p = $wv(b, p, a15.length * 4);
+    for (const v of a15) p = $wsfx32(b, p, v);
+  }
+  const a16 = m.rSfixed64; if (a16 !== undefined && a16.length > 0) {
+    b[p++] = 130; b[p++] = 1; p = $wv(b, p, a16.length * 8);
+    for (const v of a16) p = $wfx64(b, p, v);
+  }
+  const a17 = m.rSint32; if (a17 !== undefined && a17.length > 0) {
+    b[p++] = 138; b[p++] = 1; p = $wv(b, p, $next());
+    for (const v of a17) p = $wv(b, p, $zz32(v));
+  }
+  const a18 = m.rSint64; if (a18 !== undefined && a18.length > 0) {
+    b[p++] = 146; b[p++] = 1; p = $wv(b, p, $next());
+    for (const v of a18) p = $wv64(b, p, $zz64(v));
+  }
+  const a19 = m.rEnum; if (a19 !== undefined && a19.length > 0) {
+    b[p++] = 154; b[p++] = 1; p = $wv(b, p, $next());
+    for (const v of a19) p = $wv32(b, p, v);
+  }
+  const a20 = m.uInt32; if (a20 !== undefined) {
+    for (const v of a20) { b[p++] = 160; b[p++] = 1; p = $wv32(b, p, v); }
+  }
+  const a21 = m.uSint64; if (a21 !== undefined) {
+    for (const v of a21) { b[p++] = 168; b[p++] = 1; p = $wv64(b, p, $zz64(v)); }
+  }
+  const a22 = m.uDouble; if (a22 !== undefined) for (const v of a22) { b[p++] = 177; b[p++] = 1; p = $wf64(b, p, v); }
+  const a23 = m.uEnum; if (a23 !== undefined) {
+    for (const v of a23) { b[p++] = 184; b[p++] = 1; p = $wv32(b, p, v); }
+  }
+  const a24 = m.rMessage; if (a24 !== undefined) {
+    for (const v of a24) {
+      b[p++] = 194; b[p++] = 1; p = $wv(b, p, $next()); p = Scalars$write(v, b, p);
+    }
+  }
+  const u = m.$unknown;
+  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
+  return p;
+}
+
+export function Repeated$read(r: $R, end: number, group: number, into: Repeated | undefined): Repeated {
+  $deeper(r, "ttrpc.codegen.test.v1.Repeated");
+  const m = into ?? Repeated$new();
+  const e0 = r.e;
+  if (group === 0) r.e = end;
+  for (;;) {
+    if (r.p >= r.e) {
+      if (group === 0) break;
+      $eof(r);
+    }
+    const s = r.p;
+    const t = $tag(r);
+    switch (t) {
+      case 9: m.rDouble.push($f64(r)); continue;
+      case 10: {
+        const e = $len(r);
+        const a = m.rDouble;
+        while (r.p < e) a.push($f64(r));
+        continue;
+      }
+      case 21: m.rFloat.push($f32(r)); continue;
+      case 18: {
+        const e = $len(r);
+        const a = m.rFloat;
+        while (r.p < e) a.push($f32(r));
+        continue;
+      }
+      case 24: m.rInt64.push($i64(r)); continue;
+      case 26: {
+        const e = $len(r);
+        const a = m.rInt64;
+        while (r.p < e) a.push($i64(r));
+        continue;
+      }
+      case 32: m.rUint64.push($u64(r)); continue;
+      case 34: {
+        const e = $len(r);
+        const a = m.rUint64;
+        while (r.p < e) a.push($u64(r));
+        continue;
+      }
+      case 40: m.rInt32.push($i32(r)); continue;
+      case 42: {
+        const e = $len(r);
+        const a = m.rInt32;
+        while (r.p < e) a.push($i32(r));
+        continue;
+      }
+      case 49: m.rFixed64.push($fx64(r)); continue;
+      case 50: {
+        const e = $len(r);
+        const a = m.rFixed64;
+        while (r.p < e) a.push($fx64(r));
+        continue;
+      }
+      case 61: m.rFixed32.push($fx32(r)); continue;
+      case 58: {
+        const e = $len(r);
+        const a = m.rFixed32;
+        while (r.p < e) a.push($fx32(r));
+        continue;
+      }
+      case 64: m.rBool.push($bool(r)); continue;
+      case 66: {
+        const e = $len(r);
+        const a = m.rBool;
+        while (r.p < e) a.push($bool(r));
+        continue;
+      }
+      case 74: m.rString.push($str(r, true)); continue;
+      case 98: m.rBytes.push($bytes(r)); continue;
+      case 104: m.rUint32.push($u32(r)); continue;
+      case 106: {
+        const e = $len(r);
+        const a = m.rUint32;
+        while (r.p < e) a.push($u32(r));
+        continue;
+      }
+      case 125: m.rSfixed32.push($sfx32(r)); continue;
+      case 122: {
+        const e = $len(r);
+        const a = m.rSfixed32;
+        while (r.p < e) a.push($sfx32(r));
+        continue;
+      }
+      case 129: m.rSfixed64.push($sfx64(r)); continue;
+      case 130: {
+        const e = $len(r);
+        const a = m.rSfixed64;
+        while (r.p < e) a.push($sfx64(r));
+        continue;
+      }
+      case 136: m.rSint32.push($s32(r)); continue;
+      case 138: {
+        const e = $len(r);
+        const a = m.rSint32;
+        while (r.p < e) a.push($s32(r));
+        continue;
+      }
+      case 144: m.rSint64.push($s64(r)); continue;
+      case 146: {
+        const e = $len(r);
+        const a = m.rSint64;
+        while (r.p < e) a.push($s64(r));
+        continue;
+      }
+      case 152: m.rEnum.push($i32(r) as Color); continue;
+      case 154: {
+        const e = $len(r);
+        const a = m.rEnum;
+        while (r.p < e) a.push($i32(r) as Color);
+        continue;
+      }
+      case 160: m.uInt32.push($i32(r)); continue;
+      case 162: {
+        const e = $len(r);
+        const a = m.uInt32;
+        while (r.p < e) a.push($i32(r));
+        continue;
+      }
+      case 168: m.uSint64.push($s64(r)); continue;
+      case 170: {
+        const e = $len(r);
+        const a = m.uSint64;
+        while (r.p < e) a.push($s64(r));
+        continue;
+      }
+      case 177: m.uDouble.push($f64(r)); continue;
+      case 178: {
+        const e = $len(r);
+        const a = m.uDouble;
+        while (r.p < e) a.push($f64(r));
+        continue;
+      }
+      case 184: m.uEnum.push($i32(r) as Color); continue;
+      case 186: {
+        const e = $len(r);
+        const a = m.uEnum;
+        while (r.p < e) a.push($i32(r) as Color);
+        continue;
+      }
+      case 194: m.rMessage.push(Scalars$read(r, $len(r), 0, undefined)); continue;
+    }
+    if ($other(r, m, s, t, group, "ttrpc.codegen.test.v1.Repeated", [1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 13, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24])) break;
+  }
+  r.e = e0;
+  r.d--;
+  return m;
+}
+
+/** proto3 `optional`: explicit presence. */
+export interface Optionals {
+  oDouble?: number;
+  oFloat?: number;
+  oInt64?: bigint;
+  oUint32?: number;
+  oInt32?: number;
+  oBool?: boolean;
+  oString?: string;
+  oBytes?: Uint8Array;
+  oSint64?: bigint;
+  oEnum?: Color;
+  /** Fields this schema does not know, as received (tag and value), written back on encode. */
+  $unknown?: Uint8Array[];
+}
+
+/** proto3 `optional`: explicit presence. */
+export const Optionals: $Codec<Optionals> = $codec("ttrpc.codegen.test.v1.Optionals", Optionals$new, Optionals$size, Optionals$write, Optionals$read);
+
+export function Optionals$new(): Optionals {
+  return {  };
+}
+
+export function Optionals$size(m: Optionals): number {
+  let n = 0;
+  const v1 = m.oDouble; if (v1 !== undefined && v1 !== null) {
+    n += 1 + 8;
+  }
+  const v2 = m.oFloat; if (v2 !== undefined && v2 !== null) {
+    n += 1 + 4;
+  }
+  const v3 = m.oInt64; if (v3 !== undefined && v3 !== null) {
+    n += 1 + $sv64(v3);
+  }
+  const v4 = m.oUint32; if (v4 !== undefined && v4 !== null) {
+    n += 1 + $sv(v4 >>> 0);
+  }
+  const v5 = m.oInt32; if (v5 !== undefined && v5 !== null) {
+    n += 1 + $sv32(v5);
+  }
+  const v8 = m.oBool; if (v8 !== undefined && v8 !== null) {
+    n += 1 + 1;
+  }
+  const v9 = m.oString; if (v9 !== undefined && v9 !== null) {
+    n += 1 + $sS(v9);
+  }
+  const v12 = m.oBytes; if (v12 !== undefined && v12 !== null) {
+    n += 1 + $sB(v12);
+  }
+  const v18 = m.oSint64; if (v18 !== undefined && v18 !== null) {
+    n += 2 + $sv64($zz64(v18));
+  }
+  const v19 = m.oEnum; if (v19 !== undefined && v19 !== null) {
+    n += 2 + $sv32(v19);
+  }
+  const u = m.$unknown;
+  if (u !== undefined) for (const x of u) n += x.length;
+  return n;
+}
+
+export function Optionals$write(m: Optionals, b: Buffer, p: number): number {
+  const v1 = m.oDouble; if (v1 !== undefined && v1 !== null) {
+    b[p++] = 9; p = $wf64(b, p, v1);
+  }
+  const v2 = m.oFloat; if (v2 !== undefined && v2 !== null) {
+    b[p++] = 21; p = $wf32(b, p, v2);
+  }
+  const v3 = m.oInt64; if (v3 !== undefined && v3 !== null) {
+    b[p++] = 24; p = $wv64(b, p, v3);
+  }
+  const v4 = m.oUint32; if (v4 !== undefined && v4 !== null) {
+    b[p++] = 32; p = $wv(b, p, v4 >>> 0);
+  }
+  const v5 = m.oInt32; if (v5 !== undefined && v5 !== null) {
+    b[p++] = 40; p = $wv32(b, p, v5);
+  }
+  const v8 = m.oBool; if (v8 !== undefined && v8 !== null) {
+    b[p++] = 64; p = ((b[p] = v8 ? 1 : 0), p + 1);
+  }
+  const v9 = m.oString; if (v9 !== undefined && v9 !== null) {
+    b[p++] = 74; p = $wS(b, p, v9);
+  }
+  const v12 = m.oBytes; if (v12 !== undefined && v12 !== null) {
+    b[p++] = 98; p = $wB(b, p, v12);
+  }
+  const v18 = m.oSint64; if (v18 !== undefined && v18 !== null) {
+    b[p++] = 144; b[p++] = 1; p = $wv64(b, p, $zz64(v18));
+  }
+  const v19 = m.oEnum; if (v19 !== undefined && v19 !== null) {
+    b[p++] = 152; b[p++] = 1; p = $wv32(b, p, v19);
+  }
+  const u = m.$unknown;
+  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
+  return p;
+}
+
+export function Optionals$read(r: $R, end: number, group: number, into: Optionals | undefined): Optionals {
+  $deeper(r, "ttrpc.codegen.test.v1.Optionals");
+  const m = into ?? Optionals$new();
+  const e0 = r.e;
+  if (group === 0) r.e = end;
+  for (;;) {
+    if (r.p >= r.e) {
+      if (group === 0) break;
+      $eof(r);
+    }
+    const s = r.p;
+    const t = $tag(r);
+    switch (t) {
+      case 9: m.oDouble = $f64(r); continue;
+      case 21: m.oFloat = $f32(r); continue;
+      case 24: m.oInt64 = $i64(r); continue;
+      case 32: m.oUint32 = $u32(r); continue;
+      case 40: m.oInt32 = $i32(r); continue;
+      case 64: m.oBool = $bool(r); continue;
+      case 74: m.oString = $str(r, true); continue;
+      case 98: m.oBytes = $bytes(r); continue;
+      case 144: m.oSint64 = $s64(r); continue;
+      case 152: m.oEnum = $i32(r) as Color; continue;
+    }
+    if ($other(r, m, s, t, group, "ttrpc.codegen.test.v1.Optionals", [1, 2, 3, 4, 5, 8, 9, 12, 18, 19])) break;
+  }
+  r.e = e0;
+  r.d--;
+  return m;
+}
+
+export interface Maps {
+  stringString: { [key: string]: string };
+  int32Int64: { [key: string]: bigint };
+  int64String: { [key: string]: string };
+  uint32Bytes: { [key: string]: Uint8Array };
+  boolEnum: { [key: string]: Color };
+  sint64Message: { [key: string]: Scalars };
+  fixed32Double: { [key: string]: number };
+  stringMessage: { [key: string]: Scalars };
+  sfixed64Bool: { [key: string]: boolean };
+  sint32Float: { [key: string]: number };
+  /** Fields this schema does not know, as received (tag and value), written back on encode. */
+  $unknown?: Uint8Array[];
+}
+
+export const Maps: $Codec<Maps> = $codec("ttrpc.codegen.test.v1.Maps", Maps$new, Maps$size, Maps$write, Maps$read);
+
+export function Maps$new(): Maps {
+  return { stringString: {}, int32Int64: {}, int64String: {}, uint32Bytes: {}, boolEnum: {}, sint64Message: {}, fixed32Double: {}, stringMessage: {}, sfixed64Bool: {}, sint32Float: {} };
+}
+
+export function Maps$size(m: Maps): number {
+  let n = 0;
+  const m1 = m.stringString; if (m1 !== undefined) {
+    for (const k of Object.keys(m1)) {
+      const v = m1[k]!;
+      const i = $slot();
+      const kv = k;
+      let s = 1 + $sS(kv);
+      s += 1 + $sS(v);
+      $put(i, s);
+      n += 1 + $sv(s) + s;
+    }
+  }
+  const m2 = m.int32Int64; if (m2 !== undefined) {
+    for (const k of Object.keys(m2)) {
+      const v = m2[k]!;
+      const i = $slot();
+      const kv = Number(k);
+      let s = 1 + $sv32(kv);
+      s += 1 + $sv64(v);
+      $put(i, s);
+      n += 1 + $sv(s) + s;
+    }
+  }
+  const m3 = m.int64String; if (m3 !== undefined) {
+    for (const k of Object.keys(m3)) {
+      const v = m3[k]!;
+      const i = $slot();
+      const kv = BigInt(k);
+      let s = 1 + $sv64(kv);
+      s += 1 + $sS(v);
+      $put(i, s);
+      n += 1 + $sv(s) + s;
+    }
+  }
+  const m4 = m.uint32Bytes; if (m4 !== undefined) {
+    for (const k of Object.keys(m4)) {
+      const v = m4[k]!;
+      const i = $slot();
+      const kv = Number(k);
+      let s = 1 + $sv(kv >>> 0);
+      s += 1 + $sB(v);
+      $put(i, s);
+      n += 1 + $sv(s) + s;
+    }
+  }
+  const m5 = m.boolEnum; if (m5 !== undefined) {
+    for (const k of Object.keys(m5)) {
+      const v = m5[k]!;
+      const i = $slot();
+      let s = 1 + 1;
+      s += 1 + $sv32(v);
+      $put(i, s);
+      n += 1 + $sv(s) + s;
+    }
+  }
+  const m6 = m.sint64Message; if (m6 !== undefined) {
+    for (const k of Object.keys(m6)) {
+      const v = m6[k]!;
+      const i = $slot();
+      const kv = BigInt(k);
+      let s = 1 + $sv64($zz64(kv));
+      const vs = $put($slot(), Scalars$size(v));
+      s += 1 + $sv(vs) + vs;
+      $put(i, s);
+      n += 1 + $sv(s) + s;
+    }
+  }
+  const m7 = m.fixed32Double; if (m7 !== undefined) {
+    for (const _k of Object.keys(m7)) {
+      const i = $slot();
+      let s = 1 + 4;
+      s += 1 + 8;
+      $put(i, s);
+      n += 1 + $sv(s) + s;
+    }
+  }
+  const m8 = m.stringMessage; if (m8 !== undefined) {
+    for (const k of Object.keys(m8)) {
+      const v = m8[k]!;
+      const i = $slot();
+      const kv = k;
+      let s = 1 + $sS(kv);
+      const vs = $put($slot(), Scalars$size(v));
+      s += 1 + $sv(vs) + vs;
+      $put(i, s);
+      n += 1 + $sv(s) + s;
+    }
+  }
+  const m9 = m.sfixed64Bool; if (m9 !== undefined) {
+    for (const _k of Object.keys(m9)) {
+      const i = $slot();
+      let s = 1 + 8;
+      s += 1 + 1;
+      $put(i, s);
+      n += 1 + $sv(s) + s;
+    }
+  }
+  const m10 = m.sint32Float; if (m10 !== undefined) {
+    for (const k of Object.keys(m10)) {
+      const i = $slot();
+      const kv = Number(k);
+      let s = 1 + $sv($zz32(kv));
+      s += 1 + 4;
+      $put(i, s);
+      n += 1 + $sv(s) + s;
+    }
+  }
+  const u = m.$unknown;
+  if (u !== undefined) for (const x of u) n += x.length;
+  return n;
+}
+
+export function Maps$write(m: Maps, b: Buffer, p: number): number {
+  const m1 = m.stringString; if (m1 !== undefined) {
+    for (const k of Object.keys(m1)) {
+      const v = m1[k]!;
+      b[p++] = 10; p = $wv(b, p, $next());
+      const kv = k;
+      b[p++] = 10; p = $wS(b, p, kv);
+      b[p++] = 18; p = $wS(b, p, v);
+    }
+  }
+  const m2 = m.int32Int64; if (m2 !== undefined) {
+    for (const k of Object.keys(m2)) {
+      const v = m2[k]!;
+      b[p++] = 18; p = $wv(b, p, $next());
+      const kv = Number(k);
+      b[p++] = 8; p = $wv32(b, p, kv);
+      b[p++] = 16; p = $wv64(b, p, v);
+    }
+  }
+  const m3 = m.int64String; if (m3 !== undefined) {
+    for (const k of Object.keys(m3)) {
+      const v = m3[k]!;
+      b[p++] = 26; p = $wv(b, p, $next());
+      const kv = BigInt(k);
+      b[p++] = 8; p = $wv64(b, p, kv);
+      b[p++] = 18; p = $wS(b, p, v);
+    }
+  }
+  const m4 = m.uint32Bytes; if (m4 !== undefined) {
+    for (const k of Object.keys(m4)) {
+      const v = m4[k]!;
+      b[p++] = 34; p = $wv(b, p, $next());
+      const kv = Number(k);
+      b[p++] = 8; p = $wv(b, p, kv >>> 0);
+      b[p++] = 18; p = $wB(b, p, v);
+    }
+  }
+  const m5 = m.boolEnum; if (m5 !== undefined) {
+    for (const k of Object.keys(m5)) {
+      const v = m5[k]!;
+      b[p++] = 42; p = $wv(b, p, $next());
+      const kv = k === "true";
+      b[p++] = 8; p = ((b[p] = kv ? 1 : 0), p + 1);
+      b[p++] = 16; p = $wv32(b, p, v);
+    }
+  }
+  const m6 = m.sint64Message; if (m6 !== undefined) {
+    for (const k of Object.keys(m6)) {
+      const v = m6[k]!;
+      b[p++] = 50; p = $wv(b, p, $next());
+      const kv = BigInt(k);
+      b[p++] = 8; p = $wv64(b, p, $zz64(kv));
+      b[p++] = 18; p = $wv(b, p, $next()); p = Scalars$write(v, b, p);
+    }
+  }
+  const m7 = m.fixed32Double; if (m7 !== undefined) {
+    for (const k of Object.keys(m7)) {
+      const v = m7[k]!;
+      b[p++] = 58; p = $wv(b, p, $next());
+      const kv = Number(k);
+      b[p++] = 13; p = $wfx32(b, p, kv);
+      b[p++] = 17; p = $wf64(b, p, v);
+    }
+  }
+  const m8 = m.stringMessage; if (m8 !== undefined) {
+    for (const k of Object.keys(m8)) {
+      const v = m8[k]!;
+      b[p++] = 66; p = $wv(b, p, $next());
+      const kv = k;
+      b[p++] = 10; p = $wS(b, p, kv);
+      b[p++] = 18; p = $wv(b, p, $next()); p = Scalars$write(v, b, p);
+    }
+  }
+  const m9 = m.sfixed64Bool; if (m9 !== undefined) {
+    for (const k of Object.keys(m9)) {
+      const v = m9[k]!;
+      b[p++] = 74; p = $wv(b, p, $next());
+      const kv = BigInt(k);
+      b[p++] = 9; p = $wfx64(b, p, kv);
+      b[p++] = 16; p = ((b[p] = v ? 1 : 0), p + 1);
+    }
+  }
+  const m10 = m.sint32Float; if (m10 !== undefined) {
+    for (const k of Object.keys(m10)) {
+      const v = m10[k]!;
+      b[p++] = 82; p = $wv(b, p, $next());
+      const kv = Number(k);
+      b[p++] = 8; p = $wv(b, p, $zz32(kv));
+      b[p++] = 21; p = $wf32(b, p, v);
+    }
+  }
+  const u = m.$unknown;
+  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
+  return p;
+}
+
+export function Maps$read(r: $R, end: number, group: number, into: Maps | undefined): Maps {
+  $deeper(r, "ttrpc.codegen.test.v1.Maps");
+  const m = into ?? Maps$new();
+  const e0 = r.e;
+  if (group === 0) r.e = end;
+  for (;;) {
+    if (r.p >= r.e) {
+      if (group === 0) break;
+      $eof(r);
+    }
+    const s = r.p;
+    const t = $tag(r);
+    switch (t) {
+      case 10: {
+        const e = $len(r);
+        const e0 = r.e;
+        r.e = e;
+        let k = "";
+        let v: string | undefined;
+        while (r.p < e) {
+          const t = $tag(r);
+          if (t === 10) k = $str(r, true);
+          else if (t === 18) v = $str(r, true);
+          else if (t >>> 3 === 1 || t >>> 3 === 2) $wire("ttrpc.codegen.test.v1.Maps.string_string", t);
+          else $skip(r, t, r.d);
+        }
+        r.e = e0;
+        $setOwn(m.stringString, k, v ?? "");
+        continue;
+      }
+      case 18: {
+        const e = $len(r);
+        const e0 = r.e;
+        r.e = e;
+        let k = 0;
+        let v: bigint | undefined;
+        while (r.p < e) {
+          const t = $tag(r);
+          if (t === 8) k = $i32(r);
+          else if (t === 16) v = $i64(r);
+          else if (t >>> 3 === 1 || t >>> 3 === 2) $wire("ttrpc.codegen.test.v1.Maps.int32_int64", t);
+          else $skip(r, t, r.d);
+        }
+        r.e = e0;
+        m.int32Int64[String(k)] = v ?? 0n;
+        continue;
+      }
+      case 26: {
+        const e = $len(r);
+        const e0 = r.e;
+        r.e = e;
+        let k = 0n;
+        let v: string | undefined;
+        while (r.p < e) {
+          const t = $tag(r);
+          if (t === 8) k = $i64(r);
+          else if (t === 18) v = $str(r, true);
+          else if (t >>> 3 === 1 || t >>> 3 === 2) $wire("ttrpc.codegen.test.v1.Maps.int64_string", t);
+          else $skip(r, t, r.d);
+        }
+        r.e = e0;
+        m.int64String[String(k)] = v ?? "";
+        continue;
+      }
+      case 34: {
+        const e = $len(r);
+        const e0 = r.e;
+        r.e = e;
+        let k = 0;
+        let v: Uint8Array | undefined;
+        while (r.p < e) {
+          const t = $tag(r);
+          if (t === 8) k = $u32(r);
+          else if (t === 18) v = $bytes(r);
+          else if (t >>> 3 === 1 || t >>> 3 === 2) $wire("ttrpc.codegen.test.v1.Maps.uint32_bytes", t);
+          else $skip(r, t, r.d);
+        }
+        r.e = e0;
+        m.uint32Bytes[String(k)] = v ?? $EMPTY;
+        continue;
+      }
+      case 42: {
+        const e = $len(r);
+        const e0 = r.e;
+        r.e = e;
+        let k = false;
+        let v: Color | undefined;
+        while (r.p < e) {
+          const t = $tag(r);
+          if (t === 8) k = $bool(r);
+          else if (t === 16) v = $i32(r) as Color;
+          else if (t >>> 3 === 1 || t >>> 3 === 2) $wire("ttrpc.codegen.test.v1.Maps.bool_enum", t);
+          else $skip(r, t, r.d);
+        }
+        r.e = e0;
+        m.boolEnum[String(k)] = v ?? 0 as Color;
+        continue;
+      }
+      case 50: {
+        const e = $len(r);
+        const e0 = r.e;
+        r.e = e;
+        let k = 0n;
+        let v: Scalars | undefined;
+        while (r.p < e) {
+          const t = $tag(r);
+          if (t === 8) k = $s64(r);
+          else if (t === 18) v = Scalars$read(r, $len(r), 0, v);
+          else if (t >>> 3 === 1 || t >>> 3 === 2) $wire("ttrpc.codegen.test.v1.Maps.sint64_message", t);
+          else $skip(r, t, r.d);
+        }
+        r.e = e0;
+        m.sint64Message[String(k)] = v ?? Scalars$new();
+        continue;
+      }
+      case 58: {
+        const e = $len(r);
+        const e0 = r.e;
+        r.e = e;
+        let k = 0;
+        let v: number | undefined;
+        while (r.p < e) {
+          const t = $tag(r);
+          if (t === 13) k = $fx32(r);
+          else if (t === 17) v = $f64(r);
+          else if (t >>> 3 === 1 || t >>> 3 === 2) $wire("ttrpc.codegen.test.v1.Maps.fixed32_double", t);
+          else $skip(r, t, r.d);
+        }
+        r.e = e0;
+        m.fixed32Double[String(k)] = v ?? 0;
+        continue;
+      }
+      case 66: {
+        const e = $len(r);
+        const e0 = r.e;
+        r.e = e;
+        let k = "";
+        let v: Scalars | undefined;
+        while (r.p < e) {
+          const t = $tag(r);
+          if (t === 10) k = $str(r, true);
+          else if (t === 18) v = Scalars$read(r, $len(r), 0, v);
+          else if (t >>> 3 === 1 || t >>> 3 === 2) $wire("ttrpc.codegen.test.v1.Maps.string_message", t);
+          else $skip(r, t, r.d);
+        }
+        r.e = e0;
+        $setOwn(m.stringMessage, k, v ?? Scalars$new());
+        continue;
+      }
+      case 74: {
+        const e = $len(r);
+        const e0 = r.e;
+        r.e = e;
+        let k = 0n;
+        let v: boolean | undefined;
+        while (r.p < e) {
+          const t = $tag(r);
+          if (t === 9) k = $sfx64(r);
+          else if (t === 16) v = $bool(r);
+          else if (t >>> 3 === 1 || t >>> 3 === 2) $wire("ttrpc.codegen.test.v1.Maps.sfixed64_bool", t);
+          else $skip(r, t, r.d);
+        }
+        r.e = e0;
+        m.sfixed64Bool[String(k)] = v ?? false;
+        continue;
+      }
+      case 82: {
+        const e = $len(r);
+        const e0 = r.e;
+        r.e = e;
+        let k = 0;
+        let v: number | undefined;
+        while (r.p < e) {
+          const t = $tag(r);
+          if (t === 8) k = $s32(r);
+          else if (t === 21) v = $f32(r);
+          else if (t >>> 3 === 1 || t >>> 3 === 2) $wire("ttrpc.codegen.test.v1.Maps.sint32_float", t);
+          else $skip(r, t, r.d);
+        }
+        r.e = e0;
+        m.sint32Float[String(k)] = v ?? 0;
+        continue;
+      }
+    }
+    if ($other(r, m, s, t, group, "ttrpc.codegen.test.v1.Maps", [1, 2, 3, 4, 5, 6, 7, 8, 9, 10])) break;
+  }
+  r.e = e0;
+  r.d--;
+  return m;
+}
+
+export interface Oneofs {
+  /** @generated from oneof ttrpc.codegen.test.v1.Oneofs.kind */
+  kind:
+    | { case: "kString"; value: string }
+    | { case: "kInt32"; value: number }
+    | { case: "kMessage"; value: Scalars }
+    | { case: "kEnum"; value: Color }
+    | { case: "kBytes"; value: Uint8Array }
+    | { case: "kInt64"; value: bigint }
+    | { case: "kDouble"; value: number }
+    | { case: undefined; value?: undefined };
+  /** @generated from oneof ttrpc.codegen.test.v1.Oneofs.other */
+  other:
+    | { case: "oBool"; value: boolean }
+    | { case: "oInner"; value: Nested_Inner }
+    | { case: undefined; value?: undefined };
+  after: string;
+  /** Fields this schema does not know, as received (tag and value), written back on encode. */
+  $unknown?: Uint8Array[];
+}
+
+export const Oneofs: $Codec<Oneofs> = $codec("ttrpc.codegen.test.v1.Oneofs", Oneofs$new, Oneofs$size, Oneofs$write, Oneofs$read);
+
+export function Oneofs$new(): Oneofs {
+  return { kind: { case: undefined }, other: { case: undefined }, after: "" };
+}
+
+export function Oneofs$size(m: Oneofs): number {
+  let n = 0;
+  const o1 = m.kind; if (o1 !== undefined && o1.case === "kString") {
+    n += 1 + $sS(o1.value);
+  }
+  const o2 = m.kind; if (o2 !== undefined && o2.case === "kInt32") {
+    n += 1 + $sv32(o2.value);
+  }
+  const o3 = m.kind; if (o3 !== undefined && o3.case === "kMessage") {
+    { const s = $put($slot(), Scalars$size(o3.value)); n += 1 + $sv(s) + s; }
+  }
+  const o4 = m.kind; if (o4 !== undefined && o4.case === "kEnum") {
+    n += 1 + $sv32(o4.value);
+  }
+  const o5 = m.kind; if (o5 !== undefined && o5.case === "kBytes") {
+    n += 1 + $sB(o5.value);
+  }
+  const o6 = m.kind; if (o6 !== undefined && o6.case === "kInt64") {
+    n += 1 + $sv64(o6.value);
+  }
+  const o7 = m.other; if (o7 !== undefined && o7.case === "oBool") {
+    n += 1 + 1;
+  }
+  const o8 = m.other; if (o8 !== undefined && o8.case === "oInner") {
+    { const s = $put($slot(), Nested_Inner$size(o8.value)); n += 1 + $sv(s) + s; }
+  }
+  const o9 = m.kind; if (o9 !== undefined && o9.case === "kDouble") {
+    n += 1 + 8;
+  }
+  const v10 = m.after; if (v10) {
+    n += 1 + $sS(v10);
+  }
+  const u = m.$unknown;
+  if (u !== undefined) for (const x of u) n += x.length;
+  return n;
+}
+
+export function Oneofs$write(m: Oneofs, b: Buffer, p: number): number {
+  const o1 = m.kind; if (o1 !== undefined && o1.case === "kString") {
+    b[p++] = 10; p = $wS(b, p, o1.value);
+  }
+  const o2 = m.kind; if (o2 !== undefined && o2.case === "kInt32") {
+    b[p++] = 16; p = $wv32(b, p, o2.value);
+  }
+  const o3 = m.kind; if (o3 !== undefined && o3.case === "kMessage") {
+    b[p++] = 26; p = $wv(b, p, $next()); p = Scalars$write(o3.value, b, p);
+  }
+  const o4 = m.kind; if (o4 !== undefined && o4.case === "kEnum") {
+    b[p++] = 32; p = $wv32(b, p, o4.value);
+  }
+  const o5 = m.kind; if (o5 !== undefined && o5.case === "kBytes") {
+    b[p++] = 42; p = $wB(b, p, o5.value);
+  }
+  const o6 = m.kind; if (o6 !== undefined && o6.case === "kInt64") {
+    b[p++] = 48; p = $wv64(b, p, o6.value);
+  }
+  const o7 = m.other; if (o7 !== undefined && o7.case === "oBool") {
+    b[p++] = 56; p = ((b[p] = o7.value ? 1 : 0), p + 1);
+  }
+  const o8 = m.other; if (o8 !== undefined && o8.case === "oInner") {
+    b[p++] = 66; p = $wv(b, p, $next()); p = Nested_Inner$write(o8.value, b, p);
+  }
+  const o9 = m.kind; if (o9 !== undefined && o9.case === "kDouble") {
+    b[p++] = 73; p = $wf64(b, p, o9.value);
+  }
+  const v10 = m.after; if (v10) {
+    b[p++] = 82; p = $wS(b, p, v10);
+  }
+  const u = m.$unknown;
+  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
+  return p;
+}
+
+export function Oneofs$read(r: $R, end: number, group: number, into: Oneofs | undefined): Oneofs {
+  $deeper(r, "ttrpc.codegen.test.v1.Oneofs");
+  const m = into ?? Oneofs$new();
+  const e0 = r.e;
+  if (group === 0) r.e = end;
+  for (;;) {
+    if (r.p >= r.e) {
+      if (group === 0) break;
+      $eof(r);
+    }
+    const s = r.p;
+    const t = $tag(r);
+    switch (t) {
+      case 10: m.kind = { case: "kString", value: $str(r, true) }; continue;
+      case 16: m.kind = { case: "kInt32", value: $i32(r) }; continue;
+      case 26: m.kind = { case: "kMessage", value: Scalars$read(r, $len(r), 0, m.kind.case === "kMessage" ? m.kind.value : undefined) }; continue;
+      case 32: m.kind = { case: "kEnum", value: $i32(r) as Color }; continue;
+      case 42: m.kind = { case: "kBytes", value: $bytes(r) }; continue;
+      case 48: m.kind = { case: "kInt64", value: $i64(r) }; continue;
+      case 56: m.other = { case: "oBool", value: $bool(r) }; continue;
+      case 66: m.other = { case: "oInner", value: Nested_Inner$read(r, $len(r), 0, m.other.case === "oInner" ? m.other.value : undefined) }; continue;
+      case 73: m.kind = { case: "kDouble", value: $f64(r) }; continue;
+      case 82: m.after = $str(r, true); continue;
+    }
+    if ($other(r, m, s, t, group, "ttrpc.codegen.test.v1.Oneofs", [1, 2, 3, 4, 5, 6, 7, 8, 9, 10])) break;
+  }
+  r.e = e0;
+  r.d--;
+  return m;
+}
+
+export interface Nested {
+  inner?: Nested_Inner;
+  list: Nested_Inner[];
+  /** Fields this schema does not know, as received (tag and value), written back on encode. */
+  $unknown?: Uint8Array[];
+}
+
+export const Nested: $Codec<Nested> = $codec("ttrpc.codegen.test.v1.Nested", Nested$new, Nested$size, Nested$write, Nested$read);
+
+export function Nested$new(): Nested {
+  return { list: [] };
+}
+
+export function Nested$size(m: Nested): number {
+  let n = 0;
+  const v1 = m.inner; if (v1 !== undefined && v1 !== null) {
+    { const s = $put($slot(), Nested_Inner$size(v1)); n += 1 + $sv(s) + s; }
+  }
+  const a2 = m.list; if (a2 !== undefined) {
+    for (const v of a2) {
+      { const s = $put($slot(), Nested_Inner$size(v)); n += 1 + $sv(s) + s; }
+    }
+  }
+  const u = m.$unknown;
+  if (u !== undefined) for (const x of u) n += x.length;
+  return n;
+}
+
+export function Nested$write(m: Nested, b: Buffer, p: number): number {
+  const v1 = m.inner; if (v1 !== undefined && v1 !== null) {
+    b[p++] = 10; p = $wv(b, p, $next()); p = Nested_Inner$write(v1, b, p);
+  }
+  const a2 = m.list; if (a2 !== undefined) {
+    for (const v of a2) {
+      b[p++] = 18; p = $wv(b, p, $next()); p = Nested_Inner$write(v, b, p);
+    }
+  }
+  const u = m.$unknown;
+  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
+  return p;
+}
+
+export function Nested$read(r: $R, end: number, group: number, into: Nested | undefined): Nested {
+  $deeper(r, "ttrpc.codegen.test.v1.Nested");
+  const m = into ?? Nested$new();
+  const e0 = r.e;
+  if (group === 0) r.e = end;
+  for (;;) {
+    if (r.p >= r.e) {
+      if (group === 0) break;
+      $eof(r);
+    }
+    const s = r.p;
+    const t = $tag(r);
+    switch (t) {
+      case 10: m.inner = Nested_Inner$read(r, $len(r), 0, m.inner); continue;
+      case 18: m.list.push(Nested_Inner$read(r, $len(r), 0, undefined)); continue;
+    }
+    if ($other(r, m, s, t, group, "ttrpc.codegen.test.v1.Nested", [1, 2])) break;
+  }
+  r.e = e0;
+  r.d--;
+  return m;
+}
+
+export interface Nested_Inner {
+  name: string;
+  child?: Nested_Inner;
+  mode: Nested_Inner_Mode;
+  /** Fields this schema does not know, as received (tag and value), written back on encode. */
+  $unknown?: Uint8Array[];
+}
+
+export const Nested_Inner: $Codec<Nested_Inner> = $codec("ttrpc.codegen.test.v1.Nested.Inner", Nested_Inner$new, Nested_Inner$size, Nested_Inner$write, Nested_Inner$read);
+
+export function Nested_Inner$new(): Nested_Inner {
+  return { name: "", mode: 0 };
+}
+
+export function Nested_Inner$size(m: Nested_Inner): number {
+  let n = 0;
+  const v1 = m.name; if (v1) {
+    n += 1 + $sS(v1);
+  }
+  const v2 = m.child; if (v2 !== undefined && v2 !== null) {
+    { const s = $put($slot(), Nested_Inner$size(v2)); n += 1 + $sv(s) + s; }
+  }
+  const v3 = m.mode; if (v3 !== undefined && v3 !== 0) {
+    n += 1 + $sv32(v3);
+  }
+  const u = m.$unknown;
+  if (u !== undefined) for (const x of u) n += x.length;
+  return n;
+}
+
+export function Nested_Inner$write(m: Nested_Inner, b: Buffer, p: number): number {
+  const v1 = m.name; if (v1) {
+    b[p++] = 10; p = $wS(b, p, v1);
+  }
+  const v2 = m.child; if (v2 !== undefined && v2 !== null) {
+    b[p++] = 18; p = $wv(b, p, $next()); p = Nested_Inner$write(v2, b, p);
+  }
+  const v3 = m.mode; if (v3 !== undefined && v3 !== 0) {
+    b[p++] = 24; p = $wv32(b, p, v3);
+  }
+  const u = m.$unknown;
+  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
+  return p;
+}
+
+export function Nested_Inner$read(r: $R, end: number, group: number, into: Nested_Inner | undefined): Nested_Inner {
+  $deeper(r, "ttrpc.codegen.test.v1.Nested.Inner");
+  const m = into ?? Nested_Inner$new();
+  const e0 = r.e;
+  if (group === 0) r.e = end;
+  for (;;) {
+    if (r.p >= r.e) {
+      if (group === 0) break;
+      $eof(r);
+    }
+    const s = r.p;
+    const t = $tag(r);
+    switch (t) {
+      case 10: m.name = $str(r, true); continue;
+      case 18: m.child = Nested_Inner$read(r, $len(r), 0, m.child); continue;
+      case 24: m.mode = $i32(r) as Nested_Inner_Mode; continue;
+    }
+    if ($other(r, m, s, t, group, "ttrpc.codegen.test.v1.Nested.Inner", [1, 2, 3])) break;
+  }
+  r.e = e0;
+  r.d--;
+  return m;
+}
+
+export const Nested_Inner_Mode = {
+  A: 0,
+  B: 1,
+} as const;
+
+/** A value of ttrpc.codegen.test.v1.Nested.Inner.Mode (open: other numbers may arrive too). */
+export type Nested_Inner_Mode = (typeof Nested_Inner_Mode)[keyof typeof Nested_Inner_Mode];
+
+export interface Recursive {
+  child?: Recursive;
+  depth: number;
+  /** Fields this schema does not know, as received (tag and value), written back on encode. */
+  $unknown?: Uint8Array[];
+}
+
+export const Recursive: $Codec<Recursive> = $codec("ttrpc.codegen.test.v1.Recursive", Recursive$new, Recursive$size, Recursive$write, Recursive$read);
+
+export function Recursive$new(): Recursive {
+  return { depth: 0 };
+}
+
+export function Recursive$size(m: Recursive): number {
+  let n = 0;
+  const v1 = m.child; if (v1 !== undefined && v1 !== null) {
+    { const s = $put($slot(), Recursive$size(v1)); n += 1 + $sv(s) + s; }
+  }
+  const v2 = m.depth; if (v2) {
+    n += 1 + $sv32(v2);
+  }
+  const u = m.$unknown;
+  if (u !== undefined) for (const x of u) n += x.length;
+  return n;
+}
+
+export function Recursive$write(m: Recursive, b: Buffer, p: number): number {
+  const v1 = m.child; if (v1 !== undefined && v1 !== null) {
+    b[p++] = 10; p = $wv(b, p, $next()); p = Recursive$write(v1, b, p);
+  }
+  const v2 = m.depth; if (v2) {
+    b[p++] = 16; p = $wv32(b, p, v2);
+  }
+  const u = m.$unknown;
+  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
+  return p;
+}
+
+export function Recursive$read(r: $R, end: number, group: number, into: Recursive | undefined): Recursive {
+  $deeper(r, "ttrpc.codegen.test.v1.Recursive");
+  const m = into ?? Recursive$new();
+  const e0 = r.e;
+  if (group === 0) r.e = end;
+  for (;;) {
+    if (r.p >= r.e) {
+      if (group === 0) break;
+      $eof(r);
+    }
+    const s = r.p;
+    const t = $tag(r);
+    switch (t) {
+      case 10: m.child = Recursive$read(r, $len(r), 0, m.child); continue;
+      case 16: m.depth = $i32(r); continue;
+    }
+    if ($other(r, m, s, t, group, "ttrpc.codegen.test.v1.Recursive", [1, 2])) break;
+  }
+  r.e = e0;
+  r.d--;
+  return m;
+}
+
+/** The well-known types containerd and NRI use. Wrappers are held unwrapped, as in protobuf-es. */
+export interface Wkt {
+  any?: Any;
+  ts?: Timestamp;
+  dur?: Duration;
+  empty?: Empty;
+  wDouble?: number;
+  wFloat?: number;
+  wInt64?: bigint;
+  wUint64?: bigint;
+  wInt32?: number;
+  wUint32?: number;
+  wBool?: boolean;
+  wString?: string;
+  wBytes?: Uint8Array;
+  rWrapped: Int32Value[];
+  rTs: Timestamp[];
+  /** Fields this schema does not know, as received (tag and value), written back on encode. */
+  $unknown?: Uint8Array[];
+}
+
+/** The well-known types containerd and NRI use. Wrappers are held unwrapped, as in protobuf-es. */
+export const Wkt: $Codec<Wkt> = $codec("ttrpc.codegen.test.v1.Wkt", Wkt$new, Wkt$size, Wkt$write, Wkt$read);
+
+export function Wkt$new(): Wkt {
+  return { rWrapped: [], rTs: [] };
+}
+
+export function Wkt$size(m: Wkt): number {
+  let n = 0;
+  const v1 = m.any; if (v1 !== undefined && v1 !== null) {
+    { const s = $put($slot(), Any$size(v1)); n += 1 + $sv(s) + s; }
+  }
+  const v2 = m.ts; if (v2 !== undefined && v2 !== null) {
+    { const s = $put($slot(), Timestamp$size(v2)); n += 1 + $sv(s) + s; }
+  }
+  const v3 = m.dur; if (v3 !== undefined && v3 !== null) {
+    { const s = $put($slot(), Duration$size(v3)); n += 1 + $sv(s) + s; }
+  }
+  const v4 = m.empty; if (v4 !== undefined && v4 !== null) {
+    { const s = $put($slot(), Empty$size(v4)); n += 1 + $sv(s) + s; }
+  }
+  const v5 = m.wDouble; if (v5 !== undefined && v5 !== null) {
+    { const s = $put($slot(), DoubleValue$size({ value: v5 })); n += 1 + $sv(s) + s; }
+  }
+  const v6 = m.wFloat; if (v6 !== undefined && v6 !== null) {
+    { const s = $put($slot(), FloatValue$size({ value: v6 })); n += 1 + $sv(s) + s; }
+  }
+  const v7 = m.wInt64; if (v7 !== undefined && v7 !== null) {
+    { const s = $put($slot(), Int64Value$size({ value: v7 })); n += 1 + $sv(s) + s; }
+  }
+  const v8 = m.wUint64; if (v8 !== undefined && v8 !== null) {
+    { const s = $put($slot(), UInt64Value$size({ value: v8 })); n += 1 + $sv(s) + s; }
+  }
+  const v9 = m.wInt32; if (v9 !== undefined && v9 !== null) {
+    { const s = $put($slot(), Int32Value$size({ value: v9 })); n += 1 + $sv(s) + s; }
+  }
+  const v10 = m.wUint32; if (v10 !== undefined && v10 !== null) {
+    { const s = $put($slot(), UInt32Value$size({ value: v10 })); n += 1 + $sv(s) + s; }
+  }
+  const v11 = m.wBool; if (v11 !== undefined && v11 !== null) {
+    { const s = $put($slot(), BoolValue$size({ value: v11 })); n += 1 + $sv(s) + s; }
+  }
+  const v12 = m.wString; if (v12 !== undefined && v12 !== null) {
+    { const s = $put($slot(), StringValue$size({ value: v12 })); n += 1 + $sv(s) + s; }
+  }
+  const v13 = m.wBytes; if (v13 !== undefined && v13 !== null) {
+    { const s = $put($slot(), BytesValue$size({ value: v13 })); n += 1 + $sv(s) + s; }
+  }
+  const a14 = m.rWrapped; if (a14 !== undefined) {
+    for (const v of a14) {
+      { const s = $put($slot(), Int32Value$size(v)); n += 1 + $sv(s) + s; }
+    }
+  }
+  const a15 = m.rTs; if (a15 !== undefined) {
+    for (const v of a15) {
+      { const s = $put($slot(), Timestamp$size(v)); n += 1 + $sv(s) + s; }
+    }
+  }
+  const u = m.$unknown;
+  if (u !== undefined) for (const x of u) n += x.length;
+  return n;
+}
+
+export function Wkt$write(m: Wkt, b: Buffer, p: number): number {
+  const v1 = m.any; if (v1 !== undefined && v1 !== null) {
+    b[p++] = 10; p = $wv(b, p, $next()); p = Any$write(v1, b, p);
+  }
+  const v2 = m.ts; if (v2 !== undefined && v2 !== null) {
+    b[p++] = 18; p = $wv(b, p, $next()); p = Timestamp$write(v2, b, p);
+  }
+  const v3 = m.dur; if (v3 !== undefined && v3 !== null) {
+    b[p++] = 26; p = $wv(b, p, $next()); p = Duration$write(v3, b, p);
+  }
+  const v4 = m.empty; if (v4 !== undefined && v4 !== null) {
+    b[p++] = 34; p = $wv(b, p, $next()); p = Empty$write(v4, b, p);
+  }
+  const v5 = m.wDouble; if (v5 !== undefined && v5 !== null) {
+    b[p++] = 42; p = $wv(b, p, $next()); p = DoubleValue$write({ value: v5 }, b, p);
+  }
+  const v6 = m.wFloat; if (v6 !== undefined && v6 !== null) {
+    b[p++] = 50; p = $wv(b, p, $next()); p = FloatValue$write({ value: v6 }, b, p);
+  }
+  const v7 = m.wInt64; if (v7 !== undefined && v7 !== null) {
+    b[p++] = 58; p = $wv(b, p, $next()); p = Int64Value$write({ value: v7 }, b, p);
+  }
+  const v8 = m.wUint64; if (v8 !== undefined && v8 !== null) {
+    b[p++] = 66; p = $wv(b, p, $next()); p = UInt64Value$write({ value: v8 }, b, p);
+  }
+  const v9 = m.wInt32; if (v9 !== undefined && v9 !== null) {
+    b[p++] = 74; p = $wv(b, p, $next()); p = Int32Value$write({ value: v9 }, b, p);
+  }
+  const v10 = m.wUint32; if (v10 !== undefined && v10 !== null) {
+    b[p++] = 82; p = $wv(b, p, $next()); p = UInt32Value$write({ value: v10 }, b, p);
+  }
+  const v11 = m.wBool; if (v11 !== undefined && v11 !== null) {
+    b[p++] = 90; p = $wv(b, p, $next()); p = BoolValue$write({ value: v11 }, b, p);
+  }
+  const v12 = m.wString; if (v12 !== undefined && v12 !== null) {
+    b[p++] = 98; p = $wv(b, p, $next()); p = StringValue$write({ value: v12 }, b, p);
+  }
+  const v13 = m.wBytes; if (v13 !== undefined && v13 !== null) {
+    b[p++] = 106; p = $wv(b, p, $next()); p = BytesValue$write({ value: v13 }, b, p);
+  }
+  const a14 = m.rWrapped; if (a14 !== undefined) {
+    for (const v of a14) {
+      b[p++] = 114; p = $wv(b, p, $next()); p = Int32Value$write(v, b, p);
+    }
+  }
+  const a15 = m.rTs; if (a15 !== undefined) {
+    for (const v of a15) {
+      b[p++] = 122; p = $wv(b, p, $next()); p = Timestamp$write(v, b, p);
+    }
+  }
+  const u = m.$unknown;
+  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
+  return p;
+}
+
+export function Wkt$read(r: $R, end: number, group: number, into: Wkt | undefined): Wkt {
+  $deeper(r, "ttrpc.codegen.test.v1.Wkt");
+  const m = into ?? Wkt$new();
+  const e0 = r.e;
+  if (group === 0) r.e = end;
+  for (;;) {
+    if (r.p >= r.e) {
+      if (group === 0) break;
+      $eof(r);
+    }
+    const s = r.p;
+    const t = $tag(r);
+    switch (t) {
+      case 10: m.any = Any$read(r, $len(r), 0, m.any); continue;
+      case 18: m.ts = Timestamp$read(r, $len(r), 0, m.ts); continue;
+      case 26: m.dur = Duration$read(r, $len(r), 0, m.dur); continue;
+      case 34: m.empty = Empty$read(r, $len(r), 0, m.empty); continue;
+      case 42: m.wDouble = DoubleValue$read(r, $len(r), 0, m.wDouble === undefined ? undefined : { value: m.wDouble }).value; continue;
+      case 50: m.wFloat = FloatValue$read(r, $len(r), 0, m.wFloat === undefined ? undefined : { value: m.wFloat }).value; continue;
+      case 58: m.wInt64 = Int64Value$read(r, $len(r), 0, m.wInt64 === undefined ? undefined : { value: m.wInt64 }).value; continue;
+      case 66: m.wUint64 = UInt64Value$read(r, $len(r), 0, m.wUint64 === undefined ? undefined : { value: m.wUint64 }).value; continue;
+      case 74: m.wInt32 = Int32Value$read(r, $len(r), 0, m.wInt32 === undefined ? undefined : { value: m.wInt32 }).value; continue;
+      case 82: m.wUint32 = UInt32Value$read(r, $len(r), 0, m.wUint32 === undefined ? undefined : { value: m.wUint32 }).value; continue;
+      case 90: m.wBool = BoolValue$read(r, $len(r), 0, m.wBool === undefined ? undefined : { value: m.wBool }).value; continue;
+      case 98: m.wString = StringValue$read(r, $len(r), 0, m.wString === undefined ? undefined : { value: m.wString }).value; continue;
+      case 106: m.wBytes = BytesValue$read(r, $len(r), 0, m.wBytes === undefined ? undefined : { value: m.wBytes }).value; continue;
+      case 114: m.rWrapped.push(Int32Value$read(r, $len(r), 0, undefined)); continue;
+      case 122: m.rTs.push(Timestamp$read(r, $len(r), 0, undefined)); continue;
+    }
+    if ($other(r, m, s, t, group, "ttrpc.codegen.test.v1.Wkt", [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15])) break;
+  }
+  r.e = e0;
+  r.d--;
+  return m;
+}
+
+/** Field numbers whose tags take one to five bytes. */
+export interface Large {
+  n1: number;
+  n15: number;
+  n16: number;
+  n2047: number;
+  n2048: number;
+  n262143: number;
+  n262144: number;
+  max: string;
+  /** Fields this schema does not know, as received (tag and value), written back on encode. */
+  $unknown?: Uint8Array[];
+}
+
+/** Field numbers whose tags take one to five bytes. */
+export const Large: $Codec<Large> = $codec("ttrpc.codegen.test.v1.Large", Large$new, Large$size, Large$write, Large$read);
+
+export function Large$new(): Large {
+  return { n1: 0, n15: 0, n16: 0, n2047: 0, n2048: 0, n262143: 0, n262144: 0, max: "" };
+}
+
+export function Large$size(m: Large): number {
+  let n = 0;
+  const v1 = m.n1; if (v1) {
+    n += 1 + $sv32(v1);
+  }
+  const v15 = m.n15; if (v15) {
+    n += 1 + $sv32(v15);
+  }
+  const v16 = m.n16; if (v16) {
+    n += 2 + $sv32(v16);
+  }
+  const v2047 = m.n2047; if (v2047) {
+    n += 2 + $sv32(v2047);
+  }
+  const v2048 = m.n2048; if (v2048) {
+    n += 3 + $sv32(v2048);
+  }
+  const v262143 = m.n262143; if (v262143) {
+    n += 3 + $sv32(v262143);
+  }
+  const v262144 = m.n262144; if (v262144) {
+    n += 4 + $sv32(v262144);
+  }
+  const v536870911 = m.max; if (v536870911) {
+    n += 5 + $sS(v536870911);
+  }
+  const u = m.$unknown;
+  if (u !== undefined) for (const x of u) n += x.length;
+  return n;
+}
+
+export function Large$write(m: Large, b: Buffer, p: number): number {
+  const v1 = m.n1; if (v1) {
+    b[p++] = 8; p = $wv32(b, p, v1);
+  }
+  const v15 = m.n15; if (v15) {
+    b[p++] = 120; p = $wv32(b, p, v15);
+  }
+  const v16 = m.n16; if (v16) {
+    b[p++] = 128; b[p++] = 1; p = $wv32(b, p, v16);
+  }
+  const v2047 = m.n2047; if (v2047) {
+    b[p++] = 248; b[p++] = 127; p = $wv32(b, p, v2047);
+  }
+  const v2048 = m.n2048; if (v2048) {
+    b[p++] = 128; b[p++] = 128; b[p++] = 1; p = $wv32(b, p, v2048);
+  }
+  const v262143 = m.n262143; if (v262143) {
+    b[p++] = 248; b[p++] = 255; b[p++] = 127; p = $wv32(b, p, v262143);
+  }
+  const v262144 = m.n262144; if (v262144) {
+    b[p++] = 128; b[p++] = 128; b[p++] = 128; b[p++] = 1; p = $wv32(b, p, v262144);
+  }
+  const v536870911 = m.max; if (v536870911) {
+    b[p++] = 250; b[p++] = 255; b[p++] = 255; b[p++] = 255; b[p++] = 15; p = $wS(b, p, v536870911);
+  }
+  const u = m.$unknown;
+  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
+  return p;
+}
+
+export function Large$read(r: $R, end: number, group: number, into: Large | undefined): Large {
+  $deeper(r, "ttrpc.codegen.test.v1.Large");
+  const m = into ?? Large$new();
+  const e0 = r.e;
+  if (group === 0) r.e = end;
+  for (;;) {
+    if (r.p >= r.e) {
+      if (group === 0) break;
+      $eof(r);
+    }
+    const s = r.p;
+    const t = $tag(r);
+    switch (t) {
+      case 8: m.n1 = $i32(r); continue;
+      case 120: m.n15 = $i32(r); continue;
+      case 128: m.n16 = $i32(r); continue;
+      case 16376: m.n2047 = $i32(r); continue;
+      case 16384: m.n2048 = $i32(r); continue;
+      case 2097144: m.n262143 = $i32(r); continue;
+      case 2097152: m.n262144 = $i32(r); continue;
+      case 4294967290: m.max = $str(r, true); continue;
+    }
+    if ($other(r, m, s, t, group, "ttrpc.codegen.test.v1.Large", [1, 15, 16, 2047, 2048, 262143, 262144, 536870911])) break;
+  }
+  r.e = e0;
+  r.d--;
+  return m;
+}
+
+export interface Everything {
+  scalars?: Scalars;
+  repeated?: Repeated;
+  optionals?: Optionals;
+  maps?: Maps;
+  oneofs?: Oneofs;
+  nested?: Nested;
+  recursive?: Recursive;
+  wkt?: Wkt;
+  large?: Large;
+  /** Fields this schema does not know, as received (tag and value), written back on encode. */
+  $unknown?: Uint8Array[];
+}
+
+export const Everything: $Codec<Everything> = $codec("ttrpc.codegen.test.v1.Everything", Everything$new, Everything$size, Everything$write, Everything$read);
+
+export function Everything$new(): Everything {
+  return {  };
+}
+
+export function Everything$size(m: Everything): number {
+  let n = 0;
+  const v1 = m.scalars; if (v1 !== undefined && v1 !== null) {
+    { const s = $put($slot(), Scalars$size(v1)); n += 1 + $sv(s) + s; }
+  }
+  const v2 = m.repeated; if (v2 !== undefined && v2 !== null) {
+    { const s = $put($slot(), Repeated$size(v2)); n += 1 + $sv(s) + s; }
+  }
+  const v3 = m.optionals; if (v3 !== undefined && v3 !== null) {
+    { const s = $put($slot(), Optionals$size(v3)); n += 1 + $sv(s) + s; }
+  }
+  const v4 = m.maps; if (v4 !== undefined && v4 !== null) {
+    { const s = $put($slot(), Maps$size(v4)); n += 1 + $sv(s) + s; }
+  }
+  const v5 = m.oneofs; if (v5 !== undefined && v5 !== null) {
+    { const s = $put($slot(), Oneofs$size(v5)); n += 1 + $sv(s) + s; }
+  }
+  const v6 = m.nested; if (v6 !== undefined && v6 !== null) {
+    { const s = $put($slot(), Nested$size(v6)); n += 1 + $sv(s) + s; }
+  }
+  const v7 = m.recursive; if (v7 !== undefined && v7 !== null) {
+    { const s = $put($slot(), Recursive$size(v7)); n += 1 + $sv(s) + s; }
+  }
+  const v8 = m.wkt; if (v8 !== undefined && v8 !== null) {
+    { const s = $put($slot(), Wkt$size(v8)); n += 1 + $sv(s) + s; }
+  }
+  const v9 = m.large; if (v9 !== undefined && v9 !== null) {
+    { const s = $put($slot(), Large$size(v9)); n += 1 + $sv(s) + s; }
+  }
+  const u = m.$unknown;
+  if (u !== undefined) for (const x of u) n += x.length;
+  return n;
+}
+
+export function Everything$write(m: Everything, b: Buffer, p: number): number {
+  const v1 = m.scalars; if (v1 !== undefined && v1 !== null) {
+    b[p++] = 10; p = $wv(b, p, $next()); p = Scalars$write(v1, b, p);
+  }
+  const v2 = m.repeated; if (v2 !== undefined && v2 !== null) {
+    b[p++] = 18; p = $wv(b, p, $next()); p = Repeated$write(v2, b, p);
+  }
+  const v3 = m.optionals; if (v3 !== undefined && v3 !== null) {
+    b[p++] = 26; p = $wv(b, p, $next()); p = Optionals$write(v3, b, p);
+  }
+  const v4 = m.maps; if (v4 !== undefined && v4 !== null) {
+    b[p++] = 34; p = $wv(b, p, $next()); p = Maps$write(v4, b, p);
+  }
+  const v5 = m.oneofs; if (v5 !== undefined && v5 !== null) {
+    b[p++] = 42; p = $wv(b, p, $next()); p = Oneofs$write(v5, b, p);
+  }
+  const v6 = m.nested; if (v6 !== undefined && v6 !== null) {
+    b[p++] = 50; p = $wv(b, p, $next()); p = Nested$write(v6, b, p);
+  }
+  const v7 = m.recursive; if (v7 !== undefined && v7 !== null) {
+    b[p++] = 58; p = $wv(b, p, $next()); p = Recursive$write(v7, b, p);
+  }
+  const v8 = m.wkt; if (v8 !== undefined && v8 !== null) {
+    b[p++] = 66; p = $wv(b, p, $next()); p = Wkt$write(v8, b, p);
+  }
+  const v9 = m.large; if (v9 !== undefined && v9 !== null) {
+    b[p++] = 74; p = $wv(b, p, $next()); p = Large$write(v9, b, p);
+  }
+  const u = m.$unknown;
+  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
+  return p;
+}
+
+export function Everything$read(r: $R, end: number, group: number, into: Everything | undefined): Everything {
+  $deeper(r, "ttrpc.codegen.test.v1.Everything");
+  const m = into ?? Everything$new();
+  const e0 = r.e;
+  if (group === 0) r.e = end;
+  for (;;) {
+    if (r.p >= r.e) {
+      if (group === 0) break;
+      $eof(r);
+    }
+    const s = r.p;
+    const t = $tag(r);
+    switch (t) {
+      case 10: m.scalars = Scalars$read(r, $len(r), 0, m.scalars); continue;
+      case 18: m.repeated = Repeated$read(r, $len(r), 0, m.repeated); continue;
+      case 26: m.optionals = Optionals$read(r, $len(r), 0, m.optionals); continue;
+      case 34: m.maps = Maps$read(r, $len(r), 0, m.maps); continue;
+      case 42: m.oneofs = Oneofs$read(r, $len(r), 0, m.oneofs); continue;
+      case 50: m.nested = Nested$read(r, $len(r), 0, m.nested); continue;
+      case 58: m.recursive = Recursive$read(r, $len(r), 0, m.recursive); continue;
+      case 66: m.wkt = Wkt$read(r, $len(r), 0, m.wkt); continue;
+      case 74: m.large = Large$read(r, $len(r), 0, m.large); continue;
+    }
+    if ($other(r, m, s, t, group, "ttrpc.codegen.test.v1.Everything", [1, 2, 3, 4, 5, 6, 7, 8, 9])) break;
+  }
+  r.e = e0;
+  r.d--;
+  return m;
+}
+
+/** An open enum, with a negative value. */
+export const Color = {
+  UNSPECIFIED: 0,
+  RED: 1,
+  GREEN: 2,
+  NEGATIVE: -1,
+} as const;
+
+/** A value of ttrpc.codegen.test.v1.Color (open: other numbers may arrive too). */
+export type Color = (typeof Color)[keyof typeof Color];
+
+export const TestService = defineService({
+  typeName: "ttrpc.codegen.test.v1.TestService",
+  methods: {
+    unary: { name: "Unary", kind: "unary", input: Scalars, output: Scalars },
+    serverStream: { name: "ServerStream", kind: "server_streaming", input: Scalars, output: Everything },
+    clientStream: { name: "ClientStream", kind: "client_streaming", input: Everything, output: Empty },
+    bidi: { name: "Bidi", kind: "bidi_streaming", input: Oneofs, output: Oneofs },
+  },
+});

@@ -6,267 +6,6 @@
 // option features.field_presence = IMPLICIT;
 /* eslint-disable */
 
-export interface Ed {
-  a: number;
-  b?: number;
-  c?: Ed_Child;
-  p: number[];
-  s: string;
-  e?: ClosedE;
-  children: Ed_Child[];
-  packed: number[];
-  /** Fields this schema does not know, as received (tag and value), written back on encode. */
-  $unknown?: Uint8Array[];
-}
-
-export const Ed: $Codec<Ed> = {
-  typeName: "ttrpc.codegen.test.v1.ed.Ed",
-  create(init?: Partial<Ed>): Ed {
-    const m = Ed$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: Ed): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = Ed$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, Ed$write);
-    const b = Buffer.allocUnsafe(n);
-    Ed$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): Ed {
-    const r = $reader(bytes);
-    return Ed$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: Ed): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
-
-/** A new ttrpc.codegen.test.v1.ed.Ed with default values. @internal */
-export function Ed$new(): Ed {
-  return { a: 0, p: [], s: "", children: [], packed: [] };
-}
-
-/** The encoded size of a ttrpc.codegen.test.v1.ed.Ed (size pass). @internal */
-export function Ed$size(m: Ed): number {
-  let n = 0;
-  const v1 = m.a; if (v1) {
-    n += 1 + $sv32(v1);
-  }
-  const v2 = m.b; if (v2 !== undefined && v2 !== null) {
-    n += 1 + $sv32(v2);
-  }
-  const v3 = m.c; if (v3 !== undefined && v3 !== null) {
-    n += 2 + Ed_Child$size(v3);
-  }
-  const a4 = m.p; if (a4 !== undefined) {
-    for (const v of a4) n += 1 + $sv32(v);
-  }
-  const v5 = m.s; if (v5) {
-    n += 1 + $sS(v5);
-  }
-  const v6 = m.e; if (v6 !== undefined && v6 !== null) {
-    n += 1 + $sv32(v6);
-  }
-  const a7 = m.children; if (a7 !== undefined) {
-    for (const v of a7) {
-      n += 2 + Ed_Child$size(v);
-    }
-  }
-  const a8 = m.packed; if (a8 !== undefined && a8.length > 0) {
-    let s = 0;
-    for (const v of a8) s += $sv32(v);
-    $put($slot(), s);
-    n += 1 + $sv(s) + s;
-  }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-/** Writes a ttrpc.codegen.test.v1.ed.Ed at `p` (write pass); returns the end. @internal */
-export function Ed$write(m: Ed, b: Buffer, p: number): number {
-  const v1 = m.a; if (v1) {
-    b[p++] = 8; p = $wv32(b, p, v1);
-  }
-  const v2 = m.b; if (v2 !== undefined && v2 !== null) {
-    b[p++] = 16; p = $wv32(b, p, v2);
-  }
-  const v3 = m.c; if (v3 !== undefined && v3 !== null) {
-    b[p++] = 27; p = Ed_Child$write(v3, b, p); b[p++] = 28;
-  }
-  const a4 = m.p; if (a4 !== undefined) {
-    for (const v of a4) { b[p++] = 32; p = $wv32(b, p, v); }
-  }
-  const v5 = m.s; if (v5) {
-    b[p++] = 42; p = $wS(b, p, v5);
-  }
-  const v6 = m.e; if (v6 !== undefined && v6 !== null) {
-    b[p++] = 48; p = $wv32(b, p, v6);
-  }
-  const a7 = m.children; if (a7 !== undefined) {
-    for (const v of a7) {
-      b[p++] = 59; p = Ed_Child$write(v, b, p); b[p++] = 60;
-    }
-  }
-  const a8 = m.packed; if (a8 !== undefined && a8.length > 0) {
-    b[p++] = 66; p = $wv(b, p, $next());
-    for (const v of a8) p = $wv32(b, p, v);
-  }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
-  return p;
-}
-
-/** Reads a ttrpc.codegen.test.v1.ed.Ed up to `end` (or its end-group tag when `group` > 0). @internal */
-export function Ed$read(r: $R, end: number, group: number, into: Ed | undefined): Ed {
-  $deeper(r, "ttrpc.codegen.test.v1.ed.Ed");
-  const m = into ?? Ed$new();
-  const e0 = r.e;
-  if (group === 0) r.e = end;
-  for (;;) {
-    if (r.p >= r.e) {
-      if (group === 0) break;
-      $eof(r);
-    }
-    const s = r.p;
-    const t = $tag(r);
-    switch (t) {
-      case 8: m.a = $i32(r); continue;
-      case 16: m.b = $i32(r); continue;
-      case 27: m.c = Ed_Child$read(r, r.e, 3, m.c); continue;
-      case 32: m.p.push($i32(r)); continue;
-      case 34: {
-        const e = $len(r);
-        const a = m.p;
-        while (r.p < e) a.push($i32(r));
-        continue;
-      }
-      case 42: m.s = $str(r, false); continue;
-      case 48: {
-        const v = $i32(r);
-        if (v === 0 || v === 1) m.e = v as ClosedE;
-        else (m.$unknown ??= []).push($unknownEnum(6, v));
-        continue;
-      }
-      case 59: m.children.push(Ed_Child$read(r, r.e, 7, undefined)); continue;
-      case 64: m.packed.push($i32(r)); continue;
-      case 66: {
-        const e = $len(r);
-        const a = m.packed;
-        while (r.p < e) a.push($i32(r));
-        continue;
-      }
-    }
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    switch (t >>> 3) {
-      case 1: case 2: case 3: case 4: case 5: case 6: case 7: case 8:
-        $wire("ttrpc.codegen.test.v1.ed.Ed", t);
-    }
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
-  }
-  r.e = e0;
-  r.d--;
-  return m;
-}
-
-export interface Ed_Child {
-  x: number;
-  /** Fields this schema does not know, as received (tag and value), written back on encode. */
-  $unknown?: Uint8Array[];
-}
-
-export const Ed_Child: $Codec<Ed_Child> = {
-  typeName: "ttrpc.codegen.test.v1.ed.Ed.Child",
-  create(init?: Partial<Ed_Child>): Ed_Child {
-    const m = Ed_Child$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: Ed_Child): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = Ed_Child$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, Ed_Child$write);
-    const b = Buffer.allocUnsafe(n);
-    Ed_Child$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): Ed_Child {
-    const r = $reader(bytes);
-    return Ed_Child$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: Ed_Child): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
-
-/** A new ttrpc.codegen.test.v1.ed.Ed.Child with default values. @internal */
-export function Ed_Child$new(): Ed_Child {
-  return { x: 0 };
-}
-
-/** The encoded size of a ttrpc.codegen.test.v1.ed.Ed.Child (size pass). @internal */
-export function Ed_Child$size(m: Ed_Child): number {
-  let n = 0;
-  const v1 = m.x; if (v1) {
-    n += 1 + $sv32(v1);
-  }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-/** Writes a ttrpc.codegen.test.v1.ed.Ed.Child at `p` (write pass); returns the end. @internal */
-export function Ed_Child$write(m: Ed_Child, b: Buffer, p: number): number {
-  const v1 = m.x; if (v1) {
-    b[p++] = 8; p = $wv32(b, p, v1);
-  }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
-  return p;
-}
-
-/** Reads a ttrpc.codegen.test.v1.ed.Ed.Child up to `end` (or its end-group tag when `group` > 0). @internal */
-export function Ed_Child$read(r: $R, end: number, group: number, into: Ed_Child | undefined): Ed_Child {
-  $deeper(r, "ttrpc.codegen.test.v1.ed.Ed.Child");
-  const m = into ?? Ed_Child$new();
-  const e0 = r.e;
-  if (group === 0) r.e = end;
-  for (;;) {
-    if (r.p >= r.e) {
-      if (group === 0) break;
-      $eof(r);
-    }
-    const s = r.p;
-    const t = $tag(r);
-    switch (t) {
-      case 8: m.x = $i32(r); continue;
-    }
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    switch (t >>> 3) {
-      case 1:
-        $wire("ttrpc.codegen.test.v1.ed.Ed.Child", t);
-    }
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
-  }
-  r.e = e0;
-  r.d--;
-  return m;
-}
-
-export const ClosedE = {
-  CE_A: 0,
-  CE_B: 1,
-} as const;
-
-/** A value of ttrpc.codegen.test.v1.ed.ClosedE. */
-export type ClosedE = (typeof ClosedE)[keyof typeof ClosedE];
-
 // Wire helpers for code generated by protoc-gen-ttrpc. This file is copied verbatim into the output
 // (one module per output, or inlined into every file with `wire=inline`): generated code depends on
 // nothing but Node's Buffer. Names start with `$` so they can never collide with proto identifiers.
@@ -677,6 +416,89 @@ function $concat(out: Uint8Array | Uint8Array[]): Uint8Array {
 
 
 /**
+ * The codec constant of a message, from its generated functions: one small object per message
+ * whose methods live on this class's prototype, which keeps the generated code short and adds no
+ * closures per message.
+ */
+class $Message<T extends object> implements $Codec<T> {
+  readonly typeName: string;
+  readonly #make: () => T;
+  readonly #size: (m: T) => number;
+  readonly #write: (m: T, b: Buffer, p: number) => number;
+  readonly #read: (r: $R, end: number, group: number, into: T | undefined) => T;
+  constructor(
+    typeName: string,
+    make: () => T,
+    size: (m: T) => number,
+    write: (m: T, b: Buffer, p: number) => number,
+    read: (r: $R, end: number, group: number, into: T | undefined) => T,
+  ) {
+    this.typeName = typeName;
+    this.#make = make;
+    this.#size = size;
+    this.#write = write;
+    this.#read = read;
+  }
+  create(init?: Partial<T>): T {
+    const m = this.#make();
+    if (init !== undefined) Object.assign(m, init);
+    return m;
+  }
+  encode(m: T): Uint8Array | Uint8Array[] {
+    $begin();
+    const n = this.#size(m);
+    if ($W.ext !== 0) return $chunked(n, m, this.#write);
+    const b = Buffer.allocUnsafe(n);
+    this.#write(m, b, 0);
+    return b;
+  }
+  decode(bytes: Uint8Array): T {
+    const r = $reader(bytes);
+    return this.#read(r, r.e, 0, undefined);
+  }
+  toBinary(m: T): Uint8Array {
+    return $concat(this.encode(m));
+  }
+}
+
+
+/** Makes the codec constant of a message. */
+function $codec<T extends object>(
+  typeName: string,
+  make: () => T,
+  size: (m: T) => number,
+  write: (m: T, b: Buffer, p: number) => number,
+  read: (r: $R, end: number, group: number, into: T | undefined) => T,
+): $Codec<T> {
+  return new $Message(typeName, make, size, write, read);
+}
+
+
+/**
+ * A field that no `case` of a generated reader took (tag `t`, starting at `s`): the end of the
+ * group being read (returns true), a known field number with another wire type (an error), a
+ * stray end-group tag (an error), or an unknown field, kept in `m.$unknown`.
+ */
+function $other(
+  r: $R,
+  m: { $unknown?: Uint8Array[] },
+  s: number,
+  t: number,
+  group: number,
+  name: string,
+  known: readonly number[],
+): boolean {
+  const no = t >>> 3;
+  if ((t & 7) === 4 && no === group) return true;
+  if (known.includes(no)) $wire(name, t);
+  if ((t & 7) === 4) $badGroup();
+  $skip(r, t, r.d);
+  (m.$unknown ??= []).push($raw(r, s, t));
+  return false;
+}
+
+
+/**
  * What every generated message constant offers. It is a ttrpc codec (`encode` may return chunks,
  * which ttrpc writes without copying) and builds messages with their default values.
  */
@@ -692,3 +514,198 @@ export interface $Codec<T> {
   /** Encodes into one buffer. */
   toBinary(message: T): Uint8Array;
 }
+
+export interface Ed {
+  a: number;
+  b?: number;
+  c?: Ed_Child;
+  p: number[];
+  s: string;
+  e?: ClosedE;
+  children: Ed_Child[];
+  packed: number[];
+  /** Fields this schema does not know, as received (tag and value), written back on encode. */
+  $unknown?: Uint8Array[];
+}
+
+export const Ed: $Codec<Ed> = $codec("ttrpc.codegen.test.v1.ed.Ed", Ed$new, Ed$size, Ed$write, Ed$read);
+
+export function Ed$new(): Ed {
+  return { a: 0, p: [], s: "", children: [], packed: [] };
+}
+
+export function Ed$size(m: Ed): number {
+  let n = 0;
+  const v1 = m.a; if (v1) {
+    n += 1 + $sv32(v1);
+  }
+  const v2 = m.b; if (v2 !== undefined && v2 !== null) {
+    n += 1 + $sv32(v2);
+  }
+  const v3 = m.c; if (v3 !== undefined && v3 !== null) {
+    n += 2 + Ed_Child$size(v3);
+  }
+  const a4 = m.p; if (a4 !== undefined) {
+    for (const v of a4) n += 1 + $sv32(v);
+  }
+  const v5 = m.s; if (v5) {
+    n += 1 + $sS(v5);
+  }
+  const v6 = m.e; if (v6 !== undefined && v6 !== null) {
+    n += 1 + $sv32(v6);
+  }
+  const a7 = m.children; if (a7 !== undefined) {
+    for (const v of a7) {
+      n += 2 + Ed_Child$size(v);
+    }
+  }
+  const a8 = m.packed; if (a8 !== undefined && a8.length > 0) {
+    let s = 0;
+    for (const v of a8) s += $sv32(v);
+    $put($slot(), s);
+    n += 1 + $sv(s) + s;
+  }
+  const u = m.$unknown;
+  if (u !== undefined) for (const x of u) n += x.length;
+  return n;
+}
+
+export function Ed$write(m: Ed, b: Buffer, p: number): number {
+  const v1 = m.a; if (v1) {
+    b[p++] = 8; p = $wv32(b, p, v1);
+  }
+  const v2 = m.b; if (v2 !== undefined && v2 !== null) {
+    b[p++] = 16; p = $wv32(b, p, v2);
+  }
+  const v3 = m.c; if (v3 !== undefined && v3 !== null) {
+    b[p++] = 27; p = Ed_Child$write(v3, b, p); b[p++] = 28;
+  }
+  const a4 = m.p; if (a4 !== undefined) {
+    for (const v of a4) { b[p++] = 32; p = $wv32(b, p, v); }
+  }
+  const v5 = m.s; if (v5) {
+    b[p++] = 42; p = $wS(b, p, v5);
+  }
+  const v6 = m.e; if (v6 !== undefined && v6 !== null) {
+    b[p++] = 48; p = $wv32(b, p, v6);
+  }
+  const a7 = m.children; if (a7 !== undefined) {
+    for (const v of a7) {
+      b[p++] = 59; p = Ed_Child$write(v, b, p); b[p++] = 60;
+    }
+  }
+  const a8 = m.packed; if (a8 !== undefined && a8.length > 0) {
+    b[p++] = 66; p = $wv(b, p, $next());
+    for (const v of a8) p = $wv32(b, p, v);
+  }
+  const u = m.$unknown;
+  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
+  return p;
+}
+
+export function Ed$read(r: $R, end: number, group: number, into: Ed | undefined): Ed {
+  $deeper(r, "ttrpc.codegen.test.v1.ed.Ed");
+  const m = into ?? Ed$new();
+  const e0 = r.e;
+  if (group === 0) r.e = end;
+  for (;;) {
+    if (r.p >= r.e) {
+      if (group === 0) break;
+      $eof(r);
+    }
+    const s = r.p;
+    const t = $tag(r);
+    switch (t) {
+      case 8: m.a = $i32(r); continue;
+      case 16: m.b = $i32(r); continue;
+      case 27: m.c = Ed_Child$read(r, r.e, 3, m.c); continue;
+      case 32: m.p.push($i32(r)); continue;
+      case 34: {
+        const e = $len(r);
+        const a = m.p;
+        while (r.p < e) a.push($i32(r));
+        continue;
+      }
+      case 42: m.s = $str(r, false); continue;
+      case 48: {
+        const v = $i32(r);
+        if (v === 0 || v === 1) m.e = v as ClosedE;
+        else (m.$unknown ??= []).push($unknownEnum(6, v));
+        continue;
+      }
+      case 59: m.children.push(Ed_Child$read(r, r.e, 7, undefined)); continue;
+      case 64: m.packed.push($i32(r)); continue;
+      case 66: {
+        const e = $len(r);
+        const a = m.packed;
+        while (r.p < e) a.push($i32(r));
+        continue;
+      }
+    }
+    if ($other(r, m, s, t, group, "ttrpc.codegen.test.v1.ed.Ed", [1, 2, 3, 4, 5, 6, 7, 8])) break;
+  }
+  r.e = e0;
+  r.d--;
+  return m;
+}
+
+export interface Ed_Child {
+  x: number;
+  /** Fields this schema does not know, as received (tag and value), written back on encode. */
+  $unknown?: Uint8Array[];
+}
+
+export const Ed_Child: $Codec<Ed_Child> = $codec("ttrpc.codegen.test.v1.ed.Ed.Child", Ed_Child$new, Ed_Child$size, Ed_Child$write, Ed_Child$read);
+
+export function Ed_Child$new(): Ed_Child {
+  return { x: 0 };
+}
+
+export function Ed_Child$size(m: Ed_Child): number {
+  let n = 0;
+  const v1 = m.x; if (v1) {
+    n += 1 + $sv32(v1);
+  }
+  const u = m.$unknown;
+  if (u !== undefined) for (const x of u) n += x.length;
+  return n;
+}
+
+export function Ed_Child$write(m: Ed_Child, b: Buffer, p: number): number {
+  const v1 = m.x; if (v1) {
+    b[p++] = 8; p = $wv32(b, p, v1);
+  }
+  const u = m.$unknown;
+  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
+  return p;
+}
+
+export function Ed_Child$read(r: $R, end: number, group: number, into: Ed_Child | undefined): Ed_Child {
+  $deeper(r, "ttrpc.codegen.test.v1.ed.Ed.Child");
+  const m = into ?? Ed_Child$new();
+  const e0 = r.e;
+  if (group === 0) r.e = end;
+  for (;;) {
+    if (r.p >= r.e) {
+      if (group === 0) break;
+      $eof(r);
+    }
+    const s = r.p;
+    const t = $tag(r);
+    switch (t) {
+      case 8: m.x = $i32(r); continue;
+    }
+    if ($other(r, m, s, t, group, "ttrpc.codegen.test.v1.ed.Ed.Child", [1])) break;
+  }
+  r.e = e0;
+  r.d--;
+  return m;
+}
+
+export const ClosedE = {
+  CE_A: 0,
+  CE_B: 1,
+} as const;
+
+/** A value of ttrpc.codegen.test.v1.ed.ClosedE. */
+export type ClosedE = (typeof ClosedE)[keyof typeof ClosedE];

@@ -6,7 +6,7 @@
 /* eslint-disable */
 
 import type { $Codec, $R } from "./ttrpc_wire.js";
-import { $badGroup, $begin, $bytes, $chunked, $concat, $deeper, $eof, $f32, $f64, $i32, $i64, $len, $next, $put, $raw, $reader, $sB, $setOwn, $skip, $slot, $sS, $str, $sv, $sv32, $sv64, $tag, $unknownEnum, $W, $wB, $wf32, $wf64, $wire, $wR, $wS, $wv, $wv32, $wv64 } from "./ttrpc_wire.js";
+import { $bytes, $codec, $deeper, $eof, $f32, $f64, $i32, $i64, $len, $next, $other, $put, $sB, $setOwn, $skip, $slot, $sS, $str, $sv, $sv32, $sv64, $tag, $unknownEnum, $wB, $wf32, $wf64, $wire, $wR, $wS, $wv, $wv32, $wv64 } from "./ttrpc_wire.js";
 
 export interface P2 {
   a?: number;
@@ -33,36 +33,12 @@ export interface P2 {
   $unknown?: Uint8Array[];
 }
 
-export const P2: $Codec<P2> = {
-  typeName: "ttrpc.codegen.test.v1.p2.P2",
-  create(init?: Partial<P2>): P2 {
-    const m = P2$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: P2): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = P2$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, P2$write);
-    const b = Buffer.allocUnsafe(n);
-    P2$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): P2 {
-    const r = $reader(bytes);
-    return P2$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: P2): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
+export const P2: $Codec<P2> = $codec("ttrpc.codegen.test.v1.p2.P2", P2$new, P2$size, P2$write, P2$read);
 
-/** A new ttrpc.codegen.test.v1.p2.P2 with default values. @internal */
 export function P2$new(): P2 {
   return { unpacked: [], packed: [], rg: [], closedList: [], closedMap: {}, choice: { case: undefined } };
 }
 
-/** The encoded size of a ttrpc.codegen.test.v1.p2.P2 (size pass). @internal */
 export function P2$size(m: P2): number {
   let n = 0;
   const v1 = m.a; if (v1 !== undefined && v1 !== null) {
@@ -135,7 +111,6 @@ export function P2$size(m: P2): number {
   return n;
 }
 
-/** Writes a ttrpc.codegen.test.v1.p2.P2 at `p` (write pass); returns the end. @internal */
 export function P2$write(m: P2, b: Buffer, p: number): number {
   const v1 = m.a; if (v1 !== undefined && v1 !== null) {
     b[p++] = 8; p = $wv32(b, p, v1);
@@ -202,7 +177,6 @@ export function P2$write(m: P2, b: Buffer, p: number): number {
   return p;
 }
 
-/** Reads a ttrpc.codegen.test.v1.p2.P2 up to `end` (or its end-group tag when `group` > 0). @internal */
 export function P2$read(r: $R, end: number, group: number, into: P2 | undefined): P2 {
   $deeper(r, "ttrpc.codegen.test.v1.p2.P2");
   const m = into ?? P2$new();
@@ -278,14 +252,7 @@ export function P2$read(r: $R, end: number, group: number, into: P2 | undefined)
       }
       case 154: m.choice = { case: "choiceString", value: $str(r, false) }; continue;
     }
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    switch (t >>> 3) {
-      case 1: case 2: case 3: case 4: case 5: case 6: case 7: case 9: case 11: case 12: case 13: case 14: case 15: case 16: case 17: case 18: case 19:
-        $wire("ttrpc.codegen.test.v1.p2.P2", t);
-    }
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
+    if ($other(r, m, s, t, group, "ttrpc.codegen.test.v1.p2.P2", [1, 2, 3, 4, 5, 6, 7, 9, 11, 12, 13, 14, 15, 16, 17, 18, 19])) break;
   }
   r.e = e0;
   r.d--;
@@ -298,36 +265,12 @@ export interface P2_G {
   $unknown?: Uint8Array[];
 }
 
-export const P2_G: $Codec<P2_G> = {
-  typeName: "ttrpc.codegen.test.v1.p2.P2.G",
-  create(init?: Partial<P2_G>): P2_G {
-    const m = P2_G$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: P2_G): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = P2_G$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, P2_G$write);
-    const b = Buffer.allocUnsafe(n);
-    P2_G$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): P2_G {
-    const r = $reader(bytes);
-    return P2_G$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: P2_G): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
+export const P2_G: $Codec<P2_G> = $codec("ttrpc.codegen.test.v1.p2.P2.G", P2_G$new, P2_G$size, P2_G$write, P2_G$read);
 
-/** A new ttrpc.codegen.test.v1.p2.P2.G with default values. @internal */
 export function P2_G$new(): P2_G {
   return {  };
 }
 
-/** The encoded size of a ttrpc.codegen.test.v1.p2.P2.G (size pass). @internal */
 export function P2_G$size(m: P2_G): number {
   let n = 0;
   const v8 = m.x; if (v8 !== undefined && v8 !== null) {
@@ -338,7 +281,6 @@ export function P2_G$size(m: P2_G): number {
   return n;
 }
 
-/** Writes a ttrpc.codegen.test.v1.p2.P2.G at `p` (write pass); returns the end. @internal */
 export function P2_G$write(m: P2_G, b: Buffer, p: number): number {
   const v8 = m.x; if (v8 !== undefined && v8 !== null) {
     b[p++] = 64; p = $wv32(b, p, v8);
@@ -348,7 +290,6 @@ export function P2_G$write(m: P2_G, b: Buffer, p: number): number {
   return p;
 }
 
-/** Reads a ttrpc.codegen.test.v1.p2.P2.G up to `end` (or its end-group tag when `group` > 0). @internal */
 export function P2_G$read(r: $R, end: number, group: number, into: P2_G | undefined): P2_G {
   $deeper(r, "ttrpc.codegen.test.v1.p2.P2.G");
   const m = into ?? P2_G$new();
@@ -364,14 +305,7 @@ export function P2_G$read(r: $R, end: number, group: number, into: P2_G | undefi
     switch (t) {
       case 64: m.x = $i32(r); continue;
     }
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    switch (t >>> 3) {
-      case 8:
-        $wire("ttrpc.codegen.test.v1.p2.P2.G", t);
-    }
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
+    if ($other(r, m, s, t, group, "ttrpc.codegen.test.v1.p2.P2.G", [8])) break;
   }
   r.e = e0;
   r.d--;
@@ -384,36 +318,12 @@ export interface P2_RG {
   $unknown?: Uint8Array[];
 }
 
-export const P2_RG: $Codec<P2_RG> = {
-  typeName: "ttrpc.codegen.test.v1.p2.P2.RG",
-  create(init?: Partial<P2_RG>): P2_RG {
-    const m = P2_RG$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: P2_RG): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = P2_RG$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, P2_RG$write);
-    const b = Buffer.allocUnsafe(n);
-    P2_RG$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): P2_RG {
-    const r = $reader(bytes);
-    return P2_RG$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: P2_RG): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
+export const P2_RG: $Codec<P2_RG> = $codec("ttrpc.codegen.test.v1.p2.P2.RG", P2_RG$new, P2_RG$size, P2_RG$write, P2_RG$read);
 
-/** A new ttrpc.codegen.test.v1.p2.P2.RG with default values. @internal */
 export function P2_RG$new(): P2_RG {
   return {  };
 }
 
-/** The encoded size of a ttrpc.codegen.test.v1.p2.P2.RG (size pass). @internal */
 export function P2_RG$size(m: P2_RG): number {
   let n = 0;
   const v10 = m.y; if (v10 !== undefined && v10 !== null) {
@@ -424,7 +334,6 @@ export function P2_RG$size(m: P2_RG): number {
   return n;
 }
 
-/** Writes a ttrpc.codegen.test.v1.p2.P2.RG at `p` (write pass); returns the end. @internal */
 export function P2_RG$write(m: P2_RG, b: Buffer, p: number): number {
   const v10 = m.y; if (v10 !== undefined && v10 !== null) {
     b[p++] = 82; p = $wS(b, p, v10);
@@ -434,7 +343,6 @@ export function P2_RG$write(m: P2_RG, b: Buffer, p: number): number {
   return p;
 }
 
-/** Reads a ttrpc.codegen.test.v1.p2.P2.RG up to `end` (or its end-group tag when `group` > 0). @internal */
 export function P2_RG$read(r: $R, end: number, group: number, into: P2_RG | undefined): P2_RG {
   $deeper(r, "ttrpc.codegen.test.v1.p2.P2.RG");
   const m = into ?? P2_RG$new();
@@ -450,14 +358,7 @@ export function P2_RG$read(r: $R, end: number, group: number, into: P2_RG | unde
     switch (t) {
       case 82: m.y = $str(r, false); continue;
     }
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    switch (t >>> 3) {
-      case 10:
-        $wire("ttrpc.codegen.test.v1.p2.P2.RG", t);
-    }
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
+    if ($other(r, m, s, t, group, "ttrpc.codegen.test.v1.p2.P2.RG", [10])) break;
   }
   r.e = e0;
   r.d--;

@@ -6,7 +6,7 @@
 /* eslint-disable */
 
 import type { $Codec, $R } from "./ttrpc_wire.js";
-import { $badGroup, $begin, $big, $bool, $bytes, $chunked, $concat, $deeper, $EMPTY, $eof, $f32, $f64, $fx32, $fx64, $i32, $i64, $len, $next, $put, $raw, $reader, $s32, $s64, $sB, $setOwn, $sfx32, $sfx64, $skip, $slot, $sS, $str, $sv, $sv32, $sv64, $tag, $u32, $u64, $W, $wB, $wf32, $wf64, $wfx32, $wfx64, $wire, $wR, $wS, $wsfx32, $wv, $wv32, $wv64, $zz32, $zz64 } from "./ttrpc_wire.js";
+import { $big, $bool, $bytes, $codec, $deeper, $EMPTY, $eof, $f32, $f64, $fx32, $fx64, $i32, $i64, $len, $next, $other, $put, $s32, $s64, $sB, $setOwn, $sfx32, $sfx64, $skip, $slot, $sS, $str, $sv, $sv32, $sv64, $tag, $u32, $u64, $wB, $wf32, $wf64, $wfx32, $wfx64, $wire, $wR, $wS, $wsfx32, $wv, $wv32, $wv64, $zz32, $zz64 } from "./ttrpc_wire.js";
 import { Any, Any$read, Any$size, Any$write } from "./google/protobuf/any_ttrpc.js";
 import { Timestamp, Timestamp$read, Timestamp$size, Timestamp$write } from "./google/protobuf/timestamp_ttrpc.js";
 import { Duration, Duration$read, Duration$size, Duration$write } from "./google/protobuf/duration_ttrpc.js";
@@ -39,36 +39,12 @@ export interface Scalars {
 }
 
 /** Every scalar type with implicit presence. */
-export const Scalars: $Codec<Scalars> = {
-  typeName: "ttrpc.codegen.test.v1.Scalars",
-  create(init?: Partial<Scalars>): Scalars {
-    const m = Scalars$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: Scalars): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = Scalars$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, Scalars$write);
-    const b = Buffer.allocUnsafe(n);
-    Scalars$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): Scalars {
-    const r = $reader(bytes);
-    return Scalars$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: Scalars): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
+export const Scalars: $Codec<Scalars> = $codec("ttrpc.codegen.test.v1.Scalars", Scalars$new, Scalars$size, Scalars$write, Scalars$read);
 
-/** A new ttrpc.codegen.test.v1.Scalars with default values. @internal */
 export function Scalars$new(): Scalars {
   return { fDouble: 0, fFloat: 0, fInt64: 0n, fUint64: 0n, fInt32: 0, fFixed64: 0n, fFixed32: 0, fBool: false, fString: "", fBytes: $EMPTY, fUint32: 0, fSfixed32: 0, fSfixed64: 0n, fSint32: 0, fSint64: 0n, fEnum: 0, fInt64String: "0", fUint64String: "0" };
 }
 
-/** The encoded size of a ttrpc.codegen.test.v1.Scalars (size pass). @internal */
 export function Scalars$size(m: Scalars): number {
   let n = 0;
   const v1 = m.fDouble; if ((v1 !== undefined && (v1 !== 0 || 1 / v1 < 0))) {
@@ -130,7 +106,6 @@ export function Scalars$size(m: Scalars): number {
   return n;
 }
 
-/** Writes a ttrpc.codegen.test.v1.Scalars at `p` (write pass); returns the end. @internal */
 export function Scalars$write(m: Scalars, b: Buffer, p: number): number {
   const v1 = m.fDouble; if ((v1 !== undefined && (v1 !== 0 || 1 / v1 < 0))) {
     b[p++] = 9; p = $wf64(b, p, v1);
@@ -191,7 +166,6 @@ export function Scalars$write(m: Scalars, b: Buffer, p: number): number {
   return p;
 }
 
-/** Reads a ttrpc.codegen.test.v1.Scalars up to `end` (or its end-group tag when `group` > 0). @internal */
 export function Scalars$read(r: $R, end: number, group: number, into: Scalars | undefined): Scalars {
   $deeper(r, "ttrpc.codegen.test.v1.Scalars");
   const m = into ?? Scalars$new();
@@ -224,14 +198,7 @@ export function Scalars$read(r: $R, end: number, group: number, into: Scalars | 
       case 160: m.fInt64String = String($i64(r)); continue;
       case 168: m.fUint64String = String($u64(r)); continue;
     }
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    switch (t >>> 3) {
-      case 1: case 2: case 3: case 4: case 5: case 6: case 7: case 8: case 9: case 12: case 13: case 15: case 16: case 17: case 18: case 19: case 20: case 21:
-        $wire("ttrpc.codegen.test.v1.Scalars", t);
-    }
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
+    if ($other(r, m, s, t, group, "ttrpc.codegen.test.v1.Scalars", [1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 13, 15, 16, 17, 18, 19, 20, 21])) break;
   }
   r.e = e0;
   r.d--;
@@ -266,36 +233,12 @@ export interface Repeated {
 }
 
 /** Repeated fields: packed by default, unpacked on request. */
-export const Repeated: $Codec<Repeated> = {
-  typeName: "ttrpc.codegen.test.v1.Repeated",
-  create(init?: Partial<Repeated>): Repeated {
-    const m = Repeated$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: Repeated): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = Repeated$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, Repeated$write);
-    const b = Buffer.allocUnsafe(n);
-    Repeated$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): Repeated {
-    const r = $reader(bytes);
-    return Repeated$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: Repeated): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
+export const Repeated: $Codec<Repeated> = $codec("ttrpc.codegen.test.v1.Repeated", Repeated$new, Repeated$size, Repeated$write, Repeated$read);
 
-/** A new ttrpc.codegen.test.v1.Repeated with default values. @internal */
 export function Repeated$new(): Repeated {
   return { rDouble: [], rFloat: [], rInt64: [], rUint64: [], rInt32: [], rFixed64: [], rFixed32: [], rBool: [], rString: [], rBytes: [], rUint32: [], rSfixed32: [], rSfixed64: [], rSint32: [], rSint64: [], rEnum: [], uInt32: [], uSint64: [], uDouble: [], uEnum: [], rMessage: [] };
 }
 
-/** The encoded size of a ttrpc.codegen.test.v1.Repeated (size pass). @internal */
 export function Repeated$size(m: Repeated): number {
   let n = 0;
   const a1 = m.rDouble; if (a1 !== undefined && a1.length > 0) {
@@ -387,7 +330,6 @@ export function Repeated$size(m: Repeated): number {
   return n;
 }
 
-/** Writes a ttrpc.codegen.test.v1.Repeated at `p` (write pass); returns the end. @internal */
 export function Repeated$write(m: Repeated, b: Buffer, p: number): number {
   const a1 = m.rDouble; if (a1 !== undefined && a1.length > 0) {
     b[p++] = 10; p = $wv(b, p, a1.length * 8);
@@ -471,7 +413,6 @@ export function Repeated$write(m: Repeated, b: Buffer, p: number): number {
   return p;
 }
 
-/** Reads a ttrpc.codegen.test.v1.Repeated up to `end` (or its end-group tag when `group` > 0). @internal */
 export function Repeated$read(r: $R, end: number, group: number, into: Repeated | undefined): Repeated {
   $deeper(r, "ttrpc.codegen.test.v1.Repeated");
   const m = into ?? Repeated$new();
@@ -615,14 +556,7 @@ export function Repeated$read(r: $R, end: number, group: number, into: Repeated 
       }
       case 194: m.rMessage.push(Scalars$read(r, $len(r), 0, undefined)); continue;
     }
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    switch (t >>> 3) {
-      case 1: case 2: case 3: case 4: case 5: case 6: case 7: case 8: case 9: case 12: case 13: case 15: case 16: case 17: case 18: case 19: case 20: case 21: case 22: case 23: case 24:
-        $wire("ttrpc.codegen.test.v1.Repeated", t);
-    }
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
+    if ($other(r, m, s, t, group, "ttrpc.codegen.test.v1.Repeated", [1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 13, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24])) break;
   }
   r.e = e0;
   r.d--;
@@ -646,36 +580,12 @@ export interface Optionals {
 }
 
 /** proto3 `optional`: explicit presence. */
-export const Optionals: $Codec<Optionals> = {
-  typeName: "ttrpc.codegen.test.v1.Optionals",
-  create(init?: Partial<Optionals>): Optionals {
-    const m = Optionals$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: Optionals): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = Optionals$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, Optionals$write);
-    const b = Buffer.allocUnsafe(n);
-    Optionals$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): Optionals {
-    const r = $reader(bytes);
-    return Optionals$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: Optionals): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
+export const Optionals: $Codec<Optionals> = $codec("ttrpc.codegen.test.v1.Optionals", Optionals$new, Optionals$size, Optionals$write, Optionals$read);
 
-/** A new ttrpc.codegen.test.v1.Optionals with default values. @internal */
 export function Optionals$new(): Optionals {
   return {  };
 }
 
-/** The encoded size of a ttrpc.codegen.test.v1.Optionals (size pass). @internal */
 export function Optionals$size(m: Optionals): number {
   let n = 0;
   const v1 = m.oDouble; if (v1 !== undefined && v1 !== null) {
@@ -713,7 +623,6 @@ export function Optionals$size(m: Optionals): number {
   return n;
 }
 
-/** Writes a ttrpc.codegen.test.v1.Optionals at `p` (write pass); returns the end. @internal */
 export function Optionals$write(m: Optionals, b: Buffer, p: number): number {
   const v1 = m.oDouble; if (v1 !== undefined && v1 !== null) {
     b[p++] = 9; p = $wf64(b, p, v1);
@@ -750,7 +659,6 @@ export function Optionals$write(m: Optionals, b: Buffer, p: number): number {
   return p;
 }
 
-/** Reads a ttrpc.codegen.test.v1.Optionals up to `end` (or its end-group tag when `group` > 0). @internal */
 export function Optionals$read(r: $R, end: number, group: number, into: Optionals | undefined): Optionals {
   $deeper(r, "ttrpc.codegen.test.v1.Optionals");
   const m = into ?? Optionals$new();
@@ -775,14 +683,7 @@ export function Optionals$read(r: $R, end: number, group: number, into: Optional
       case 144: m.oSint64 = $s64(r); continue;
       case 152: m.oEnum = $i32(r) as Color; continue;
     }
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    switch (t >>> 3) {
-      case 1: case 2: case 3: case 4: case 5: case 8: case 9: case 12: case 18: case 19:
-        $wire("ttrpc.codegen.test.v1.Optionals", t);
-    }
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
+    if ($other(r, m, s, t, group, "ttrpc.codegen.test.v1.Optionals", [1, 2, 3, 4, 5, 8, 9, 12, 18, 19])) break;
   }
   r.e = e0;
   r.d--;
@@ -804,36 +705,12 @@ export interface Maps {
   $unknown?: Uint8Array[];
 }
 
-export const Maps: $Codec<Maps> = {
-  typeName: "ttrpc.codegen.test.v1.Maps",
-  create(init?: Partial<Maps>): Maps {
-    const m = Maps$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: Maps): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = Maps$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, Maps$write);
-    const b = Buffer.allocUnsafe(n);
-    Maps$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): Maps {
-    const r = $reader(bytes);
-    return Maps$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: Maps): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
+export const Maps: $Codec<Maps> = $codec("ttrpc.codegen.test.v1.Maps", Maps$new, Maps$size, Maps$write, Maps$read);
 
-/** A new ttrpc.codegen.test.v1.Maps with default values. @internal */
 export function Maps$new(): Maps {
   return { stringString: {}, int32Int64: {}, int64String: {}, uint32Bytes: {}, boolEnum: {}, sint64Message: {}, fixed32Double: {}, stringMessage: {}, sfixed64Bool: {}, sint32Float: {} };
 }
 
-/** The encoded size of a ttrpc.codegen.test.v1.Maps (size pass). @internal */
 export function Maps$size(m: Maps): number {
   let n = 0;
   const m1 = m.stringString; if (m1 !== undefined) {
@@ -947,7 +824,6 @@ export function Maps$size(m: Maps): number {
   return n;
 }
 
-/** Writes a ttrpc.codegen.test.v1.Maps at `p` (write pass); returns the end. @internal */
 export function Maps$write(m: Maps, b: Buffer, p: number): number {
   const m1 = m.stringString; if (m1 !== undefined) {
     for (const k of Object.keys(m1)) {
@@ -1044,7 +920,6 @@ export function Maps$write(m: Maps, b: Buffer, p: number): number {
   return p;
 }
 
-/** Reads a ttrpc.codegen.test.v1.Maps up to `end` (or its end-group tag when `group` > 0). @internal */
 export function Maps$read(r: $R, end: number, group: number, into: Maps | undefined): Maps {
   $deeper(r, "ttrpc.codegen.test.v1.Maps");
   const m = into ?? Maps$new();
@@ -1229,14 +1104,7 @@ export function Maps$read(r: $R, end: number, group: number, into: Maps | undefi
         continue;
       }
     }
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    switch (t >>> 3) {
-      case 1: case 2: case 3: case 4: case 5: case 6: case 7: case 8: case 9: case 10:
-        $wire("ttrpc.codegen.test.v1.Maps", t);
-    }
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
+    if ($other(r, m, s, t, group, "ttrpc.codegen.test.v1.Maps", [1, 2, 3, 4, 5, 6, 7, 8, 9, 10])) break;
   }
   r.e = e0;
   r.d--;
@@ -1264,36 +1132,12 @@ export interface Oneofs {
   $unknown?: Uint8Array[];
 }
 
-export const Oneofs: $Codec<Oneofs> = {
-  typeName: "ttrpc.codegen.test.v1.Oneofs",
-  create(init?: Partial<Oneofs>): Oneofs {
-    const m = Oneofs$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: Oneofs): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = Oneofs$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, Oneofs$write);
-    const b = Buffer.allocUnsafe(n);
-    Oneofs$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): Oneofs {
-    const r = $reader(bytes);
-    return Oneofs$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: Oneofs): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
+export const Oneofs: $Codec<Oneofs> = $codec("ttrpc.codegen.test.v1.Oneofs", Oneofs$new, Oneofs$size, Oneofs$write, Oneofs$read);
 
-/** A new ttrpc.codegen.test.v1.Oneofs with default values. @internal */
 export function Oneofs$new(): Oneofs {
   return { kind: { case: undefined }, other: { case: undefined }, after: "" };
 }
 
-/** The encoded size of a ttrpc.codegen.test.v1.Oneofs (size pass). @internal */
 export function Oneofs$size(m: Oneofs): number {
   let n = 0;
   const o1 = m.kind; if (o1 !== undefined && o1.case === "kString") {
@@ -1331,7 +1175,6 @@ export function Oneofs$size(m: Oneofs): number {
   return n;
 }
 
-/** Writes a ttrpc.codegen.test.v1.Oneofs at `p` (write pass); returns the end. @internal */
 export function Oneofs$write(m: Oneofs, b: Buffer, p: number): number {
   const o1 = m.kind; if (o1 !== undefined && o1.case === "kString") {
     b[p++] = 10; p = $wS(b, p, o1.value);
@@ -1368,7 +1211,6 @@ export function Oneofs$write(m: Oneofs, b: Buffer, p: number): number {
   return p;
 }
 
-/** Reads a ttrpc.codegen.test.v1.Oneofs up to `end` (or its end-group tag when `group` > 0). @internal */
 export function Oneofs$read(r: $R, end: number, group: number, into: Oneofs | undefined): Oneofs {
   $deeper(r, "ttrpc.codegen.test.v1.Oneofs");
   const m = into ?? Oneofs$new();
@@ -1393,14 +1235,7 @@ export function Oneofs$read(r: $R, end: number, group: number, into: Oneofs | un
       case 73: m.kind = { case: "kDouble", value: $f64(r) }; continue;
       case 82: m.after = $str(r, true); continue;
     }
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    switch (t >>> 3) {
-      case 1: case 2: case 3: case 4: case 5: case 6: case 7: case 8: case 9: case 10:
-        $wire("ttrpc.codegen.test.v1.Oneofs", t);
-    }
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
+    if ($other(r, m, s, t, group, "ttrpc.codegen.test.v1.Oneofs", [1, 2, 3, 4, 5, 6, 7, 8, 9, 10])) break;
   }
   r.e = e0;
   r.d--;
@@ -1414,36 +1249,12 @@ export interface Nested {
   $unknown?: Uint8Array[];
 }
 
-export const Nested: $Codec<Nested> = {
-  typeName: "ttrpc.codegen.test.v1.Nested",
-  create(init?: Partial<Nested>): Nested {
-    const m = Nested$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: Nested): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = Nested$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, Nested$write);
-    const b = Buffer.allocUnsafe(n);
-    Nested$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): Nested {
-    const r = $reader(bytes);
-    return Nested$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: Nested): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
+export const Nested: $Codec<Nested> = $codec("ttrpc.codegen.test.v1.Nested", Nested$new, Nested$size, Nested$write, Nested$read);
 
-/** A new ttrpc.codegen.test.v1.Nested with default values. @internal */
 export function Nested$new(): Nested {
   return { list: [] };
 }
 
-/** The encoded size of a ttrpc.codegen.test.v1.Nested (size pass). @internal */
 export function Nested$size(m: Nested): number {
   let n = 0;
   const v1 = m.inner; if (v1 !== undefined && v1 !== null) {
@@ -1459,7 +1270,6 @@ export function Nested$size(m: Nested): number {
   return n;
 }
 
-/** Writes a ttrpc.codegen.test.v1.Nested at `p` (write pass); returns the end. @internal */
 export function Nested$write(m: Nested, b: Buffer, p: number): number {
   const v1 = m.inner; if (v1 !== undefined && v1 !== null) {
     b[p++] = 10; p = $wv(b, p, $next()); p = Nested_Inner$write(v1, b, p);
@@ -1474,7 +1284,6 @@ export function Nested$write(m: Nested, b: Buffer, p: number): number {
   return p;
 }
 
-/** Reads a ttrpc.codegen.test.v1.Nested up to `end` (or its end-group tag when `group` > 0). @internal */
 export function Nested$read(r: $R, end: number, group: number, into: Nested | undefined): Nested {
   $deeper(r, "ttrpc.codegen.test.v1.Nested");
   const m = into ?? Nested$new();
@@ -1491,14 +1300,7 @@ export function Nested$read(r: $R, end: number, group: number, into: Nested | un
       case 10: m.inner = Nested_Inner$read(r, $len(r), 0, m.inner); continue;
       case 18: m.list.push(Nested_Inner$read(r, $len(r), 0, undefined)); continue;
     }
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    switch (t >>> 3) {
-      case 1: case 2:
-        $wire("ttrpc.codegen.test.v1.Nested", t);
-    }
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
+    if ($other(r, m, s, t, group, "ttrpc.codegen.test.v1.Nested", [1, 2])) break;
   }
   r.e = e0;
   r.d--;
@@ -1513,36 +1315,12 @@ export interface Nested_Inner {
   $unknown?: Uint8Array[];
 }
 
-export const Nested_Inner: $Codec<Nested_Inner> = {
-  typeName: "ttrpc.codegen.test.v1.Nested.Inner",
-  create(init?: Partial<Nested_Inner>): Nested_Inner {
-    const m = Nested_Inner$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: Nested_Inner): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = Nested_Inner$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, Nested_Inner$write);
-    const b = Buffer.allocUnsafe(n);
-    Nested_Inner$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): Nested_Inner {
-    const r = $reader(bytes);
-    return Nested_Inner$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: Nested_Inner): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
+export const Nested_Inner: $Codec<Nested_Inner> = $codec("ttrpc.codegen.test.v1.Nested.Inner", Nested_Inner$new, Nested_Inner$size, Nested_Inner$write, Nested_Inner$read);
 
-/** A new ttrpc.codegen.test.v1.Nested.Inner with default values. @internal */
 export function Nested_Inner$new(): Nested_Inner {
   return { name: "", mode: 0 };
 }
 
-/** The encoded size of a ttrpc.codegen.test.v1.Nested.Inner (size pass). @internal */
 export function Nested_Inner$size(m: Nested_Inner): number {
   let n = 0;
   const v1 = m.name; if (v1) {
@@ -1559,7 +1337,6 @@ export function Nested_Inner$size(m: Nested_Inner): number {
   return n;
 }
 
-/** Writes a ttrpc.codegen.test.v1.Nested.Inner at `p` (write pass); returns the end. @internal */
 export function Nested_Inner$write(m: Nested_Inner, b: Buffer, p: number): number {
   const v1 = m.name; if (v1) {
     b[p++] = 10; p = $wS(b, p, v1);
@@ -1575,7 +1352,6 @@ export function Nested_Inner$write(m: Nested_Inner, b: Buffer, p: number): numbe
   return p;
 }
 
-/** Reads a ttrpc.codegen.test.v1.Nested.Inner up to `end` (or its end-group tag when `group` > 0). @internal */
 export function Nested_Inner$read(r: $R, end: number, group: number, into: Nested_Inner | undefined): Nested_Inner {
   $deeper(r, "ttrpc.codegen.test.v1.Nested.Inner");
   const m = into ?? Nested_Inner$new();
@@ -1593,14 +1369,7 @@ export function Nested_Inner$read(r: $R, end: number, group: number, into: Neste
       case 18: m.child = Nested_Inner$read(r, $len(r), 0, m.child); continue;
       case 24: m.mode = $i32(r) as Nested_Inner_Mode; continue;
     }
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    switch (t >>> 3) {
-      case 1: case 2: case 3:
-        $wire("ttrpc.codegen.test.v1.Nested.Inner", t);
-    }
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
+    if ($other(r, m, s, t, group, "ttrpc.codegen.test.v1.Nested.Inner", [1, 2, 3])) break;
   }
   r.e = e0;
   r.d--;
@@ -1622,36 +1391,12 @@ export interface Recursive {
   $unknown?: Uint8Array[];
 }
 
-export const Recursive: $Codec<Recursive> = {
-  typeName: "ttrpc.codegen.test.v1.Recursive",
-  create(init?: Partial<Recursive>): Recursive {
-    const m = Recursive$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: Recursive): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = Recursive$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, Recursive$write);
-    const b = Buffer.allocUnsafe(n);
-    Recursive$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): Recursive {
-    const r = $reader(bytes);
-    return Recursive$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: Recursive): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
+export const Recursive: $Codec<Recursive> = $codec("ttrpc.codegen.test.v1.Recursive", Recursive$new, Recursive$size, Recursive$write, Recursive$read);
 
-/** A new ttrpc.codegen.test.v1.Recursive with default values. @internal */
 export function Recursive$new(): Recursive {
   return { depth: 0 };
 }
 
-/** The encoded size of a ttrpc.codegen.test.v1.Recursive (size pass). @internal */
 export function Recursive$size(m: Recursive): number {
   let n = 0;
   const v1 = m.child; if (v1 !== undefined && v1 !== null) {
@@ -1665,7 +1410,6 @@ export function Recursive$size(m: Recursive): number {
   return n;
 }
 
-/** Writes a ttrpc.codegen.test.v1.Recursive at `p` (write pass); returns the end. @internal */
 export function Recursive$write(m: Recursive, b: Buffer, p: number): number {
   const v1 = m.child; if (v1 !== undefined && v1 !== null) {
     b[p++] = 10; p = $wv(b, p, $next()); p = Recursive$write(v1, b, p);
@@ -1678,7 +1422,6 @@ export function Recursive$write(m: Recursive, b: Buffer, p: number): number {
   return p;
 }
 
-/** Reads a ttrpc.codegen.test.v1.Recursive up to `end` (or its end-group tag when `group` > 0). @internal */
 export function Recursive$read(r: $R, end: number, group: number, into: Recursive | undefined): Recursive {
   $deeper(r, "ttrpc.codegen.test.v1.Recursive");
   const m = into ?? Recursive$new();
@@ -1695,14 +1438,7 @@ export function Recursive$read(r: $R, end: number, group: number, into: Recursiv
       case 10: m.child = Recursive$read(r, $len(r), 0, m.child); continue;
       case 16: m.depth = $i32(r); continue;
     }
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    switch (t >>> 3) {
-      case 1: case 2:
-        $wire("ttrpc.codegen.test.v1.Recursive", t);
-    }
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
+    if ($other(r, m, s, t, group, "ttrpc.codegen.test.v1.Recursive", [1, 2])) break;
   }
   r.e = e0;
   r.d--;
@@ -1731,36 +1467,12 @@ export interface Wkt {
 }
 
 /** The well-known types containerd and NRI use. Wrappers are held unwrapped, as in protobuf-es. */
-export const Wkt: $Codec<Wkt> = {
-  typeName: "ttrpc.codegen.test.v1.Wkt",
-  create(init?: Partial<Wkt>): Wkt {
-    const m = Wkt$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: Wkt): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = Wkt$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, Wkt$write);
-    const b = Buffer.allocUnsafe(n);
-    Wkt$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): Wkt {
-    const r = $reader(bytes);
-    return Wkt$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: Wkt): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
+export const Wkt: $Codec<Wkt> = $codec("ttrpc.codegen.test.v1.Wkt", Wkt$new, Wkt$size, Wkt$write, Wkt$read);
 
-/** A new ttrpc.codegen.test.v1.Wkt with default values. @internal */
 export function Wkt$new(): Wkt {
   return { rWrapped: [], rTs: [] };
 }
 
-/** The encoded size of a ttrpc.codegen.test.v1.Wkt (size pass). @internal */
 export function Wkt$size(m: Wkt): number {
   let n = 0;
   const v1 = m.any; if (v1 !== undefined && v1 !== null) {
@@ -1817,7 +1529,6 @@ export function Wkt$size(m: Wkt): number {
   return n;
 }
 
-/** Writes a ttrpc.codegen.test.v1.Wkt at `p` (write pass); returns the end. @internal */
 export function Wkt$write(m: Wkt, b: Buffer, p: number): number {
   const v1 = m.any; if (v1 !== undefined && v1 !== null) {
     b[p++] = 10; p = $wv(b, p, $next()); p = Any$write(v1, b, p);
@@ -1873,7 +1584,6 @@ export function Wkt$write(m: Wkt, b: Buffer, p: number): number {
   return p;
 }
 
-/** Reads a ttrpc.codegen.test.v1.Wkt up to `end` (or its end-group tag when `group` > 0). @internal */
 export function Wkt$read(r: $R, end: number, group: number, into: Wkt | undefined): Wkt {
   $deeper(r, "ttrpc.codegen.test.v1.Wkt");
   const m = into ?? Wkt$new();
@@ -1903,14 +1613,7 @@ export function Wkt$read(r: $R, end: number, group: number, into: Wkt | undefine
       case 114: m.rWrapped.push(Int32Value$read(r, $len(r), 0, undefined)); continue;
       case 122: m.rTs.push(Timestamp$read(r, $len(r), 0, undefined)); continue;
     }
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    switch (t >>> 3) {
-      case 1: case 2: case 3: case 4: case 5: case 6: case 7: case 8: case 9: case 10: case 11: case 12: case 13: case 14: case 15:
-        $wire("ttrpc.codegen.test.v1.Wkt", t);
-    }
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
+    if ($other(r, m, s, t, group, "ttrpc.codegen.test.v1.Wkt", [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15])) break;
   }
   r.e = e0;
   r.d--;
@@ -1932,36 +1635,12 @@ export interface Large {
 }
 
 /** Field numbers whose tags take one to five bytes. */
-export const Large: $Codec<Large> = {
-  typeName: "ttrpc.codegen.test.v1.Large",
-  create(init?: Partial<Large>): Large {
-    const m = Large$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: Large): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = Large$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, Large$write);
-    const b = Buffer.allocUnsafe(n);
-    Large$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): Large {
-    const r = $reader(bytes);
-    return Large$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: Large): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
+export const Large: $Codec<Large> = $codec("ttrpc.codegen.test.v1.Large", Large$new, Large$size, Large$write, Large$read);
 
-/** A new ttrpc.codegen.test.v1.Large with default values. @internal */
 export function Large$new(): Large {
   return { n1: 0, n15: 0, n16: 0, n2047: 0, n2048: 0, n262143: 0, n262144: 0, max: "" };
 }
 
-/** The encoded size of a ttrpc.codegen.test.v1.Large (size pass). @internal */
 export function Large$size(m: Large): number {
   let n = 0;
   const v1 = m.n1; if (v1) {
@@ -1993,7 +1672,6 @@ export function Large$size(m: Large): number {
   return n;
 }
 
-/** Writes a ttrpc.codegen.test.v1.Large at `p` (write pass); returns the end. @internal */
 export function Large$write(m: Large, b: Buffer, p: number): number {
   const v1 = m.n1; if (v1) {
     b[p++] = 8; p = $wv32(b, p, v1);
@@ -2024,7 +1702,6 @@ export function Large$write(m: Large, b: Buffer, p: number): number {
   return p;
 }
 
-/** Reads a ttrpc.codegen.test.v1.Large up to `end` (or its end-group tag when `group` > 0). @internal */
 export function Large$read(r: $R, end: number, group: number, into: Large | undefined): Large {
   $deeper(r, "ttrpc.codegen.test.v1.Large");
   const m = into ?? Large$new();
@@ -2047,14 +1724,7 @@ export function Large$read(r: $R, end: number, group: number, into: Large | unde
       case 2097152: m.n262144 = $i32(r); continue;
       case 4294967290: m.max = $str(r, true); continue;
     }
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    switch (t >>> 3) {
-      case 1: case 15: case 16: case 2047: case 2048: case 262143: case 262144: case 536870911:
-        $wire("ttrpc.codegen.test.v1.Large", t);
-    }
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
+    if ($other(r, m, s, t, group, "ttrpc.codegen.test.v1.Large", [1, 15, 16, 2047, 2048, 262143, 262144, 536870911])) break;
   }
   r.e = e0;
   r.d--;
@@ -2075,36 +1745,12 @@ export interface Everything {
   $unknown?: Uint8Array[];
 }
 
-export const Everything: $Codec<Everything> = {
-  typeName: "ttrpc.codegen.test.v1.Everything",
-  create(init?: Partial<Everything>): Everything {
-    const m = Everything$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: Everything): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = Everything$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, Everything$write);
-    const b = Buffer.allocUnsafe(n);
-    Everything$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): Everything {
-    const r = $reader(bytes);
-    return Everything$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: Everything): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
+export const Everything: $Codec<Everything> = $codec("ttrpc.codegen.test.v1.Everything", Everything$new, Everything$size, Everything$write, Everything$read);
 
-/** A new ttrpc.codegen.test.v1.Everything with default values. @internal */
 export function Everything$new(): Everything {
   return {  };
 }
 
-/** The encoded size of a ttrpc.codegen.test.v1.Everything (size pass). @internal */
 export function Everything$size(m: Everything): number {
   let n = 0;
   const v1 = m.scalars; if (v1 !== undefined && v1 !== null) {
@@ -2139,7 +1785,6 @@ export function Everything$size(m: Everything): number {
   return n;
 }
 
-/** Writes a ttrpc.codegen.test.v1.Everything at `p` (write pass); returns the end. @internal */
 export function Everything$write(m: Everything, b: Buffer, p: number): number {
   const v1 = m.scalars; if (v1 !== undefined && v1 !== null) {
     b[p++] = 10; p = $wv(b, p, $next()); p = Scalars$write(v1, b, p);
@@ -2173,7 +1818,6 @@ export function Everything$write(m: Everything, b: Buffer, p: number): number {
   return p;
 }
 
-/** Reads a ttrpc.codegen.test.v1.Everything up to `end` (or its end-group tag when `group` > 0). @internal */
 export function Everything$read(r: $R, end: number, group: number, into: Everything | undefined): Everything {
   $deeper(r, "ttrpc.codegen.test.v1.Everything");
   const m = into ?? Everything$new();
@@ -2197,14 +1841,7 @@ export function Everything$read(r: $R, end: number, group: number, into: Everyth
       case 66: m.wkt = Wkt$read(r, $len(r), 0, m.wkt); continue;
       case 74: m.large = Large$read(r, $len(r), 0, m.large); continue;
     }
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    switch (t >>> 3) {
-      case 1: case 2: case 3: case 4: case 5: case 6: case 7: case 8: case 9:
-        $wire("ttrpc.codegen.test.v1.Everything", t);
-    }
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
+    if ($other(r, m, s, t, group, "ttrpc.codegen.test.v1.Everything", [1, 2, 3, 4, 5, 6, 7, 8, 9])) break;
   }
   r.e = e0;
   r.d--;

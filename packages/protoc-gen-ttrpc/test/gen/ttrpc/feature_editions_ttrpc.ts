@@ -7,7 +7,7 @@
 /* eslint-disable */
 
 import type { $Codec, $R } from "./ttrpc_wire.js";
-import { $badGroup, $begin, $chunked, $concat, $deeper, $eof, $i32, $len, $next, $put, $raw, $reader, $skip, $slot, $sS, $str, $sv, $sv32, $tag, $unknownEnum, $W, $wire, $wR, $wS, $wv, $wv32 } from "./ttrpc_wire.js";
+import { $codec, $deeper, $eof, $i32, $len, $next, $other, $put, $slot, $sS, $str, $sv, $sv32, $tag, $unknownEnum, $wR, $wS, $wv, $wv32 } from "./ttrpc_wire.js";
 
 export interface Ed {
   a: number;
@@ -22,36 +22,12 @@ export interface Ed {
   $unknown?: Uint8Array[];
 }
 
-export const Ed: $Codec<Ed> = {
-  typeName: "ttrpc.codegen.test.v1.ed.Ed",
-  create(init?: Partial<Ed>): Ed {
-    const m = Ed$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: Ed): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = Ed$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, Ed$write);
-    const b = Buffer.allocUnsafe(n);
-    Ed$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): Ed {
-    const r = $reader(bytes);
-    return Ed$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: Ed): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
+export const Ed: $Codec<Ed> = $codec("ttrpc.codegen.test.v1.ed.Ed", Ed$new, Ed$size, Ed$write, Ed$read);
 
-/** A new ttrpc.codegen.test.v1.ed.Ed with default values. @internal */
 export function Ed$new(): Ed {
   return { a: 0, p: [], s: "", children: [], packed: [] };
 }
 
-/** The encoded size of a ttrpc.codegen.test.v1.ed.Ed (size pass). @internal */
 export function Ed$size(m: Ed): number {
   let n = 0;
   const v1 = m.a; if (v1) {
@@ -88,7 +64,6 @@ export function Ed$size(m: Ed): number {
   return n;
 }
 
-/** Writes a ttrpc.codegen.test.v1.ed.Ed at `p` (write pass); returns the end. @internal */
 export function Ed$write(m: Ed, b: Buffer, p: number): number {
   const v1 = m.a; if (v1) {
     b[p++] = 8; p = $wv32(b, p, v1);
@@ -122,7 +97,6 @@ export function Ed$write(m: Ed, b: Buffer, p: number): number {
   return p;
 }
 
-/** Reads a ttrpc.codegen.test.v1.ed.Ed up to `end` (or its end-group tag when `group` > 0). @internal */
 export function Ed$read(r: $R, end: number, group: number, into: Ed | undefined): Ed {
   $deeper(r, "ttrpc.codegen.test.v1.ed.Ed");
   const m = into ?? Ed$new();
@@ -162,14 +136,7 @@ export function Ed$read(r: $R, end: number, group: number, into: Ed | undefined)
         continue;
       }
     }
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    switch (t >>> 3) {
-      case 1: case 2: case 3: case 4: case 5: case 6: case 7: case 8:
-        $wire("ttrpc.codegen.test.v1.ed.Ed", t);
-    }
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
+    if ($other(r, m, s, t, group, "ttrpc.codegen.test.v1.ed.Ed", [1, 2, 3, 4, 5, 6, 7, 8])) break;
   }
   r.e = e0;
   r.d--;
@@ -182,36 +149,12 @@ export interface Ed_Child {
   $unknown?: Uint8Array[];
 }
 
-export const Ed_Child: $Codec<Ed_Child> = {
-  typeName: "ttrpc.codegen.test.v1.ed.Ed.Child",
-  create(init?: Partial<Ed_Child>): Ed_Child {
-    const m = Ed_Child$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: Ed_Child): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = Ed_Child$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, Ed_Child$write);
-    const b = Buffer.allocUnsafe(n);
-    Ed_Child$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): Ed_Child {
-    const r = $reader(bytes);
-    return Ed_Child$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: Ed_Child): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
+export const Ed_Child: $Codec<Ed_Child> = $codec("ttrpc.codegen.test.v1.ed.Ed.Child", Ed_Child$new, Ed_Child$size, Ed_Child$write, Ed_Child$read);
 
-/** A new ttrpc.codegen.test.v1.ed.Ed.Child with default values. @internal */
 export function Ed_Child$new(): Ed_Child {
   return { x: 0 };
 }
 
-/** The encoded size of a ttrpc.codegen.test.v1.ed.Ed.Child (size pass). @internal */
 export function Ed_Child$size(m: Ed_Child): number {
   let n = 0;
   const v1 = m.x; if (v1) {
@@ -222,7 +165,6 @@ export function Ed_Child$size(m: Ed_Child): number {
   return n;
 }
 
-/** Writes a ttrpc.codegen.test.v1.ed.Ed.Child at `p` (write pass); returns the end. @internal */
 export function Ed_Child$write(m: Ed_Child, b: Buffer, p: number): number {
   const v1 = m.x; if (v1) {
     b[p++] = 8; p = $wv32(b, p, v1);
@@ -232,7 +174,6 @@ export function Ed_Child$write(m: Ed_Child, b: Buffer, p: number): number {
   return p;
 }
 
-/** Reads a ttrpc.codegen.test.v1.ed.Ed.Child up to `end` (or its end-group tag when `group` > 0). @internal */
 export function Ed_Child$read(r: $R, end: number, group: number, into: Ed_Child | undefined): Ed_Child {
   $deeper(r, "ttrpc.codegen.test.v1.ed.Ed.Child");
   const m = into ?? Ed_Child$new();
@@ -248,14 +189,7 @@ export function Ed_Child$read(r: $R, end: number, group: number, into: Ed_Child 
     switch (t) {
       case 8: m.x = $i32(r); continue;
     }
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    switch (t >>> 3) {
-      case 1:
-        $wire("ttrpc.codegen.test.v1.ed.Ed.Child", t);
-    }
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
+    if ($other(r, m, s, t, group, "ttrpc.codegen.test.v1.ed.Ed.Child", [1])) break;
   }
   r.e = e0;
   r.d--;

@@ -19,7 +19,7 @@
 
 import { Mount, Mount$read, Mount$size, Mount$write } from "../types/mount_ttrpc.js";
 import type { $Codec, $R } from "../ttrpc_wire.js";
-import { $badGroup, $begin, $bool, $chunked, $concat, $deeper, $eof, $len, $next, $put, $raw, $reader, $skip, $slot, $sS, $str, $sv, $tag, $u32, $W, $wire, $wR, $wS, $wv } from "../ttrpc_wire.js";
+import { $bool, $codec, $deeper, $eof, $len, $next, $other, $put, $slot, $sS, $str, $sv, $tag, $u32, $wR, $wS, $wv } from "../ttrpc_wire.js";
 import { Timestamp, Timestamp$read, Timestamp$size, Timestamp$write } from "../google/protobuf/timestamp_ttrpc.js";
 
 export interface TaskCreate {
@@ -33,36 +33,12 @@ export interface TaskCreate {
   $unknown?: Uint8Array[];
 }
 
-export const TaskCreate: $Codec<TaskCreate> = {
-  typeName: "containerd.events.TaskCreate",
-  create(init?: Partial<TaskCreate>): TaskCreate {
-    const m = TaskCreate$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: TaskCreate): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = TaskCreate$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, TaskCreate$write);
-    const b = Buffer.allocUnsafe(n);
-    TaskCreate$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): TaskCreate {
-    const r = $reader(bytes);
-    return TaskCreate$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: TaskCreate): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
+export const TaskCreate: $Codec<TaskCreate> = $codec("containerd.events.TaskCreate", TaskCreate$new, TaskCreate$size, TaskCreate$write, TaskCreate$read);
 
-/** A new containerd.events.TaskCreate with default values. @internal */
 export function TaskCreate$new(): TaskCreate {
   return { containerId: "", bundle: "", rootfs: [], checkpoint: "", pid: 0 };
 }
 
-/** The encoded size of a containerd.events.TaskCreate (size pass). @internal */
 export function TaskCreate$size(m: TaskCreate): number {
   let n = 0;
   const v1 = m.containerId; if (v1) {
@@ -90,7 +66,6 @@ export function TaskCreate$size(m: TaskCreate): number {
   return n;
 }
 
-/** Writes a containerd.events.TaskCreate at `p` (write pass); returns the end. @internal */
 export function TaskCreate$write(m: TaskCreate, b: Buffer, p: number): number {
   const v1 = m.containerId; if (v1) {
     b[p++] = 10; p = $wS(b, p, v1);
@@ -117,7 +92,6 @@ export function TaskCreate$write(m: TaskCreate, b: Buffer, p: number): number {
   return p;
 }
 
-/** Reads a containerd.events.TaskCreate up to `end` (or its end-group tag when `group` > 0). @internal */
 export function TaskCreate$read(r: $R, end: number, group: number, into: TaskCreate | undefined): TaskCreate {
   $deeper(r, "containerd.events.TaskCreate");
   const m = into ?? TaskCreate$new();
@@ -138,14 +112,7 @@ export function TaskCreate$read(r: $R, end: number, group: number, into: TaskCre
       case 42: m.checkpoint = $str(r, true); continue;
       case 48: m.pid = $u32(r); continue;
     }
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    switch (t >>> 3) {
-      case 1: case 2: case 3: case 4: case 5: case 6:
-        $wire("containerd.events.TaskCreate", t);
-    }
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
+    if ($other(r, m, s, t, group, "containerd.events.TaskCreate", [1, 2, 3, 4, 5, 6])) break;
   }
   r.e = e0;
   r.d--;
@@ -159,36 +126,12 @@ export interface TaskStart {
   $unknown?: Uint8Array[];
 }
 
-export const TaskStart: $Codec<TaskStart> = {
-  typeName: "containerd.events.TaskStart",
-  create(init?: Partial<TaskStart>): TaskStart {
-    const m = TaskStart$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: TaskStart): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = TaskStart$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, TaskStart$write);
-    const b = Buffer.allocUnsafe(n);
-    TaskStart$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): TaskStart {
-    const r = $reader(bytes);
-    return TaskStart$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: TaskStart): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
+export const TaskStart: $Codec<TaskStart> = $codec("containerd.events.TaskStart", TaskStart$new, TaskStart$size, TaskStart$write, TaskStart$read);
 
-/** A new containerd.events.TaskStart with default values. @internal */
 export function TaskStart$new(): TaskStart {
   return { containerId: "", pid: 0 };
 }
 
-/** The encoded size of a containerd.events.TaskStart (size pass). @internal */
 export function TaskStart$size(m: TaskStart): number {
   let n = 0;
   const v1 = m.containerId; if (v1) {
@@ -202,7 +145,6 @@ export function TaskStart$size(m: TaskStart): number {
   return n;
 }
 
-/** Writes a containerd.events.TaskStart at `p` (write pass); returns the end. @internal */
 export function TaskStart$write(m: TaskStart, b: Buffer, p: number): number {
   const v1 = m.containerId; if (v1) {
     b[p++] = 10; p = $wS(b, p, v1);
@@ -215,7 +157,6 @@ export function TaskStart$write(m: TaskStart, b: Buffer, p: number): number {
   return p;
 }
 
-/** Reads a containerd.events.TaskStart up to `end` (or its end-group tag when `group` > 0). @internal */
 export function TaskStart$read(r: $R, end: number, group: number, into: TaskStart | undefined): TaskStart {
   $deeper(r, "containerd.events.TaskStart");
   const m = into ?? TaskStart$new();
@@ -232,14 +173,7 @@ export function TaskStart$read(r: $R, end: number, group: number, into: TaskStar
       case 10: m.containerId = $str(r, true); continue;
       case 16: m.pid = $u32(r); continue;
     }
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    switch (t >>> 3) {
-      case 1: case 2:
-        $wire("containerd.events.TaskStart", t);
-    }
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
+    if ($other(r, m, s, t, group, "containerd.events.TaskStart", [1, 2])) break;
   }
   r.e = e0;
   r.d--;
@@ -260,36 +194,12 @@ export interface TaskDelete {
   $unknown?: Uint8Array[];
 }
 
-export const TaskDelete: $Codec<TaskDelete> = {
-  typeName: "containerd.events.TaskDelete",
-  create(init?: Partial<TaskDelete>): TaskDelete {
-    const m = TaskDelete$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: TaskDelete): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = TaskDelete$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, TaskDelete$write);
-    const b = Buffer.allocUnsafe(n);
-    TaskDelete$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): TaskDelete {
-    const r = $reader(bytes);
-    return TaskDelete$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: TaskDelete): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
+export const TaskDelete: $Codec<TaskDelete> = $codec("containerd.events.TaskDelete", TaskDelete$new, TaskDelete$size, TaskDelete$write, TaskDelete$read);
 
-/** A new containerd.events.TaskDelete with default values. @internal */
 export function TaskDelete$new(): TaskDelete {
   return { containerId: "", pid: 0, exitStatus: 0, id: "" };
 }
 
-/** The encoded size of a containerd.events.TaskDelete (size pass). @internal */
 export function TaskDelete$size(m: TaskDelete): number {
   let n = 0;
   const v1 = m.containerId; if (v1) {
@@ -312,7 +222,6 @@ export function TaskDelete$size(m: TaskDelete): number {
   return n;
 }
 
-/** Writes a containerd.events.TaskDelete at `p` (write pass); returns the end. @internal */
 export function TaskDelete$write(m: TaskDelete, b: Buffer, p: number): number {
   const v1 = m.containerId; if (v1) {
     b[p++] = 10; p = $wS(b, p, v1);
@@ -334,7 +243,6 @@ export function TaskDelete$write(m: TaskDelete, b: Buffer, p: number): number {
   return p;
 }
 
-/** Reads a containerd.events.TaskDelete up to `end` (or its end-group tag when `group` > 0). @internal */
 export function TaskDelete$read(r: $R, end: number, group: number, into: TaskDelete | undefined): TaskDelete {
   $deeper(r, "containerd.events.TaskDelete");
   const m = into ?? TaskDelete$new();
@@ -354,14 +262,7 @@ export function TaskDelete$read(r: $R, end: number, group: number, into: TaskDel
       case 34: m.exitedAt = Timestamp$read(r, $len(r), 0, m.exitedAt); continue;
       case 42: m.id = $str(r, true); continue;
     }
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    switch (t >>> 3) {
-      case 1: case 2: case 3: case 4: case 5:
-        $wire("containerd.events.TaskDelete", t);
-    }
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
+    if ($other(r, m, s, t, group, "containerd.events.TaskDelete", [1, 2, 3, 4, 5])) break;
   }
   r.e = e0;
   r.d--;
@@ -377,36 +278,12 @@ export interface TaskIO {
   $unknown?: Uint8Array[];
 }
 
-export const TaskIO: $Codec<TaskIO> = {
-  typeName: "containerd.events.TaskIO",
-  create(init?: Partial<TaskIO>): TaskIO {
-    const m = TaskIO$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: TaskIO): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = TaskIO$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, TaskIO$write);
-    const b = Buffer.allocUnsafe(n);
-    TaskIO$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): TaskIO {
-    const r = $reader(bytes);
-    return TaskIO$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: TaskIO): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
+export const TaskIO: $Codec<TaskIO> = $codec("containerd.events.TaskIO", TaskIO$new, TaskIO$size, TaskIO$write, TaskIO$read);
 
-/** A new containerd.events.TaskIO with default values. @internal */
 export function TaskIO$new(): TaskIO {
   return { stdin: "", stdout: "", stderr: "", terminal: false };
 }
 
-/** The encoded size of a containerd.events.TaskIO (size pass). @internal */
 export function TaskIO$size(m: TaskIO): number {
   let n = 0;
   const v1 = m.stdin; if (v1) {
@@ -426,7 +303,6 @@ export function TaskIO$size(m: TaskIO): number {
   return n;
 }
 
-/** Writes a containerd.events.TaskIO at `p` (write pass); returns the end. @internal */
 export function TaskIO$write(m: TaskIO, b: Buffer, p: number): number {
   const v1 = m.stdin; if (v1) {
     b[p++] = 10; p = $wS(b, p, v1);
@@ -445,7 +321,6 @@ export function TaskIO$write(m: TaskIO, b: Buffer, p: number): number {
   return p;
 }
 
-/** Reads a containerd.events.TaskIO up to `end` (or its end-group tag when `group` > 0). @internal */
 export function TaskIO$read(r: $R, end: number, group: number, into: TaskIO | undefined): TaskIO {
   $deeper(r, "containerd.events.TaskIO");
   const m = into ?? TaskIO$new();
@@ -464,14 +339,7 @@ export function TaskIO$read(r: $R, end: number, group: number, into: TaskIO | un
       case 26: m.stderr = $str(r, true); continue;
       case 32: m.terminal = $bool(r); continue;
     }
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    switch (t >>> 3) {
-      case 1: case 2: case 3: case 4:
-        $wire("containerd.events.TaskIO", t);
-    }
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
+    if ($other(r, m, s, t, group, "containerd.events.TaskIO", [1, 2, 3, 4])) break;
   }
   r.e = e0;
   r.d--;
@@ -488,36 +356,12 @@ export interface TaskExit {
   $unknown?: Uint8Array[];
 }
 
-export const TaskExit: $Codec<TaskExit> = {
-  typeName: "containerd.events.TaskExit",
-  create(init?: Partial<TaskExit>): TaskExit {
-    const m = TaskExit$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: TaskExit): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = TaskExit$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, TaskExit$write);
-    const b = Buffer.allocUnsafe(n);
-    TaskExit$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): TaskExit {
-    const r = $reader(bytes);
-    return TaskExit$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: TaskExit): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
+export const TaskExit: $Codec<TaskExit> = $codec("containerd.events.TaskExit", TaskExit$new, TaskExit$size, TaskExit$write, TaskExit$read);
 
-/** A new containerd.events.TaskExit with default values. @internal */
 export function TaskExit$new(): TaskExit {
   return { containerId: "", id: "", pid: 0, exitStatus: 0 };
 }
 
-/** The encoded size of a containerd.events.TaskExit (size pass). @internal */
 export function TaskExit$size(m: TaskExit): number {
   let n = 0;
   const v1 = m.containerId; if (v1) {
@@ -540,7 +384,6 @@ export function TaskExit$size(m: TaskExit): number {
   return n;
 }
 
-/** Writes a containerd.events.TaskExit at `p` (write pass); returns the end. @internal */
 export function TaskExit$write(m: TaskExit, b: Buffer, p: number): number {
   const v1 = m.containerId; if (v1) {
     b[p++] = 10; p = $wS(b, p, v1);
@@ -562,7 +405,6 @@ export function TaskExit$write(m: TaskExit, b: Buffer, p: number): number {
   return p;
 }
 
-/** Reads a containerd.events.TaskExit up to `end` (or its end-group tag when `group` > 0). @internal */
 export function TaskExit$read(r: $R, end: number, group: number, into: TaskExit | undefined): TaskExit {
   $deeper(r, "containerd.events.TaskExit");
   const m = into ?? TaskExit$new();
@@ -582,14 +424,7 @@ export function TaskExit$read(r: $R, end: number, group: number, into: TaskExit 
       case 32: m.exitStatus = $u32(r); continue;
       case 42: m.exitedAt = Timestamp$read(r, $len(r), 0, m.exitedAt); continue;
     }
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    switch (t >>> 3) {
-      case 1: case 2: case 3: case 4: case 5:
-        $wire("containerd.events.TaskExit", t);
-    }
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
+    if ($other(r, m, s, t, group, "containerd.events.TaskExit", [1, 2, 3, 4, 5])) break;
   }
   r.e = e0;
   r.d--;
@@ -602,36 +437,12 @@ export interface TaskOOM {
   $unknown?: Uint8Array[];
 }
 
-export const TaskOOM: $Codec<TaskOOM> = {
-  typeName: "containerd.events.TaskOOM",
-  create(init?: Partial<TaskOOM>): TaskOOM {
-    const m = TaskOOM$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: TaskOOM): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = TaskOOM$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, TaskOOM$write);
-    const b = Buffer.allocUnsafe(n);
-    TaskOOM$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): TaskOOM {
-    const r = $reader(bytes);
-    return TaskOOM$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: TaskOOM): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
+export const TaskOOM: $Codec<TaskOOM> = $codec("containerd.events.TaskOOM", TaskOOM$new, TaskOOM$size, TaskOOM$write, TaskOOM$read);
 
-/** A new containerd.events.TaskOOM with default values. @internal */
 export function TaskOOM$new(): TaskOOM {
   return { containerId: "" };
 }
 
-/** The encoded size of a containerd.events.TaskOOM (size pass). @internal */
 export function TaskOOM$size(m: TaskOOM): number {
   let n = 0;
   const v1 = m.containerId; if (v1) {
@@ -642,7 +453,6 @@ export function TaskOOM$size(m: TaskOOM): number {
   return n;
 }
 
-/** Writes a containerd.events.TaskOOM at `p` (write pass); returns the end. @internal */
 export function TaskOOM$write(m: TaskOOM, b: Buffer, p: number): number {
   const v1 = m.containerId; if (v1) {
     b[p++] = 10; p = $wS(b, p, v1);
@@ -652,7 +462,6 @@ export function TaskOOM$write(m: TaskOOM, b: Buffer, p: number): number {
   return p;
 }
 
-/** Reads a containerd.events.TaskOOM up to `end` (or its end-group tag when `group` > 0). @internal */
 export function TaskOOM$read(r: $R, end: number, group: number, into: TaskOOM | undefined): TaskOOM {
   $deeper(r, "containerd.events.TaskOOM");
   const m = into ?? TaskOOM$new();
@@ -668,14 +477,7 @@ export function TaskOOM$read(r: $R, end: number, group: number, into: TaskOOM | 
     switch (t) {
       case 10: m.containerId = $str(r, true); continue;
     }
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    switch (t >>> 3) {
-      case 1:
-        $wire("containerd.events.TaskOOM", t);
-    }
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
+    if ($other(r, m, s, t, group, "containerd.events.TaskOOM", [1])) break;
   }
   r.e = e0;
   r.d--;
@@ -689,36 +491,12 @@ export interface TaskExecAdded {
   $unknown?: Uint8Array[];
 }
 
-export const TaskExecAdded: $Codec<TaskExecAdded> = {
-  typeName: "containerd.events.TaskExecAdded",
-  create(init?: Partial<TaskExecAdded>): TaskExecAdded {
-    const m = TaskExecAdded$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: TaskExecAdded): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = TaskExecAdded$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, TaskExecAdded$write);
-    const b = Buffer.allocUnsafe(n);
-    TaskExecAdded$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): TaskExecAdded {
-    const r = $reader(bytes);
-    return TaskExecAdded$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: TaskExecAdded): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
+export const TaskExecAdded: $Codec<TaskExecAdded> = $codec("containerd.events.TaskExecAdded", TaskExecAdded$new, TaskExecAdded$size, TaskExecAdded$write, TaskExecAdded$read);
 
-/** A new containerd.events.TaskExecAdded with default values. @internal */
 export function TaskExecAdded$new(): TaskExecAdded {
   return { containerId: "", execId: "" };
 }
 
-/** The encoded size of a containerd.events.TaskExecAdded (size pass). @internal */
 export function TaskExecAdded$size(m: TaskExecAdded): number {
   let n = 0;
   const v1 = m.containerId; if (v1) {
@@ -732,7 +510,6 @@ export function TaskExecAdded$size(m: TaskExecAdded): number {
   return n;
 }
 
-/** Writes a containerd.events.TaskExecAdded at `p` (write pass); returns the end. @internal */
 export function TaskExecAdded$write(m: TaskExecAdded, b: Buffer, p: number): number {
   const v1 = m.containerId; if (v1) {
     b[p++] = 10; p = $wS(b, p, v1);
@@ -745,7 +522,6 @@ export function TaskExecAdded$write(m: TaskExecAdded, b: Buffer, p: number): num
   return p;
 }
 
-/** Reads a containerd.events.TaskExecAdded up to `end` (or its end-group tag when `group` > 0). @internal */
 export function TaskExecAdded$read(r: $R, end: number, group: number, into: TaskExecAdded | undefined): TaskExecAdded {
   $deeper(r, "containerd.events.TaskExecAdded");
   const m = into ?? TaskExecAdded$new();
@@ -762,14 +538,7 @@ export function TaskExecAdded$read(r: $R, end: number, group: number, into: Task
       case 10: m.containerId = $str(r, true); continue;
       case 18: m.execId = $str(r, true); continue;
     }
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    switch (t >>> 3) {
-      case 1: case 2:
-        $wire("containerd.events.TaskExecAdded", t);
-    }
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
+    if ($other(r, m, s, t, group, "containerd.events.TaskExecAdded", [1, 2])) break;
   }
   r.e = e0;
   r.d--;
@@ -784,36 +553,12 @@ export interface TaskExecStarted {
   $unknown?: Uint8Array[];
 }
 
-export const TaskExecStarted: $Codec<TaskExecStarted> = {
-  typeName: "containerd.events.TaskExecStarted",
-  create(init?: Partial<TaskExecStarted>): TaskExecStarted {
-    const m = TaskExecStarted$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: TaskExecStarted): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = TaskExecStarted$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, TaskExecStarted$write);
-    const b = Buffer.allocUnsafe(n);
-    TaskExecStarted$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): TaskExecStarted {
-    const r = $reader(bytes);
-    return TaskExecStarted$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: TaskExecStarted): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
+export const TaskExecStarted: $Codec<TaskExecStarted> = $codec("containerd.events.TaskExecStarted", TaskExecStarted$new, TaskExecStarted$size, TaskExecStarted$write, TaskExecStarted$read);
 
-/** A new containerd.events.TaskExecStarted with default values. @internal */
 export function TaskExecStarted$new(): TaskExecStarted {
   return { containerId: "", execId: "", pid: 0 };
 }
 
-/** The encoded size of a containerd.events.TaskExecStarted (size pass). @internal */
 export function TaskExecStarted$size(m: TaskExecStarted): number {
   let n = 0;
   const v1 = m.containerId; if (v1) {
@@ -830,7 +575,6 @@ export function TaskExecStarted$size(m: TaskExecStarted): number {
   return n;
 }
 
-/** Writes a containerd.events.TaskExecStarted at `p` (write pass); returns the end. @internal */
 export function TaskExecStarted$write(m: TaskExecStarted, b: Buffer, p: number): number {
   const v1 = m.containerId; if (v1) {
     b[p++] = 10; p = $wS(b, p, v1);
@@ -846,7 +590,6 @@ export function TaskExecStarted$write(m: TaskExecStarted, b: Buffer, p: number):
   return p;
 }
 
-/** Reads a containerd.events.TaskExecStarted up to `end` (or its end-group tag when `group` > 0). @internal */
 export function TaskExecStarted$read(r: $R, end: number, group: number, into: TaskExecStarted | undefined): TaskExecStarted {
   $deeper(r, "containerd.events.TaskExecStarted");
   const m = into ?? TaskExecStarted$new();
@@ -864,14 +607,7 @@ export function TaskExecStarted$read(r: $R, end: number, group: number, into: Ta
       case 18: m.execId = $str(r, true); continue;
       case 24: m.pid = $u32(r); continue;
     }
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    switch (t >>> 3) {
-      case 1: case 2: case 3:
-        $wire("containerd.events.TaskExecStarted", t);
-    }
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
+    if ($other(r, m, s, t, group, "containerd.events.TaskExecStarted", [1, 2, 3])) break;
   }
   r.e = e0;
   r.d--;
@@ -884,36 +620,12 @@ export interface TaskPaused {
   $unknown?: Uint8Array[];
 }
 
-export const TaskPaused: $Codec<TaskPaused> = {
-  typeName: "containerd.events.TaskPaused",
-  create(init?: Partial<TaskPaused>): TaskPaused {
-    const m = TaskPaused$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: TaskPaused): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = TaskPaused$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, TaskPaused$write);
-    const b = Buffer.allocUnsafe(n);
-    TaskPaused$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): TaskPaused {
-    const r = $reader(bytes);
-    return TaskPaused$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: TaskPaused): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
+export const TaskPaused: $Codec<TaskPaused> = $codec("containerd.events.TaskPaused", TaskPaused$new, TaskPaused$size, TaskPaused$write, TaskPaused$read);
 
-/** A new containerd.events.TaskPaused with default values. @internal */
 export function TaskPaused$new(): TaskPaused {
   return { containerId: "" };
 }
 
-/** The encoded size of a containerd.events.TaskPaused (size pass). @internal */
 export function TaskPaused$size(m: TaskPaused): number {
   let n = 0;
   const v1 = m.containerId; if (v1) {
@@ -924,7 +636,6 @@ export function TaskPaused$size(m: TaskPaused): number {
   return n;
 }
 
-/** Writes a containerd.events.TaskPaused at `p` (write pass); returns the end. @internal */
 export function TaskPaused$write(m: TaskPaused, b: Buffer, p: number): number {
   const v1 = m.containerId; if (v1) {
     b[p++] = 10; p = $wS(b, p, v1);
@@ -934,7 +645,6 @@ export function TaskPaused$write(m: TaskPaused, b: Buffer, p: number): number {
   return p;
 }
 
-/** Reads a containerd.events.TaskPaused up to `end` (or its end-group tag when `group` > 0). @internal */
 export function TaskPaused$read(r: $R, end: number, group: number, into: TaskPaused | undefined): TaskPaused {
   $deeper(r, "containerd.events.TaskPaused");
   const m = into ?? TaskPaused$new();
@@ -950,14 +660,7 @@ export function TaskPaused$read(r: $R, end: number, group: number, into: TaskPau
     switch (t) {
       case 10: m.containerId = $str(r, true); continue;
     }
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    switch (t >>> 3) {
-      case 1:
-        $wire("containerd.events.TaskPaused", t);
-    }
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
+    if ($other(r, m, s, t, group, "containerd.events.TaskPaused", [1])) break;
   }
   r.e = e0;
   r.d--;
@@ -970,36 +673,12 @@ export interface TaskResumed {
   $unknown?: Uint8Array[];
 }
 
-export const TaskResumed: $Codec<TaskResumed> = {
-  typeName: "containerd.events.TaskResumed",
-  create(init?: Partial<TaskResumed>): TaskResumed {
-    const m = TaskResumed$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: TaskResumed): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = TaskResumed$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, TaskResumed$write);
-    const b = Buffer.allocUnsafe(n);
-    TaskResumed$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): TaskResumed {
-    const r = $reader(bytes);
-    return TaskResumed$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: TaskResumed): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
+export const TaskResumed: $Codec<TaskResumed> = $codec("containerd.events.TaskResumed", TaskResumed$new, TaskResumed$size, TaskResumed$write, TaskResumed$read);
 
-/** A new containerd.events.TaskResumed with default values. @internal */
 export function TaskResumed$new(): TaskResumed {
   return { containerId: "" };
 }
 
-/** The encoded size of a containerd.events.TaskResumed (size pass). @internal */
 export function TaskResumed$size(m: TaskResumed): number {
   let n = 0;
   const v1 = m.containerId; if (v1) {
@@ -1010,7 +689,6 @@ export function TaskResumed$size(m: TaskResumed): number {
   return n;
 }
 
-/** Writes a containerd.events.TaskResumed at `p` (write pass); returns the end. @internal */
 export function TaskResumed$write(m: TaskResumed, b: Buffer, p: number): number {
   const v1 = m.containerId; if (v1) {
     b[p++] = 10; p = $wS(b, p, v1);
@@ -1020,7 +698,6 @@ export function TaskResumed$write(m: TaskResumed, b: Buffer, p: number): number 
   return p;
 }
 
-/** Reads a containerd.events.TaskResumed up to `end` (or its end-group tag when `group` > 0). @internal */
 export function TaskResumed$read(r: $R, end: number, group: number, into: TaskResumed | undefined): TaskResumed {
   $deeper(r, "containerd.events.TaskResumed");
   const m = into ?? TaskResumed$new();
@@ -1036,14 +713,7 @@ export function TaskResumed$read(r: $R, end: number, group: number, into: TaskRe
     switch (t) {
       case 10: m.containerId = $str(r, true); continue;
     }
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    switch (t >>> 3) {
-      case 1:
-        $wire("containerd.events.TaskResumed", t);
-    }
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
+    if ($other(r, m, s, t, group, "containerd.events.TaskResumed", [1])) break;
   }
   r.e = e0;
   r.d--;
@@ -1057,36 +727,12 @@ export interface TaskCheckpointed {
   $unknown?: Uint8Array[];
 }
 
-export const TaskCheckpointed: $Codec<TaskCheckpointed> = {
-  typeName: "containerd.events.TaskCheckpointed",
-  create(init?: Partial<TaskCheckpointed>): TaskCheckpointed {
-    const m = TaskCheckpointed$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: TaskCheckpointed): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = TaskCheckpointed$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, TaskCheckpointed$write);
-    const b = Buffer.allocUnsafe(n);
-    TaskCheckpointed$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): TaskCheckpointed {
-    const r = $reader(bytes);
-    return TaskCheckpointed$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: TaskCheckpointed): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
+export const TaskCheckpointed: $Codec<TaskCheckpointed> = $codec("containerd.events.TaskCheckpointed", TaskCheckpointed$new, TaskCheckpointed$size, TaskCheckpointed$write, TaskCheckpointed$read);
 
-/** A new containerd.events.TaskCheckpointed with default values. @internal */
 export function TaskCheckpointed$new(): TaskCheckpointed {
   return { containerId: "", checkpoint: "" };
 }
 
-/** The encoded size of a containerd.events.TaskCheckpointed (size pass). @internal */
 export function TaskCheckpointed$size(m: TaskCheckpointed): number {
   let n = 0;
   const v1 = m.containerId; if (v1) {
@@ -1100,7 +746,6 @@ export function TaskCheckpointed$size(m: TaskCheckpointed): number {
   return n;
 }
 
-/** Writes a containerd.events.TaskCheckpointed at `p` (write pass); returns the end. @internal */
 export function TaskCheckpointed$write(m: TaskCheckpointed, b: Buffer, p: number): number {
   const v1 = m.containerId; if (v1) {
     b[p++] = 10; p = $wS(b, p, v1);
@@ -1113,7 +758,6 @@ export function TaskCheckpointed$write(m: TaskCheckpointed, b: Buffer, p: number
   return p;
 }
 
-/** Reads a containerd.events.TaskCheckpointed up to `end` (or its end-group tag when `group` > 0). @internal */
 export function TaskCheckpointed$read(r: $R, end: number, group: number, into: TaskCheckpointed | undefined): TaskCheckpointed {
   $deeper(r, "containerd.events.TaskCheckpointed");
   const m = into ?? TaskCheckpointed$new();
@@ -1130,14 +774,7 @@ export function TaskCheckpointed$read(r: $R, end: number, group: number, into: T
       case 10: m.containerId = $str(r, true); continue;
       case 18: m.checkpoint = $str(r, true); continue;
     }
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    switch (t >>> 3) {
-      case 1: case 2:
-        $wire("containerd.events.TaskCheckpointed", t);
-    }
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
+    if ($other(r, m, s, t, group, "containerd.events.TaskCheckpointed", [1, 2])) break;
   }
   r.e = e0;
   r.d--;

@@ -18,7 +18,7 @@
 /* eslint-disable */
 
 import type { $Codec, $R } from "../ttrpc_wire.js";
-import { $badGroup, $begin, $chunked, $concat, $deeper, $eof, $raw, $reader, $skip, $sS, $str, $tag, $W, $wire, $wR, $wS } from "../ttrpc_wire.js";
+import { $codec, $deeper, $eof, $other, $sS, $str, $tag, $wR, $wS } from "../ttrpc_wire.js";
 
 /**
  * Mount describes mounts for a container.
@@ -54,36 +54,12 @@ export interface Mount {
  * The Mount type follows the structure of the mount syscall, including a type,
  * source, target and options.
  */
-export const Mount: $Codec<Mount> = {
-  typeName: "containerd.types.Mount",
-  create(init?: Partial<Mount>): Mount {
-    const m = Mount$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: Mount): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = Mount$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, Mount$write);
-    const b = Buffer.allocUnsafe(n);
-    Mount$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): Mount {
-    const r = $reader(bytes);
-    return Mount$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: Mount): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
+export const Mount: $Codec<Mount> = $codec("containerd.types.Mount", Mount$new, Mount$size, Mount$write, Mount$read);
 
-/** A new containerd.types.Mount with default values. @internal */
 export function Mount$new(): Mount {
   return { type: "", source: "", target: "", options: [] };
 }
 
-/** The encoded size of a containerd.types.Mount (size pass). @internal */
 export function Mount$size(m: Mount): number {
   let n = 0;
   const v1 = m.type; if (v1) {
@@ -103,7 +79,6 @@ export function Mount$size(m: Mount): number {
   return n;
 }
 
-/** Writes a containerd.types.Mount at `p` (write pass); returns the end. @internal */
 export function Mount$write(m: Mount, b: Buffer, p: number): number {
   const v1 = m.type; if (v1) {
     b[p++] = 10; p = $wS(b, p, v1);
@@ -122,7 +97,6 @@ export function Mount$write(m: Mount, b: Buffer, p: number): number {
   return p;
 }
 
-/** Reads a containerd.types.Mount up to `end` (or its end-group tag when `group` > 0). @internal */
 export function Mount$read(r: $R, end: number, group: number, into: Mount | undefined): Mount {
   $deeper(r, "containerd.types.Mount");
   const m = into ?? Mount$new();
@@ -141,14 +115,7 @@ export function Mount$read(r: $R, end: number, group: number, into: Mount | unde
       case 26: m.target = $str(r, true); continue;
       case 34: m.options.push($str(r, true)); continue;
     }
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    switch (t >>> 3) {
-      case 1: case 2: case 3: case 4:
-        $wire("containerd.types.Mount", t);
-    }
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
+    if ($other(r, m, s, t, group, "containerd.types.Mount", [1, 2, 3, 4])) break;
   }
   r.e = e0;
   r.d--;

@@ -33,7 +33,7 @@
 /* eslint-disable */
 
 import type { $Codec, $R } from "../../ttrpc_wire.js";
-import { $badGroup, $begin, $chunked, $concat, $deeper, $eof, $raw, $reader, $skip, $tag, $W, $wR } from "../../ttrpc_wire.js";
+import { $codec, $deeper, $eof, $other, $tag, $wR } from "../../ttrpc_wire.js";
 
 /**
  * A generic empty message that you can re-use to avoid defining duplicated
@@ -60,36 +60,12 @@ export interface Empty {
  *     }
  *
  */
-export const Empty: $Codec<Empty> = {
-  typeName: "google.protobuf.Empty",
-  create(init?: Partial<Empty>): Empty {
-    const m = Empty$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: Empty): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = Empty$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, Empty$write);
-    const b = Buffer.allocUnsafe(n);
-    Empty$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): Empty {
-    const r = $reader(bytes);
-    return Empty$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: Empty): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
+export const Empty: $Codec<Empty> = $codec("google.protobuf.Empty", Empty$new, Empty$size, Empty$write, Empty$read);
 
-/** A new google.protobuf.Empty with default values. @internal */
 export function Empty$new(): Empty {
   return {  };
 }
 
-/** The encoded size of a google.protobuf.Empty (size pass). @internal */
 export function Empty$size(m: Empty): number {
   let n = 0;
   const u = m.$unknown;
@@ -97,14 +73,12 @@ export function Empty$size(m: Empty): number {
   return n;
 }
 
-/** Writes a google.protobuf.Empty at `p` (write pass); returns the end. @internal */
 export function Empty$write(m: Empty, b: Buffer, p: number): number {
   const u = m.$unknown;
   if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
-/** Reads a google.protobuf.Empty up to `end` (or its end-group tag when `group` > 0). @internal */
 export function Empty$read(r: $R, end: number, group: number, into: Empty | undefined): Empty {
   $deeper(r, "google.protobuf.Empty");
   const m = into ?? Empty$new();
@@ -117,10 +91,7 @@ export function Empty$read(r: $R, end: number, group: number, into: Empty | unde
     }
     const s = r.p;
     const t = $tag(r);
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
+    if ($other(r, m, s, t, group, "google.protobuf.Empty", [])) break;
   }
   r.e = e0;
   r.d--;

@@ -19,7 +19,7 @@
 
 import { Timestamp, Timestamp$read, Timestamp$size, Timestamp$write } from "../../google/protobuf/timestamp_ttrpc.js";
 import type { $Codec, $R } from "../../ttrpc_wire.js";
-import { $badGroup, $begin, $bool, $chunked, $concat, $deeper, $eof, $i32, $len, $next, $put, $raw, $reader, $skip, $slot, $sS, $str, $sv, $sv32, $tag, $u32, $W, $wire, $wR, $wS, $wv, $wv32 } from "../../ttrpc_wire.js";
+import { $bool, $codec, $deeper, $eof, $i32, $len, $next, $other, $put, $slot, $sS, $str, $sv, $sv32, $tag, $u32, $wR, $wS, $wv, $wv32 } from "../../ttrpc_wire.js";
 import { Any, Any$read, Any$size, Any$write } from "../../google/protobuf/any_ttrpc.js";
 
 export interface Process {
@@ -37,36 +37,12 @@ export interface Process {
   $unknown?: Uint8Array[];
 }
 
-export const Process: $Codec<Process> = {
-  typeName: "containerd.v1.types.Process",
-  create(init?: Partial<Process>): Process {
-    const m = Process$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: Process): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = Process$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, Process$write);
-    const b = Buffer.allocUnsafe(n);
-    Process$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): Process {
-    const r = $reader(bytes);
-    return Process$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: Process): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
+export const Process: $Codec<Process> = $codec("containerd.v1.types.Process", Process$new, Process$size, Process$write, Process$read);
 
-/** A new containerd.v1.types.Process with default values. @internal */
 export function Process$new(): Process {
   return { containerId: "", id: "", pid: 0, status: 0, stdin: "", stdout: "", stderr: "", terminal: false, exitStatus: 0 };
 }
 
-/** The encoded size of a containerd.v1.types.Process (size pass). @internal */
 export function Process$size(m: Process): number {
   let n = 0;
   const v1 = m.containerId; if (v1) {
@@ -104,7 +80,6 @@ export function Process$size(m: Process): number {
   return n;
 }
 
-/** Writes a containerd.v1.types.Process at `p` (write pass); returns the end. @internal */
 export function Process$write(m: Process, b: Buffer, p: number): number {
   const v1 = m.containerId; if (v1) {
     b[p++] = 10; p = $wS(b, p, v1);
@@ -141,7 +116,6 @@ export function Process$write(m: Process, b: Buffer, p: number): number {
   return p;
 }
 
-/** Reads a containerd.v1.types.Process up to `end` (or its end-group tag when `group` > 0). @internal */
 export function Process$read(r: $R, end: number, group: number, into: Process | undefined): Process {
   $deeper(r, "containerd.v1.types.Process");
   const m = into ?? Process$new();
@@ -166,14 +140,7 @@ export function Process$read(r: $R, end: number, group: number, into: Process | 
       case 72: m.exitStatus = $u32(r); continue;
       case 82: m.exitedAt = Timestamp$read(r, $len(r), 0, m.exitedAt); continue;
     }
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    switch (t >>> 3) {
-      case 1: case 2: case 3: case 4: case 5: case 6: case 7: case 8: case 9: case 10:
-        $wire("containerd.v1.types.Process", t);
-    }
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
+    if ($other(r, m, s, t, group, "containerd.v1.types.Process", [1, 2, 3, 4, 5, 6, 7, 8, 9, 10])) break;
   }
   r.e = e0;
   r.d--;
@@ -193,36 +160,12 @@ export interface ProcessInfo {
   $unknown?: Uint8Array[];
 }
 
-export const ProcessInfo: $Codec<ProcessInfo> = {
-  typeName: "containerd.v1.types.ProcessInfo",
-  create(init?: Partial<ProcessInfo>): ProcessInfo {
-    const m = ProcessInfo$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: ProcessInfo): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = ProcessInfo$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, ProcessInfo$write);
-    const b = Buffer.allocUnsafe(n);
-    ProcessInfo$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): ProcessInfo {
-    const r = $reader(bytes);
-    return ProcessInfo$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: ProcessInfo): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
+export const ProcessInfo: $Codec<ProcessInfo> = $codec("containerd.v1.types.ProcessInfo", ProcessInfo$new, ProcessInfo$size, ProcessInfo$write, ProcessInfo$read);
 
-/** A new containerd.v1.types.ProcessInfo with default values. @internal */
 export function ProcessInfo$new(): ProcessInfo {
   return { pid: 0 };
 }
 
-/** The encoded size of a containerd.v1.types.ProcessInfo (size pass). @internal */
 export function ProcessInfo$size(m: ProcessInfo): number {
   let n = 0;
   const v1 = m.pid; if (v1) {
@@ -236,7 +179,6 @@ export function ProcessInfo$size(m: ProcessInfo): number {
   return n;
 }
 
-/** Writes a containerd.v1.types.ProcessInfo at `p` (write pass); returns the end. @internal */
 export function ProcessInfo$write(m: ProcessInfo, b: Buffer, p: number): number {
   const v1 = m.pid; if (v1) {
     b[p++] = 8; p = $wv(b, p, v1 >>> 0);
@@ -249,7 +191,6 @@ export function ProcessInfo$write(m: ProcessInfo, b: Buffer, p: number): number 
   return p;
 }
 
-/** Reads a containerd.v1.types.ProcessInfo up to `end` (or its end-group tag when `group` > 0). @internal */
 export function ProcessInfo$read(r: $R, end: number, group: number, into: ProcessInfo | undefined): ProcessInfo {
   $deeper(r, "containerd.v1.types.ProcessInfo");
   const m = into ?? ProcessInfo$new();
@@ -266,14 +207,7 @@ export function ProcessInfo$read(r: $R, end: number, group: number, into: Proces
       case 8: m.pid = $u32(r); continue;
       case 18: m.info = Any$read(r, $len(r), 0, m.info); continue;
     }
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    switch (t >>> 3) {
-      case 1: case 2:
-        $wire("containerd.v1.types.ProcessInfo", t);
-    }
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
+    if ($other(r, m, s, t, group, "containerd.v1.types.ProcessInfo", [1, 2])) break;
   }
   r.e = e0;
   r.d--;

@@ -32,196 +32,6 @@
 // @generated from file google/protobuf/any.proto (package google.protobuf, syntax proto3)
 /* eslint-disable */
 
-/**
- * `Any` contains an arbitrary serialized protocol buffer message along with a
- * URL that describes the type of the serialized message.
- *
- * In its binary encoding, an `Any` is an ordinary message; but in other wire
- * forms like JSON, it has a special encoding. The format of the type URL is
- * described on the `type_url` field.
- *
- * Protobuf APIs provide utilities to interact with `Any` values:
- *
- * - A 'pack' operation accepts a message and constructs a generic `Any` wrapper
- *   around it.
- * - An 'unpack' operation reads the content of an `Any` message, either into an
- *   existing message or a new one. Unpack operations must check the type of the
- *   value they unpack against the declared `type_url`.
- * - An 'is' operation decides whether an `Any` contains a message of the given
- *   type, i.e. whether it can 'unpack' that type.
- *
- * The JSON format representation of an `Any` follows one of these cases:
- *
- * - For types without special-cased JSON encodings, the JSON format
- *   representation of the `Any` is the same as that of the message, with an
- *   additional `@type` field which contains the type URL.
- * - For types with special-cased JSON encodings (typically called 'well-known'
- *   types, listed in https://protobuf.dev/programming-guides/json/#any), the
- *   JSON format representation has a key `@type` which contains the type URL
- *   and a key `value` which contains the JSON-serialized value.
- *
- * The text format representation of an `Any` is like a message with one field
- * whose name is the type URL in brackets. For example, an `Any` containing a
- * `foo.Bar` message may be written `[type.googleapis.com/foo.Bar] { a: 2 }`.
- */
-export interface Any {
-  /**
-   * Identifies the type of the serialized Protobuf message with a URI reference
-   * consisting of a prefix ending in a slash and the fully-qualified type name.
-   *
-   * Example: type.googleapis.com/google.protobuf.StringValue
-   *
-   * This string must contain at least one `/` character, and the content after
-   * the last `/` must be the fully-qualified name of the type in canonical
-   * form, without a leading dot. Do not write a scheme on these URI references
-   * so that clients do not attempt to contact them.
-   *
-   * The prefix is arbitrary and Protobuf implementations are expected to
-   * simply strip off everything up to and including the last `/` to identify
-   * the type. `type.googleapis.com/` is a common default prefix that some
-   * legacy implementations require. This prefix does not indicate the origin of
-   * the type, and URIs containing it are not expected to respond to any
-   * requests.
-   *
-   * All type URL strings must be legal URI references with the additional
-   * restriction (for the text format) that the content of the reference
-   * must consist only of alphanumeric characters, percent-encoded escapes, and
-   * characters in the following set (not including the outer backticks):
-   * `/-.~_!$&()*+,;=`. Despite our allowing percent encodings, implementations
-   * should not unescape them to prevent confusion with existing parsers. For
-   * example, `type.googleapis.com%2FFoo` should be rejected.
-   *
-   * In the original design of `Any`, the possibility of launching a type
-   * resolution service at these type URLs was considered but Protobuf never
-   * implemented one and considers contacting these URLs to be problematic and
-   * a potential security issue. Do not attempt to contact type URLs.
-   */
-  typeUrl: string;
-  /** Holds a Protobuf serialization of the type described by type_url. */
-  value: Uint8Array;
-  /** Fields this schema does not know, as received (tag and value), written back on encode. */
-  $unknown?: Uint8Array[];
-}
-
-/**
- * `Any` contains an arbitrary serialized protocol buffer message along with a
- * URL that describes the type of the serialized message.
- *
- * In its binary encoding, an `Any` is an ordinary message; but in other wire
- * forms like JSON, it has a special encoding. The format of the type URL is
- * described on the `type_url` field.
- *
- * Protobuf APIs provide utilities to interact with `Any` values:
- *
- * - A 'pack' operation accepts a message and constructs a generic `Any` wrapper
- *   around it.
- * - An 'unpack' operation reads the content of an `Any` message, either into an
- *   existing message or a new one. Unpack operations must check the type of the
- *   value they unpack against the declared `type_url`.
- * - An 'is' operation decides whether an `Any` contains a message of the given
- *   type, i.e. whether it can 'unpack' that type.
- *
- * The JSON format representation of an `Any` follows one of these cases:
- *
- * - For types without special-cased JSON encodings, the JSON format
- *   representation of the `Any` is the same as that of the message, with an
- *   additional `@type` field which contains the type URL.
- * - For types with special-cased JSON encodings (typically called 'well-known'
- *   types, listed in https://protobuf.dev/programming-guides/json/#any), the
- *   JSON format representation has a key `@type` which contains the type URL
- *   and a key `value` which contains the JSON-serialized value.
- *
- * The text format representation of an `Any` is like a message with one field
- * whose name is the type URL in brackets. For example, an `Any` containing a
- * `foo.Bar` message may be written `[type.googleapis.com/foo.Bar] { a: 2 }`.
- */
-export const Any: $Codec<Any> = {
-  typeName: "google.protobuf.Any",
-  create(init?: Partial<Any>): Any {
-    const m = Any$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: Any): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = Any$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, Any$write);
-    const b = Buffer.allocUnsafe(n);
-    Any$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): Any {
-    const r = $reader(bytes);
-    return Any$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: Any): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
-
-/** A new google.protobuf.Any with default values. @internal */
-export function Any$new(): Any {
-  return { typeUrl: "", value: $EMPTY };
-}
-
-/** The encoded size of a google.protobuf.Any (size pass). @internal */
-export function Any$size(m: Any): number {
-  let n = 0;
-  const v1 = m.typeUrl; if (v1) {
-    n += 1 + $sS(v1);
-  }
-  const v2 = m.value; if ((v2 !== undefined && v2.length > 0)) {
-    n += 1 + $sB(v2);
-  }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-/** Writes a google.protobuf.Any at `p` (write pass); returns the end. @internal */
-export function Any$write(m: Any, b: Buffer, p: number): number {
-  const v1 = m.typeUrl; if (v1) {
-    b[p++] = 10; p = $wS(b, p, v1);
-  }
-  const v2 = m.value; if ((v2 !== undefined && v2.length > 0)) {
-    b[p++] = 18; p = $wB(b, p, v2);
-  }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
-  return p;
-}
-
-/** Reads a google.protobuf.Any up to `end` (or its end-group tag when `group` > 0). @internal */
-export function Any$read(r: $R, end: number, group: number, into: Any | undefined): Any {
-  $deeper(r, "google.protobuf.Any");
-  const m = into ?? Any$new();
-  const e0 = r.e;
-  if (group === 0) r.e = end;
-  for (;;) {
-    if (r.p >= r.e) {
-      if (group === 0) break;
-      $eof(r);
-    }
-    const s = r.p;
-    const t = $tag(r);
-    switch (t) {
-      case 10: m.typeUrl = $str(r, true); continue;
-      case 18: m.value = $bytes(r); continue;
-    }
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    switch (t >>> 3) {
-      case 1: case 2:
-        $wire("google.protobuf.Any", t);
-    }
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
-  }
-  r.e = e0;
-  r.d--;
-  return m;
-}
-
 // Wire helpers for code generated by protoc-gen-ttrpc. This file is copied verbatim into the output
 // (one module per output, or inlined into every file with `wire=inline`): generated code depends on
 // nothing but Node's Buffer. Names start with `$` so they can never collide with proto identifiers.
@@ -626,6 +436,89 @@ function $concat(out: Uint8Array | Uint8Array[]): Uint8Array {
 
 
 /**
+ * The codec constant of a message, from its generated functions: one small object per message
+ * whose methods live on this class's prototype, which keeps the generated code short and adds no
+ * closures per message.
+ */
+class $Message<T extends object> implements $Codec<T> {
+  readonly typeName: string;
+  readonly #make: () => T;
+  readonly #size: (m: T) => number;
+  readonly #write: (m: T, b: Buffer, p: number) => number;
+  readonly #read: (r: $R, end: number, group: number, into: T | undefined) => T;
+  constructor(
+    typeName: string,
+    make: () => T,
+    size: (m: T) => number,
+    write: (m: T, b: Buffer, p: number) => number,
+    read: (r: $R, end: number, group: number, into: T | undefined) => T,
+  ) {
+    this.typeName = typeName;
+    this.#make = make;
+    this.#size = size;
+    this.#write = write;
+    this.#read = read;
+  }
+  create(init?: Partial<T>): T {
+    const m = this.#make();
+    if (init !== undefined) Object.assign(m, init);
+    return m;
+  }
+  encode(m: T): Uint8Array | Uint8Array[] {
+    $begin();
+    const n = this.#size(m);
+    if ($W.ext !== 0) return $chunked(n, m, this.#write);
+    const b = Buffer.allocUnsafe(n);
+    this.#write(m, b, 0);
+    return b;
+  }
+  decode(bytes: Uint8Array): T {
+    const r = $reader(bytes);
+    return this.#read(r, r.e, 0, undefined);
+  }
+  toBinary(m: T): Uint8Array {
+    return $concat(this.encode(m));
+  }
+}
+
+
+/** Makes the codec constant of a message. */
+function $codec<T extends object>(
+  typeName: string,
+  make: () => T,
+  size: (m: T) => number,
+  write: (m: T, b: Buffer, p: number) => number,
+  read: (r: $R, end: number, group: number, into: T | undefined) => T,
+): $Codec<T> {
+  return new $Message(typeName, make, size, write, read);
+}
+
+
+/**
+ * A field that no `case` of a generated reader took (tag `t`, starting at `s`): the end of the
+ * group being read (returns true), a known field number with another wire type (an error), a
+ * stray end-group tag (an error), or an unknown field, kept in `m.$unknown`.
+ */
+function $other(
+  r: $R,
+  m: { $unknown?: Uint8Array[] },
+  s: number,
+  t: number,
+  group: number,
+  name: string,
+  known: readonly number[],
+): boolean {
+  const no = t >>> 3;
+  if ((t & 7) === 4 && no === group) return true;
+  if (known.includes(no)) $wire(name, t);
+  if ((t & 7) === 4) $badGroup();
+  $skip(r, t, r.d);
+  (m.$unknown ??= []).push($raw(r, s, t));
+  return false;
+}
+
+
+/**
  * What every generated message constant offers. It is a ttrpc codec (`encode` may return chunks,
  * which ttrpc writes without copying) and builds messages with their default values.
  */
@@ -640,4 +533,161 @@ export interface $Codec<T> {
   decode(bytes: Uint8Array): T;
   /** Encodes into one buffer. */
   toBinary(message: T): Uint8Array;
+}
+
+/**
+ * `Any` contains an arbitrary serialized protocol buffer message along with a
+ * URL that describes the type of the serialized message.
+ *
+ * In its binary encoding, an `Any` is an ordinary message; but in other wire
+ * forms like JSON, it has a special encoding. The format of the type URL is
+ * described on the `type_url` field.
+ *
+ * Protobuf APIs provide utilities to interact with `Any` values:
+ *
+ * - A 'pack' operation accepts a message and constructs a generic `Any` wrapper
+ *   around it.
+ * - An 'unpack' operation reads the content of an `Any` message, either into an
+ *   existing message or a new one. Unpack operations must check the type of the
+ *   value they unpack against the declared `type_url`.
+ * - An 'is' operation decides whether an `Any` contains a message of the given
+ *   type, i.e. whether it can 'unpack' that type.
+ *
+ * The JSON format representation of an `Any` follows one of these cases:
+ *
+ * - For types without special-cased JSON encodings, the JSON format
+ *   representation of the `Any` is the same as that of the message, with an
+ *   additional `@type` field which contains the type URL.
+ * - For types with special-cased JSON encodings (typically called 'well-known'
+ *   types, listed in https://protobuf.dev/programming-guides/json/#any), the
+ *   JSON format representation has a key `@type` which contains the type URL
+ *   and a key `value` which contains the JSON-serialized value.
+ *
+ * The text format representation of an `Any` is like a message with one field
+ * whose name is the type URL in brackets. For example, an `Any` containing a
+ * `foo.Bar` message may be written `[type.googleapis.com/foo.Bar] { a: 2 }`.
+ */
+export interface Any {
+  /**
+   * Identifies the type of the serialized Protobuf message with a URI reference
+   * consisting of a prefix ending in a slash and the fully-qualified type name.
+   *
+   * Example: type.googleapis.com/google.protobuf.StringValue
+   *
+   * This string must contain at least one `/` character, and the content after
+   * the last `/` must be the fully-qualified name of the type in canonical
+   * form, without a leading dot. Do not write a scheme on these URI references
+   * so that clients do not attempt to contact them.
+   *
+   * The prefix is arbitrary and Protobuf implementations are expected to
+   * simply strip off everything up to and including the last `/` to identify
+   * the type. `type.googleapis.com/` is a common default prefix that some
+   * legacy implementations require. This prefix does not indicate the origin of
+   * the type, and URIs containing it are not expected to respond to any
+   * requests.
+   *
+   * All type URL strings must be legal URI references with the additional
+   * restriction (for the text format) that the content of the reference
+   * must consist only of alphanumeric characters, percent-encoded escapes, and
+   * characters in the following set (not including the outer backticks):
+   * `/-.~_!$&()*+,;=`. Despite our allowing percent encodings, implementations
+   * should not unescape them to prevent confusion with existing parsers. For
+   * example, `type.googleapis.com%2FFoo` should be rejected.
+   *
+   * In the original design of `Any`, the possibility of launching a type
+   * resolution service at these type URLs was considered but Protobuf never
+   * implemented one and considers contacting these URLs to be problematic and
+   * a potential security issue. Do not attempt to contact type URLs.
+   */
+  typeUrl: string;
+  /** Holds a Protobuf serialization of the type described by type_url. */
+  value: Uint8Array;
+  /** Fields this schema does not know, as received (tag and value), written back on encode. */
+  $unknown?: Uint8Array[];
+}
+
+/**
+ * `Any` contains an arbitrary serialized protocol buffer message along with a
+ * URL that describes the type of the serialized message.
+ *
+ * In its binary encoding, an `Any` is an ordinary message; but in other wire
+ * forms like JSON, it has a special encoding. The format of the type URL is
+ * described on the `type_url` field.
+ *
+ * Protobuf APIs provide utilities to interact with `Any` values:
+ *
+ * - A 'pack' operation accepts a message and constructs a generic `Any` wrapper
+ *   around it.
+ * - An 'unpack' operation reads the content of an `Any` message, either into an
+ *   existing message or a new one. Unpack operations must check the type of the
+ *   value they unpack against the declared `type_url`.
+ * - An 'is' operation decides whether an `Any` contains a message of the given
+ *   type, i.e. whether it can 'unpack' that type.
+ *
+ * The JSON format representation of an `Any` follows one of these cases:
+ *
+ * - For types without special-cased JSON encodings, the JSON format
+ *   representation of the `Any` is the same as that of the message, with an
+ *   additional `@type` field which contains the type URL.
+ * - For types with special-cased JSON encodings (typically called 'well-known'
+ *   types, listed in https://protobuf.dev/programming-guides/json/#any), the
+ *   JSON format representation has a key `@type` which contains the type URL
+ *   and a key `value` which contains the JSON-serialized value.
+ *
+ * The text format representation of an `Any` is like a message with one field
+ * whose name is the type URL in brackets. For example, an `Any` containing a
+ * `foo.Bar` message may be written `[type.googleapis.com/foo.Bar] { a: 2 }`.
+ */
+export const Any: $Codec<Any> = $codec("google.protobuf.Any", Any$new, Any$size, Any$write, Any$read);
+
+export function Any$new(): Any {
+  return { typeUrl: "", value: $EMPTY };
+}
+
+export function Any$size(m: Any): number {
+  let n = 0;
+  const v1 = m.typeUrl; if (v1) {
+    n += 1 + $sS(v1);
+  }
+  const v2 = m.value; if ((v2 !== undefined && v2.length > 0)) {
+    n += 1 + $sB(v2);
+  }
+  const u = m.$unknown;
+  if (u !== undefined) for (const x of u) n += x.length;
+  return n;
+}
+
+export function Any$write(m: Any, b: Buffer, p: number): number {
+  const v1 = m.typeUrl; if (v1) {
+    b[p++] = 10; p = $wS(b, p, v1);
+  }
+  const v2 = m.value; if ((v2 !== undefined && v2.length > 0)) {
+    b[p++] = 18; p = $wB(b, p, v2);
+  }
+  const u = m.$unknown;
+  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
+  return p;
+}
+
+export function Any$read(r: $R, end: number, group: number, into: Any | undefined): Any {
+  $deeper(r, "google.protobuf.Any");
+  const m = into ?? Any$new();
+  const e0 = r.e;
+  if (group === 0) r.e = end;
+  for (;;) {
+    if (r.p >= r.e) {
+      if (group === 0) break;
+      $eof(r);
+    }
+    const s = r.p;
+    const t = $tag(r);
+    switch (t) {
+      case 10: m.typeUrl = $str(r, true); continue;
+      case 18: m.value = $bytes(r); continue;
+    }
+    if ($other(r, m, s, t, group, "google.protobuf.Any", [1, 2])) break;
+  }
+  r.e = e0;
+  r.d--;
+  return m;
 }

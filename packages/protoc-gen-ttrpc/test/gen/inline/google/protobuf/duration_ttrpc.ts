@@ -32,235 +32,6 @@
 // @generated from file google/protobuf/duration.proto (package google.protobuf, syntax proto3)
 /* eslint-disable */
 
-/**
- * A Duration represents a signed, fixed-length span of time represented
- * as a count of seconds and fractions of seconds at nanosecond
- * resolution. It is independent of any calendar and concepts like "day"
- * or "month". It is related to Timestamp in that the difference between
- * two Timestamp values is a Duration and it can be added or subtracted
- * from a Timestamp. Range is approximately +-10,000 years.
- *
- * # Examples
- *
- * Example 1: Compute Duration from two Timestamps in pseudo code.
- *
- *     Timestamp start = ...;
- *     Timestamp end = ...;
- *     Duration duration = ...;
- *
- *     duration.seconds = end.seconds - start.seconds;
- *     duration.nanos = end.nanos - start.nanos;
- *
- *     if (duration.seconds < 0 && duration.nanos > 0) {
- *       duration.seconds += 1;
- *       duration.nanos -= 1000000000;
- *     } else if (duration.seconds > 0 && duration.nanos < 0) {
- *       duration.seconds -= 1;
- *       duration.nanos += 1000000000;
- *     }
- *
- * Example 2: Compute Timestamp from Timestamp + Duration in pseudo code.
- *
- *     Timestamp start = ...;
- *     Duration duration = ...;
- *     Timestamp end = ...;
- *
- *     end.seconds = start.seconds + duration.seconds;
- *     end.nanos = start.nanos + duration.nanos;
- *
- *     if (end.nanos < 0) {
- *       end.seconds -= 1;
- *       end.nanos += 1000000000;
- *     } else if (end.nanos >= 1000000000) {
- *       end.seconds += 1;
- *       end.nanos -= 1000000000;
- *     }
- *
- * Example 3: Compute Duration from datetime.timedelta in Python.
- *
- *     td = datetime.timedelta(days=3, minutes=10)
- *     duration = Duration()
- *     duration.FromTimedelta(td)
- *
- * # JSON Mapping
- *
- * In JSON format, the Duration type is encoded as a string rather than an
- * object, where the string ends in the suffix "s" (indicating seconds) and
- * is preceded by the number of seconds, with nanoseconds expressed as
- * fractional seconds. For example, 3 seconds with 0 nanoseconds should be
- * encoded in JSON format as "3s", while 3 seconds and 1 nanosecond should
- * be expressed in JSON format as "3.000000001s", and 3 seconds and 1
- * microsecond should be expressed in JSON format as "3.000001s".
- *
- */
-export interface Duration {
-  /**
-   * Signed seconds of the span of time. Must be from -315,576,000,000
-   * to +315,576,000,000 inclusive. Note: these bounds are computed from:
-   * 60 sec/min * 60 min/hr * 24 hr/day * 365.25 days/year * 10000 years
-   */
-  seconds: bigint;
-  /**
-   * Signed fractions of a second at nanosecond resolution of the span
-   * of time. Durations less than one second are represented with a 0
-   * `seconds` field and a positive or negative `nanos` field. For durations
-   * of one second or more, a non-zero value for the `nanos` field must be
-   * of the same sign as the `seconds` field. Must be from -999,999,999
-   * to +999,999,999 inclusive.
-   */
-  nanos: number;
-  /** Fields this schema does not know, as received (tag and value), written back on encode. */
-  $unknown?: Uint8Array[];
-}
-
-/**
- * A Duration represents a signed, fixed-length span of time represented
- * as a count of seconds and fractions of seconds at nanosecond
- * resolution. It is independent of any calendar and concepts like "day"
- * or "month". It is related to Timestamp in that the difference between
- * two Timestamp values is a Duration and it can be added or subtracted
- * from a Timestamp. Range is approximately +-10,000 years.
- *
- * # Examples
- *
- * Example 1: Compute Duration from two Timestamps in pseudo code.
- *
- *     Timestamp start = ...;
- *     Timestamp end = ...;
- *     Duration duration = ...;
- *
- *     duration.seconds = end.seconds - start.seconds;
- *     duration.nanos = end.nanos - start.nanos;
- *
- *     if (duration.seconds < 0 && duration.nanos > 0) {
- *       duration.seconds += 1;
- *       duration.nanos -= 1000000000;
- *     } else if (duration.seconds > 0 && duration.nanos < 0) {
- *       duration.seconds -= 1;
- *       duration.nanos += 1000000000;
- *     }
- *
- * Example 2: Compute Timestamp from Timestamp + Duration in pseudo code.
- *
- *     Timestamp start = ...;
- *     Duration duration = ...;
- *     Timestamp end = ...;
- *
- *     end.seconds = start.seconds + duration.seconds;
- *     end.nanos = start.nanos + duration.nanos;
- *
- *     if (end.nanos < 0) {
- *       end.seconds -= 1;
- *       end.nanos += 1000000000;
- *     } else if (end.nanos >= 1000000000) {
- *       end.seconds += 1;
- *       end.nanos -= 1000000000;
- *     }
- *
- * Example 3: Compute Duration from datetime.timedelta in Python.
- *
- *     td = datetime.timedelta(days=3, minutes=10)
- *     duration = Duration()
- *     duration.FromTimedelta(td)
- *
- * # JSON Mapping
- *
- * In JSON format, the Duration type is encoded as a string rather than an
- * object, where the string ends in the suffix "s" (indicating seconds) and
- * is preceded by the number of seconds, with nanoseconds expressed as
- * fractional seconds. For example, 3 seconds with 0 nanoseconds should be
- * encoded in JSON format as "3s", while 3 seconds and 1 nanosecond should
- * be expressed in JSON format as "3.000000001s", and 3 seconds and 1
- * microsecond should be expressed in JSON format as "3.000001s".
- *
- */
-export const Duration: $Codec<Duration> = {
-  typeName: "google.protobuf.Duration",
-  create(init?: Partial<Duration>): Duration {
-    const m = Duration$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: Duration): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = Duration$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, Duration$write);
-    const b = Buffer.allocUnsafe(n);
-    Duration$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): Duration {
-    const r = $reader(bytes);
-    return Duration$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: Duration): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
-
-/** A new google.protobuf.Duration with default values. @internal */
-export function Duration$new(): Duration {
-  return { seconds: 0n, nanos: 0 };
-}
-
-/** The encoded size of a google.protobuf.Duration (size pass). @internal */
-export function Duration$size(m: Duration): number {
-  let n = 0;
-  const v1 = m.seconds; if (v1) {
-    n += 1 + $sv64(v1);
-  }
-  const v2 = m.nanos; if (v2) {
-    n += 1 + $sv32(v2);
-  }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-/** Writes a google.protobuf.Duration at `p` (write pass); returns the end. @internal */
-export function Duration$write(m: Duration, b: Buffer, p: number): number {
-  const v1 = m.seconds; if (v1) {
-    b[p++] = 8; p = $wv64(b, p, v1);
-  }
-  const v2 = m.nanos; if (v2) {
-    b[p++] = 16; p = $wv32(b, p, v2);
-  }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
-  return p;
-}
-
-/** Reads a google.protobuf.Duration up to `end` (or its end-group tag when `group` > 0). @internal */
-export function Duration$read(r: $R, end: number, group: number, into: Duration | undefined): Duration {
-  $deeper(r, "google.protobuf.Duration");
-  const m = into ?? Duration$new();
-  const e0 = r.e;
-  if (group === 0) r.e = end;
-  for (;;) {
-    if (r.p >= r.e) {
-      if (group === 0) break;
-      $eof(r);
-    }
-    const s = r.p;
-    const t = $tag(r);
-    switch (t) {
-      case 8: m.seconds = $i64(r); continue;
-      case 16: m.nanos = $i32(r); continue;
-    }
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    switch (t >>> 3) {
-      case 1: case 2:
-        $wire("google.protobuf.Duration", t);
-    }
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
-  }
-  r.e = e0;
-  r.d--;
-  return m;
-}
-
 
 /** Why a decode failed: a stable code beside the message. */
 type $DecodeErrorCode =
@@ -649,6 +420,89 @@ function $concat(out: Uint8Array | Uint8Array[]): Uint8Array {
 
 
 /**
+ * The codec constant of a message, from its generated functions: one small object per message
+ * whose methods live on this class's prototype, which keeps the generated code short and adds no
+ * closures per message.
+ */
+class $Message<T extends object> implements $Codec<T> {
+  readonly typeName: string;
+  readonly #make: () => T;
+  readonly #size: (m: T) => number;
+  readonly #write: (m: T, b: Buffer, p: number) => number;
+  readonly #read: (r: $R, end: number, group: number, into: T | undefined) => T;
+  constructor(
+    typeName: string,
+    make: () => T,
+    size: (m: T) => number,
+    write: (m: T, b: Buffer, p: number) => number,
+    read: (r: $R, end: number, group: number, into: T | undefined) => T,
+  ) {
+    this.typeName = typeName;
+    this.#make = make;
+    this.#size = size;
+    this.#write = write;
+    this.#read = read;
+  }
+  create(init?: Partial<T>): T {
+    const m = this.#make();
+    if (init !== undefined) Object.assign(m, init);
+    return m;
+  }
+  encode(m: T): Uint8Array | Uint8Array[] {
+    $begin();
+    const n = this.#size(m);
+    if ($W.ext !== 0) return $chunked(n, m, this.#write);
+    const b = Buffer.allocUnsafe(n);
+    this.#write(m, b, 0);
+    return b;
+  }
+  decode(bytes: Uint8Array): T {
+    const r = $reader(bytes);
+    return this.#read(r, r.e, 0, undefined);
+  }
+  toBinary(m: T): Uint8Array {
+    return $concat(this.encode(m));
+  }
+}
+
+
+/** Makes the codec constant of a message. */
+function $codec<T extends object>(
+  typeName: string,
+  make: () => T,
+  size: (m: T) => number,
+  write: (m: T, b: Buffer, p: number) => number,
+  read: (r: $R, end: number, group: number, into: T | undefined) => T,
+): $Codec<T> {
+  return new $Message(typeName, make, size, write, read);
+}
+
+
+/**
+ * A field that no `case` of a generated reader took (tag `t`, starting at `s`): the end of the
+ * group being read (returns true), a known field number with another wire type (an error), a
+ * stray end-group tag (an error), or an unknown field, kept in `m.$unknown`.
+ */
+function $other(
+  r: $R,
+  m: { $unknown?: Uint8Array[] },
+  s: number,
+  t: number,
+  group: number,
+  name: string,
+  known: readonly number[],
+): boolean {
+  const no = t >>> 3;
+  if ((t & 7) === 4 && no === group) return true;
+  if (known.includes(no)) $wire(name, t);
+  if ((t & 7) === 4) $badGroup();
+  $skip(r, t, r.d);
+  (m.$unknown ??= []).push($raw(r, s, t));
+  return false;
+}
+
+
+/**
  * What every generated message constant offers. It is a ttrpc codec (`encode` may return chunks,
  * which ttrpc writes without copying) and builds messages with their default values.
  */
@@ -663,4 +517,200 @@ export interface $Codec<T> {
   decode(bytes: Uint8Array): T;
   /** Encodes into one buffer. */
   toBinary(message: T): Uint8Array;
+}
+
+/**
+ * A Duration represents a signed, fixed-length span of time represented
+ * as a count of seconds and fractions of seconds at nanosecond
+ * resolution. It is independent of any calendar and concepts like "day"
+ * or "month". It is related to Timestamp in that the difference between
+ * two Timestamp values is a Duration and it can be added or subtracted
+ * from a Timestamp. Range is approximately +-10,000 years.
+ *
+ * # Examples
+ *
+ * Example 1: Compute Duration from two Timestamps in pseudo code.
+ *
+ *     Timestamp start = ...;
+ *     Timestamp end = ...;
+ *     Duration duration = ...;
+ *
+ *     duration.seconds = end.seconds - start.seconds;
+ *     duration.nanos = end.nanos - start.nanos;
+ *
+ *     if (duration.seconds < 0 && duration.nanos > 0) {
+ *       duration.seconds += 1;
+ *       duration.nanos -= 1000000000;
+ *     } else if (duration.seconds > 0 && duration.nanos < 0) {
+ *       duration.seconds -= 1;
+ *       duration.nanos += 1000000000;
+ *     }
+ *
+ * Example 2: Compute Timestamp from Timestamp + Duration in pseudo code.
+ *
+ *     Timestamp start = ...;
+ *     Duration duration = ...;
+ *     Timestamp end = ...;
+ *
+ *     end.seconds = start.seconds + duration.seconds;
+ *     end.nanos = start.nanos + duration.nanos;
+ *
+ *     if (end.nanos < 0) {
+ *       end.seconds -= 1;
+ *       end.nanos += 1000000000;
+ *     } else if (end.nanos >= 1000000000) {
+ *       end.seconds += 1;
+ *       end.nanos -= 1000000000;
+ *     }
+ *
+ * Example 3: Compute Duration from datetime.timedelta in Python.
+ *
+ *     td = datetime.timedelta(days=3, minutes=10)
+ *     duration = Duration()
+ *     duration.FromTimedelta(td)
+ *
+ * # JSON Mapping
+ *
+ * In JSON format, the Duration type is encoded as a string rather than an
+ * object, where the string ends in the suffix "s" (indicating seconds) and
+ * is preceded by the number of seconds, with nanoseconds expressed as
+ * fractional seconds. For example, 3 seconds with 0 nanoseconds should be
+ * encoded in JSON format as "3s", while 3 seconds and 1 nanosecond should
+ * be expressed in JSON format as "3.000000001s", and 3 seconds and 1
+ * microsecond should be expressed in JSON format as "3.000001s".
+ *
+ */
+export interface Duration {
+  /**
+   * Signed seconds of the span of time. Must be from -315,576,000,000
+   * to +315,576,000,000 inclusive. Note: these bounds are computed from:
+   * 60 sec/min * 60 min/hr * 24 hr/day * 365.25 days/year * 10000 years
+   */
+  seconds: bigint;
+  /**
+   * Signed fractions of a second at nanosecond resolution of the span
+   * of time. Durations less than one second are represented with a 0
+   * `seconds` field and a positive or negative `nanos` field. For durations
+   * of one second or more, a non-zero value for the `nanos` field must be
+   * of the same sign as the `seconds` field. Must be from -999,999,999
+   * to +999,999,999 inclusive.
+   */
+  nanos: number;
+  /** Fields this schema does not know, as received (tag and value), written back on encode. */
+  $unknown?: Uint8Array[];
+}
+
+/**
+ * A Duration represents a signed, fixed-length span of time represented
+ * as a count of seconds and fractions of seconds at nanosecond
+ * resolution. It is independent of any calendar and concepts like "day"
+ * or "month". It is related to Timestamp in that the difference between
+ * two Timestamp values is a Duration and it can be added or subtracted
+ * from a Timestamp. Range is approximately +-10,000 years.
+ *
+ * # Examples
+ *
+ * Example 1: Compute Duration from two Timestamps in pseudo code.
+ *
+ *     Timestamp start = ...;
+ *     Timestamp end = ...;
+ *     Duration duration = ...;
+ *
+ *     duration.seconds = end.seconds - start.seconds;
+ *     duration.nanos = end.nanos - start.nanos;
+ *
+ *     if (duration.seconds < 0 && duration.nanos > 0) {
+ *       duration.seconds += 1;
+ *       duration.nanos -= 1000000000;
+ *     } else if (duration.seconds > 0 && duration.nanos < 0) {
+ *       duration.seconds -= 1;
+ *       duration.nanos += 1000000000;
+ *     }
+ *
+ * Example 2: Compute Timestamp from Timestamp + Duration in pseudo code.
+ *
+ *     Timestamp start = ...;
+ *     Duration duration = ...;
+ *     Timestamp end = ...;
+ *
+ *     end.seconds = start.seconds + duration.seconds;
+ *     end.nanos = start.nanos + duration.nanos;
+ *
+ *     if (end.nanos < 0) {
+ *       end.seconds -= 1;
+ *       end.nanos += 1000000000;
+ *     } else if (end.nanos >= 1000000000) {
+ *       end.seconds += 1;
+ *       end.nanos -= 1000000000;
+ *     }
+ *
+ * Example 3: Compute Duration from datetime.timedelta in Python.
+ *
+ *     td = datetime.timedelta(days=3, minutes=10)
+ *     duration = Duration()
+ *     duration.FromTimedelta(td)
+ *
+ * # JSON Mapping
+ *
+ * In JSON format, the Duration type is encoded as a string rather than an
+ * object, where the string ends in the suffix "s" (indicating seconds) and
+ * is preceded by the number of seconds, with nanoseconds expressed as
+ * fractional seconds. For example, 3 seconds with 0 nanoseconds should be
+ * encoded in JSON format as "3s", while 3 seconds and 1 nanosecond should
+ * be expressed in JSON format as "3.000000001s", and 3 seconds and 1
+ * microsecond should be expressed in JSON format as "3.000001s".
+ *
+ */
+export const Duration: $Codec<Duration> = $codec("google.protobuf.Duration", Duration$new, Duration$size, Duration$write, Duration$read);
+
+export function Duration$new(): Duration {
+  return { seconds: 0n, nanos: 0 };
+}
+
+export function Duration$size(m: Duration): number {
+  let n = 0;
+  const v1 = m.seconds; if (v1) {
+    n += 1 + $sv64(v1);
+  }
+  const v2 = m.nanos; if (v2) {
+    n += 1 + $sv32(v2);
+  }
+  const u = m.$unknown;
+  if (u !== undefined) for (const x of u) n += x.length;
+  return n;
+}
+
+export function Duration$write(m: Duration, b: Buffer, p: number): number {
+  const v1 = m.seconds; if (v1) {
+    b[p++] = 8; p = $wv64(b, p, v1);
+  }
+  const v2 = m.nanos; if (v2) {
+    b[p++] = 16; p = $wv32(b, p, v2);
+  }
+  const u = m.$unknown;
+  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
+  return p;
+}
+
+export function Duration$read(r: $R, end: number, group: number, into: Duration | undefined): Duration {
+  $deeper(r, "google.protobuf.Duration");
+  const m = into ?? Duration$new();
+  const e0 = r.e;
+  if (group === 0) r.e = end;
+  for (;;) {
+    if (r.p >= r.e) {
+      if (group === 0) break;
+      $eof(r);
+    }
+    const s = r.p;
+    const t = $tag(r);
+    switch (t) {
+      case 8: m.seconds = $i64(r); continue;
+      case 16: m.nanos = $i32(r); continue;
+    }
+    if ($other(r, m, s, t, group, "google.protobuf.Duration", [1, 2])) break;
+  }
+  r.e = e0;
+  r.d--;
+  return m;
 }

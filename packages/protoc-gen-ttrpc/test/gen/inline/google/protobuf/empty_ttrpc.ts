@@ -32,98 +32,6 @@
 // @generated from file google/protobuf/empty.proto (package google.protobuf, syntax proto3)
 /* eslint-disable */
 
-/**
- * A generic empty message that you can re-use to avoid defining duplicated
- * empty messages in your APIs. A typical example is to use it as the request
- * or the response type of an API method. For instance:
- *
- *     service Foo {
- *       rpc Bar(google.protobuf.Empty) returns (google.protobuf.Empty);
- *     }
- *
- */
-export interface Empty {
-  /** Fields this schema does not know, as received (tag and value), written back on encode. */
-  $unknown?: Uint8Array[];
-}
-
-/**
- * A generic empty message that you can re-use to avoid defining duplicated
- * empty messages in your APIs. A typical example is to use it as the request
- * or the response type of an API method. For instance:
- *
- *     service Foo {
- *       rpc Bar(google.protobuf.Empty) returns (google.protobuf.Empty);
- *     }
- *
- */
-export const Empty: $Codec<Empty> = {
-  typeName: "google.protobuf.Empty",
-  create(init?: Partial<Empty>): Empty {
-    const m = Empty$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: Empty): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = Empty$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, Empty$write);
-    const b = Buffer.allocUnsafe(n);
-    Empty$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): Empty {
-    const r = $reader(bytes);
-    return Empty$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: Empty): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
-
-/** A new google.protobuf.Empty with default values. @internal */
-export function Empty$new(): Empty {
-  return {  };
-}
-
-/** The encoded size of a google.protobuf.Empty (size pass). @internal */
-export function Empty$size(m: Empty): number {
-  let n = 0;
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-/** Writes a google.protobuf.Empty at `p` (write pass); returns the end. @internal */
-export function Empty$write(m: Empty, b: Buffer, p: number): number {
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
-  return p;
-}
-
-/** Reads a google.protobuf.Empty up to `end` (or its end-group tag when `group` > 0). @internal */
-export function Empty$read(r: $R, end: number, group: number, into: Empty | undefined): Empty {
-  $deeper(r, "google.protobuf.Empty");
-  const m = into ?? Empty$new();
-  const e0 = r.e;
-  if (group === 0) r.e = end;
-  for (;;) {
-    if (r.p >= r.e) {
-      if (group === 0) break;
-      $eof(r);
-    }
-    const s = r.p;
-    const t = $tag(r);
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
-  }
-  r.e = e0;
-  r.d--;
-  return m;
-}
-
 
 /** Why a decode failed: a stable code beside the message. */
 type $DecodeErrorCode =
@@ -307,6 +215,15 @@ function $raw(r: $R, s: number, t: number): Uint8Array {
 }
 
 
+/** A known field arrived with the wrong wire type. */
+function $wire(name: string, tag: number): never {
+  throw new $DecodeError(
+    "BAD_WIRE_TYPE",
+    `protobuf: field ${name} (number ${tag >>> 3}) has wire type ${tag & 7}`,
+  );
+}
+
+
 /** Depth check on entering a nested message. */
 function $deeper(r: $R, name: string): void {
   if (++r.d > $RECURSION_LIMIT) {
@@ -407,6 +324,89 @@ function $concat(out: Uint8Array | Uint8Array[]): Uint8Array {
 
 
 /**
+ * The codec constant of a message, from its generated functions: one small object per message
+ * whose methods live on this class's prototype, which keeps the generated code short and adds no
+ * closures per message.
+ */
+class $Message<T extends object> implements $Codec<T> {
+  readonly typeName: string;
+  readonly #make: () => T;
+  readonly #size: (m: T) => number;
+  readonly #write: (m: T, b: Buffer, p: number) => number;
+  readonly #read: (r: $R, end: number, group: number, into: T | undefined) => T;
+  constructor(
+    typeName: string,
+    make: () => T,
+    size: (m: T) => number,
+    write: (m: T, b: Buffer, p: number) => number,
+    read: (r: $R, end: number, group: number, into: T | undefined) => T,
+  ) {
+    this.typeName = typeName;
+    this.#make = make;
+    this.#size = size;
+    this.#write = write;
+    this.#read = read;
+  }
+  create(init?: Partial<T>): T {
+    const m = this.#make();
+    if (init !== undefined) Object.assign(m, init);
+    return m;
+  }
+  encode(m: T): Uint8Array | Uint8Array[] {
+    $begin();
+    const n = this.#size(m);
+    if ($W.ext !== 0) return $chunked(n, m, this.#write);
+    const b = Buffer.allocUnsafe(n);
+    this.#write(m, b, 0);
+    return b;
+  }
+  decode(bytes: Uint8Array): T {
+    const r = $reader(bytes);
+    return this.#read(r, r.e, 0, undefined);
+  }
+  toBinary(m: T): Uint8Array {
+    return $concat(this.encode(m));
+  }
+}
+
+
+/** Makes the codec constant of a message. */
+function $codec<T extends object>(
+  typeName: string,
+  make: () => T,
+  size: (m: T) => number,
+  write: (m: T, b: Buffer, p: number) => number,
+  read: (r: $R, end: number, group: number, into: T | undefined) => T,
+): $Codec<T> {
+  return new $Message(typeName, make, size, write, read);
+}
+
+
+/**
+ * A field that no `case` of a generated reader took (tag `t`, starting at `s`): the end of the
+ * group being read (returns true), a known field number with another wire type (an error), a
+ * stray end-group tag (an error), or an unknown field, kept in `m.$unknown`.
+ */
+function $other(
+  r: $R,
+  m: { $unknown?: Uint8Array[] },
+  s: number,
+  t: number,
+  group: number,
+  name: string,
+  known: readonly number[],
+): boolean {
+  const no = t >>> 3;
+  if ((t & 7) === 4 && no === group) return true;
+  if (known.includes(no)) $wire(name, t);
+  if ((t & 7) === 4) $badGroup();
+  $skip(r, t, r.d);
+  (m.$unknown ??= []).push($raw(r, s, t));
+  return false;
+}
+
+
+/**
  * What every generated message constant offers. It is a ttrpc codec (`encode` may return chunks,
  * which ttrpc writes without copying) and builds messages with their default values.
  */
@@ -421,4 +421,67 @@ export interface $Codec<T> {
   decode(bytes: Uint8Array): T;
   /** Encodes into one buffer. */
   toBinary(message: T): Uint8Array;
+}
+
+/**
+ * A generic empty message that you can re-use to avoid defining duplicated
+ * empty messages in your APIs. A typical example is to use it as the request
+ * or the response type of an API method. For instance:
+ *
+ *     service Foo {
+ *       rpc Bar(google.protobuf.Empty) returns (google.protobuf.Empty);
+ *     }
+ *
+ */
+export interface Empty {
+  /** Fields this schema does not know, as received (tag and value), written back on encode. */
+  $unknown?: Uint8Array[];
+}
+
+/**
+ * A generic empty message that you can re-use to avoid defining duplicated
+ * empty messages in your APIs. A typical example is to use it as the request
+ * or the response type of an API method. For instance:
+ *
+ *     service Foo {
+ *       rpc Bar(google.protobuf.Empty) returns (google.protobuf.Empty);
+ *     }
+ *
+ */
+export const Empty: $Codec<Empty> = $codec("google.protobuf.Empty", Empty$new, Empty$size, Empty$write, Empty$read);
+
+export function Empty$new(): Empty {
+  return {  };
+}
+
+export function Empty$size(m: Empty): number {
+  let n = 0;
+  const u = m.$unknown;
+  if (u !== undefined) for (const x of u) n += x.length;
+  return n;
+}
+
+export function Empty$write(m: Empty, b: Buffer, p: number): number {
+  const u = m.$unknown;
+  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
+  return p;
+}
+
+export function Empty$read(r: $R, end: number, group: number, into: Empty | undefined): Empty {
+  $deeper(r, "google.protobuf.Empty");
+  const m = into ?? Empty$new();
+  const e0 = r.e;
+  if (group === 0) r.e = end;
+  for (;;) {
+    if (r.p >= r.e) {
+      if (group === 0) break;
+      $eof(r);
+    }
+    const s = r.p;
+    const t = $tag(r);
+    if ($other(r, m, s, t, group, "google.protobuf.Empty", [])) break;
+  }
+  r.e = e0;
+  r.d--;
+  return m;
 }

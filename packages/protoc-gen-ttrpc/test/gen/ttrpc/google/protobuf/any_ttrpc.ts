@@ -33,7 +33,7 @@
 /* eslint-disable */
 
 import type { $Codec, $R } from "../../ttrpc_wire.js";
-import { $badGroup, $begin, $bytes, $chunked, $concat, $deeper, $EMPTY, $eof, $raw, $reader, $sB, $skip, $sS, $str, $tag, $W, $wB, $wire, $wR, $wS } from "../../ttrpc_wire.js";
+import { $bytes, $codec, $deeper, $EMPTY, $eof, $other, $sB, $sS, $str, $tag, $wB, $wR, $wS } from "../../ttrpc_wire.js";
 
 /**
  * `Any` contains an arbitrary serialized protocol buffer message along with a
@@ -138,36 +138,12 @@ export interface Any {
  * whose name is the type URL in brackets. For example, an `Any` containing a
  * `foo.Bar` message may be written `[type.googleapis.com/foo.Bar] { a: 2 }`.
  */
-export const Any: $Codec<Any> = {
-  typeName: "google.protobuf.Any",
-  create(init?: Partial<Any>): Any {
-    const m = Any$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: Any): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = Any$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, Any$write);
-    const b = Buffer.allocUnsafe(n);
-    Any$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): Any {
-    const r = $reader(bytes);
-    return Any$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: Any): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
+export const Any: $Codec<Any> = $codec("google.protobuf.Any", Any$new, Any$size, Any$write, Any$read);
 
-/** A new google.protobuf.Any with default values. @internal */
 export function Any$new(): Any {
   return { typeUrl: "", value: $EMPTY };
 }
 
-/** The encoded size of a google.protobuf.Any (size pass). @internal */
 export function Any$size(m: Any): number {
   let n = 0;
   const v1 = m.typeUrl; if (v1) {
@@ -181,7 +157,6 @@ export function Any$size(m: Any): number {
   return n;
 }
 
-/** Writes a google.protobuf.Any at `p` (write pass); returns the end. @internal */
 export function Any$write(m: Any, b: Buffer, p: number): number {
   const v1 = m.typeUrl; if (v1) {
     b[p++] = 10; p = $wS(b, p, v1);
@@ -194,7 +169,6 @@ export function Any$write(m: Any, b: Buffer, p: number): number {
   return p;
 }
 
-/** Reads a google.protobuf.Any up to `end` (or its end-group tag when `group` > 0). @internal */
 export function Any$read(r: $R, end: number, group: number, into: Any | undefined): Any {
   $deeper(r, "google.protobuf.Any");
   const m = into ?? Any$new();
@@ -211,14 +185,7 @@ export function Any$read(r: $R, end: number, group: number, into: Any | undefine
       case 10: m.typeUrl = $str(r, true); continue;
       case 18: m.value = $bytes(r); continue;
     }
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    switch (t >>> 3) {
-      case 1: case 2:
-        $wire("google.protobuf.Any", t);
-    }
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
+    if ($other(r, m, s, t, group, "google.protobuf.Any", [1, 2])) break;
   }
   r.e = e0;
   r.d--;

@@ -33,7 +33,7 @@
 /* eslint-disable */
 
 import type { $Codec, $R } from "../../ttrpc_wire.js";
-import { $badGroup, $begin, $chunked, $concat, $deeper, $eof, $i32, $i64, $raw, $reader, $skip, $sv32, $sv64, $tag, $W, $wire, $wR, $wv32, $wv64 } from "../../ttrpc_wire.js";
+import { $codec, $deeper, $eof, $i32, $i64, $other, $sv32, $sv64, $tag, $wR, $wv32, $wv64 } from "../../ttrpc_wire.js";
 
 /**
  * A Duration represents a signed, fixed-length span of time represented
@@ -177,36 +177,12 @@ export interface Duration {
  * microsecond should be expressed in JSON format as "3.000001s".
  *
  */
-export const Duration: $Codec<Duration> = {
-  typeName: "google.protobuf.Duration",
-  create(init?: Partial<Duration>): Duration {
-    const m = Duration$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: Duration): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = Duration$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, Duration$write);
-    const b = Buffer.allocUnsafe(n);
-    Duration$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): Duration {
-    const r = $reader(bytes);
-    return Duration$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: Duration): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
+export const Duration: $Codec<Duration> = $codec("google.protobuf.Duration", Duration$new, Duration$size, Duration$write, Duration$read);
 
-/** A new google.protobuf.Duration with default values. @internal */
 export function Duration$new(): Duration {
   return { seconds: 0n, nanos: 0 };
 }
 
-/** The encoded size of a google.protobuf.Duration (size pass). @internal */
 export function Duration$size(m: Duration): number {
   let n = 0;
   const v1 = m.seconds; if (v1) {
@@ -220,7 +196,6 @@ export function Duration$size(m: Duration): number {
   return n;
 }
 
-/** Writes a google.protobuf.Duration at `p` (write pass); returns the end. @internal */
 export function Duration$write(m: Duration, b: Buffer, p: number): number {
   const v1 = m.seconds; if (v1) {
     b[p++] = 8; p = $wv64(b, p, v1);
@@ -233,7 +208,6 @@ export function Duration$write(m: Duration, b: Buffer, p: number): number {
   return p;
 }
 
-/** Reads a google.protobuf.Duration up to `end` (or its end-group tag when `group` > 0). @internal */
 export function Duration$read(r: $R, end: number, group: number, into: Duration | undefined): Duration {
   $deeper(r, "google.protobuf.Duration");
   const m = into ?? Duration$new();
@@ -250,14 +224,7 @@ export function Duration$read(r: $R, end: number, group: number, into: Duration 
       case 8: m.seconds = $i64(r); continue;
       case 16: m.nanos = $i32(r); continue;
     }
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    switch (t >>> 3) {
-      case 1: case 2:
-        $wire("google.protobuf.Duration", t);
-    }
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
+    if ($other(r, m, s, t, group, "google.protobuf.Duration", [1, 2])) break;
   }
   r.e = e0;
   r.d--;

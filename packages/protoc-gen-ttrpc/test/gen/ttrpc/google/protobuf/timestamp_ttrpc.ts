@@ -33,7 +33,7 @@
 /* eslint-disable */
 
 import type { $Codec, $R } from "../../ttrpc_wire.js";
-import { $badGroup, $begin, $chunked, $concat, $deeper, $eof, $i32, $i64, $raw, $reader, $skip, $sv32, $sv64, $tag, $W, $wire, $wR, $wv32, $wv64 } from "../../ttrpc_wire.js";
+import { $codec, $deeper, $eof, $i32, $i64, $other, $sv32, $sv64, $tag, $wR, $wv32, $wv64 } from "../../ttrpc_wire.js";
 
 /**
  * A Timestamp represents a point in time independent of any time zone or local
@@ -238,36 +238,12 @@ export interface Timestamp {
  * ) to obtain a formatter capable of generating timestamps in this format.
  *
  */
-export const Timestamp: $Codec<Timestamp> = {
-  typeName: "google.protobuf.Timestamp",
-  create(init?: Partial<Timestamp>): Timestamp {
-    const m = Timestamp$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: Timestamp): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = Timestamp$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, Timestamp$write);
-    const b = Buffer.allocUnsafe(n);
-    Timestamp$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): Timestamp {
-    const r = $reader(bytes);
-    return Timestamp$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: Timestamp): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
+export const Timestamp: $Codec<Timestamp> = $codec("google.protobuf.Timestamp", Timestamp$new, Timestamp$size, Timestamp$write, Timestamp$read);
 
-/** A new google.protobuf.Timestamp with default values. @internal */
 export function Timestamp$new(): Timestamp {
   return { seconds: 0n, nanos: 0 };
 }
 
-/** The encoded size of a google.protobuf.Timestamp (size pass). @internal */
 export function Timestamp$size(m: Timestamp): number {
   let n = 0;
   const v1 = m.seconds; if (v1) {
@@ -281,7 +257,6 @@ export function Timestamp$size(m: Timestamp): number {
   return n;
 }
 
-/** Writes a google.protobuf.Timestamp at `p` (write pass); returns the end. @internal */
 export function Timestamp$write(m: Timestamp, b: Buffer, p: number): number {
   const v1 = m.seconds; if (v1) {
     b[p++] = 8; p = $wv64(b, p, v1);
@@ -294,7 +269,6 @@ export function Timestamp$write(m: Timestamp, b: Buffer, p: number): number {
   return p;
 }
 
-/** Reads a google.protobuf.Timestamp up to `end` (or its end-group tag when `group` > 0). @internal */
 export function Timestamp$read(r: $R, end: number, group: number, into: Timestamp | undefined): Timestamp {
   $deeper(r, "google.protobuf.Timestamp");
   const m = into ?? Timestamp$new();
@@ -311,14 +285,7 @@ export function Timestamp$read(r: $R, end: number, group: number, into: Timestam
       case 8: m.seconds = $i64(r); continue;
       case 16: m.nanos = $i32(r); continue;
     }
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    switch (t >>> 3) {
-      case 1: case 2:
-        $wire("google.protobuf.Timestamp", t);
-    }
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
+    if ($other(r, m, s, t, group, "google.protobuf.Timestamp", [1, 2])) break;
   }
   r.e = e0;
   r.d--;

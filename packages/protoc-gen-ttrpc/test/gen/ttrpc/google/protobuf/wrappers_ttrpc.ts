@@ -50,7 +50,7 @@
 /* eslint-disable */
 
 import type { $Codec, $R } from "../../ttrpc_wire.js";
-import { $badGroup, $begin, $bool, $bytes, $chunked, $concat, $deeper, $EMPTY, $eof, $f32, $f64, $i32, $i64, $raw, $reader, $sB, $skip, $sS, $str, $sv, $sv32, $sv64, $tag, $u32, $u64, $W, $wB, $wf32, $wf64, $wire, $wR, $wS, $wv, $wv32, $wv64 } from "../../ttrpc_wire.js";
+import { $bool, $bytes, $codec, $deeper, $EMPTY, $eof, $f32, $f64, $i32, $i64, $other, $sB, $sS, $str, $sv, $sv32, $sv64, $tag, $u32, $u64, $wB, $wf32, $wf64, $wR, $wS, $wv, $wv32, $wv64 } from "../../ttrpc_wire.js";
 
 /**
  * Wrapper message for `double`.
@@ -75,36 +75,12 @@ export interface DoubleValue {
  * Not recommended for use in new APIs, but still useful for legacy APIs and
  * has no plan to be removed.
  */
-export const DoubleValue: $Codec<DoubleValue> = {
-  typeName: "google.protobuf.DoubleValue",
-  create(init?: Partial<DoubleValue>): DoubleValue {
-    const m = DoubleValue$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: DoubleValue): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = DoubleValue$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, DoubleValue$write);
-    const b = Buffer.allocUnsafe(n);
-    DoubleValue$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): DoubleValue {
-    const r = $reader(bytes);
-    return DoubleValue$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: DoubleValue): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
+export const DoubleValue: $Codec<DoubleValue> = $codec("google.protobuf.DoubleValue", DoubleValue$new, DoubleValue$size, DoubleValue$write, DoubleValue$read);
 
-/** A new google.protobuf.DoubleValue with default values. @internal */
 export function DoubleValue$new(): DoubleValue {
   return { value: 0 };
 }
 
-/** The encoded size of a google.protobuf.DoubleValue (size pass). @internal */
 export function DoubleValue$size(m: DoubleValue): number {
   let n = 0;
   const v1 = m.value; if ((v1 !== undefined && (v1 !== 0 || 1 / v1 < 0))) {
@@ -115,7 +91,6 @@ export function DoubleValue$size(m: DoubleValue): number {
   return n;
 }
 
-/** Writes a google.protobuf.DoubleValue at `p` (write pass); returns the end. @internal */
 export function DoubleValue$write(m: DoubleValue, b: Buffer, p: number): number {
   const v1 = m.value; if ((v1 !== undefined && (v1 !== 0 || 1 / v1 < 0))) {
     b[p++] = 9; p = $wf64(b, p, v1);
@@ -125,7 +100,6 @@ export function DoubleValue$write(m: DoubleValue, b: Buffer, p: number): number 
   return p;
 }
 
-/** Reads a google.protobuf.DoubleValue up to `end` (or its end-group tag when `group` > 0). @internal */
 export function DoubleValue$read(r: $R, end: number, group: number, into: DoubleValue | undefined): DoubleValue {
   $deeper(r, "google.protobuf.DoubleValue");
   const m = into ?? DoubleValue$new();
@@ -141,14 +115,7 @@ export function DoubleValue$read(r: $R, end: number, group: number, into: Double
     switch (t) {
       case 9: m.value = $f64(r); continue;
     }
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    switch (t >>> 3) {
-      case 1:
-        $wire("google.protobuf.DoubleValue", t);
-    }
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
+    if ($other(r, m, s, t, group, "google.protobuf.DoubleValue", [1])) break;
   }
   r.e = e0;
   r.d--;
@@ -178,36 +145,12 @@ export interface FloatValue {
  * Not recommended for use in new APIs, but still useful for legacy APIs and
  * has no plan to be removed.
  */
-export const FloatValue: $Codec<FloatValue> = {
-  typeName: "google.protobuf.FloatValue",
-  create(init?: Partial<FloatValue>): FloatValue {
-    const m = FloatValue$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: FloatValue): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = FloatValue$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, FloatValue$write);
-    const b = Buffer.allocUnsafe(n);
-    FloatValue$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): FloatValue {
-    const r = $reader(bytes);
-    return FloatValue$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: FloatValue): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
+export const FloatValue: $Codec<FloatValue> = $codec("google.protobuf.FloatValue", FloatValue$new, FloatValue$size, FloatValue$write, FloatValue$read);
 
-/** A new google.protobuf.FloatValue with default values. @internal */
 export function FloatValue$new(): FloatValue {
   return { value: 0 };
 }
 
-/** The encoded size of a google.protobuf.FloatValue (size pass). @internal */
 export function FloatValue$size(m: FloatValue): number {
   let n = 0;
   const v1 = m.value; if ((v1 !== undefined && (v1 !== 0 || 1 / v1 < 0))) {
@@ -218,7 +161,6 @@ export function FloatValue$size(m: FloatValue): number {
   return n;
 }
 
-/** Writes a google.protobuf.FloatValue at `p` (write pass); returns the end. @internal */
 export function FloatValue$write(m: FloatValue, b: Buffer, p: number): number {
   const v1 = m.value; if ((v1 !== undefined && (v1 !== 0 || 1 / v1 < 0))) {
     b[p++] = 13; p = $wf32(b, p, v1);
@@ -228,7 +170,6 @@ export function FloatValue$write(m: FloatValue, b: Buffer, p: number): number {
   return p;
 }
 
-/** Reads a google.protobuf.FloatValue up to `end` (or its end-group tag when `group` > 0). @internal */
 export function FloatValue$read(r: $R, end: number, group: number, into: FloatValue | undefined): FloatValue {
   $deeper(r, "google.protobuf.FloatValue");
   const m = into ?? FloatValue$new();
@@ -244,14 +185,7 @@ export function FloatValue$read(r: $R, end: number, group: number, into: FloatVa
     switch (t) {
       case 13: m.value = $f32(r); continue;
     }
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    switch (t >>> 3) {
-      case 1:
-        $wire("google.protobuf.FloatValue", t);
-    }
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
+    if ($other(r, m, s, t, group, "google.protobuf.FloatValue", [1])) break;
   }
   r.e = e0;
   r.d--;
@@ -281,36 +215,12 @@ export interface Int64Value {
  * Not recommended for use in new APIs, but still useful for legacy APIs and
  * has no plan to be removed.
  */
-export const Int64Value: $Codec<Int64Value> = {
-  typeName: "google.protobuf.Int64Value",
-  create(init?: Partial<Int64Value>): Int64Value {
-    const m = Int64Value$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: Int64Value): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = Int64Value$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, Int64Value$write);
-    const b = Buffer.allocUnsafe(n);
-    Int64Value$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): Int64Value {
-    const r = $reader(bytes);
-    return Int64Value$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: Int64Value): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
+export const Int64Value: $Codec<Int64Value> = $codec("google.protobuf.Int64Value", Int64Value$new, Int64Value$size, Int64Value$write, Int64Value$read);
 
-/** A new google.protobuf.Int64Value with default values. @internal */
 export function Int64Value$new(): Int64Value {
   return { value: 0n };
 }
 
-/** The encoded size of a google.protobuf.Int64Value (size pass). @internal */
 export function Int64Value$size(m: Int64Value): number {
   let n = 0;
   const v1 = m.value; if (v1) {
@@ -321,7 +231,6 @@ export function Int64Value$size(m: Int64Value): number {
   return n;
 }
 
-/** Writes a google.protobuf.Int64Value at `p` (write pass); returns the end. @internal */
 export function Int64Value$write(m: Int64Value, b: Buffer, p: number): number {
   const v1 = m.value; if (v1) {
     b[p++] = 8; p = $wv64(b, p, v1);
@@ -331,7 +240,6 @@ export function Int64Value$write(m: Int64Value, b: Buffer, p: number): number {
   return p;
 }
 
-/** Reads a google.protobuf.Int64Value up to `end` (or its end-group tag when `group` > 0). @internal */
 export function Int64Value$read(r: $R, end: number, group: number, into: Int64Value | undefined): Int64Value {
   $deeper(r, "google.protobuf.Int64Value");
   const m = into ?? Int64Value$new();
@@ -347,14 +255,7 @@ export function Int64Value$read(r: $R, end: number, group: number, into: Int64Va
     switch (t) {
       case 8: m.value = $i64(r); continue;
     }
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    switch (t >>> 3) {
-      case 1:
-        $wire("google.protobuf.Int64Value", t);
-    }
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
+    if ($other(r, m, s, t, group, "google.protobuf.Int64Value", [1])) break;
   }
   r.e = e0;
   r.d--;
@@ -384,36 +285,12 @@ export interface UInt64Value {
  * Not recommended for use in new APIs, but still useful for legacy APIs and
  * has no plan to be removed.
  */
-export const UInt64Value: $Codec<UInt64Value> = {
-  typeName: "google.protobuf.UInt64Value",
-  create(init?: Partial<UInt64Value>): UInt64Value {
-    const m = UInt64Value$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: UInt64Value): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = UInt64Value$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, UInt64Value$write);
-    const b = Buffer.allocUnsafe(n);
-    UInt64Value$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): UInt64Value {
-    const r = $reader(bytes);
-    return UInt64Value$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: UInt64Value): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
+export const UInt64Value: $Codec<UInt64Value> = $codec("google.protobuf.UInt64Value", UInt64Value$new, UInt64Value$size, UInt64Value$write, UInt64Value$read);
 
-/** A new google.protobuf.UInt64Value with default values. @internal */
 export function UInt64Value$new(): UInt64Value {
   return { value: 0n };
 }
 
-/** The encoded size of a google.protobuf.UInt64Value (size pass). @internal */
 export function UInt64Value$size(m: UInt64Value): number {
   let n = 0;
   const v1 = m.value; if (v1) {
@@ -424,7 +301,6 @@ export function UInt64Value$size(m: UInt64Value): number {
   return n;
 }
 
-/** Writes a google.protobuf.UInt64Value at `p` (write pass); returns the end. @internal */
 export function UInt64Value$write(m: UInt64Value, b: Buffer, p: number): number {
   const v1 = m.value; if (v1) {
     b[p++] = 8; p = $wv64(b, p, v1);
@@ -434,7 +310,6 @@ export function UInt64Value$write(m: UInt64Value, b: Buffer, p: number): number 
   return p;
 }
 
-/** Reads a google.protobuf.UInt64Value up to `end` (or its end-group tag when `group` > 0). @internal */
 export function UInt64Value$read(r: $R, end: number, group: number, into: UInt64Value | undefined): UInt64Value {
   $deeper(r, "google.protobuf.UInt64Value");
   const m = into ?? UInt64Value$new();
@@ -450,14 +325,7 @@ export function UInt64Value$read(r: $R, end: number, group: number, into: UInt64
     switch (t) {
       case 8: m.value = $u64(r); continue;
     }
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    switch (t >>> 3) {
-      case 1:
-        $wire("google.protobuf.UInt64Value", t);
-    }
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
+    if ($other(r, m, s, t, group, "google.protobuf.UInt64Value", [1])) break;
   }
   r.e = e0;
   r.d--;
@@ -487,36 +355,12 @@ export interface Int32Value {
  * Not recommended for use in new APIs, but still useful for legacy APIs and
  * has no plan to be removed.
  */
-export const Int32Value: $Codec<Int32Value> = {
-  typeName: "google.protobuf.Int32Value",
-  create(init?: Partial<Int32Value>): Int32Value {
-    const m = Int32Value$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: Int32Value): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = Int32Value$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, Int32Value$write);
-    const b = Buffer.allocUnsafe(n);
-    Int32Value$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): Int32Value {
-    const r = $reader(bytes);
-    return Int32Value$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: Int32Value): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
+export const Int32Value: $Codec<Int32Value> = $codec("google.protobuf.Int32Value", Int32Value$new, Int32Value$size, Int32Value$write, Int32Value$read);
 
-/** A new google.protobuf.Int32Value with default values. @internal */
 export function Int32Value$new(): Int32Value {
   return { value: 0 };
 }
 
-/** The encoded size of a google.protobuf.Int32Value (size pass). @internal */
 export function Int32Value$size(m: Int32Value): number {
   let n = 0;
   const v1 = m.value; if (v1) {
@@ -527,7 +371,6 @@ export function Int32Value$size(m: Int32Value): number {
   return n;
 }
 
-/** Writes a google.protobuf.Int32Value at `p` (write pass); returns the end. @internal */
 export function Int32Value$write(m: Int32Value, b: Buffer, p: number): number {
   const v1 = m.value; if (v1) {
     b[p++] = 8; p = $wv32(b, p, v1);
@@ -537,7 +380,6 @@ export function Int32Value$write(m: Int32Value, b: Buffer, p: number): number {
   return p;
 }
 
-/** Reads a google.protobuf.Int32Value up to `end` (or its end-group tag when `group` > 0). @internal */
 export function Int32Value$read(r: $R, end: number, group: number, into: Int32Value | undefined): Int32Value {
   $deeper(r, "google.protobuf.Int32Value");
   const m = into ?? Int32Value$new();
@@ -553,14 +395,7 @@ export function Int32Value$read(r: $R, end: number, group: number, into: Int32Va
     switch (t) {
       case 8: m.value = $i32(r); continue;
     }
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    switch (t >>> 3) {
-      case 1:
-        $wire("google.protobuf.Int32Value", t);
-    }
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
+    if ($other(r, m, s, t, group, "google.protobuf.Int32Value", [1])) break;
   }
   r.e = e0;
   r.d--;
@@ -590,36 +425,12 @@ export interface UInt32Value {
  * Not recommended for use in new APIs, but still useful for legacy APIs and
  * has no plan to be removed.
  */
-export const UInt32Value: $Codec<UInt32Value> = {
-  typeName: "google.protobuf.UInt32Value",
-  create(init?: Partial<UInt32Value>): UInt32Value {
-    const m = UInt32Value$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: UInt32Value): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = UInt32Value$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, UInt32Value$write);
-    const b = Buffer.allocUnsafe(n);
-    UInt32Value$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): UInt32Value {
-    const r = $reader(bytes);
-    return UInt32Value$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: UInt32Value): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
+export const UInt32Value: $Codec<UInt32Value> = $codec("google.protobuf.UInt32Value", UInt32Value$new, UInt32Value$size, UInt32Value$write, UInt32Value$read);
 
-/** A new google.protobuf.UInt32Value with default values. @internal */
 export function UInt32Value$new(): UInt32Value {
   return { value: 0 };
 }
 
-/** The encoded size of a google.protobuf.UInt32Value (size pass). @internal */
 export function UInt32Value$size(m: UInt32Value): number {
   let n = 0;
   const v1 = m.value; if (v1) {
@@ -630,7 +441,6 @@ export function UInt32Value$size(m: UInt32Value): number {
   return n;
 }
 
-/** Writes a google.protobuf.UInt32Value at `p` (write pass); returns the end. @internal */
 export function UInt32Value$write(m: UInt32Value, b: Buffer, p: number): number {
   const v1 = m.value; if (v1) {
     b[p++] = 8; p = $wv(b, p, v1 >>> 0);
@@ -640,7 +450,6 @@ export function UInt32Value$write(m: UInt32Value, b: Buffer, p: number): number 
   return p;
 }
 
-/** Reads a google.protobuf.UInt32Value up to `end` (or its end-group tag when `group` > 0). @internal */
 export function UInt32Value$read(r: $R, end: number, group: number, into: UInt32Value | undefined): UInt32Value {
   $deeper(r, "google.protobuf.UInt32Value");
   const m = into ?? UInt32Value$new();
@@ -656,14 +465,7 @@ export function UInt32Value$read(r: $R, end: number, group: number, into: UInt32
     switch (t) {
       case 8: m.value = $u32(r); continue;
     }
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    switch (t >>> 3) {
-      case 1:
-        $wire("google.protobuf.UInt32Value", t);
-    }
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
+    if ($other(r, m, s, t, group, "google.protobuf.UInt32Value", [1])) break;
   }
   r.e = e0;
   r.d--;
@@ -693,36 +495,12 @@ export interface BoolValue {
  * Not recommended for use in new APIs, but still useful for legacy APIs and
  * has no plan to be removed.
  */
-export const BoolValue: $Codec<BoolValue> = {
-  typeName: "google.protobuf.BoolValue",
-  create(init?: Partial<BoolValue>): BoolValue {
-    const m = BoolValue$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: BoolValue): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = BoolValue$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, BoolValue$write);
-    const b = Buffer.allocUnsafe(n);
-    BoolValue$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): BoolValue {
-    const r = $reader(bytes);
-    return BoolValue$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: BoolValue): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
+export const BoolValue: $Codec<BoolValue> = $codec("google.protobuf.BoolValue", BoolValue$new, BoolValue$size, BoolValue$write, BoolValue$read);
 
-/** A new google.protobuf.BoolValue with default values. @internal */
 export function BoolValue$new(): BoolValue {
   return { value: false };
 }
 
-/** The encoded size of a google.protobuf.BoolValue (size pass). @internal */
 export function BoolValue$size(m: BoolValue): number {
   let n = 0;
   const v1 = m.value; if (v1) {
@@ -733,7 +511,6 @@ export function BoolValue$size(m: BoolValue): number {
   return n;
 }
 
-/** Writes a google.protobuf.BoolValue at `p` (write pass); returns the end. @internal */
 export function BoolValue$write(m: BoolValue, b: Buffer, p: number): number {
   const v1 = m.value; if (v1) {
     b[p++] = 8; p = ((b[p] = v1 ? 1 : 0), p + 1);
@@ -743,7 +520,6 @@ export function BoolValue$write(m: BoolValue, b: Buffer, p: number): number {
   return p;
 }
 
-/** Reads a google.protobuf.BoolValue up to `end` (or its end-group tag when `group` > 0). @internal */
 export function BoolValue$read(r: $R, end: number, group: number, into: BoolValue | undefined): BoolValue {
   $deeper(r, "google.protobuf.BoolValue");
   const m = into ?? BoolValue$new();
@@ -759,14 +535,7 @@ export function BoolValue$read(r: $R, end: number, group: number, into: BoolValu
     switch (t) {
       case 8: m.value = $bool(r); continue;
     }
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    switch (t >>> 3) {
-      case 1:
-        $wire("google.protobuf.BoolValue", t);
-    }
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
+    if ($other(r, m, s, t, group, "google.protobuf.BoolValue", [1])) break;
   }
   r.e = e0;
   r.d--;
@@ -796,36 +565,12 @@ export interface StringValue {
  * Not recommended for use in new APIs, but still useful for legacy APIs and
  * has no plan to be removed.
  */
-export const StringValue: $Codec<StringValue> = {
-  typeName: "google.protobuf.StringValue",
-  create(init?: Partial<StringValue>): StringValue {
-    const m = StringValue$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: StringValue): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = StringValue$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, StringValue$write);
-    const b = Buffer.allocUnsafe(n);
-    StringValue$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): StringValue {
-    const r = $reader(bytes);
-    return StringValue$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: StringValue): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
+export const StringValue: $Codec<StringValue> = $codec("google.protobuf.StringValue", StringValue$new, StringValue$size, StringValue$write, StringValue$read);
 
-/** A new google.protobuf.StringValue with default values. @internal */
 export function StringValue$new(): StringValue {
   return { value: "" };
 }
 
-/** The encoded size of a google.protobuf.StringValue (size pass). @internal */
 export function StringValue$size(m: StringValue): number {
   let n = 0;
   const v1 = m.value; if (v1) {
@@ -836,7 +581,6 @@ export function StringValue$size(m: StringValue): number {
   return n;
 }
 
-/** Writes a google.protobuf.StringValue at `p` (write pass); returns the end. @internal */
 export function StringValue$write(m: StringValue, b: Buffer, p: number): number {
   const v1 = m.value; if (v1) {
     b[p++] = 10; p = $wS(b, p, v1);
@@ -846,7 +590,6 @@ export function StringValue$write(m: StringValue, b: Buffer, p: number): number 
   return p;
 }
 
-/** Reads a google.protobuf.StringValue up to `end` (or its end-group tag when `group` > 0). @internal */
 export function StringValue$read(r: $R, end: number, group: number, into: StringValue | undefined): StringValue {
   $deeper(r, "google.protobuf.StringValue");
   const m = into ?? StringValue$new();
@@ -862,14 +605,7 @@ export function StringValue$read(r: $R, end: number, group: number, into: String
     switch (t) {
       case 10: m.value = $str(r, true); continue;
     }
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    switch (t >>> 3) {
-      case 1:
-        $wire("google.protobuf.StringValue", t);
-    }
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
+    if ($other(r, m, s, t, group, "google.protobuf.StringValue", [1])) break;
   }
   r.e = e0;
   r.d--;
@@ -899,36 +635,12 @@ export interface BytesValue {
  * Not recommended for use in new APIs, but still useful for legacy APIs and
  * has no plan to be removed.
  */
-export const BytesValue: $Codec<BytesValue> = {
-  typeName: "google.protobuf.BytesValue",
-  create(init?: Partial<BytesValue>): BytesValue {
-    const m = BytesValue$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: BytesValue): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = BytesValue$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, BytesValue$write);
-    const b = Buffer.allocUnsafe(n);
-    BytesValue$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): BytesValue {
-    const r = $reader(bytes);
-    return BytesValue$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: BytesValue): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
+export const BytesValue: $Codec<BytesValue> = $codec("google.protobuf.BytesValue", BytesValue$new, BytesValue$size, BytesValue$write, BytesValue$read);
 
-/** A new google.protobuf.BytesValue with default values. @internal */
 export function BytesValue$new(): BytesValue {
   return { value: $EMPTY };
 }
 
-/** The encoded size of a google.protobuf.BytesValue (size pass). @internal */
 export function BytesValue$size(m: BytesValue): number {
   let n = 0;
   const v1 = m.value; if ((v1 !== undefined && v1.length > 0)) {
@@ -939,7 +651,6 @@ export function BytesValue$size(m: BytesValue): number {
   return n;
 }
 
-/** Writes a google.protobuf.BytesValue at `p` (write pass); returns the end. @internal */
 export function BytesValue$write(m: BytesValue, b: Buffer, p: number): number {
   const v1 = m.value; if ((v1 !== undefined && v1.length > 0)) {
     b[p++] = 10; p = $wB(b, p, v1);
@@ -949,7 +660,6 @@ export function BytesValue$write(m: BytesValue, b: Buffer, p: number): number {
   return p;
 }
 
-/** Reads a google.protobuf.BytesValue up to `end` (or its end-group tag when `group` > 0). @internal */
 export function BytesValue$read(r: $R, end: number, group: number, into: BytesValue | undefined): BytesValue {
   $deeper(r, "google.protobuf.BytesValue");
   const m = into ?? BytesValue$new();
@@ -965,14 +675,7 @@ export function BytesValue$read(r: $R, end: number, group: number, into: BytesVa
     switch (t) {
       case 10: m.value = $bytes(r); continue;
     }
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    switch (t >>> 3) {
-      case 1:
-        $wire("google.protobuf.BytesValue", t);
-    }
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
+    if ($other(r, m, s, t, group, "google.protobuf.BytesValue", [1])) break;
   }
   r.e = e0;
   r.d--;

@@ -20,7 +20,7 @@
 import { Mount, Mount$read, Mount$size, Mount$write } from "../../../types/mount_ttrpc.js";
 import { Any, Any$read, Any$size, Any$write } from "../../../google/protobuf/any_ttrpc.js";
 import type { $Codec, $R } from "../../../ttrpc_wire.js";
-import { $badGroup, $begin, $bool, $chunked, $concat, $deeper, $eof, $i32, $len, $next, $put, $raw, $reader, $setOwn, $skip, $slot, $sS, $str, $sv, $sv32, $tag, $u32, $W, $wire, $wR, $wS, $wv, $wv32 } from "../../../ttrpc_wire.js";
+import { $bool, $codec, $deeper, $eof, $i32, $len, $next, $other, $put, $setOwn, $skip, $slot, $sS, $str, $sv, $sv32, $tag, $u32, $wire, $wR, $wS, $wv, $wv32 } from "../../../ttrpc_wire.js";
 import { Timestamp, Timestamp$read, Timestamp$size, Timestamp$write } from "../../../google/protobuf/timestamp_ttrpc.js";
 import { ProcessInfo, ProcessInfo$read, ProcessInfo$size, ProcessInfo$write, Status } from "../../../types/task/task_ttrpc.js";
 import { defineService } from "ttrpc";
@@ -41,36 +41,12 @@ export interface CreateTaskRequest {
   $unknown?: Uint8Array[];
 }
 
-export const CreateTaskRequest: $Codec<CreateTaskRequest> = {
-  typeName: "containerd.task.v2.CreateTaskRequest",
-  create(init?: Partial<CreateTaskRequest>): CreateTaskRequest {
-    const m = CreateTaskRequest$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: CreateTaskRequest): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = CreateTaskRequest$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, CreateTaskRequest$write);
-    const b = Buffer.allocUnsafe(n);
-    CreateTaskRequest$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): CreateTaskRequest {
-    const r = $reader(bytes);
-    return CreateTaskRequest$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: CreateTaskRequest): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
+export const CreateTaskRequest: $Codec<CreateTaskRequest> = $codec("containerd.task.v2.CreateTaskRequest", CreateTaskRequest$new, CreateTaskRequest$size, CreateTaskRequest$write, CreateTaskRequest$read);
 
-/** A new containerd.task.v2.CreateTaskRequest with default values. @internal */
 export function CreateTaskRequest$new(): CreateTaskRequest {
   return { id: "", bundle: "", rootfs: [], terminal: false, stdin: "", stdout: "", stderr: "", checkpoint: "", parentCheckpoint: "" };
 }
 
-/** The encoded size of a containerd.task.v2.CreateTaskRequest (size pass). @internal */
 export function CreateTaskRequest$size(m: CreateTaskRequest): number {
   let n = 0;
   const v1 = m.id; if (v1) {
@@ -110,7 +86,6 @@ export function CreateTaskRequest$size(m: CreateTaskRequest): number {
   return n;
 }
 
-/** Writes a containerd.task.v2.CreateTaskRequest at `p` (write pass); returns the end. @internal */
 export function CreateTaskRequest$write(m: CreateTaskRequest, b: Buffer, p: number): number {
   const v1 = m.id; if (v1) {
     b[p++] = 10; p = $wS(b, p, v1);
@@ -149,7 +124,6 @@ export function CreateTaskRequest$write(m: CreateTaskRequest, b: Buffer, p: numb
   return p;
 }
 
-/** Reads a containerd.task.v2.CreateTaskRequest up to `end` (or its end-group tag when `group` > 0). @internal */
 export function CreateTaskRequest$read(r: $R, end: number, group: number, into: CreateTaskRequest | undefined): CreateTaskRequest {
   $deeper(r, "containerd.task.v2.CreateTaskRequest");
   const m = into ?? CreateTaskRequest$new();
@@ -174,14 +148,7 @@ export function CreateTaskRequest$read(r: $R, end: number, group: number, into: 
       case 74: m.parentCheckpoint = $str(r, true); continue;
       case 82: m.options = Any$read(r, $len(r), 0, m.options); continue;
     }
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    switch (t >>> 3) {
-      case 1: case 2: case 3: case 4: case 5: case 6: case 7: case 8: case 9: case 10:
-        $wire("containerd.task.v2.CreateTaskRequest", t);
-    }
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
+    if ($other(r, m, s, t, group, "containerd.task.v2.CreateTaskRequest", [1, 2, 3, 4, 5, 6, 7, 8, 9, 10])) break;
   }
   r.e = e0;
   r.d--;
@@ -194,36 +161,12 @@ export interface CreateTaskResponse {
   $unknown?: Uint8Array[];
 }
 
-export const CreateTaskResponse: $Codec<CreateTaskResponse> = {
-  typeName: "containerd.task.v2.CreateTaskResponse",
-  create(init?: Partial<CreateTaskResponse>): CreateTaskResponse {
-    const m = CreateTaskResponse$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: CreateTaskResponse): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = CreateTaskResponse$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, CreateTaskResponse$write);
-    const b = Buffer.allocUnsafe(n);
-    CreateTaskResponse$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): CreateTaskResponse {
-    const r = $reader(bytes);
-    return CreateTaskResponse$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: CreateTaskResponse): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
+export const CreateTaskResponse: $Codec<CreateTaskResponse> = $codec("containerd.task.v2.CreateTaskResponse", CreateTaskResponse$new, CreateTaskResponse$size, CreateTaskResponse$write, CreateTaskResponse$read);
 
-/** A new containerd.task.v2.CreateTaskResponse with default values. @internal */
 export function CreateTaskResponse$new(): CreateTaskResponse {
   return { pid: 0 };
 }
 
-/** The encoded size of a containerd.task.v2.CreateTaskResponse (size pass). @internal */
 export function CreateTaskResponse$size(m: CreateTaskResponse): number {
   let n = 0;
   const v1 = m.pid; if (v1) {
@@ -234,7 +177,6 @@ export function CreateTaskResponse$size(m: CreateTaskResponse): number {
   return n;
 }
 
-/** Writes a containerd.task.v2.CreateTaskResponse at `p` (write pass); returns the end. @internal */
 export function CreateTaskResponse$write(m: CreateTaskResponse, b: Buffer, p: number): number {
   const v1 = m.pid; if (v1) {
     b[p++] = 8; p = $wv(b, p, v1 >>> 0);
@@ -244,7 +186,6 @@ export function CreateTaskResponse$write(m: CreateTaskResponse, b: Buffer, p: nu
   return p;
 }
 
-/** Reads a containerd.task.v2.CreateTaskResponse up to `end` (or its end-group tag when `group` > 0). @internal */
 export function CreateTaskResponse$read(r: $R, end: number, group: number, into: CreateTaskResponse | undefined): CreateTaskResponse {
   $deeper(r, "containerd.task.v2.CreateTaskResponse");
   const m = into ?? CreateTaskResponse$new();
@@ -260,14 +201,7 @@ export function CreateTaskResponse$read(r: $R, end: number, group: number, into:
     switch (t) {
       case 8: m.pid = $u32(r); continue;
     }
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    switch (t >>> 3) {
-      case 1:
-        $wire("containerd.task.v2.CreateTaskResponse", t);
-    }
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
+    if ($other(r, m, s, t, group, "containerd.task.v2.CreateTaskResponse", [1])) break;
   }
   r.e = e0;
   r.d--;
@@ -281,36 +215,12 @@ export interface DeleteRequest {
   $unknown?: Uint8Array[];
 }
 
-export const DeleteRequest: $Codec<DeleteRequest> = {
-  typeName: "containerd.task.v2.DeleteRequest",
-  create(init?: Partial<DeleteRequest>): DeleteRequest {
-    const m = DeleteRequest$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: DeleteRequest): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = DeleteRequest$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, DeleteRequest$write);
-    const b = Buffer.allocUnsafe(n);
-    DeleteRequest$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): DeleteRequest {
-    const r = $reader(bytes);
-    return DeleteRequest$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: DeleteRequest): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
+export const DeleteRequest: $Codec<DeleteRequest> = $codec("containerd.task.v2.DeleteRequest", DeleteRequest$new, DeleteRequest$size, DeleteRequest$write, DeleteRequest$read);
 
-/** A new containerd.task.v2.DeleteRequest with default values. @internal */
 export function DeleteRequest$new(): DeleteRequest {
   return { id: "", execId: "" };
 }
 
-/** The encoded size of a containerd.task.v2.DeleteRequest (size pass). @internal */
 export function DeleteRequest$size(m: DeleteRequest): number {
   let n = 0;
   const v1 = m.id; if (v1) {
@@ -324,7 +234,6 @@ export function DeleteRequest$size(m: DeleteRequest): number {
   return n;
 }
 
-/** Writes a containerd.task.v2.DeleteRequest at `p` (write pass); returns the end. @internal */
 export function DeleteRequest$write(m: DeleteRequest, b: Buffer, p: number): number {
   const v1 = m.id; if (v1) {
     b[p++] = 10; p = $wS(b, p, v1);
@@ -337,7 +246,6 @@ export function DeleteRequest$write(m: DeleteRequest, b: Buffer, p: number): num
   return p;
 }
 
-/** Reads a containerd.task.v2.DeleteRequest up to `end` (or its end-group tag when `group` > 0). @internal */
 export function DeleteRequest$read(r: $R, end: number, group: number, into: DeleteRequest | undefined): DeleteRequest {
   $deeper(r, "containerd.task.v2.DeleteRequest");
   const m = into ?? DeleteRequest$new();
@@ -354,14 +262,7 @@ export function DeleteRequest$read(r: $R, end: number, group: number, into: Dele
       case 10: m.id = $str(r, true); continue;
       case 18: m.execId = $str(r, true); continue;
     }
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    switch (t >>> 3) {
-      case 1: case 2:
-        $wire("containerd.task.v2.DeleteRequest", t);
-    }
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
+    if ($other(r, m, s, t, group, "containerd.task.v2.DeleteRequest", [1, 2])) break;
   }
   r.e = e0;
   r.d--;
@@ -376,36 +277,12 @@ export interface DeleteResponse {
   $unknown?: Uint8Array[];
 }
 
-export const DeleteResponse: $Codec<DeleteResponse> = {
-  typeName: "containerd.task.v2.DeleteResponse",
-  create(init?: Partial<DeleteResponse>): DeleteResponse {
-    const m = DeleteResponse$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: DeleteResponse): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = DeleteResponse$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, DeleteResponse$write);
-    const b = Buffer.allocUnsafe(n);
-    DeleteResponse$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): DeleteResponse {
-    const r = $reader(bytes);
-    return DeleteResponse$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: DeleteResponse): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
+export const DeleteResponse: $Codec<DeleteResponse> = $codec("containerd.task.v2.DeleteResponse", DeleteResponse$new, DeleteResponse$size, DeleteResponse$write, DeleteResponse$read);
 
-/** A new containerd.task.v2.DeleteResponse with default values. @internal */
 export function DeleteResponse$new(): DeleteResponse {
   return { pid: 0, exitStatus: 0 };
 }
 
-/** The encoded size of a containerd.task.v2.DeleteResponse (size pass). @internal */
 export function DeleteResponse$size(m: DeleteResponse): number {
   let n = 0;
   const v1 = m.pid; if (v1) {
@@ -422,7 +299,6 @@ export function DeleteResponse$size(m: DeleteResponse): number {
   return n;
 }
 
-/** Writes a containerd.task.v2.DeleteResponse at `p` (write pass); returns the end. @internal */
 export function DeleteResponse$write(m: DeleteResponse, b: Buffer, p: number): number {
   const v1 = m.pid; if (v1) {
     b[p++] = 8; p = $wv(b, p, v1 >>> 0);
@@ -438,7 +314,6 @@ export function DeleteResponse$write(m: DeleteResponse, b: Buffer, p: number): n
   return p;
 }
 
-/** Reads a containerd.task.v2.DeleteResponse up to `end` (or its end-group tag when `group` > 0). @internal */
 export function DeleteResponse$read(r: $R, end: number, group: number, into: DeleteResponse | undefined): DeleteResponse {
   $deeper(r, "containerd.task.v2.DeleteResponse");
   const m = into ?? DeleteResponse$new();
@@ -456,14 +331,7 @@ export function DeleteResponse$read(r: $R, end: number, group: number, into: Del
       case 16: m.exitStatus = $u32(r); continue;
       case 26: m.exitedAt = Timestamp$read(r, $len(r), 0, m.exitedAt); continue;
     }
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    switch (t >>> 3) {
-      case 1: case 2: case 3:
-        $wire("containerd.task.v2.DeleteResponse", t);
-    }
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
+    if ($other(r, m, s, t, group, "containerd.task.v2.DeleteResponse", [1, 2, 3])) break;
   }
   r.e = e0;
   r.d--;
@@ -482,36 +350,12 @@ export interface ExecProcessRequest {
   $unknown?: Uint8Array[];
 }
 
-export const ExecProcessRequest: $Codec<ExecProcessRequest> = {
-  typeName: "containerd.task.v2.ExecProcessRequest",
-  create(init?: Partial<ExecProcessRequest>): ExecProcessRequest {
-    const m = ExecProcessRequest$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: ExecProcessRequest): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = ExecProcessRequest$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, ExecProcessRequest$write);
-    const b = Buffer.allocUnsafe(n);
-    ExecProcessRequest$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): ExecProcessRequest {
-    const r = $reader(bytes);
-    return ExecProcessRequest$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: ExecProcessRequest): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
+export const ExecProcessRequest: $Codec<ExecProcessRequest> = $codec("containerd.task.v2.ExecProcessRequest", ExecProcessRequest$new, ExecProcessRequest$size, ExecProcessRequest$write, ExecProcessRequest$read);
 
-/** A new containerd.task.v2.ExecProcessRequest with default values. @internal */
 export function ExecProcessRequest$new(): ExecProcessRequest {
   return { id: "", execId: "", terminal: false, stdin: "", stdout: "", stderr: "" };
 }
 
-/** The encoded size of a containerd.task.v2.ExecProcessRequest (size pass). @internal */
 export function ExecProcessRequest$size(m: ExecProcessRequest): number {
   let n = 0;
   const v1 = m.id; if (v1) {
@@ -540,7 +384,6 @@ export function ExecProcessRequest$size(m: ExecProcessRequest): number {
   return n;
 }
 
-/** Writes a containerd.task.v2.ExecProcessRequest at `p` (write pass); returns the end. @internal */
 export function ExecProcessRequest$write(m: ExecProcessRequest, b: Buffer, p: number): number {
   const v1 = m.id; if (v1) {
     b[p++] = 10; p = $wS(b, p, v1);
@@ -568,7 +411,6 @@ export function ExecProcessRequest$write(m: ExecProcessRequest, b: Buffer, p: nu
   return p;
 }
 
-/** Reads a containerd.task.v2.ExecProcessRequest up to `end` (or its end-group tag when `group` > 0). @internal */
 export function ExecProcessRequest$read(r: $R, end: number, group: number, into: ExecProcessRequest | undefined): ExecProcessRequest {
   $deeper(r, "containerd.task.v2.ExecProcessRequest");
   const m = into ?? ExecProcessRequest$new();
@@ -590,14 +432,7 @@ export function ExecProcessRequest$read(r: $R, end: number, group: number, into:
       case 50: m.stderr = $str(r, true); continue;
       case 58: m.spec = Any$read(r, $len(r), 0, m.spec); continue;
     }
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    switch (t >>> 3) {
-      case 1: case 2: case 3: case 4: case 5: case 6: case 7:
-        $wire("containerd.task.v2.ExecProcessRequest", t);
-    }
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
+    if ($other(r, m, s, t, group, "containerd.task.v2.ExecProcessRequest", [1, 2, 3, 4, 5, 6, 7])) break;
   }
   r.e = e0;
   r.d--;
@@ -609,36 +444,12 @@ export interface ExecProcessResponse {
   $unknown?: Uint8Array[];
 }
 
-export const ExecProcessResponse: $Codec<ExecProcessResponse> = {
-  typeName: "containerd.task.v2.ExecProcessResponse",
-  create(init?: Partial<ExecProcessResponse>): ExecProcessResponse {
-    const m = ExecProcessResponse$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: ExecProcessResponse): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = ExecProcessResponse$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, ExecProcessResponse$write);
-    const b = Buffer.allocUnsafe(n);
-    ExecProcessResponse$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): ExecProcessResponse {
-    const r = $reader(bytes);
-    return ExecProcessResponse$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: ExecProcessResponse): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
+export const ExecProcessResponse: $Codec<ExecProcessResponse> = $codec("containerd.task.v2.ExecProcessResponse", ExecProcessResponse$new, ExecProcessResponse$size, ExecProcessResponse$write, ExecProcessResponse$read);
 
-/** A new containerd.task.v2.ExecProcessResponse with default values. @internal */
 export function ExecProcessResponse$new(): ExecProcessResponse {
   return {  };
 }
 
-/** The encoded size of a containerd.task.v2.ExecProcessResponse (size pass). @internal */
 export function ExecProcessResponse$size(m: ExecProcessResponse): number {
   let n = 0;
   const u = m.$unknown;
@@ -646,14 +457,12 @@ export function ExecProcessResponse$size(m: ExecProcessResponse): number {
   return n;
 }
 
-/** Writes a containerd.task.v2.ExecProcessResponse at `p` (write pass); returns the end. @internal */
 export function ExecProcessResponse$write(m: ExecProcessResponse, b: Buffer, p: number): number {
   const u = m.$unknown;
   if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
-/** Reads a containerd.task.v2.ExecProcessResponse up to `end` (or its end-group tag when `group` > 0). @internal */
 export function ExecProcessResponse$read(r: $R, end: number, group: number, into: ExecProcessResponse | undefined): ExecProcessResponse {
   $deeper(r, "containerd.task.v2.ExecProcessResponse");
   const m = into ?? ExecProcessResponse$new();
@@ -666,10 +475,7 @@ export function ExecProcessResponse$read(r: $R, end: number, group: number, into
     }
     const s = r.p;
     const t = $tag(r);
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
+    if ($other(r, m, s, t, group, "containerd.task.v2.ExecProcessResponse", [])) break;
   }
   r.e = e0;
   r.d--;
@@ -685,36 +491,12 @@ export interface ResizePtyRequest {
   $unknown?: Uint8Array[];
 }
 
-export const ResizePtyRequest: $Codec<ResizePtyRequest> = {
-  typeName: "containerd.task.v2.ResizePtyRequest",
-  create(init?: Partial<ResizePtyRequest>): ResizePtyRequest {
-    const m = ResizePtyRequest$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: ResizePtyRequest): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = ResizePtyRequest$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, ResizePtyRequest$write);
-    const b = Buffer.allocUnsafe(n);
-    ResizePtyRequest$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): ResizePtyRequest {
-    const r = $reader(bytes);
-    return ResizePtyRequest$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: ResizePtyRequest): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
+export const ResizePtyRequest: $Codec<ResizePtyRequest> = $codec("containerd.task.v2.ResizePtyRequest", ResizePtyRequest$new, ResizePtyRequest$size, ResizePtyRequest$write, ResizePtyRequest$read);
 
-/** A new containerd.task.v2.ResizePtyRequest with default values. @internal */
 export function ResizePtyRequest$new(): ResizePtyRequest {
   return { id: "", execId: "", width: 0, height: 0 };
 }
 
-/** The encoded size of a containerd.task.v2.ResizePtyRequest (size pass). @internal */
 export function ResizePtyRequest$size(m: ResizePtyRequest): number {
   let n = 0;
   const v1 = m.id; if (v1) {
@@ -734,7 +516,6 @@ export function ResizePtyRequest$size(m: ResizePtyRequest): number {
   return n;
 }
 
-/** Writes a containerd.task.v2.ResizePtyRequest at `p` (write pass); returns the end. @internal */
 export function ResizePtyRequest$write(m: ResizePtyRequest, b: Buffer, p: number): number {
   const v1 = m.id; if (v1) {
     b[p++] = 10; p = $wS(b, p, v1);
@@ -753,7 +534,6 @@ export function ResizePtyRequest$write(m: ResizePtyRequest, b: Buffer, p: number
   return p;
 }
 
-/** Reads a containerd.task.v2.ResizePtyRequest up to `end` (or its end-group tag when `group` > 0). @internal */
 export function ResizePtyRequest$read(r: $R, end: number, group: number, into: ResizePtyRequest | undefined): ResizePtyRequest {
   $deeper(r, "containerd.task.v2.ResizePtyRequest");
   const m = into ?? ResizePtyRequest$new();
@@ -772,14 +552,7 @@ export function ResizePtyRequest$read(r: $R, end: number, group: number, into: R
       case 24: m.width = $u32(r); continue;
       case 32: m.height = $u32(r); continue;
     }
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    switch (t >>> 3) {
-      case 1: case 2: case 3: case 4:
-        $wire("containerd.task.v2.ResizePtyRequest", t);
-    }
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
+    if ($other(r, m, s, t, group, "containerd.task.v2.ResizePtyRequest", [1, 2, 3, 4])) break;
   }
   r.e = e0;
   r.d--;
@@ -793,36 +566,12 @@ export interface StateRequest {
   $unknown?: Uint8Array[];
 }
 
-export const StateRequest: $Codec<StateRequest> = {
-  typeName: "containerd.task.v2.StateRequest",
-  create(init?: Partial<StateRequest>): StateRequest {
-    const m = StateRequest$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: StateRequest): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = StateRequest$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, StateRequest$write);
-    const b = Buffer.allocUnsafe(n);
-    StateRequest$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): StateRequest {
-    const r = $reader(bytes);
-    return StateRequest$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: StateRequest): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
+export const StateRequest: $Codec<StateRequest> = $codec("containerd.task.v2.StateRequest", StateRequest$new, StateRequest$size, StateRequest$write, StateRequest$read);
 
-/** A new containerd.task.v2.StateRequest with default values. @internal */
 export function StateRequest$new(): StateRequest {
   return { id: "", execId: "" };
 }
 
-/** The encoded size of a containerd.task.v2.StateRequest (size pass). @internal */
 export function StateRequest$size(m: StateRequest): number {
   let n = 0;
   const v1 = m.id; if (v1) {
@@ -836,7 +585,6 @@ export function StateRequest$size(m: StateRequest): number {
   return n;
 }
 
-/** Writes a containerd.task.v2.StateRequest at `p` (write pass); returns the end. @internal */
 export function StateRequest$write(m: StateRequest, b: Buffer, p: number): number {
   const v1 = m.id; if (v1) {
     b[p++] = 10; p = $wS(b, p, v1);
@@ -849,7 +597,6 @@ export function StateRequest$write(m: StateRequest, b: Buffer, p: number): numbe
   return p;
 }
 
-/** Reads a containerd.task.v2.StateRequest up to `end` (or its end-group tag when `group` > 0). @internal */
 export function StateRequest$read(r: $R, end: number, group: number, into: StateRequest | undefined): StateRequest {
   $deeper(r, "containerd.task.v2.StateRequest");
   const m = into ?? StateRequest$new();
@@ -866,14 +613,7 @@ export function StateRequest$read(r: $R, end: number, group: number, into: State
       case 10: m.id = $str(r, true); continue;
       case 18: m.execId = $str(r, true); continue;
     }
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    switch (t >>> 3) {
-      case 1: case 2:
-        $wire("containerd.task.v2.StateRequest", t);
-    }
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
+    if ($other(r, m, s, t, group, "containerd.task.v2.StateRequest", [1, 2])) break;
   }
   r.e = e0;
   r.d--;
@@ -896,36 +636,12 @@ export interface StateResponse {
   $unknown?: Uint8Array[];
 }
 
-export const StateResponse: $Codec<StateResponse> = {
-  typeName: "containerd.task.v2.StateResponse",
-  create(init?: Partial<StateResponse>): StateResponse {
-    const m = StateResponse$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: StateResponse): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = StateResponse$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, StateResponse$write);
-    const b = Buffer.allocUnsafe(n);
-    StateResponse$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): StateResponse {
-    const r = $reader(bytes);
-    return StateResponse$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: StateResponse): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
+export const StateResponse: $Codec<StateResponse> = $codec("containerd.task.v2.StateResponse", StateResponse$new, StateResponse$size, StateResponse$write, StateResponse$read);
 
-/** A new containerd.task.v2.StateResponse with default values. @internal */
 export function StateResponse$new(): StateResponse {
   return { id: "", bundle: "", pid: 0, status: 0, stdin: "", stdout: "", stderr: "", terminal: false, exitStatus: 0, execId: "" };
 }
 
-/** The encoded size of a containerd.task.v2.StateResponse (size pass). @internal */
 export function StateResponse$size(m: StateResponse): number {
   let n = 0;
   const v1 = m.id; if (v1) {
@@ -966,7 +682,6 @@ export function StateResponse$size(m: StateResponse): number {
   return n;
 }
 
-/** Writes a containerd.task.v2.StateResponse at `p` (write pass); returns the end. @internal */
 export function StateResponse$write(m: StateResponse, b: Buffer, p: number): number {
   const v1 = m.id; if (v1) {
     b[p++] = 10; p = $wS(b, p, v1);
@@ -1006,7 +721,6 @@ export function StateResponse$write(m: StateResponse, b: Buffer, p: number): num
   return p;
 }
 
-/** Reads a containerd.task.v2.StateResponse up to `end` (or its end-group tag when `group` > 0). @internal */
 export function StateResponse$read(r: $R, end: number, group: number, into: StateResponse | undefined): StateResponse {
   $deeper(r, "containerd.task.v2.StateResponse");
   const m = into ?? StateResponse$new();
@@ -1032,14 +746,7 @@ export function StateResponse$read(r: $R, end: number, group: number, into: Stat
       case 82: m.exitedAt = Timestamp$read(r, $len(r), 0, m.exitedAt); continue;
       case 90: m.execId = $str(r, true); continue;
     }
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    switch (t >>> 3) {
-      case 1: case 2: case 3: case 4: case 5: case 6: case 7: case 8: case 9: case 10: case 11:
-        $wire("containerd.task.v2.StateResponse", t);
-    }
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
+    if ($other(r, m, s, t, group, "containerd.task.v2.StateResponse", [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11])) break;
   }
   r.e = e0;
   r.d--;
@@ -1055,36 +762,12 @@ export interface KillRequest {
   $unknown?: Uint8Array[];
 }
 
-export const KillRequest: $Codec<KillRequest> = {
-  typeName: "containerd.task.v2.KillRequest",
-  create(init?: Partial<KillRequest>): KillRequest {
-    const m = KillRequest$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: KillRequest): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = KillRequest$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, KillRequest$write);
-    const b = Buffer.allocUnsafe(n);
-    KillRequest$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): KillRequest {
-    const r = $reader(bytes);
-    return KillRequest$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: KillRequest): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
+export const KillRequest: $Codec<KillRequest> = $codec("containerd.task.v2.KillRequest", KillRequest$new, KillRequest$size, KillRequest$write, KillRequest$read);
 
-/** A new containerd.task.v2.KillRequest with default values. @internal */
 export function KillRequest$new(): KillRequest {
   return { id: "", execId: "", signal: 0, all: false };
 }
 
-/** The encoded size of a containerd.task.v2.KillRequest (size pass). @internal */
 export function KillRequest$size(m: KillRequest): number {
   let n = 0;
   const v1 = m.id; if (v1) {
@@ -1104,7 +787,6 @@ export function KillRequest$size(m: KillRequest): number {
   return n;
 }
 
-/** Writes a containerd.task.v2.KillRequest at `p` (write pass); returns the end. @internal */
 export function KillRequest$write(m: KillRequest, b: Buffer, p: number): number {
   const v1 = m.id; if (v1) {
     b[p++] = 10; p = $wS(b, p, v1);
@@ -1123,7 +805,6 @@ export function KillRequest$write(m: KillRequest, b: Buffer, p: number): number 
   return p;
 }
 
-/** Reads a containerd.task.v2.KillRequest up to `end` (or its end-group tag when `group` > 0). @internal */
 export function KillRequest$read(r: $R, end: number, group: number, into: KillRequest | undefined): KillRequest {
   $deeper(r, "containerd.task.v2.KillRequest");
   const m = into ?? KillRequest$new();
@@ -1142,14 +823,7 @@ export function KillRequest$read(r: $R, end: number, group: number, into: KillRe
       case 24: m.signal = $u32(r); continue;
       case 32: m.all = $bool(r); continue;
     }
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    switch (t >>> 3) {
-      case 1: case 2: case 3: case 4:
-        $wire("containerd.task.v2.KillRequest", t);
-    }
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
+    if ($other(r, m, s, t, group, "containerd.task.v2.KillRequest", [1, 2, 3, 4])) break;
   }
   r.e = e0;
   r.d--;
@@ -1164,36 +838,12 @@ export interface CloseIORequest {
   $unknown?: Uint8Array[];
 }
 
-export const CloseIORequest: $Codec<CloseIORequest> = {
-  typeName: "containerd.task.v2.CloseIORequest",
-  create(init?: Partial<CloseIORequest>): CloseIORequest {
-    const m = CloseIORequest$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: CloseIORequest): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = CloseIORequest$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, CloseIORequest$write);
-    const b = Buffer.allocUnsafe(n);
-    CloseIORequest$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): CloseIORequest {
-    const r = $reader(bytes);
-    return CloseIORequest$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: CloseIORequest): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
+export const CloseIORequest: $Codec<CloseIORequest> = $codec("containerd.task.v2.CloseIORequest", CloseIORequest$new, CloseIORequest$size, CloseIORequest$write, CloseIORequest$read);
 
-/** A new containerd.task.v2.CloseIORequest with default values. @internal */
 export function CloseIORequest$new(): CloseIORequest {
   return { id: "", execId: "", stdin: false };
 }
 
-/** The encoded size of a containerd.task.v2.CloseIORequest (size pass). @internal */
 export function CloseIORequest$size(m: CloseIORequest): number {
   let n = 0;
   const v1 = m.id; if (v1) {
@@ -1210,7 +860,6 @@ export function CloseIORequest$size(m: CloseIORequest): number {
   return n;
 }
 
-/** Writes a containerd.task.v2.CloseIORequest at `p` (write pass); returns the end. @internal */
 export function CloseIORequest$write(m: CloseIORequest, b: Buffer, p: number): number {
   const v1 = m.id; if (v1) {
     b[p++] = 10; p = $wS(b, p, v1);
@@ -1226,7 +875,6 @@ export function CloseIORequest$write(m: CloseIORequest, b: Buffer, p: number): n
   return p;
 }
 
-/** Reads a containerd.task.v2.CloseIORequest up to `end` (or its end-group tag when `group` > 0). @internal */
 export function CloseIORequest$read(r: $R, end: number, group: number, into: CloseIORequest | undefined): CloseIORequest {
   $deeper(r, "containerd.task.v2.CloseIORequest");
   const m = into ?? CloseIORequest$new();
@@ -1244,14 +892,7 @@ export function CloseIORequest$read(r: $R, end: number, group: number, into: Clo
       case 18: m.execId = $str(r, true); continue;
       case 24: m.stdin = $bool(r); continue;
     }
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    switch (t >>> 3) {
-      case 1: case 2: case 3:
-        $wire("containerd.task.v2.CloseIORequest", t);
-    }
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
+    if ($other(r, m, s, t, group, "containerd.task.v2.CloseIORequest", [1, 2, 3])) break;
   }
   r.e = e0;
   r.d--;
@@ -1264,36 +905,12 @@ export interface PidsRequest {
   $unknown?: Uint8Array[];
 }
 
-export const PidsRequest: $Codec<PidsRequest> = {
-  typeName: "containerd.task.v2.PidsRequest",
-  create(init?: Partial<PidsRequest>): PidsRequest {
-    const m = PidsRequest$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: PidsRequest): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = PidsRequest$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, PidsRequest$write);
-    const b = Buffer.allocUnsafe(n);
-    PidsRequest$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): PidsRequest {
-    const r = $reader(bytes);
-    return PidsRequest$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: PidsRequest): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
+export const PidsRequest: $Codec<PidsRequest> = $codec("containerd.task.v2.PidsRequest", PidsRequest$new, PidsRequest$size, PidsRequest$write, PidsRequest$read);
 
-/** A new containerd.task.v2.PidsRequest with default values. @internal */
 export function PidsRequest$new(): PidsRequest {
   return { id: "" };
 }
 
-/** The encoded size of a containerd.task.v2.PidsRequest (size pass). @internal */
 export function PidsRequest$size(m: PidsRequest): number {
   let n = 0;
   const v1 = m.id; if (v1) {
@@ -1304,7 +921,6 @@ export function PidsRequest$size(m: PidsRequest): number {
   return n;
 }
 
-/** Writes a containerd.task.v2.PidsRequest at `p` (write pass); returns the end. @internal */
 export function PidsRequest$write(m: PidsRequest, b: Buffer, p: number): number {
   const v1 = m.id; if (v1) {
     b[p++] = 10; p = $wS(b, p, v1);
@@ -1314,7 +930,6 @@ export function PidsRequest$write(m: PidsRequest, b: Buffer, p: number): number 
   return p;
 }
 
-/** Reads a containerd.task.v2.PidsRequest up to `end` (or its end-group tag when `group` > 0). @internal */
 export function PidsRequest$read(r: $R, end: number, group: number, into: PidsRequest | undefined): PidsRequest {
   $deeper(r, "containerd.task.v2.PidsRequest");
   const m = into ?? PidsRequest$new();
@@ -1330,14 +945,7 @@ export function PidsRequest$read(r: $R, end: number, group: number, into: PidsRe
     switch (t) {
       case 10: m.id = $str(r, true); continue;
     }
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    switch (t >>> 3) {
-      case 1:
-        $wire("containerd.task.v2.PidsRequest", t);
-    }
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
+    if ($other(r, m, s, t, group, "containerd.task.v2.PidsRequest", [1])) break;
   }
   r.e = e0;
   r.d--;
@@ -1350,36 +958,12 @@ export interface PidsResponse {
   $unknown?: Uint8Array[];
 }
 
-export const PidsResponse: $Codec<PidsResponse> = {
-  typeName: "containerd.task.v2.PidsResponse",
-  create(init?: Partial<PidsResponse>): PidsResponse {
-    const m = PidsResponse$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: PidsResponse): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = PidsResponse$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, PidsResponse$write);
-    const b = Buffer.allocUnsafe(n);
-    PidsResponse$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): PidsResponse {
-    const r = $reader(bytes);
-    return PidsResponse$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: PidsResponse): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
+export const PidsResponse: $Codec<PidsResponse> = $codec("containerd.task.v2.PidsResponse", PidsResponse$new, PidsResponse$size, PidsResponse$write, PidsResponse$read);
 
-/** A new containerd.task.v2.PidsResponse with default values. @internal */
 export function PidsResponse$new(): PidsResponse {
   return { processes: [] };
 }
 
-/** The encoded size of a containerd.task.v2.PidsResponse (size pass). @internal */
 export function PidsResponse$size(m: PidsResponse): number {
   let n = 0;
   const a1 = m.processes; if (a1 !== undefined) {
@@ -1392,7 +976,6 @@ export function PidsResponse$size(m: PidsResponse): number {
   return n;
 }
 
-/** Writes a containerd.task.v2.PidsResponse at `p` (write pass); returns the end. @internal */
 export function PidsResponse$write(m: PidsResponse, b: Buffer, p: number): number {
   const a1 = m.processes; if (a1 !== undefined) {
     for (const v of a1) {
@@ -1404,7 +987,6 @@ export function PidsResponse$write(m: PidsResponse, b: Buffer, p: number): numbe
   return p;
 }
 
-/** Reads a containerd.task.v2.PidsResponse up to `end` (or its end-group tag when `group` > 0). @internal */
 export function PidsResponse$read(r: $R, end: number, group: number, into: PidsResponse | undefined): PidsResponse {
   $deeper(r, "containerd.task.v2.PidsResponse");
   const m = into ?? PidsResponse$new();
@@ -1420,14 +1002,7 @@ export function PidsResponse$read(r: $R, end: number, group: number, into: PidsR
     switch (t) {
       case 10: m.processes.push(ProcessInfo$read(r, $len(r), 0, undefined)); continue;
     }
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    switch (t >>> 3) {
-      case 1:
-        $wire("containerd.task.v2.PidsResponse", t);
-    }
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
+    if ($other(r, m, s, t, group, "containerd.task.v2.PidsResponse", [1])) break;
   }
   r.e = e0;
   r.d--;
@@ -1442,36 +1017,12 @@ export interface CheckpointTaskRequest {
   $unknown?: Uint8Array[];
 }
 
-export const CheckpointTaskRequest: $Codec<CheckpointTaskRequest> = {
-  typeName: "containerd.task.v2.CheckpointTaskRequest",
-  create(init?: Partial<CheckpointTaskRequest>): CheckpointTaskRequest {
-    const m = CheckpointTaskRequest$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: CheckpointTaskRequest): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = CheckpointTaskRequest$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, CheckpointTaskRequest$write);
-    const b = Buffer.allocUnsafe(n);
-    CheckpointTaskRequest$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): CheckpointTaskRequest {
-    const r = $reader(bytes);
-    return CheckpointTaskRequest$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: CheckpointTaskRequest): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
+export const CheckpointTaskRequest: $Codec<CheckpointTaskRequest> = $codec("containerd.task.v2.CheckpointTaskRequest", CheckpointTaskRequest$new, CheckpointTaskRequest$size, CheckpointTaskRequest$write, CheckpointTaskRequest$read);
 
-/** A new containerd.task.v2.CheckpointTaskRequest with default values. @internal */
 export function CheckpointTaskRequest$new(): CheckpointTaskRequest {
   return { id: "", path: "" };
 }
 
-/** The encoded size of a containerd.task.v2.CheckpointTaskRequest (size pass). @internal */
 export function CheckpointTaskRequest$size(m: CheckpointTaskRequest): number {
   let n = 0;
   const v1 = m.id; if (v1) {
@@ -1488,7 +1039,6 @@ export function CheckpointTaskRequest$size(m: CheckpointTaskRequest): number {
   return n;
 }
 
-/** Writes a containerd.task.v2.CheckpointTaskRequest at `p` (write pass); returns the end. @internal */
 export function CheckpointTaskRequest$write(m: CheckpointTaskRequest, b: Buffer, p: number): number {
   const v1 = m.id; if (v1) {
     b[p++] = 10; p = $wS(b, p, v1);
@@ -1504,7 +1054,6 @@ export function CheckpointTaskRequest$write(m: CheckpointTaskRequest, b: Buffer,
   return p;
 }
 
-/** Reads a containerd.task.v2.CheckpointTaskRequest up to `end` (or its end-group tag when `group` > 0). @internal */
 export function CheckpointTaskRequest$read(r: $R, end: number, group: number, into: CheckpointTaskRequest | undefined): CheckpointTaskRequest {
   $deeper(r, "containerd.task.v2.CheckpointTaskRequest");
   const m = into ?? CheckpointTaskRequest$new();
@@ -1522,14 +1071,7 @@ export function CheckpointTaskRequest$read(r: $R, end: number, group: number, in
       case 18: m.path = $str(r, true); continue;
       case 26: m.options = Any$read(r, $len(r), 0, m.options); continue;
     }
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    switch (t >>> 3) {
-      case 1: case 2: case 3:
-        $wire("containerd.task.v2.CheckpointTaskRequest", t);
-    }
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
+    if ($other(r, m, s, t, group, "containerd.task.v2.CheckpointTaskRequest", [1, 2, 3])) break;
   }
   r.e = e0;
   r.d--;
@@ -1544,36 +1086,12 @@ export interface UpdateTaskRequest {
   $unknown?: Uint8Array[];
 }
 
-export const UpdateTaskRequest: $Codec<UpdateTaskRequest> = {
-  typeName: "containerd.task.v2.UpdateTaskRequest",
-  create(init?: Partial<UpdateTaskRequest>): UpdateTaskRequest {
-    const m = UpdateTaskRequest$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: UpdateTaskRequest): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = UpdateTaskRequest$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, UpdateTaskRequest$write);
-    const b = Buffer.allocUnsafe(n);
-    UpdateTaskRequest$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): UpdateTaskRequest {
-    const r = $reader(bytes);
-    return UpdateTaskRequest$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: UpdateTaskRequest): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
+export const UpdateTaskRequest: $Codec<UpdateTaskRequest> = $codec("containerd.task.v2.UpdateTaskRequest", UpdateTaskRequest$new, UpdateTaskRequest$size, UpdateTaskRequest$write, UpdateTaskRequest$read);
 
-/** A new containerd.task.v2.UpdateTaskRequest with default values. @internal */
 export function UpdateTaskRequest$new(): UpdateTaskRequest {
   return { id: "", annotations: {} };
 }
 
-/** The encoded size of a containerd.task.v2.UpdateTaskRequest (size pass). @internal */
 export function UpdateTaskRequest$size(m: UpdateTaskRequest): number {
   let n = 0;
   const v1 = m.id; if (v1) {
@@ -1598,7 +1116,6 @@ export function UpdateTaskRequest$size(m: UpdateTaskRequest): number {
   return n;
 }
 
-/** Writes a containerd.task.v2.UpdateTaskRequest at `p` (write pass); returns the end. @internal */
 export function UpdateTaskRequest$write(m: UpdateTaskRequest, b: Buffer, p: number): number {
   const v1 = m.id; if (v1) {
     b[p++] = 10; p = $wS(b, p, v1);
@@ -1620,7 +1137,6 @@ export function UpdateTaskRequest$write(m: UpdateTaskRequest, b: Buffer, p: numb
   return p;
 }
 
-/** Reads a containerd.task.v2.UpdateTaskRequest up to `end` (or its end-group tag when `group` > 0). @internal */
 export function UpdateTaskRequest$read(r: $R, end: number, group: number, into: UpdateTaskRequest | undefined): UpdateTaskRequest {
   $deeper(r, "containerd.task.v2.UpdateTaskRequest");
   const m = into ?? UpdateTaskRequest$new();
@@ -1654,14 +1170,7 @@ export function UpdateTaskRequest$read(r: $R, end: number, group: number, into: 
         continue;
       }
     }
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    switch (t >>> 3) {
-      case 1: case 2: case 3:
-        $wire("containerd.task.v2.UpdateTaskRequest", t);
-    }
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
+    if ($other(r, m, s, t, group, "containerd.task.v2.UpdateTaskRequest", [1, 2, 3])) break;
   }
   r.e = e0;
   r.d--;
@@ -1675,36 +1184,12 @@ export interface StartRequest {
   $unknown?: Uint8Array[];
 }
 
-export const StartRequest: $Codec<StartRequest> = {
-  typeName: "containerd.task.v2.StartRequest",
-  create(init?: Partial<StartRequest>): StartRequest {
-    const m = StartRequest$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: StartRequest): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = StartRequest$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, StartRequest$write);
-    const b = Buffer.allocUnsafe(n);
-    StartRequest$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): StartRequest {
-    const r = $reader(bytes);
-    return StartRequest$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: StartRequest): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
+export const StartRequest: $Codec<StartRequest> = $codec("containerd.task.v2.StartRequest", StartRequest$new, StartRequest$size, StartRequest$write, StartRequest$read);
 
-/** A new containerd.task.v2.StartRequest with default values. @internal */
 export function StartRequest$new(): StartRequest {
   return { id: "", execId: "" };
 }
 
-/** The encoded size of a containerd.task.v2.StartRequest (size pass). @internal */
 export function StartRequest$size(m: StartRequest): number {
   let n = 0;
   const v1 = m.id; if (v1) {
@@ -1718,7 +1203,6 @@ export function StartRequest$size(m: StartRequest): number {
   return n;
 }
 
-/** Writes a containerd.task.v2.StartRequest at `p` (write pass); returns the end. @internal */
 export function StartRequest$write(m: StartRequest, b: Buffer, p: number): number {
   const v1 = m.id; if (v1) {
     b[p++] = 10; p = $wS(b, p, v1);
@@ -1731,7 +1215,6 @@ export function StartRequest$write(m: StartRequest, b: Buffer, p: number): numbe
   return p;
 }
 
-/** Reads a containerd.task.v2.StartRequest up to `end` (or its end-group tag when `group` > 0). @internal */
 export function StartRequest$read(r: $R, end: number, group: number, into: StartRequest | undefined): StartRequest {
   $deeper(r, "containerd.task.v2.StartRequest");
   const m = into ?? StartRequest$new();
@@ -1748,14 +1231,7 @@ export function StartRequest$read(r: $R, end: number, group: number, into: Start
       case 10: m.id = $str(r, true); continue;
       case 18: m.execId = $str(r, true); continue;
     }
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    switch (t >>> 3) {
-      case 1: case 2:
-        $wire("containerd.task.v2.StartRequest", t);
-    }
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
+    if ($other(r, m, s, t, group, "containerd.task.v2.StartRequest", [1, 2])) break;
   }
   r.e = e0;
   r.d--;
@@ -1768,36 +1244,12 @@ export interface StartResponse {
   $unknown?: Uint8Array[];
 }
 
-export const StartResponse: $Codec<StartResponse> = {
-  typeName: "containerd.task.v2.StartResponse",
-  create(init?: Partial<StartResponse>): StartResponse {
-    const m = StartResponse$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: StartResponse): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = StartResponse$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, StartResponse$write);
-    const b = Buffer.allocUnsafe(n);
-    StartResponse$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): StartResponse {
-    const r = $reader(bytes);
-    return StartResponse$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: StartResponse): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
+export const StartResponse: $Codec<StartResponse> = $codec("containerd.task.v2.StartResponse", StartResponse$new, StartResponse$size, StartResponse$write, StartResponse$read);
 
-/** A new containerd.task.v2.StartResponse with default values. @internal */
 export function StartResponse$new(): StartResponse {
   return { pid: 0 };
 }
 
-/** The encoded size of a containerd.task.v2.StartResponse (size pass). @internal */
 export function StartResponse$size(m: StartResponse): number {
   let n = 0;
   const v1 = m.pid; if (v1) {
@@ -1808,7 +1260,6 @@ export function StartResponse$size(m: StartResponse): number {
   return n;
 }
 
-/** Writes a containerd.task.v2.StartResponse at `p` (write pass); returns the end. @internal */
 export function StartResponse$write(m: StartResponse, b: Buffer, p: number): number {
   const v1 = m.pid; if (v1) {
     b[p++] = 8; p = $wv(b, p, v1 >>> 0);
@@ -1818,7 +1269,6 @@ export function StartResponse$write(m: StartResponse, b: Buffer, p: number): num
   return p;
 }
 
-/** Reads a containerd.task.v2.StartResponse up to `end` (or its end-group tag when `group` > 0). @internal */
 export function StartResponse$read(r: $R, end: number, group: number, into: StartResponse | undefined): StartResponse {
   $deeper(r, "containerd.task.v2.StartResponse");
   const m = into ?? StartResponse$new();
@@ -1834,14 +1284,7 @@ export function StartResponse$read(r: $R, end: number, group: number, into: Star
     switch (t) {
       case 8: m.pid = $u32(r); continue;
     }
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    switch (t >>> 3) {
-      case 1:
-        $wire("containerd.task.v2.StartResponse", t);
-    }
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
+    if ($other(r, m, s, t, group, "containerd.task.v2.StartResponse", [1])) break;
   }
   r.e = e0;
   r.d--;
@@ -1855,36 +1298,12 @@ export interface WaitRequest {
   $unknown?: Uint8Array[];
 }
 
-export const WaitRequest: $Codec<WaitRequest> = {
-  typeName: "containerd.task.v2.WaitRequest",
-  create(init?: Partial<WaitRequest>): WaitRequest {
-    const m = WaitRequest$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: WaitRequest): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = WaitRequest$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, WaitRequest$write);
-    const b = Buffer.allocUnsafe(n);
-    WaitRequest$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): WaitRequest {
-    const r = $reader(bytes);
-    return WaitRequest$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: WaitRequest): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
+export const WaitRequest: $Codec<WaitRequest> = $codec("containerd.task.v2.WaitRequest", WaitRequest$new, WaitRequest$size, WaitRequest$write, WaitRequest$read);
 
-/** A new containerd.task.v2.WaitRequest with default values. @internal */
 export function WaitRequest$new(): WaitRequest {
   return { id: "", execId: "" };
 }
 
-/** The encoded size of a containerd.task.v2.WaitRequest (size pass). @internal */
 export function WaitRequest$size(m: WaitRequest): number {
   let n = 0;
   const v1 = m.id; if (v1) {
@@ -1898,7 +1317,6 @@ export function WaitRequest$size(m: WaitRequest): number {
   return n;
 }
 
-/** Writes a containerd.task.v2.WaitRequest at `p` (write pass); returns the end. @internal */
 export function WaitRequest$write(m: WaitRequest, b: Buffer, p: number): number {
   const v1 = m.id; if (v1) {
     b[p++] = 10; p = $wS(b, p, v1);
@@ -1911,7 +1329,6 @@ export function WaitRequest$write(m: WaitRequest, b: Buffer, p: number): number 
   return p;
 }
 
-/** Reads a containerd.task.v2.WaitRequest up to `end` (or its end-group tag when `group` > 0). @internal */
 export function WaitRequest$read(r: $R, end: number, group: number, into: WaitRequest | undefined): WaitRequest {
   $deeper(r, "containerd.task.v2.WaitRequest");
   const m = into ?? WaitRequest$new();
@@ -1928,14 +1345,7 @@ export function WaitRequest$read(r: $R, end: number, group: number, into: WaitRe
       case 10: m.id = $str(r, true); continue;
       case 18: m.execId = $str(r, true); continue;
     }
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    switch (t >>> 3) {
-      case 1: case 2:
-        $wire("containerd.task.v2.WaitRequest", t);
-    }
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
+    if ($other(r, m, s, t, group, "containerd.task.v2.WaitRequest", [1, 2])) break;
   }
   r.e = e0;
   r.d--;
@@ -1949,36 +1359,12 @@ export interface WaitResponse {
   $unknown?: Uint8Array[];
 }
 
-export const WaitResponse: $Codec<WaitResponse> = {
-  typeName: "containerd.task.v2.WaitResponse",
-  create(init?: Partial<WaitResponse>): WaitResponse {
-    const m = WaitResponse$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: WaitResponse): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = WaitResponse$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, WaitResponse$write);
-    const b = Buffer.allocUnsafe(n);
-    WaitResponse$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): WaitResponse {
-    const r = $reader(bytes);
-    return WaitResponse$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: WaitResponse): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
+export const WaitResponse: $Codec<WaitResponse> = $codec("containerd.task.v2.WaitResponse", WaitResponse$new, WaitResponse$size, WaitResponse$write, WaitResponse$read);
 
-/** A new containerd.task.v2.WaitResponse with default values. @internal */
 export function WaitResponse$new(): WaitResponse {
   return { exitStatus: 0 };
 }
 
-/** The encoded size of a containerd.task.v2.WaitResponse (size pass). @internal */
 export function WaitResponse$size(m: WaitResponse): number {
   let n = 0;
   const v1 = m.exitStatus; if (v1) {
@@ -1992,7 +1378,6 @@ export function WaitResponse$size(m: WaitResponse): number {
   return n;
 }
 
-/** Writes a containerd.task.v2.WaitResponse at `p` (write pass); returns the end. @internal */
 export function WaitResponse$write(m: WaitResponse, b: Buffer, p: number): number {
   const v1 = m.exitStatus; if (v1) {
     b[p++] = 8; p = $wv(b, p, v1 >>> 0);
@@ -2005,7 +1390,6 @@ export function WaitResponse$write(m: WaitResponse, b: Buffer, p: number): numbe
   return p;
 }
 
-/** Reads a containerd.task.v2.WaitResponse up to `end` (or its end-group tag when `group` > 0). @internal */
 export function WaitResponse$read(r: $R, end: number, group: number, into: WaitResponse | undefined): WaitResponse {
   $deeper(r, "containerd.task.v2.WaitResponse");
   const m = into ?? WaitResponse$new();
@@ -2022,14 +1406,7 @@ export function WaitResponse$read(r: $R, end: number, group: number, into: WaitR
       case 8: m.exitStatus = $u32(r); continue;
       case 18: m.exitedAt = Timestamp$read(r, $len(r), 0, m.exitedAt); continue;
     }
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    switch (t >>> 3) {
-      case 1: case 2:
-        $wire("containerd.task.v2.WaitResponse", t);
-    }
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
+    if ($other(r, m, s, t, group, "containerd.task.v2.WaitResponse", [1, 2])) break;
   }
   r.e = e0;
   r.d--;
@@ -2042,36 +1419,12 @@ export interface StatsRequest {
   $unknown?: Uint8Array[];
 }
 
-export const StatsRequest: $Codec<StatsRequest> = {
-  typeName: "containerd.task.v2.StatsRequest",
-  create(init?: Partial<StatsRequest>): StatsRequest {
-    const m = StatsRequest$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: StatsRequest): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = StatsRequest$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, StatsRequest$write);
-    const b = Buffer.allocUnsafe(n);
-    StatsRequest$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): StatsRequest {
-    const r = $reader(bytes);
-    return StatsRequest$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: StatsRequest): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
+export const StatsRequest: $Codec<StatsRequest> = $codec("containerd.task.v2.StatsRequest", StatsRequest$new, StatsRequest$size, StatsRequest$write, StatsRequest$read);
 
-/** A new containerd.task.v2.StatsRequest with default values. @internal */
 export function StatsRequest$new(): StatsRequest {
   return { id: "" };
 }
 
-/** The encoded size of a containerd.task.v2.StatsRequest (size pass). @internal */
 export function StatsRequest$size(m: StatsRequest): number {
   let n = 0;
   const v1 = m.id; if (v1) {
@@ -2082,7 +1435,6 @@ export function StatsRequest$size(m: StatsRequest): number {
   return n;
 }
 
-/** Writes a containerd.task.v2.StatsRequest at `p` (write pass); returns the end. @internal */
 export function StatsRequest$write(m: StatsRequest, b: Buffer, p: number): number {
   const v1 = m.id; if (v1) {
     b[p++] = 10; p = $wS(b, p, v1);
@@ -2092,7 +1444,6 @@ export function StatsRequest$write(m: StatsRequest, b: Buffer, p: number): numbe
   return p;
 }
 
-/** Reads a containerd.task.v2.StatsRequest up to `end` (or its end-group tag when `group` > 0). @internal */
 export function StatsRequest$read(r: $R, end: number, group: number, into: StatsRequest | undefined): StatsRequest {
   $deeper(r, "containerd.task.v2.StatsRequest");
   const m = into ?? StatsRequest$new();
@@ -2108,14 +1459,7 @@ export function StatsRequest$read(r: $R, end: number, group: number, into: Stats
     switch (t) {
       case 10: m.id = $str(r, true); continue;
     }
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    switch (t >>> 3) {
-      case 1:
-        $wire("containerd.task.v2.StatsRequest", t);
-    }
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
+    if ($other(r, m, s, t, group, "containerd.task.v2.StatsRequest", [1])) break;
   }
   r.e = e0;
   r.d--;
@@ -2128,36 +1472,12 @@ export interface StatsResponse {
   $unknown?: Uint8Array[];
 }
 
-export const StatsResponse: $Codec<StatsResponse> = {
-  typeName: "containerd.task.v2.StatsResponse",
-  create(init?: Partial<StatsResponse>): StatsResponse {
-    const m = StatsResponse$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: StatsResponse): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = StatsResponse$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, StatsResponse$write);
-    const b = Buffer.allocUnsafe(n);
-    StatsResponse$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): StatsResponse {
-    const r = $reader(bytes);
-    return StatsResponse$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: StatsResponse): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
+export const StatsResponse: $Codec<StatsResponse> = $codec("containerd.task.v2.StatsResponse", StatsResponse$new, StatsResponse$size, StatsResponse$write, StatsResponse$read);
 
-/** A new containerd.task.v2.StatsResponse with default values. @internal */
 export function StatsResponse$new(): StatsResponse {
   return {  };
 }
 
-/** The encoded size of a containerd.task.v2.StatsResponse (size pass). @internal */
 export function StatsResponse$size(m: StatsResponse): number {
   let n = 0;
   const v1 = m.stats; if (v1 !== undefined && v1 !== null) {
@@ -2168,7 +1488,6 @@ export function StatsResponse$size(m: StatsResponse): number {
   return n;
 }
 
-/** Writes a containerd.task.v2.StatsResponse at `p` (write pass); returns the end. @internal */
 export function StatsResponse$write(m: StatsResponse, b: Buffer, p: number): number {
   const v1 = m.stats; if (v1 !== undefined && v1 !== null) {
     b[p++] = 10; p = $wv(b, p, $next()); p = Any$write(v1, b, p);
@@ -2178,7 +1497,6 @@ export function StatsResponse$write(m: StatsResponse, b: Buffer, p: number): num
   return p;
 }
 
-/** Reads a containerd.task.v2.StatsResponse up to `end` (or its end-group tag when `group` > 0). @internal */
 export function StatsResponse$read(r: $R, end: number, group: number, into: StatsResponse | undefined): StatsResponse {
   $deeper(r, "containerd.task.v2.StatsResponse");
   const m = into ?? StatsResponse$new();
@@ -2194,14 +1512,7 @@ export function StatsResponse$read(r: $R, end: number, group: number, into: Stat
     switch (t) {
       case 10: m.stats = Any$read(r, $len(r), 0, m.stats); continue;
     }
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    switch (t >>> 3) {
-      case 1:
-        $wire("containerd.task.v2.StatsResponse", t);
-    }
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
+    if ($other(r, m, s, t, group, "containerd.task.v2.StatsResponse", [1])) break;
   }
   r.e = e0;
   r.d--;
@@ -2214,36 +1525,12 @@ export interface ConnectRequest {
   $unknown?: Uint8Array[];
 }
 
-export const ConnectRequest: $Codec<ConnectRequest> = {
-  typeName: "containerd.task.v2.ConnectRequest",
-  create(init?: Partial<ConnectRequest>): ConnectRequest {
-    const m = ConnectRequest$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: ConnectRequest): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = ConnectRequest$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, ConnectRequest$write);
-    const b = Buffer.allocUnsafe(n);
-    ConnectRequest$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): ConnectRequest {
-    const r = $reader(bytes);
-    return ConnectRequest$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: ConnectRequest): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
+export const ConnectRequest: $Codec<ConnectRequest> = $codec("containerd.task.v2.ConnectRequest", ConnectRequest$new, ConnectRequest$size, ConnectRequest$write, ConnectRequest$read);
 
-/** A new containerd.task.v2.ConnectRequest with default values. @internal */
 export function ConnectRequest$new(): ConnectRequest {
   return { id: "" };
 }
 
-/** The encoded size of a containerd.task.v2.ConnectRequest (size pass). @internal */
 export function ConnectRequest$size(m: ConnectRequest): number {
   let n = 0;
   const v1 = m.id; if (v1) {
@@ -2254,7 +1541,6 @@ export function ConnectRequest$size(m: ConnectRequest): number {
   return n;
 }
 
-/** Writes a containerd.task.v2.ConnectRequest at `p` (write pass); returns the end. @internal */
 export function ConnectRequest$write(m: ConnectRequest, b: Buffer, p: number): number {
   const v1 = m.id; if (v1) {
     b[p++] = 10; p = $wS(b, p, v1);
@@ -2264,7 +1550,6 @@ export function ConnectRequest$write(m: ConnectRequest, b: Buffer, p: number): n
   return p;
 }
 
-/** Reads a containerd.task.v2.ConnectRequest up to `end` (or its end-group tag when `group` > 0). @internal */
 export function ConnectRequest$read(r: $R, end: number, group: number, into: ConnectRequest | undefined): ConnectRequest {
   $deeper(r, "containerd.task.v2.ConnectRequest");
   const m = into ?? ConnectRequest$new();
@@ -2280,14 +1565,7 @@ export function ConnectRequest$read(r: $R, end: number, group: number, into: Con
     switch (t) {
       case 10: m.id = $str(r, true); continue;
     }
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    switch (t >>> 3) {
-      case 1:
-        $wire("containerd.task.v2.ConnectRequest", t);
-    }
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
+    if ($other(r, m, s, t, group, "containerd.task.v2.ConnectRequest", [1])) break;
   }
   r.e = e0;
   r.d--;
@@ -2302,36 +1580,12 @@ export interface ConnectResponse {
   $unknown?: Uint8Array[];
 }
 
-export const ConnectResponse: $Codec<ConnectResponse> = {
-  typeName: "containerd.task.v2.ConnectResponse",
-  create(init?: Partial<ConnectResponse>): ConnectResponse {
-    const m = ConnectResponse$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: ConnectResponse): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = ConnectResponse$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, ConnectResponse$write);
-    const b = Buffer.allocUnsafe(n);
-    ConnectResponse$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): ConnectResponse {
-    const r = $reader(bytes);
-    return ConnectResponse$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: ConnectResponse): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
+export const ConnectResponse: $Codec<ConnectResponse> = $codec("containerd.task.v2.ConnectResponse", ConnectResponse$new, ConnectResponse$size, ConnectResponse$write, ConnectResponse$read);
 
-/** A new containerd.task.v2.ConnectResponse with default values. @internal */
 export function ConnectResponse$new(): ConnectResponse {
   return { shimPid: 0, taskPid: 0, version: "" };
 }
 
-/** The encoded size of a containerd.task.v2.ConnectResponse (size pass). @internal */
 export function ConnectResponse$size(m: ConnectResponse): number {
   let n = 0;
   const v1 = m.shimPid; if (v1) {
@@ -2348,7 +1602,6 @@ export function ConnectResponse$size(m: ConnectResponse): number {
   return n;
 }
 
-/** Writes a containerd.task.v2.ConnectResponse at `p` (write pass); returns the end. @internal */
 export function ConnectResponse$write(m: ConnectResponse, b: Buffer, p: number): number {
   const v1 = m.shimPid; if (v1) {
     b[p++] = 8; p = $wv(b, p, v1 >>> 0);
@@ -2364,7 +1617,6 @@ export function ConnectResponse$write(m: ConnectResponse, b: Buffer, p: number):
   return p;
 }
 
-/** Reads a containerd.task.v2.ConnectResponse up to `end` (or its end-group tag when `group` > 0). @internal */
 export function ConnectResponse$read(r: $R, end: number, group: number, into: ConnectResponse | undefined): ConnectResponse {
   $deeper(r, "containerd.task.v2.ConnectResponse");
   const m = into ?? ConnectResponse$new();
@@ -2382,14 +1634,7 @@ export function ConnectResponse$read(r: $R, end: number, group: number, into: Co
       case 16: m.taskPid = $u32(r); continue;
       case 26: m.version = $str(r, true); continue;
     }
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    switch (t >>> 3) {
-      case 1: case 2: case 3:
-        $wire("containerd.task.v2.ConnectResponse", t);
-    }
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
+    if ($other(r, m, s, t, group, "containerd.task.v2.ConnectResponse", [1, 2, 3])) break;
   }
   r.e = e0;
   r.d--;
@@ -2403,36 +1648,12 @@ export interface ShutdownRequest {
   $unknown?: Uint8Array[];
 }
 
-export const ShutdownRequest: $Codec<ShutdownRequest> = {
-  typeName: "containerd.task.v2.ShutdownRequest",
-  create(init?: Partial<ShutdownRequest>): ShutdownRequest {
-    const m = ShutdownRequest$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: ShutdownRequest): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = ShutdownRequest$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, ShutdownRequest$write);
-    const b = Buffer.allocUnsafe(n);
-    ShutdownRequest$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): ShutdownRequest {
-    const r = $reader(bytes);
-    return ShutdownRequest$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: ShutdownRequest): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
+export const ShutdownRequest: $Codec<ShutdownRequest> = $codec("containerd.task.v2.ShutdownRequest", ShutdownRequest$new, ShutdownRequest$size, ShutdownRequest$write, ShutdownRequest$read);
 
-/** A new containerd.task.v2.ShutdownRequest with default values. @internal */
 export function ShutdownRequest$new(): ShutdownRequest {
   return { id: "", now: false };
 }
 
-/** The encoded size of a containerd.task.v2.ShutdownRequest (size pass). @internal */
 export function ShutdownRequest$size(m: ShutdownRequest): number {
   let n = 0;
   const v1 = m.id; if (v1) {
@@ -2446,7 +1667,6 @@ export function ShutdownRequest$size(m: ShutdownRequest): number {
   return n;
 }
 
-/** Writes a containerd.task.v2.ShutdownRequest at `p` (write pass); returns the end. @internal */
 export function ShutdownRequest$write(m: ShutdownRequest, b: Buffer, p: number): number {
   const v1 = m.id; if (v1) {
     b[p++] = 10; p = $wS(b, p, v1);
@@ -2459,7 +1679,6 @@ export function ShutdownRequest$write(m: ShutdownRequest, b: Buffer, p: number):
   return p;
 }
 
-/** Reads a containerd.task.v2.ShutdownRequest up to `end` (or its end-group tag when `group` > 0). @internal */
 export function ShutdownRequest$read(r: $R, end: number, group: number, into: ShutdownRequest | undefined): ShutdownRequest {
   $deeper(r, "containerd.task.v2.ShutdownRequest");
   const m = into ?? ShutdownRequest$new();
@@ -2476,14 +1695,7 @@ export function ShutdownRequest$read(r: $R, end: number, group: number, into: Sh
       case 10: m.id = $str(r, true); continue;
       case 16: m.now = $bool(r); continue;
     }
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    switch (t >>> 3) {
-      case 1: case 2:
-        $wire("containerd.task.v2.ShutdownRequest", t);
-    }
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
+    if ($other(r, m, s, t, group, "containerd.task.v2.ShutdownRequest", [1, 2])) break;
   }
   r.e = e0;
   r.d--;
@@ -2496,36 +1708,12 @@ export interface PauseRequest {
   $unknown?: Uint8Array[];
 }
 
-export const PauseRequest: $Codec<PauseRequest> = {
-  typeName: "containerd.task.v2.PauseRequest",
-  create(init?: Partial<PauseRequest>): PauseRequest {
-    const m = PauseRequest$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: PauseRequest): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = PauseRequest$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, PauseRequest$write);
-    const b = Buffer.allocUnsafe(n);
-    PauseRequest$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): PauseRequest {
-    const r = $reader(bytes);
-    return PauseRequest$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: PauseRequest): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
+export const PauseRequest: $Codec<PauseRequest> = $codec("containerd.task.v2.PauseRequest", PauseRequest$new, PauseRequest$size, PauseRequest$write, PauseRequest$read);
 
-/** A new containerd.task.v2.PauseRequest with default values. @internal */
 export function PauseRequest$new(): PauseRequest {
   return { id: "" };
 }
 
-/** The encoded size of a containerd.task.v2.PauseRequest (size pass). @internal */
 export function PauseRequest$size(m: PauseRequest): number {
   let n = 0;
   const v1 = m.id; if (v1) {
@@ -2536,7 +1724,6 @@ export function PauseRequest$size(m: PauseRequest): number {
   return n;
 }
 
-/** Writes a containerd.task.v2.PauseRequest at `p` (write pass); returns the end. @internal */
 export function PauseRequest$write(m: PauseRequest, b: Buffer, p: number): number {
   const v1 = m.id; if (v1) {
     b[p++] = 10; p = $wS(b, p, v1);
@@ -2546,7 +1733,6 @@ export function PauseRequest$write(m: PauseRequest, b: Buffer, p: number): numbe
   return p;
 }
 
-/** Reads a containerd.task.v2.PauseRequest up to `end` (or its end-group tag when `group` > 0). @internal */
 export function PauseRequest$read(r: $R, end: number, group: number, into: PauseRequest | undefined): PauseRequest {
   $deeper(r, "containerd.task.v2.PauseRequest");
   const m = into ?? PauseRequest$new();
@@ -2562,14 +1748,7 @@ export function PauseRequest$read(r: $R, end: number, group: number, into: Pause
     switch (t) {
       case 10: m.id = $str(r, true); continue;
     }
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    switch (t >>> 3) {
-      case 1:
-        $wire("containerd.task.v2.PauseRequest", t);
-    }
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
+    if ($other(r, m, s, t, group, "containerd.task.v2.PauseRequest", [1])) break;
   }
   r.e = e0;
   r.d--;
@@ -2582,36 +1761,12 @@ export interface ResumeRequest {
   $unknown?: Uint8Array[];
 }
 
-export const ResumeRequest: $Codec<ResumeRequest> = {
-  typeName: "containerd.task.v2.ResumeRequest",
-  create(init?: Partial<ResumeRequest>): ResumeRequest {
-    const m = ResumeRequest$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: ResumeRequest): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = ResumeRequest$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, ResumeRequest$write);
-    const b = Buffer.allocUnsafe(n);
-    ResumeRequest$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): ResumeRequest {
-    const r = $reader(bytes);
-    return ResumeRequest$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: ResumeRequest): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
+export const ResumeRequest: $Codec<ResumeRequest> = $codec("containerd.task.v2.ResumeRequest", ResumeRequest$new, ResumeRequest$size, ResumeRequest$write, ResumeRequest$read);
 
-/** A new containerd.task.v2.ResumeRequest with default values. @internal */
 export function ResumeRequest$new(): ResumeRequest {
   return { id: "" };
 }
 
-/** The encoded size of a containerd.task.v2.ResumeRequest (size pass). @internal */
 export function ResumeRequest$size(m: ResumeRequest): number {
   let n = 0;
   const v1 = m.id; if (v1) {
@@ -2622,7 +1777,6 @@ export function ResumeRequest$size(m: ResumeRequest): number {
   return n;
 }
 
-/** Writes a containerd.task.v2.ResumeRequest at `p` (write pass); returns the end. @internal */
 export function ResumeRequest$write(m: ResumeRequest, b: Buffer, p: number): number {
   const v1 = m.id; if (v1) {
     b[p++] = 10; p = $wS(b, p, v1);
@@ -2632,7 +1786,6 @@ export function ResumeRequest$write(m: ResumeRequest, b: Buffer, p: number): num
   return p;
 }
 
-/** Reads a containerd.task.v2.ResumeRequest up to `end` (or its end-group tag when `group` > 0). @internal */
 export function ResumeRequest$read(r: $R, end: number, group: number, into: ResumeRequest | undefined): ResumeRequest {
   $deeper(r, "containerd.task.v2.ResumeRequest");
   const m = into ?? ResumeRequest$new();
@@ -2648,14 +1801,7 @@ export function ResumeRequest$read(r: $R, end: number, group: number, into: Resu
     switch (t) {
       case 10: m.id = $str(r, true); continue;
     }
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    switch (t >>> 3) {
-      case 1:
-        $wire("containerd.task.v2.ResumeRequest", t);
-    }
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
+    if ($other(r, m, s, t, group, "containerd.task.v2.ResumeRequest", [1])) break;
   }
   r.e = e0;
   r.d--;

@@ -18,7 +18,7 @@
 /* eslint-disable */
 
 import type { $Codec, $R } from "../../../../ttrpc_wire.js";
-import { $badGroup, $begin, $chunked, $concat, $deeper, $eof, $len, $next, $put, $raw, $reader, $skip, $slot, $sS, $str, $sv, $tag, $W, $wire, $wR, $wS, $wv } from "../../../../ttrpc_wire.js";
+import { $codec, $deeper, $eof, $len, $next, $other, $put, $slot, $sS, $str, $sv, $tag, $wR, $wS, $wv } from "../../../../ttrpc_wire.js";
 import { Timestamp, Timestamp$read, Timestamp$size, Timestamp$write } from "../../../../google/protobuf/timestamp_ttrpc.js";
 import { Any, Any$read, Any$size, Any$write } from "../../../../google/protobuf/any_ttrpc.js";
 import { defineService } from "ttrpc";
@@ -30,36 +30,12 @@ export interface ForwardRequest {
   $unknown?: Uint8Array[];
 }
 
-export const ForwardRequest: $Codec<ForwardRequest> = {
-  typeName: "containerd.services.events.ttrpc.v1.ForwardRequest",
-  create(init?: Partial<ForwardRequest>): ForwardRequest {
-    const m = ForwardRequest$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: ForwardRequest): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = ForwardRequest$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, ForwardRequest$write);
-    const b = Buffer.allocUnsafe(n);
-    ForwardRequest$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): ForwardRequest {
-    const r = $reader(bytes);
-    return ForwardRequest$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: ForwardRequest): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
+export const ForwardRequest: $Codec<ForwardRequest> = $codec("containerd.services.events.ttrpc.v1.ForwardRequest", ForwardRequest$new, ForwardRequest$size, ForwardRequest$write, ForwardRequest$read);
 
-/** A new containerd.services.events.ttrpc.v1.ForwardRequest with default values. @internal */
 export function ForwardRequest$new(): ForwardRequest {
   return {  };
 }
 
-/** The encoded size of a containerd.services.events.ttrpc.v1.ForwardRequest (size pass). @internal */
 export function ForwardRequest$size(m: ForwardRequest): number {
   let n = 0;
   const v1 = m.envelope; if (v1 !== undefined && v1 !== null) {
@@ -70,7 +46,6 @@ export function ForwardRequest$size(m: ForwardRequest): number {
   return n;
 }
 
-/** Writes a containerd.services.events.ttrpc.v1.ForwardRequest at `p` (write pass); returns the end. @internal */
 export function ForwardRequest$write(m: ForwardRequest, b: Buffer, p: number): number {
   const v1 = m.envelope; if (v1 !== undefined && v1 !== null) {
     b[p++] = 10; p = $wv(b, p, $next()); p = Envelope$write(v1, b, p);
@@ -80,7 +55,6 @@ export function ForwardRequest$write(m: ForwardRequest, b: Buffer, p: number): n
   return p;
 }
 
-/** Reads a containerd.services.events.ttrpc.v1.ForwardRequest up to `end` (or its end-group tag when `group` > 0). @internal */
 export function ForwardRequest$read(r: $R, end: number, group: number, into: ForwardRequest | undefined): ForwardRequest {
   $deeper(r, "containerd.services.events.ttrpc.v1.ForwardRequest");
   const m = into ?? ForwardRequest$new();
@@ -96,14 +70,7 @@ export function ForwardRequest$read(r: $R, end: number, group: number, into: For
     switch (t) {
       case 10: m.envelope = Envelope$read(r, $len(r), 0, m.envelope); continue;
     }
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    switch (t >>> 3) {
-      case 1:
-        $wire("containerd.services.events.ttrpc.v1.ForwardRequest", t);
-    }
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
+    if ($other(r, m, s, t, group, "containerd.services.events.ttrpc.v1.ForwardRequest", [1])) break;
   }
   r.e = e0;
   r.d--;
@@ -119,36 +86,12 @@ export interface Envelope {
   $unknown?: Uint8Array[];
 }
 
-export const Envelope: $Codec<Envelope> = {
-  typeName: "containerd.services.events.ttrpc.v1.Envelope",
-  create(init?: Partial<Envelope>): Envelope {
-    const m = Envelope$new();
-    if (init !== undefined) Object.assign(m, init);
-    return m;
-  },
-  encode(m: Envelope): Uint8Array | Uint8Array[] {
-    $begin();
-    const n = Envelope$size(m);
-    if ($W.ext !== 0) return $chunked(n, m, Envelope$write);
-    const b = Buffer.allocUnsafe(n);
-    Envelope$write(m, b, 0);
-    return b;
-  },
-  decode(bytes: Uint8Array): Envelope {
-    const r = $reader(bytes);
-    return Envelope$read(r, r.e, 0, undefined);
-  },
-  toBinary(m: Envelope): Uint8Array {
-    return $concat(this.encode(m));
-  },
-};
+export const Envelope: $Codec<Envelope> = $codec("containerd.services.events.ttrpc.v1.Envelope", Envelope$new, Envelope$size, Envelope$write, Envelope$read);
 
-/** A new containerd.services.events.ttrpc.v1.Envelope with default values. @internal */
 export function Envelope$new(): Envelope {
   return { namespace: "", topic: "" };
 }
 
-/** The encoded size of a containerd.services.events.ttrpc.v1.Envelope (size pass). @internal */
 export function Envelope$size(m: Envelope): number {
   let n = 0;
   const v1 = m.timestamp; if (v1 !== undefined && v1 !== null) {
@@ -168,7 +111,6 @@ export function Envelope$size(m: Envelope): number {
   return n;
 }
 
-/** Writes a containerd.services.events.ttrpc.v1.Envelope at `p` (write pass); returns the end. @internal */
 export function Envelope$write(m: Envelope, b: Buffer, p: number): number {
   const v1 = m.timestamp; if (v1 !== undefined && v1 !== null) {
     b[p++] = 10; p = $wv(b, p, $next()); p = Timestamp$write(v1, b, p);
@@ -187,7 +129,6 @@ export function Envelope$write(m: Envelope, b: Buffer, p: number): number {
   return p;
 }
 
-/** Reads a containerd.services.events.ttrpc.v1.Envelope up to `end` (or its end-group tag when `group` > 0). @internal */
 export function Envelope$read(r: $R, end: number, group: number, into: Envelope | undefined): Envelope {
   $deeper(r, "containerd.services.events.ttrpc.v1.Envelope");
   const m = into ?? Envelope$new();
@@ -206,14 +147,7 @@ export function Envelope$read(r: $R, end: number, group: number, into: Envelope 
       case 26: m.topic = $str(r, true); continue;
       case 34: m.event = Any$read(r, $len(r), 0, m.event); continue;
     }
-    if (t >>> 3 === group && (t & 7) === 4) break;
-    switch (t >>> 3) {
-      case 1: case 2: case 3: case 4:
-        $wire("containerd.services.events.ttrpc.v1.Envelope", t);
-    }
-    if ((t & 7) === 4) $badGroup();
-    $skip(r, t, r.d);
-    (m.$unknown ??= []).push($raw(r, s, t));
+    if ($other(r, m, s, t, group, "containerd.services.events.ttrpc.v1.Envelope", [1, 2, 3, 4])) break;
   }
   r.e = e0;
   r.d--;
