@@ -1,6 +1,6 @@
 /**
  * The byte transport under a connection, shared by client and server: reads frames from any
- * Duplex and writes frames to it, batching the frames of one tick into one `writev`.
+ * Duplex and writes frames to it, the small frames of one tick copied into one write.
  * @module
  */
 import type { Duplex } from "node:stream";
@@ -13,8 +13,23 @@ export interface ChannelHandler extends FrameSink {
   onClose(error: TtrpcError | undefined): void;
 }
 
-function uncork(channel: Channel): void {
+/** Frames smaller than this are copied into their tick's one write; larger chunks are not copied. */
+const COALESCE_LIMIT = 16 * 1024;
+
+function flushTick(channel: Channel): void {
   channel.flush();
+}
+
+/** `chunks[start, end)`, `bytes` long, copied into one buffer. */
+function coalesce(chunks: Uint8Array[], start: number, end: number, bytes: number): Buffer {
+  const out = Buffer.allocUnsafe(bytes);
+  let off = 0;
+  for (let i = start; i < end; i++) {
+    const chunk = chunks[i] as Uint8Array;
+    out.set(chunk, off);
+    off += chunk.length;
+  }
+  return out;
 }
 
 /** Frames in and out of one Duplex. */
@@ -24,7 +39,10 @@ export class Channel {
   readonly maxMessageBytes: number;
   readonly #handler: ChannelHandler;
   readonly #reader: FrameReader;
-  #corked = false;
+  /** Frames queued this tick, and their size. */
+  readonly #pending: Uint8Array[] = [];
+  #pendingBytes = 0;
+  #scheduled = false;
   #needDrain = false;
   #drain: Promise<void> | undefined;
   #resolveDrain: (() => void) | undefined;
@@ -35,7 +53,7 @@ export class Channel {
     this.socket = socket;
     this.maxMessageBytes = maxMessageBytes;
     this.#handler = handler;
-    this.#reader = new FrameReader(handler, maxMessageBytes);
+    this.#reader = new FrameReader(handler, maxMessageBytes, false);
     socket.on("data", (chunk: Buffer | string) => {
       if (this.#closed) return;
       this.#reader.push(typeof chunk === "string" ? Buffer.from(chunk) : chunk);
@@ -66,29 +84,66 @@ export class Channel {
   }
 
   /**
-   * Queues one frame. Frames queued in the same tick go out in one write. Returns false when the
-   * socket's buffer is full: the caller should `await drained()` before streaming more.
+   * Queues one frame. The frames of one tick go out together: small ones copied into one buffer
+   * (one `write` for many frames), large chunks as they are. Returns false when the socket's
+   * buffer is full: the caller should `await drained()` before streaming more.
    */
   send(chunks: FrameChunks): boolean {
     if (this.#closed) return false;
-    const socket = this.socket;
-    if (!this.#corked) {
-      this.#corked = true;
-      socket.cork();
-      process.nextTick(uncork, this);
+    if (!this.#scheduled) {
+      this.#scheduled = true;
+      process.nextTick(flushTick, this);
     }
-    let ok = true;
-    if (chunks instanceof Uint8Array) ok = socket.write(chunks);
-    else for (const chunk of chunks) ok = socket.write(chunk);
-    if (!ok) this.#needDrain = true;
-    return ok;
+    const pending = this.#pending;
+    if (chunks instanceof Uint8Array) {
+      pending.push(chunks);
+      this.#pendingBytes += chunks.length;
+    } else {
+      for (const chunk of chunks) {
+        pending.push(chunk);
+        this.#pendingBytes += chunk.length;
+      }
+    }
+    const socket = this.socket;
+    if (socket.writableLength + this.#pendingBytes >= socket.writableHighWaterMark) {
+      this.#needDrain = true;
+      return false;
+    }
+    return true;
   }
 
-  /** Writes out what this tick queued (internal; runs on `process.nextTick`). */
+  /** Writes out what this tick queued (runs on `process.nextTick`, and before a close). */
   flush(): void {
-    if (!this.#corked) return;
-    this.#corked = false;
-    this.socket.uncork();
+    this.#scheduled = false;
+    const pending = this.#pending;
+    const count = pending.length;
+    if (count === 0) return;
+    this.#pendingBytes = 0;
+    const socket = this.socket;
+    let ok = true;
+    if (count === 1) {
+      ok = socket.write(pending[0] as Uint8Array);
+    } else {
+      socket.cork();
+      let runStart = 0;
+      let runBytes = 0;
+      for (let i = 0; i <= count; i++) {
+        const chunk = i < count ? (pending[i] as Uint8Array) : undefined;
+        if (chunk !== undefined && chunk.length < COALESCE_LIMIT) {
+          runBytes += chunk.length;
+          continue;
+        }
+        if (i - runStart === 1) ok = socket.write(pending[runStart] as Uint8Array) && ok;
+        else if (i - runStart > 1)
+          ok = socket.write(coalesce(pending, runStart, i, runBytes)) && ok;
+        if (chunk !== undefined) ok = socket.write(chunk) && ok;
+        runStart = i + 1;
+        runBytes = 0;
+      }
+      socket.uncork();
+    }
+    pending.length = 0;
+    if (!ok) this.#needDrain = true;
   }
 
   /** Resolves when the socket can take more data (at once if it can now or the channel closed). */

@@ -5,7 +5,12 @@
  */
 import type { Channel } from "./channel.js";
 import { Deadline, type DeadlineOwner } from "./deadline.js";
-import { decodeResponse, type Encoded, type StatusEnvelope } from "./envelope.js";
+import {
+  decodeResponse,
+  type Encoded,
+  type ResponseEnvelope,
+  type StatusEnvelope,
+} from "./envelope.js";
 import { Code, canceledError, deadlineError, TtrpcError } from "./errors.js";
 import { Flag, MessageType } from "./frame.js";
 import type { Metadata } from "./metadata.js";
@@ -35,6 +40,8 @@ export function decodeError(what: string, cause: unknown): TtrpcError {
   );
 }
 
+const scratch: ResponseEnvelope = { status: undefined, payload: Buffer.alloc(0) };
+
 /** Deadline, signal and the request encoded before its stream opens: shared by every call kind. */
 export abstract class ClientCall extends Stream implements DeadlineOwner {
   host!: CallHost;
@@ -58,10 +65,16 @@ export abstract class ClientCall extends Stream implements DeadlineOwner {
    * Decodes the final Response: returns its error status, or puts its message in `value`
    * (an empty payload counts as a message only when `decodeEmpty`).
    */
-  protected readResponse(data: Buffer, decodeEmpty: boolean): TtrpcError | undefined {
+  protected readResponse(
+    data: Buffer,
+    start: number,
+    end: number,
+    decodeEmpty: boolean,
+  ): TtrpcError | undefined {
     this.remoteClosed = true;
     try {
-      const response = decodeResponse(data);
+      // Read at once: one envelope object serves every response.
+      const response = decodeResponse(data, start, end, scratch);
       // Go sends no status for OK; Rust sends code 0.
       if (response.status !== undefined && response.status.code !== 0)
         return statusError(response.status);
@@ -129,6 +142,11 @@ const POOL_SIZE = 64;
 export class UnaryCall extends ClientCall {
   resolve: ((value: unknown) => void) | undefined;
   reject: ((error: TtrpcError) => void) | undefined;
+  /** `new Promise(call.executor)`: made once per call object, not once per call. */
+  readonly executor = (resolve: (value: unknown) => void, reject: (error: TtrpcError) => void) => {
+    this.resolve = resolve;
+    this.reject = reject;
+  };
 
   /** A call for `method` on `host`: a pooled one when there is one. */
   static obtain(host: CallHost, method: EngineMethod): UnaryCall {
@@ -154,9 +172,9 @@ export class UnaryCall extends ClientCall {
     if (pool.length < POOL_SIZE) pool.push(this);
   }
 
-  frame(type: number, _flags: number, data: Buffer): void {
+  frame(type: number, _flags: number, data: Buffer, start: number, end: number): void {
     if (type === MessageType.Response) {
-      const error = this.readResponse(data, true);
+      const error = this.readResponse(data, start, end, true);
       this.finish(error, this.value);
     } else if (type === MessageType.Data) {
       this.fail(new TtrpcError("ttrpc: received data on a unary call", Code.Internal), true);
@@ -194,7 +212,7 @@ export class StreamCall extends ClientCall {
     }
   }
 
-  frame(type: number, flags: number, data: Buffer): void {
+  frame(type: number, flags: number, data: Buffer, start: number, end: number): void {
     if (type === MessageType.Data) {
       const queue = this.queue;
       if (queue === undefined) {
@@ -210,7 +228,7 @@ export class StreamCall extends ClientCall {
       if ((flags & Flag.NoData) === 0) {
         let message: unknown;
         try {
-          message = this.method.output.decode(data);
+          message = this.method.output.decode(data.subarray(start, end));
         } catch (cause) {
           this.fail(decodeError("message", cause), true);
           return;
@@ -222,7 +240,7 @@ export class StreamCall extends ClientCall {
         this.finish(undefined);
       }
     } else if (type === MessageType.Response) {
-      const error = this.readResponse(data, this.queue === undefined);
+      const error = this.readResponse(data, start, end, this.queue === undefined);
       const value = this.value;
       // A final OK Response may carry one last message (Go decodes it into RecvMsg's target).
       if (this.queue !== undefined && value !== undefined) this.queue.push(value);

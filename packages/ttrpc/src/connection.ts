@@ -94,9 +94,16 @@ export class ClientEngine implements ChannelHandler {
 
   // ---------------------------------------------------------------- channel events
 
-  frame(streamId: number, type: number, flags: number, data: Buffer): void {
+  frame(
+    streamId: number,
+    type: number,
+    flags: number,
+    data: Buffer,
+    start: number,
+    end: number,
+  ): void {
     // Frames for streams we no longer track (cancelled, timed out) are dropped, as Go does.
-    this.#streams.get(streamId)?.frame(type, flags, data);
+    this.#streams.get(streamId)?.frame(type, flags, data, start, end);
   }
 
   oversize(streamId: number, _type: number, _flags: number, length: number): void {
@@ -180,11 +187,9 @@ export class ClientEngine implements ChannelHandler {
       call.recycle();
       return Promise.reject(error);
     }
-    return new Promise((resolve, reject) => {
-      call.resolve = resolve;
-      call.reject = reject;
-      if (call.arm(options?.timeoutMs, options?.signal)) this.#open(call, 0);
-    });
+    const promise = new Promise(call.executor);
+    if (call.arm(options?.timeoutMs, options?.signal)) this.#open(call, 0);
+    return promise;
   }
 
   /** A streaming call without interceptors. */

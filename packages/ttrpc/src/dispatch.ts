@@ -18,6 +18,14 @@ import {
 } from "./server-call.js";
 import { StreamTable } from "./stream.js";
 
+const scratch: RequestEnvelope = {
+  service: "",
+  method: "",
+  payload: undefined,
+  timeoutNano: 0,
+  metadata: [],
+};
+
 /** What the dispatcher needs from the server that accepted the connection. */
 export interface DispatchHost {
   readonly settings: CallSettings;
@@ -39,6 +47,8 @@ export class ServerConnection implements ChannelHandler, CallSite {
   readonly #calls = new StreamTable<ServerCall>();
   #lastId = 0;
   #draining = false;
+  /** The call whose handler is running synchronously right now, if any. */
+  #running: ServerCall | undefined;
 
   constructor(host: DispatchHost, socket: Duplex, peer: unknown) {
     this.#host = host;
@@ -47,7 +57,14 @@ export class ServerConnection implements ChannelHandler, CallSite {
     this.channel = new Channel(socket, this, host.maxMessageBytes);
   }
 
-  frame(streamId: number, type: number, flags: number, data: Buffer): void {
+  frame(
+    streamId: number,
+    type: number,
+    flags: number,
+    data: Buffer,
+    start: number,
+    end: number,
+  ): void {
     if (type !== MessageType.Request && type !== MessageType.Data) return; // unknown types: ignored, as Go does
     if ((streamId & 1) === 0) {
       this.#refuse(streamId, "StreamID must be odd for client initiated streams");
@@ -56,7 +73,7 @@ export class ServerConnection implements ChannelHandler, CallSite {
     if (type === MessageType.Data) {
       const call = this.#calls.get(streamId);
       if (call === undefined) this.#refuse(streamId, "StreamID is no longer active");
-      else call.data(flags, data);
+      else call.data(flags, data.subarray(start, end));
       return;
     }
     if (streamId <= this.#lastId) {
@@ -66,7 +83,8 @@ export class ServerConnection implements ChannelHandler, CallSite {
     this.#lastId = streamId;
     let request: RequestEnvelope;
     try {
-      request = decodeRequest(data);
+      // Read at once: one envelope object serves every request (a call copies what it keeps).
+      request = decodeRequest(data, start, end, scratch);
     } catch (cause) {
       this.#refuse(streamId, `unmarshal request error: ${(cause as Error).message}`);
       return;
@@ -86,8 +104,12 @@ export class ServerConnection implements ChannelHandler, CallSite {
       return;
     }
     const call = ServerCall.open(this, streamId, entry, request);
-    this.#calls.add(call);
+    // No frame can reach a call while its handler runs synchronously: only a call still going
+    // when `run` returns enters the table (a sync unary call, the common case, never does).
+    this.#running = call;
     call.run(request);
+    this.#running = undefined;
+    if (!call.ended) this.#calls.add(call);
   }
 
   oversize(streamId: number, type: number, _flags: number, length: number): void {
@@ -103,6 +125,7 @@ export class ServerConnection implements ChannelHandler, CallSite {
       this.#host.closing ??
       new TtrpcError("ttrpc: connection closed", Code.Canceled, { cause: error });
     this.#calls.failAll(reason);
+    this.#running?.fail(reason, false);
     this.#host.forget(this);
   }
 
@@ -114,7 +137,8 @@ export class ServerConnection implements ChannelHandler, CallSite {
   /** Graceful: refuse new calls, close once the calls in flight are done. */
   drain(): void {
     this.#draining = true;
-    if (this.#calls.size === 0) this.channel.close();
+    // A handler that shuts the server down from inside closes its connection once it answers.
+    if (this.#calls.size === 0 && this.#running === undefined) this.channel.close();
   }
 
   /** Forced: close now; calls end with the server's closing reason. */

@@ -15,7 +15,14 @@
 import type { ErrorDetail } from "./errors.js";
 import { type FrameChunks, HEADER_LENGTH, MessageType, writeHeader } from "./frame.js";
 import { type Metadata, metadataEntries } from "./metadata.js";
-import { Reader, varintSize, writeBytes, writeString, writeVarint } from "./proto.js";
+import {
+  Reader,
+  type StringCache,
+  varintSize,
+  writeBytes,
+  writeString,
+  writeVarint,
+} from "./proto.js";
 
 export { MalformedError } from "./proto.js";
 
@@ -86,28 +93,46 @@ const NO_PAIRS: [string, string][] = [];
 const outer = new Reader();
 const inner = new Reader();
 const innermost = new Reader();
+// Consecutive requests mostly name the same service and method: decoded once, then compared.
+const lastService: StringCache = { bytes: EMPTY, value: "" };
+const lastMethod: StringCache = { bytes: EMPTY, value: "" };
 
 function asBuffer(data: Uint8Array): Buffer {
   return Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
 }
 
-/** Decodes a `ttrpc.Request`; throws {@link MalformedError}. */
-export function decodeRequest(data: Uint8Array): RequestEnvelope {
+/**
+ * Decodes a `ttrpc.Request` from `data[start, end)`; throws {@link MalformedError}. With `into`
+ * the fields are written there (a caller that consumes them at once reuses one object).
+ */
+export function decodeRequest(
+  data: Uint8Array,
+  start = 0,
+  end = data.length,
+  into?: RequestEnvelope,
+): RequestEnvelope {
   const buf = asBuffer(data);
-  const r = outer.reset(buf, 0, buf.length);
-  const req: RequestEnvelope = {
+  const r = outer.reset(buf, start, end);
+  const req: RequestEnvelope = into ?? {
     service: "",
     method: "",
     payload: undefined,
     timeoutNano: 0,
     metadata: NO_PAIRS,
   };
+  if (into !== undefined) {
+    req.service = "";
+    req.method = "";
+    req.payload = undefined;
+    req.timeoutNano = 0;
+    req.metadata = NO_PAIRS;
+  }
   while (r.pos < r.end) {
     const tag = r.tag();
     const field = Math.floor(tag / 8);
     const wire = tag & 7;
-    if (field === 1 && wire === 2) req.service = r.string();
-    else if (field === 2 && wire === 2) req.method = r.string();
+    if (field === 1 && wire === 2) req.service = r.cachedString(lastService);
+    else if (field === 2 && wire === 2) req.method = r.cachedString(lastMethod);
     else if (field === 3 && wire === 2) req.payload = r.bytes();
     else if (field === 4 && wire === 0) req.timeoutNano = r.varint();
     else if (field === 5 && wire === 2) {
@@ -119,11 +144,11 @@ export function decodeRequest(data: Uint8Array): RequestEnvelope {
         const t = kv.tag();
         if (t === 0x0a) key = kv.string();
         else if (t === 0x12) value = kv.string();
-        else kv.skip(t & 7);
+        else kv.skipField(t);
       }
       if (req.metadata === NO_PAIRS) req.metadata = [];
       req.metadata.push([key, value]);
-    } else r.skip(wire);
+    } else r.skipField(tag);
   }
   return req;
 }
@@ -132,7 +157,7 @@ function decodeStatus(buf: Buffer, start: number, end: number): StatusEnvelope {
   const r = inner.reset(buf, start, end);
   const status: StatusEnvelope = { code: 0, message: "", details: [] };
   while (r.pos < r.end) {
-    const tag = r.varint();
+    const tag = r.tag();
     if (tag === 0x08) status.code = r.int32();
     else if (tag === 0x12) status.message = r.string();
     else if (tag === 0x1a) {
@@ -141,33 +166,44 @@ function decodeStatus(buf: Buffer, start: number, end: number): StatusEnvelope {
       let typeUrl = "";
       let value: Uint8Array = new Uint8Array(0);
       while (any.pos < any.end) {
-        const t = any.varint();
+        const t = any.tag();
         if (t === 0x0a) typeUrl = any.string();
         // Copy: details outlive the frame and are small.
         else if (t === 0x12) value = new Uint8Array(any.bytes());
-        else any.skip(t & 7);
+        else any.skipField(t);
       }
       status.details.push({ typeUrl, value });
-    } else r.skip(tag & 7);
+    } else r.skipField(tag);
   }
   return status;
 }
 
-/** Decodes a `ttrpc.Response`; throws {@link MalformedError}. */
-export function decodeResponse(data: Uint8Array): ResponseEnvelope {
+/**
+ * Decodes a `ttrpc.Response` from `data[start, end)`; throws {@link MalformedError}. With `into`
+ * the fields are written there.
+ */
+export function decodeResponse(
+  data: Uint8Array,
+  start = 0,
+  end = data.length,
+  into?: ResponseEnvelope,
+): ResponseEnvelope {
   const buf = asBuffer(data);
-  const r = outer.reset(buf, 0, buf.length);
+  const r = outer.reset(buf, start, end);
   let status: StatusEnvelope | undefined;
   let payload: Buffer = EMPTY;
   while (r.pos < r.end) {
-    const tag = r.varint();
+    const tag = r.tag();
     if (tag === 0x0a) {
       const start = r.delimited();
       status = decodeStatus(buf, start, r.pos);
     } else if (tag === 0x12) payload = r.bytes();
-    else r.skip(tag & 7);
+    else r.skipField(tag);
   }
-  return { status, payload };
+  if (into === undefined) return { status, payload };
+  into.status = status;
+  into.payload = payload;
+  return into;
 }
 
 // ---------------------------------------------------------------- encoding

@@ -10,7 +10,8 @@ interface Seen {
 function reader(max = DEFAULT_MAX_MESSAGE_BYTES): { reader: FrameReader; seen: Seen } {
   const seen: Seen = { frames: [], oversize: [] };
   const sink: FrameSink = {
-    frame: (id, type, flags, data) => seen.frames.push([id, type, flags, data.toString("hex")]),
+    frame: (id, type, flags, data, start, end) =>
+      seen.frames.push([id, type, flags, data.toString("hex", start, end)]),
     oversize: (id, type, flags, length) => seen.oversize.push([id, type, flags, length]),
   };
   return { reader: new FrameReader(sink, max), seen };

@@ -64,6 +64,22 @@ export class MalformedError extends Error {
   override name = "MalformedError";
 }
 
+/** `buf[start, end)` as UTF-8; invalid UTF-8 is an error, as protobuf-go treats it. */
+function utf8(buf: Buffer, start: number, end: number): string {
+  const value = buf.toString("utf8", start, end);
+  // Decoding replaces invalid bytes with U+FFFD: only then is the exact check worth its cost.
+  if (value.includes("\ufffd") && !isUtf8(buf.subarray(start, end))) {
+    throw new MalformedError("string field contains invalid UTF-8");
+  }
+  return value;
+}
+
+/** The last bytes a string field had and their string, for {@link Reader.cachedString}. */
+export interface StringCache {
+  bytes: Uint8Array;
+  value: string;
+}
+
 /**
  * Reads protobuf fields from `buf[start, end)`. Decoders keep one per nesting level and `reset`
  * it for each message (decoding never re-enters itself), so a decode allocates no reader.
@@ -96,6 +112,8 @@ export class Reader {
       if (this.pos - start >= 10) throw new MalformedError("varint too long");
     }
     if (this.pos - start === 10) {
+      // The 10th byte holds bit 63 only: anything more overflows 64 bits (protobuf rejects it).
+      if ((buf[this.pos - 1] as number) > 1) throw new MalformedError("varint overflows 64 bits");
       // A negative int64 (e.g. an expired timeout, Go's zero time): decode exactly.
       let v = 0n;
       for (let i = this.pos - 1; i >= start; i--) v = (v << 7n) | BigInt((buf[i] as number) & 0x7f);
@@ -120,11 +138,28 @@ export class Reader {
   /** A string field; invalid UTF-8 is an error, as protobuf-go (and so Go ttrpc) treats it. */
   string(): string {
     const start = this.delimited();
-    const value = this.buf.toString("utf8", start, this.pos);
-    // Decoding replaces invalid bytes with U+FFFD: only then is the exact check worth its cost.
-    if (value.includes("\ufffd") && !isUtf8(this.buf.subarray(start, this.pos))) {
-      throw new MalformedError("string field contains invalid UTF-8");
+    return utf8(this.buf, start, this.pos);
+  }
+
+  /**
+   * A string field that usually repeats (a service or method name): when its bytes equal the
+   * last ones `cache` saw, that string is returned without decoding (and its hash, which Map
+   * lookups need, is already computed).
+   */
+  cachedString(cache: StringCache): string {
+    const start = this.delimited();
+    const end = this.pos;
+    const buf = this.buf;
+    const last = cache.bytes;
+    const length = end - start;
+    if (last.length === length) {
+      let i = 0;
+      while (i < length && buf[start + i] === last[i]) i++;
+      if (i === length) return cache.value;
     }
+    const value = utf8(buf, start, end);
+    cache.bytes = Buffer.from(buf.subarray(start, end));
+    cache.value = value;
     return value;
   }
 
@@ -138,6 +173,30 @@ export class Reader {
   bytes(): Buffer {
     const start = this.delimited();
     return this.buf.subarray(start, this.pos);
+  }
+
+  /**
+   * Skips the value of a field whose tag was just read. A group (wire type 3) is skipped up to its
+   * matching end-group tag, as protobuf does with unknown groups; a stray end-group is malformed.
+   */
+  skipField(tag: number): void {
+    if ((tag & 7) !== 3) {
+      this.skip(tag & 7);
+      return;
+    }
+    const field = Math.floor(tag / 8);
+    for (let depth = 1; ; ) {
+      const inner = this.tag();
+      const wire = inner & 7;
+      if (wire === 3) {
+        if (++depth > 64) throw new MalformedError("groups nested too deep");
+      } else if (wire === 4) {
+        if (--depth === 0) {
+          if (Math.floor(inner / 8) !== field) throw new MalformedError("mismatched end group");
+          return;
+        }
+      } else this.skip(wire);
+    }
   }
 
   skip(wireType: number): void {

@@ -180,20 +180,23 @@ export class ServerCall extends Stream implements DeadlineOwner {
     if ((flags & Flag.RemoteClosed) !== 0) requests.end();
   }
 
-  frame(_type: number, flags: number, data: Buffer): void {
-    this.data(flags, data);
+  frame(_type: number, flags: number, data: Buffer, start: number, end: number): void {
+    this.data(flags, data.subarray(start, end));
   }
 
   /**
-   * Runs the handler and writes its result. A handler that returns a value (not a promise) is
+   * Runs the handler and writes its result. `request` is read before this returns (unless the
+   * service is still loading, then a copy is kept). A handler that returns a value (not a promise) is
    * answered in the same tick, without a promise in between; such a unary call goes back to the
    * pool at once.
    */
   run(request: RequestEnvelope): void {
     const { handler, service, method } = this.entry;
     if (service.ready !== undefined) {
+      // The dispatcher reuses its envelope object: keep a copy for later.
+      const kept = { ...request };
       service.ready.then(
-        () => this.run(request),
+        () => this.run(kept),
         (error: unknown) => this.#end(error),
       );
       return;

@@ -26,8 +26,8 @@ export abstract class Stream {
   /** The stream is over: out of its table, nothing more is sent on it or expected for it. */
   ended = false;
 
-  /** A frame for this stream arrived. */
-  abstract frame(type: number, flags: number, data: Buffer): void;
+  /** A frame for this stream arrived: its data is `data[start, end)`. */
+  abstract frame(type: number, flags: number, data: Buffer, start: number, end: number): void;
 
   /**
    * The stream failed with `error`. `discard` drops messages received and not yet read (a local
