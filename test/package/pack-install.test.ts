@@ -22,6 +22,8 @@ const TYPES_TODO =
   "skipLibCheck: false; the core's declarations must not need the peer";
 
 const HOOK = { timeout: 240_000 };
+/** Each test: it runs one short process at most (the slow parts are in the hooks). */
+const T = { timeout: 30_000 };
 const pkgs = workspacePackages();
 /** Packages whose metadata is known complete: a regression there fails. */
 const COMPLETE = ["ttrpc", "@ttrpc/containerd"];
@@ -59,7 +61,7 @@ describe("npm pack tarballs install and work", { timeout: 300_000 }, () => {
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   for (const p of pkgs) {
-    test(`${p.name}: a prepack build and complete metadata`, (t) => {
+    test(`${p.name}: a prepack build and complete metadata`, T, (t) => {
       const m = p.manifest as Record<string, unknown> & {
         repository?: { type?: string; url?: string; directory?: string };
         publishConfig?: { access?: string };
@@ -97,47 +99,48 @@ describe("npm pack tarballs install and work", { timeout: 300_000 }, () => {
       compiled = compile(project);
     }, HOOK);
 
-    test("installs without @bufbuild/protobuf", () => {
+    test("installs without @bufbuild/protobuf", T, () => {
       assert.ok(existsSync(join(project, "node_modules", "ttrpc", "dist", "index.js")));
       assert.ok(!existsSync(join(project, "node_modules", "@bufbuild", "protobuf")));
     });
 
     test("type-checks strictly (skipLibCheck: false, module nodenext)", {
+      ...T,
       todo: TYPES_TODO,
     }, () => {
       assert.equal(compiled.status, 0, compiled.output);
     });
 
-    test("the user's code has no type errors (only the library's declarations may)", () => {
+    test("the user's code has no type errors (only the library's declarations may)", T, () => {
       const ours = compiled.output.split("\n").filter((l) => l.startsWith("src/"));
       assert.deepEqual(ours, []);
     });
 
-    test("runs as ESM: calls, a stream, a typed error, the class name", () => {
+    test("runs as ESM: calls, a stream, a typed error, the class name", T, () => {
       const r = node(project, "out/esm.mjs");
       assert.equal(r.status, 0, r.output);
       assert.match(r.output, /^ok hello, esm 1,2,3 TtrpcError: \[not_found\] x$/m);
     });
 
-    test("runs through require() from CommonJS TypeScript", () => {
+    test("runs through require() from CommonJS TypeScript", T, () => {
       const r = node(project, "out/cjs.cjs");
       assert.equal(r.status, 0, r.output);
       assert.match(r.output, /^ok hello, cjs 1,2,3 TtrpcError: \[not_found\] x$/m);
     });
 
-    test("runs through require() from plain CommonJS JavaScript", () => {
+    test("runs through require() from plain CommonJS JavaScript", T, () => {
       const r = node(project, "plain.cjs");
       assert.equal(r.status, 0, r.output);
       assert.match(r.output, /^ok a\.v1\.B TtrpcError 5$/m);
     });
 
-    test("class names survive bundling: every exported class is named as exported", () => {
+    test("class names survive bundling: every exported class is named as exported", T, () => {
       const r = node(project, "classes.mjs");
       assert.equal(r.status, 0, r.output);
       assert.match(r.output, /^ok Connection,Metadata,Server,TtrpcError$/m);
     });
 
-    test("ships a source map with its sources, used under --enable-source-maps", () => {
+    test("ships a source map with its sources, used under --enable-source-maps", T, () => {
       const dist = join(project, "node_modules", "ttrpc", "dist");
       const map = JSON.parse(readFileSync(join(dist, "index.js.map"), "utf8"));
       assert.ok(map.sources.length > 5);
@@ -170,7 +173,7 @@ describe("npm pack tarballs install and work", { timeout: 300_000 }, () => {
       compiled = compile(project);
     }, HOOK);
 
-    test("each package's bin is installed", () => {
+    test("each package's bin is installed", T, () => {
       for (const p of pkgs) {
         const bin = p.manifest.bin;
         const bins =
@@ -180,17 +183,17 @@ describe("npm pack tarballs install and work", { timeout: 300_000 }, () => {
     });
 
     // @ttrpc/containerd depends on @bufbuild/protobuf, so here the core's declarations resolve.
-    test("type-checks strictly", () => {
+    test("type-checks strictly", T, () => {
       assert.equal(compiled.status, 0, compiled.output);
     });
 
-    test("imports every package as ESM", () => {
+    test("imports every package as ESM", T, () => {
       const r = node(project, "out/esm.mjs");
       assert.equal(r.status, 0, r.output);
       assert.match(r.output, /^ok esm /m);
     });
 
-    test("requires every package from CommonJS", () => {
+    test("requires every package from CommonJS", T, () => {
       const r = node(project, "out/cjs.cjs");
       assert.equal(r.status, 0, r.output);
       assert.match(r.output, /^ok cjs /m);
