@@ -4,13 +4,35 @@
  * @module
  */
 import type { Duplex } from "node:stream";
-import { closedError, type TtrpcError } from "./errors.js";
+import { Code, closedError, TtrpcError } from "./errors.js";
 import { type FrameChunks, FrameReader, type FrameSink } from "./frame.js";
+import { DEFAULT_FRAME_TIMEOUT_MS, DEFAULT_MAX_WRITE_QUEUE_BYTES } from "./limits.js";
 
 /** What a channel reports to the connection that owns it. */
 export interface ChannelHandler extends FrameSink {
   /** The channel closed: `error` is why, or undefined for a local close. Called once. */
   onClose(error: TtrpcError | undefined): void;
+  /** The write queue is back under its cap, after {@link Channel.watchWritable}. */
+  onWritable(): void;
+}
+
+/** The bounds of a channel. */
+export interface ChannelLimits {
+  /** Largest frame data sent or accepted. */
+  maxMessageBytes: number;
+  /** Bytes queued for writing past which the channel reports itself congested (default 16 MiB). */
+  maxWriteQueueBytes?: number;
+  /** How long a frame that started arriving may take to complete (default 30 s). */
+  frameTimeoutMs?: number;
+}
+
+function frameTimedOut(channel: Channel): void {
+  // Decided after the poll phase: bytes that waited in the kernel while the loop was busy count.
+  setImmediate(checkFrame, channel);
+}
+
+function checkFrame(channel: Channel): void {
+  channel.checkFrame();
 }
 
 /** Frames smaller than this are copied into their tick's one write; larger chunks are not copied. */
@@ -37,6 +59,14 @@ export class Channel {
   readonly socket: Duplex;
   /** Largest frame data sent or accepted on this channel. */
   readonly maxMessageBytes: number;
+  /** The write queue's cap (never below the socket's high-water mark, so a `drain` ends it). */
+  readonly maxWriteQueueBytes: number;
+  readonly #frameTimeoutMs: number;
+  #frameTimer: NodeJS.Timeout | undefined;
+  /** `FrameReader.started` when the frame timer was armed: which partial frame it watches. */
+  #frameWatched = 0;
+  #watchingWritable = false;
+  #paused = false;
   readonly #handler: ChannelHandler;
   readonly #reader: FrameReader;
   /** Frames queued this tick, and their size. */
@@ -49,14 +79,23 @@ export class Channel {
   #closed = false;
   #error: TtrpcError | undefined;
 
-  constructor(socket: Duplex, handler: ChannelHandler, maxMessageBytes: number) {
+  constructor(socket: Duplex, handler: ChannelHandler, limits: ChannelLimits) {
     this.socket = socket;
+    const maxMessageBytes = limits.maxMessageBytes;
     this.maxMessageBytes = maxMessageBytes;
+    this.maxWriteQueueBytes = Math.max(
+      limits.maxWriteQueueBytes ?? DEFAULT_MAX_WRITE_QUEUE_BYTES,
+      socket.writableHighWaterMark,
+    );
+    this.#frameTimeoutMs = limits.frameTimeoutMs ?? DEFAULT_FRAME_TIMEOUT_MS;
     this.#handler = handler;
     this.#reader = new FrameReader(handler, maxMessageBytes, false);
     socket.on("data", (chunk: Buffer | string) => {
       if (this.#closed) return;
-      this.#reader.push(typeof chunk === "string" ? Buffer.from(chunk) : chunk);
+      const reader = this.#reader;
+      reader.push(typeof chunk === "string" ? Buffer.from(chunk) : chunk);
+      if (reader.midFrame) this.#watchFrame();
+      else if (this.#frameTimer !== undefined) this.#clearFrameTimer();
     });
     socket.on("end", () => {
       const cut = this.#reader.midFrame;
@@ -71,6 +110,80 @@ export class Channel {
     if (socket.destroyed || socket.readableEnded) {
       process.nextTick(() => this.close(closedError()));
     }
+  }
+
+  /** Bytes queued for writing: this tick's frames and what the socket still holds. */
+  get queuedBytes(): number {
+    return this.socket.writableLength + this.#pendingBytes;
+  }
+
+  /** True while more than {@link Channel.maxWriteQueueBytes} are queued for writing. */
+  get congested(): boolean {
+    return this.socket.writableLength + this.#pendingBytes > this.maxWriteQueueBytes;
+  }
+
+  /** Asks for one `onWritable` call once the write queue is back under its cap. */
+  watchWritable(): void {
+    this.#watchingWritable = true;
+  }
+
+  #notifyWritable(): void {
+    if (!this.#watchingWritable || this.#closed || this.congested) return;
+    this.#watchingWritable = false;
+    this.#handler.onWritable();
+  }
+
+  /** Stops reading from the socket (the owner holds what it has) until {@link resumeReading}. */
+  pauseReading(): void {
+    if (this.#paused || this.#closed) return;
+    this.#paused = true;
+    this.socket.pause();
+  }
+
+  /** Reads from the socket again. */
+  resumeReading(): void {
+    if (!this.#paused || this.#closed) return;
+    this.#paused = false;
+    this.socket.resume();
+  }
+
+  /** Arms the frame timer for the partial frame being read, unless it watches that one already. */
+  #watchFrame(): void {
+    const started = this.#reader.started;
+    if (this.#frameTimer !== undefined && this.#frameWatched === started) return;
+    if (!(this.#frameTimeoutMs < Number.POSITIVE_INFINITY)) return;
+    this.#frameWatched = started;
+    if (this.#frameTimer === undefined) {
+      this.#frameTimer = setTimeout(frameTimedOut, this.#frameTimeoutMs, this);
+      this.#frameTimer.unref();
+    } else this.#frameTimer.refresh();
+  }
+
+  #clearFrameTimer(): void {
+    clearTimeout(this.#frameTimer);
+    this.#frameTimer = undefined;
+  }
+
+  /** The frame timer fired (internal): closes the connection if that frame is still partial. */
+  checkFrame(): void {
+    if (this.#closed || this.#frameTimer === undefined) return;
+    const reader = this.#reader;
+    if (!reader.midFrame) {
+      this.#clearFrameTimer();
+      return;
+    }
+    if (reader.started !== this.#frameWatched || this.#paused) {
+      // Another frame, or one we stopped reading ourselves: its own full time.
+      this.#frameWatched = reader.started;
+      this.#frameTimer.refresh();
+      return;
+    }
+    this.close(
+      new TtrpcError(
+        `ttrpc: a frame did not complete within ${this.#frameTimeoutMs} ms`,
+        Code.Unavailable,
+      ),
+    );
   }
 
   /** True once the channel is closed. */
@@ -144,6 +257,7 @@ export class Channel {
     }
     pending.length = 0;
     if (!ok) this.#needDrain = true;
+    else if (this.#watchingWritable) this.#notifyWritable();
   }
 
   /** Resolves when the socket can take more data (at once if it can now or the channel closed). */
@@ -161,6 +275,7 @@ export class Channel {
     this.#drain = undefined;
     this.#resolveDrain = undefined;
     resolve?.();
+    if (this.#watchingWritable) this.#notifyWritable();
   }
 
   /** Closes the channel and destroys the socket; `error` is reported as the reason. */
@@ -168,6 +283,7 @@ export class Channel {
     if (this.#closed) return;
     this.#closed = true;
     this.#error = error;
+    if (this.#frameTimer !== undefined) this.#clearFrameTimer();
     this.flush();
     this.#drained();
     // Frames already queued are flushed before the socket goes away.

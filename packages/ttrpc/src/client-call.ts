@@ -58,8 +58,21 @@ export abstract class ClientCall extends Stream implements DeadlineOwner {
   timeoutNano = 0;
   /** The Request frame's data length. */
   length = 0;
+  /** Non-zero while the call waits for the write queue to drain: its ticket there. */
+  parked = 0;
 
   protected abstract settle(error: TtrpcError | undefined, value?: unknown): void;
+
+  /**
+   * A frame of a type ttrpc does not define, for this call: the peer broke the protocol, and the
+   * call fails at once with INTERNAL, as Go's client fails it (instead of waiting forever).
+   */
+  protected unknownFrame(type: number): void {
+    this.fail(
+      new TtrpcError(`ttrpc: protocol error: unknown frame type ${type}`, Code.Internal),
+      true,
+    );
+  }
 
   /**
    * Decodes the final Response: returns its error status, or puts its message in `value`
@@ -159,6 +172,7 @@ export class UnaryCall extends ClientCall {
   /** Puts an ended call back in the pool, cleared of everything it referred to. */
   recycle(): void {
     this.id = 0;
+    this.parked = 0;
     this.localClosed = false;
     this.remoteClosed = false;
     this.ended = false;
@@ -178,7 +192,7 @@ export class UnaryCall extends ClientCall {
       this.finish(error, this.value);
     } else if (type === MessageType.Data) {
       this.fail(new TtrpcError("ttrpc: received data on a unary call", Code.Internal), true);
-    }
+    } else this.unknownFrame(type);
   }
 
   protected settle(error: TtrpcError | undefined, value?: unknown): void {
@@ -197,6 +211,8 @@ export class StreamCall extends ClientCall {
   /** The result of a client-streaming call. */
   resolve: ((value: unknown) => void) | undefined;
   reject: ((error: TtrpcError) => void) | undefined;
+  /** The consumer stopped reading responses while requests were still being sent. */
+  #abandoned = false;
 
   constructor(host: CallHost, method: EngineMethod) {
     super();
@@ -206,8 +222,13 @@ export class StreamCall extends ClientCall {
       const queue = new MessageQueue<unknown>(host.limits);
       queue.onOverflow = () =>
         this.fail(new TtrpcError("ttrpc: stream buffer full", Code.ResourceExhausted), true);
-      // The consumer stopped reading (`break`): drop the stream locally, send nothing more.
-      queue.onReturn = () => this.finish(undefined);
+      // The consumer stopped reading (`break`): responses are dropped from now on. The request
+      // side is its own: it goes on until its iterable ends, and then the half-close goes out,
+      // so the server's handler sees the end of its input (PROTOCOL.md, "Abandoned streams").
+      queue.onReturn = () => {
+        if (this.localClosed) this.finish(undefined);
+        else this.#abandoned = true;
+      };
       this.queue = queue;
     }
   }
@@ -233,7 +254,7 @@ export class StreamCall extends ClientCall {
           this.fail(decodeError("message", cause), true);
           return;
         }
-        queue.push(message);
+        queue.push(message, end - start);
       }
       if ((flags & Flag.RemoteClosed) !== 0) {
         this.remoteClosed = true;
@@ -245,7 +266,7 @@ export class StreamCall extends ClientCall {
       // A final OK Response may carry one last message (Go decodes it into RecvMsg's target).
       if (this.queue !== undefined && value !== undefined) this.queue.push(value);
       this.finish(error, value);
-    }
+    } else this.unknownFrame(type);
   }
 
   override fail(error: TtrpcError, local: boolean): void {
@@ -268,6 +289,8 @@ export class StreamCall extends ClientCall {
   async pump(requests: AnyIterable<unknown>): Promise<void> {
     try {
       await pump(this, requests, this.method.input, this.host.channel);
+      // Half-closed after the consumer left: nothing more to send or to read.
+      if (this.#abandoned) this.finish(undefined);
     } catch (cause) {
       // An oversize message, or the request iterable failed: the call fails with that error and
       // nothing more is sent on the stream.

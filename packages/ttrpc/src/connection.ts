@@ -9,7 +9,7 @@ import { Channel, type ChannelHandler } from "./channel.js";
 import { type ClientCall, StreamCall, UnaryCall } from "./client-call.js";
 import type { CallOptions } from "./context.js";
 import { encodeRequestFrame, requestLength, requestPrefix } from "./envelope.js";
-import { Code, closedError, oversizeError, TtrpcError } from "./errors.js";
+import { Code, closedError, encodeError, oversizeError, TtrpcError } from "./errors.js";
 import { DEFAULT_MAX_MESSAGE_BYTES, Flag } from "./frame.js";
 import {
   applyInterceptors,
@@ -18,6 +18,7 @@ import {
   type InterceptorRequest,
   type InterceptorResponse,
 } from "./interceptor.js";
+import { checkOptions, SHARED_OPTIONS } from "./limits.js";
 import { toMetadata } from "./metadata.js";
 import { type AnyIterable, type EngineMethod, type MethodInfo, streamsRequests } from "./method.js";
 import type { MessageQueue, QueueLimits } from "./queue.js";
@@ -27,6 +28,17 @@ import { StreamTable } from "./stream.js";
 export interface ConnectOptions extends QueueLimits {
   /** Largest frame data sent or accepted (default 4 MiB, what every Go and Rust peer uses). */
   maxMessageBytes?: number;
+  /**
+   * Bytes queued for writing past which new calls wait to be sent, in order, until the queue
+   * drains (default 16 MiB): a server that stops reading cannot make the client buffer without end.
+   * A waiting call still honours its deadline and signal.
+   */
+  maxWriteQueueBytes?: number;
+  /**
+   * How long a frame that started arriving may take to complete before the connection is closed
+   * and its calls fail with UNAVAILABLE (default 30 s).
+   */
+  frameTimeoutMs?: number;
   /** Client interceptors, outermost first. */
   interceptors?: Interceptor[];
   /** Aborts the connection attempt (a path target only). */
@@ -34,6 +46,12 @@ export interface ConnectOptions extends QueueLimits {
 }
 
 const MAX_STREAM_ID = 0xffffffff;
+
+/**
+ * A length whose reserved first byte is set: no ttrpc peer sends one (frames are < 16 MiB); the
+ * bytes are not ttrpc (an HTTP reply reads as a 1.2 GB header), and skipping them would hang.
+ */
+const RESERVED_LENGTH = 0xffffff;
 
 /**
  * A timeout as sent in `timeout_nano`. Infinity (or no timeout) is 0: no deadline. Values past
@@ -65,21 +83,33 @@ export class ClientEngine implements ChannelHandler {
   #nextId = 1;
   readonly #interceptors: readonly Interceptor[];
   #chain: CallStep | undefined;
+  /**
+   * Calls waiting for the write queue to drain, four slots each: call, ticket, flags, requests.
+   * The ticket tells a waiting call from a pooled object reused after the call ended.
+   */
+  #parked: unknown[] | undefined;
+  #tickets = 0;
   #resolveClosed!: (error: TtrpcError | undefined) => void;
   /** Settles when the connection ends: with the error that ended it, or undefined. */
   readonly closed: Promise<TtrpcError | undefined>;
 
+  /** Throws a TypeError or RangeError for a nonsensical option. */
   constructor(socket: Duplex, options?: ConnectOptions) {
+    checkOptions("connect", options, SHARED_OPTIONS);
     this.#interceptors = options?.interceptors ?? [];
     this.limits = {
       streamBufferSize: options?.streamBufferSize,
       streamBufferTimeoutMs: options?.streamBufferTimeoutMs,
+      streamBufferBytes: options?.streamBufferBytes,
     };
     this.closed = new Promise((resolve) => {
       this.#resolveClosed = resolve;
     });
-    const max = options?.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
-    this.channel = new Channel(socket, this, max);
+    this.channel = new Channel(socket, this, {
+      maxMessageBytes: options?.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
+      maxWriteQueueBytes: options?.maxWriteQueueBytes,
+      frameTimeoutMs: options?.frameTimeoutMs,
+    });
   }
 
   /** Number of calls and streams in flight. */
@@ -108,10 +138,40 @@ export class ClientEngine implements ChannelHandler {
 
   oversize(streamId: number, _type: number, _flags: number, length: number): void {
     this.#streams.get(streamId)?.fail(oversizeError(length, this.channel.maxMessageBytes), true);
+    if (length > RESERVED_LENGTH) {
+      this.channel.close(
+        new TtrpcError(
+          `ttrpc: protocol error: a frame header announces ${length} bytes (its reserved first byte is set): the peer does not speak ttrpc`,
+          Code.Unavailable,
+        ),
+      );
+    }
+  }
+
+  onWritable(): void {
+    const parked = this.#parked;
+    if (parked === undefined) return;
+    this.#parked = undefined;
+    for (let i = 0; i < parked.length; i += 4) {
+      const call = parked[i] as ClientCall;
+      // A call that ended while it waited (deadline, signal) is skipped.
+      if (call.ended || call.parked !== parked[i + 1]) continue;
+      call.parked = 0;
+      this.#open(call, parked[i + 2] as number, parked[i + 3] as AnyIterable<unknown> | undefined);
+    }
   }
 
   onClose(error: TtrpcError | undefined): void {
-    this.#streams.failAll(error ?? closedError());
+    const reason = error ?? closedError();
+    const parked = this.#parked;
+    this.#parked = undefined;
+    this.#streams.failAll(reason);
+    if (parked !== undefined) {
+      for (let i = 0; i < parked.length; i += 4) {
+        const call = parked[i] as ClientCall;
+        if (!call.ended && call.parked === parked[i + 1]) call.fail(reason, false);
+      }
+    }
     this.#resolveClosed(error);
   }
 
@@ -137,11 +197,7 @@ export class ClientEngine implements ChannelHandler {
       try {
         call.payload = method.input.encode(message);
       } catch (cause) {
-        throw new TtrpcError(
-          `ttrpc: error marshalling request: ${(cause as Error)?.message ?? cause}`,
-          Code.Internal,
-          { cause },
-        );
+        throw encodeError("request", cause);
       }
     }
     call.metadata = options?.metadata === undefined ? undefined : toMetadata(options.metadata);
@@ -151,8 +207,19 @@ export class ClientEngine implements ChannelHandler {
     if (call.length > max) throw oversizeError(call.length, max);
   }
 
-  /** Allocates the next odd id and writes the Request in the same synchronous step. */
-  #open(call: ClientCall, flags: number): void {
+  /**
+   * Allocates the next odd id and writes the Request in the same synchronous step, then starts
+   * sending `requests` (a client or bidi stream). Past the write-queue cap the call waits, in
+   * order, until the queue drains.
+   */
+  #open(call: ClientCall, flags: number, requests?: AnyIterable<unknown>): void {
+    if (this.#parked !== undefined || this.channel.congested) {
+      call.parked = ++this.#tickets;
+      this.#parked ??= [];
+      this.#parked.push(call, call.parked, flags, requests);
+      this.channel.watchWritable();
+      return;
+    }
     const id = this.#nextId;
     this.#nextId += 2;
     call.id = id;
@@ -172,6 +239,7 @@ export class ClientEngine implements ChannelHandler {
     );
     call.payload = undefined;
     call.metadata = undefined;
+    if (requests !== undefined) void (call as StreamCall).pump(requests);
   }
 
   /** A unary call without interceptors. */
@@ -212,8 +280,8 @@ export class ClientEngine implements ChannelHandler {
     if (!call.arm(options?.timeoutMs, options?.signal)) return { call, result };
     // Go's client opens client- and bidi-streams with remote-open and no payload field,
     // server-streams with remote-closed and the request as payload.
-    this.#open(call, clientStreams ? Flag.RemoteOpen : Flag.RemoteClosed);
-    if (clientStreams) void call.pump(input as AnyIterable<unknown>);
+    if (clientStreams) this.#open(call, Flag.RemoteOpen, input as AnyIterable<unknown>);
+    else this.#open(call, Flag.RemoteClosed);
     return { call, result };
   }
 

@@ -36,6 +36,49 @@ export interface HandlerContext {
   timeoutMs(): number | undefined;
   /** What the server's handshaker returned for this connection. */
   readonly peer: unknown;
+  /**
+   * Aborts when the server begins a graceful `shutdown()` (reason: UNAVAILABLE "ttrpc: server
+   * shutting down"), already aborted if it has. The call itself goes on: this is the cue for a
+   * call that would otherwise never end (an endless stream, a long watch) to wind down and return
+   * so that the shutdown completes. `signal` still aborts if the shutdown turns into `close()`.
+   *
+   * @example
+   * async *watch(_req, ctx) {
+   *   while (!ctx.draining.aborted) yield await nextEvent(ctx.draining);
+   * }
+   */
+  readonly draining: AbortSignal;
+}
+
+/**
+ * A server's notice of its graceful shutdown, shared by its calls: each context that reads
+ * `draining` registers one controller here until its call ends, so listeners never pile up on one
+ * long-lived signal.
+ */
+export class DrainNotice {
+  /** Set once the shutdown began. */
+  reason: TtrpcError | undefined;
+  readonly #watchers = new Set<AbortController>();
+
+  /** The shutdown began: every watching context's `draining` aborts with `reason`. */
+  start(reason: TtrpcError): void {
+    if (this.reason !== undefined) return;
+    this.reason = reason;
+    const watchers = [...this.#watchers];
+    this.#watchers.clear();
+    for (const controller of watchers) controller.abort(reason);
+  }
+
+  /** A context reads `draining`: its controller hears of the shutdown. */
+  watch(controller: AbortController): void {
+    if (this.reason !== undefined) controller.abort(this.reason);
+    else this.#watchers.add(controller);
+  }
+
+  /** The context's call ended. */
+  unwatch(controller: AbortController): void {
+    this.#watchers.delete(controller);
+  }
 }
 
 /** Ends a context: aborts its signal with `reason` (the first reason wins). For the server only. */
@@ -56,13 +99,17 @@ export class CallContext implements HandlerContext {
   #metadata: Metadata | undefined;
   #controller: AbortController | undefined;
   #reason: TtrpcError | undefined;
+  readonly #drain: DrainNotice | undefined;
+  #draining: AbortController | undefined;
 
   constructor(
     method: MethodInfo,
     pairs: readonly [string, string][],
     deadline: Deadline | undefined,
     peer: unknown,
+    drain?: DrainNotice,
   ) {
+    this.#drain = drain;
     this.method = method;
     this.#pairs = pairs;
     this.deadline = deadline?.epochMs;
@@ -92,6 +139,16 @@ export class CallContext implements HandlerContext {
     return this.#controller.signal;
   }
 
+  get draining(): AbortSignal {
+    if (this.#draining === undefined) {
+      const controller = new AbortController();
+      this.#draining = controller;
+      // A call that is over no longer hears of the shutdown (and holds no place in the notice).
+      if (this.#reason === undefined) this.#drain?.watch(controller);
+    }
+    return this.#draining.signal;
+  }
+
   timeoutMs(): number | undefined {
     return this.#at === undefined ? undefined : this.#at - performance.now();
   }
@@ -101,6 +158,7 @@ export class CallContext implements HandlerContext {
       if (context.#reason !== undefined) return;
       context.#reason = reason;
       context.#controller?.abort(reason);
+      if (context.#draining !== undefined) context.#drain?.unwatch(context.#draining);
     };
   }
 }

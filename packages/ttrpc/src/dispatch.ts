@@ -5,8 +5,8 @@
  * @module
  */
 import type { Duplex } from "node:stream";
-import { Channel, type ChannelHandler } from "./channel.js";
-import { decodeRequest, type RequestEnvelope } from "./envelope.js";
+import { Channel, type ChannelHandler, type ChannelLimits } from "./channel.js";
+import { decodeRequest, type MetadataLimits, type RequestEnvelope } from "./envelope.js";
 import { Code, oversizeError, TtrpcError } from "./errors.js";
 import { MessageType } from "./frame.js";
 import {
@@ -30,12 +30,24 @@ const scratch: RequestEnvelope = {
 export interface DispatchHost {
   readonly settings: CallSettings;
   readonly maxMessageBytes: number;
+  /** The channel's bounds (message size, write queue, frame timeout). */
+  readonly channelLimits: ChannelLimits;
+  /** Bounds on each request's metadata. */
+  readonly metadataLimits: MetadataLimits;
+  /** Streaming calls open at once on one connection; the excess is refused. */
+  readonly maxConcurrentStreams: number;
+  /** Closes a connection without calls that has received no frame for this long (ms). */
+  readonly idleTimeoutMs: number | undefined;
   /** Registered methods by service name, then by proto method name. */
   readonly services: ReadonlyMap<string, ReadonlyMap<string, Entry>>;
   /** Set once the server is closed: the reason every call on a closing connection ends with. */
   readonly closing: TtrpcError | undefined;
   /** The connection closed. */
   forget(connection: ServerConnection): void;
+}
+
+function idleCheck(connection: ServerConnection, idle: number): void {
+  connection.checkIdle(idle);
 }
 
 /** One accepted connection. */
@@ -49,12 +61,39 @@ export class ServerConnection implements ChannelHandler, CallSite {
   #draining = false;
   /** The call whose handler is running synchronously right now, if any. */
   #running: ServerCall | undefined;
+  /** Streaming calls open (unary calls are not counted against maxConcurrentStreams). */
+  #streams = 0;
+  /**
+   * Frames held while the write queue is over its cap (reading is paused meanwhile), six slots
+   * per frame: id, type, flags, data, start, end. Replayed in order once it drains.
+   */
+  #held: unknown[] | undefined;
+  #idleTimer: NodeJS.Timeout | undefined;
+  #lastFrame = 0;
 
   constructor(host: DispatchHost, socket: Duplex, peer: unknown) {
     this.#host = host;
     this.settings = host.settings;
     this.peer = peer;
-    this.channel = new Channel(socket, this, host.maxMessageBytes);
+    this.channel = new Channel(socket, this, host.channelLimits);
+    const idle = host.idleTimeoutMs;
+    if (idle !== undefined && idle < Number.POSITIVE_INFINITY) {
+      this.#lastFrame = performance.now();
+      this.#idleTimer = setTimeout(idleCheck, idle, this, idle);
+      this.#idleTimer.unref();
+    }
+  }
+
+  /** The idle timer fired (internal): close if no call is open and no frame came for `idle` ms. */
+  checkIdle(idle: number): void {
+    if (this.channel.isClosed) return;
+    const quiet = performance.now() - this.#lastFrame;
+    if (this.#calls.size === 0 && this.#running === undefined && quiet >= idle) {
+      this.channel.close();
+      return;
+    }
+    this.#idleTimer = setTimeout(idleCheck, Math.max(1, idle - quiet), this, idle);
+    this.#idleTimer.unref();
   }
 
   frame(
@@ -65,6 +104,18 @@ export class ServerConnection implements ChannelHandler, CallSite {
     start: number,
     end: number,
   ): void {
+    // Frames of the read that closed the connection (a handler that closed the server) start nothing.
+    if (this.channel.isClosed) return;
+    if (this.#idleTimer !== undefined) this.#lastFrame = performance.now();
+    // Past the write-queue cap no new call starts: this frame and the rest of the read wait, in
+    // order, and reading pauses until the queue drains.
+    if (this.#held !== undefined || (type === MessageType.Request && this.channel.congested)) {
+      this.#held ??= [];
+      this.#held.push(streamId, type, flags, data, start, end);
+      this.channel.pauseReading();
+      this.channel.watchWritable();
+      return;
+    }
     if (type !== MessageType.Request && type !== MessageType.Data) return; // unknown types: ignored, as Go does
     if ((streamId & 1) === 0) {
       this.#refuse(streamId, "StreamID must be odd for client initiated streams");
@@ -84,9 +135,10 @@ export class ServerConnection implements ChannelHandler, CallSite {
     let request: RequestEnvelope;
     try {
       // Read at once: one envelope object serves every request (a call copies what it keeps).
-      request = decodeRequest(data, start, end, scratch);
+      request = decodeRequest(data, start, end, scratch, this.#host.metadataLimits);
     } catch (cause) {
-      this.#refuse(streamId, `unmarshal request error: ${(cause as Error).message}`);
+      if (cause instanceof TtrpcError) sendStatus(this.channel, streamId, cause);
+      else this.#refuse(streamId, `unmarshal request error: ${(cause as Error).message}`);
       return;
     }
     if (this.#draining) {
@@ -102,6 +154,18 @@ export class ServerConnection implements ChannelHandler, CallSite {
     if (entry === undefined) {
       this.#status(streamId, `method ${request.method}`, Code.Unimplemented);
       return;
+    }
+    if (entry.method.kind !== "unary") {
+      const max = this.#host.maxConcurrentStreams;
+      if (this.#streams >= max) {
+        this.#status(
+          streamId,
+          `ttrpc: too many concurrent streams on this connection (max ${max})`,
+          Code.ResourceExhausted,
+        );
+        return;
+      }
+      this.#streams++;
     }
     const call = ServerCall.open(this, streamId, entry, request);
     // No frame can reach a call while its handler runs synchronously: only a call still going
@@ -120,7 +184,27 @@ export class ServerConnection implements ChannelHandler, CallSite {
       sendStatus(this.channel, streamId, error);
   }
 
+  onWritable(): void {
+    const held = this.#held;
+    if (held === undefined) return;
+    this.#held = undefined;
+    for (let i = 0; i < held.length; i += 6) {
+      this.frame(
+        held[i] as number,
+        held[i + 1] as number,
+        held[i + 2] as number,
+        held[i + 3] as Buffer,
+        held[i + 4] as number,
+        held[i + 5] as number,
+      );
+    }
+    // A frame replayed into a full queue held the rest again; otherwise read on.
+    if (this.#held === undefined) this.channel.resumeReading();
+  }
+
   onClose(error: TtrpcError | undefined): void {
+    this.#held = undefined;
+    clearTimeout(this.#idleTimer);
     const reason =
       this.#host.closing ??
       new TtrpcError("ttrpc: connection closed", Code.Canceled, { cause: error });
@@ -131,6 +215,7 @@ export class ServerConnection implements ChannelHandler, CallSite {
 
   release(call: ServerCall): void {
     this.#calls.release(call);
+    if (call.entry.method.kind !== "unary") this.#streams--;
     if (this.#draining && this.#calls.size === 0) this.channel.close();
   }
 

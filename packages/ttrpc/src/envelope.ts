@@ -12,7 +12,7 @@
  * so our frames are byte-identical to Go's.
  * @module
  */
-import type { ErrorDetail } from "./errors.js";
+import { Code, type ErrorDetail, TtrpcError } from "./errors.js";
 import { type FrameChunks, HEADER_LENGTH, MessageType, writeHeader } from "./frame.js";
 import { type Metadata, metadataEntries } from "./metadata.js";
 import {
@@ -101,16 +101,32 @@ function asBuffer(data: Uint8Array): Buffer {
   return Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
 }
 
+/** Bounds on a Request's metadata, checked while it is decoded. */
+export interface MetadataLimits {
+  /** Most KeyValue entries. */
+  readonly maxEntries: number;
+  /** Most bytes of encoded KeyValue entries. */
+  readonly maxBytes: number;
+}
+
+function metadataError(what: string): TtrpcError {
+  return new TtrpcError(`ttrpc: request metadata exceeds ${what}`, Code.ResourceExhausted);
+}
+
 /**
  * Decodes a `ttrpc.Request` from `data[start, end)`; throws {@link MalformedError}. With `into`
- * the fields are written there (a caller that consumes them at once reuses one object).
+ * the fields are written there (a caller that consumes them at once reuses one object). Past
+ * `limits`, decoding stops at once with a RESOURCE_EXHAUSTED TtrpcError: a metadata bomb costs
+ * no more than its first entries.
  */
 export function decodeRequest(
   data: Uint8Array,
   start = 0,
   end = data.length,
   into?: RequestEnvelope,
+  limits?: MetadataLimits,
 ): RequestEnvelope {
+  let metadataBytes = 0;
   const buf = asBuffer(data);
   const r = outer.reset(buf, start, end);
   const req: RequestEnvelope = into ?? {
@@ -137,6 +153,12 @@ export function decodeRequest(
     else if (field === 4 && wire === 0) req.timeoutNano = r.varint();
     else if (field === 5 && wire === 2) {
       const start = r.delimited();
+      if (limits !== undefined) {
+        metadataBytes += r.pos - start;
+        if (metadataBytes > limits.maxBytes) throw metadataError(`${limits.maxBytes} bytes`);
+        if (req.metadata.length >= limits.maxEntries)
+          throw metadataError(`${limits.maxEntries} entries`);
+      }
       const kv = inner.reset(buf, start, r.pos);
       let key = "";
       let value = "";

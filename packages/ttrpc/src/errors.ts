@@ -166,6 +166,16 @@ export function toStatusError(
   return new TtrpcError(message, code, { cause: reason });
 }
 
+/**
+ * The error of a message its codec could not encode: INTERNAL on every call kind and both sides
+ * (nothing was sent for it). `what` is "request" or "response".
+ */
+export function encodeError(what: string, cause: unknown): TtrpcError {
+  if (cause instanceof TtrpcError) return cause;
+  const message = cause instanceof Error ? cause.message : safeString(cause);
+  return new TtrpcError(`ttrpc: error marshalling ${what}: ${message}`, Code.Internal, { cause });
+}
+
 /** The error of a call whose deadline passed, worded as Go's context error. */
 export function deadlineError(): TtrpcError {
   return new TtrpcError("context deadline exceeded", Code.DeadlineExceeded);

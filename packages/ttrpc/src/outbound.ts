@@ -6,16 +6,17 @@
  * @module
  */
 import type { Channel } from "./channel.js";
-import { encodeDataFrame, encodedLength } from "./envelope.js";
-import { oversizeError } from "./errors.js";
+import { type Encoded, encodeDataFrame, encodedLength } from "./envelope.js";
+import { encodeError, oversizeError } from "./errors.js";
 import { Flag } from "./frame.js";
 import type { AnyIterable, MessageCodec } from "./method.js";
 import type { Stream } from "./stream.js";
 
 /**
- * Encodes one message and queues it as a Data frame on stream `id`. Throws RESOURCE_EXHAUSTED
- * for a message over the channel's limit (nothing is sent). Returns false when the socket's
- * buffer is full: wait for `channel.drained()` before sending more.
+ * Encodes one message and queues it as a Data frame on stream `id`. Throws INTERNAL for a
+ * message its codec cannot encode and RESOURCE_EXHAUSTED for one over the channel's limit
+ * (nothing is sent for either). Returns false when the socket's buffer is full: wait for
+ * `channel.drained()` before sending more.
  */
 export function sendMessage(
   channel: Channel,
@@ -23,7 +24,12 @@ export function sendMessage(
   codec: MessageCodec<unknown>,
   message: unknown,
 ): boolean {
-  const payload = codec.encode(message);
+  let payload: Encoded;
+  try {
+    payload = codec.encode(message);
+  } catch (cause) {
+    throw encodeError("message", cause);
+  }
   const length = encodedLength(payload);
   const max = channel.maxMessageBytes;
   if (length > max) throw oversizeError(length, max);

@@ -6,11 +6,15 @@
  * whose consumer stops reading must not stop the socket (that would block every other call).
  * Instead a full queue starts a grace timer; if the consumer has not caught up when it fires,
  * only that stream fails with RESOURCE_EXHAUSTED ("stream buffer full"), as Go ttrpc does.
- * Meanwhile the queue keeps buffering, up to {@link OVERFLOW_FACTOR} times its size: past that
- * the stream fails at once, so a fast producer cannot grow memory without bound.
+ * Meanwhile the queue keeps buffering, up to {@link OVERFLOW_FACTOR} times its size in messages
+ * and up to its size in bytes: past either the stream fails at once, so a fast producer cannot
+ * grow memory without bound. That hard check runs after the frames of one socket read have all
+ * been delivered (they arrive synchronously, before the reader gets a turn): a reader that keeps
+ * up is never failed, however many small messages one read brings.
  * @module
  */
 import { Code, TtrpcError } from "./errors.js";
+import { DEFAULT_STREAM_BUFFER_BYTES } from "./limits.js";
 
 /** Default number of received messages a stream buffers before its grace timer starts. */
 export const DEFAULT_STREAM_BUFFER = 64;
@@ -26,6 +30,12 @@ export interface QueueLimits {
   streamBufferSize?: number;
   /** How long the buffer may stay full before the stream fails (default 1000 ms). */
   streamBufferTimeoutMs?: number;
+  /**
+   * Bytes of received messages a stream buffers for a reader that is behind (default 16 MiB).
+   * Past it, once the read that brought them has been delivered, the stream fails with
+   * RESOURCE_EXHAUSTED "stream buffer full".
+   */
+  streamBufferBytes?: number;
 }
 
 interface Waiter<T> {
@@ -35,6 +45,10 @@ interface Waiter<T> {
 
 const DONE: IteratorResult<never> = Object.freeze({ done: true, value: undefined });
 
+function checkOverflow(queue: MessageQueue<unknown>): void {
+  queue.checkOverflow();
+}
+
 /**
  * A queue of messages with one reader. `push`, `end` and `fail` are the producer's side;
  * `next`/`return` the consumer's. `onOverflow` runs when the queue stayed full too long;
@@ -42,6 +56,10 @@ const DONE: IteratorResult<never> = Object.freeze({ done: true, value: undefined
  */
 export class MessageQueue<T> implements AsyncIterableIterator<T> {
   #items: T[] = [];
+  /** The byte size of each item, aligned with `#items`. */
+  #sizes: number[] = [];
+  #bytes = 0;
+  #checkScheduled = false;
   #head = 0;
   #waiter: Waiter<T> | undefined;
   #ended = false;
@@ -50,12 +68,19 @@ export class MessageQueue<T> implements AsyncIterableIterator<T> {
   #timer: NodeJS.Timeout | undefined;
   readonly #capacity: number;
   readonly #timeoutMs: number;
+  readonly #maxBytes: number;
   onOverflow: (() => void) | undefined;
   onReturn: (() => void) | undefined;
 
   constructor(limits?: QueueLimits) {
     this.#capacity = limits?.streamBufferSize ?? DEFAULT_STREAM_BUFFER;
     this.#timeoutMs = limits?.streamBufferTimeoutMs ?? DEFAULT_STREAM_BUFFER_TIMEOUT_MS;
+    this.#maxBytes = limits?.streamBufferBytes ?? DEFAULT_STREAM_BUFFER_BYTES;
+  }
+
+  /** Bytes of the messages waiting to be read (as given to `push`). */
+  get bytes(): number {
+    return this.#bytes;
   }
 
   /** Messages waiting to be read. */
@@ -73,7 +98,8 @@ export class MessageQueue<T> implements AsyncIterableIterator<T> {
     return this.#stoppedReading;
   }
 
-  push(item: T): void {
+  /** Queues a message of `bytes` bytes (its encoded size), or hands it to a waiting reader. */
+  push(item: T, bytes = 0): void {
     if (this.#ended) return;
     const waiter = this.#waiter;
     if (waiter !== undefined) {
@@ -82,9 +108,15 @@ export class MessageQueue<T> implements AsyncIterableIterator<T> {
       return;
     }
     this.#items.push(item);
-    if (this.length >= this.#capacity * OVERFLOW_FACTOR) {
-      this.onOverflow?.();
-      return;
+    this.#sizes.push(bytes);
+    this.#bytes += bytes;
+    if (
+      !this.#checkScheduled &&
+      (this.length >= this.#capacity * OVERFLOW_FACTOR || this.#bytes > this.#maxBytes)
+    ) {
+      // Judged once the frames of this read are delivered and the reader had its turn.
+      this.#checkScheduled = true;
+      setImmediate(checkOverflow, this);
     }
     if (this.length >= this.#capacity && this.#timer === undefined) {
       this.#timer = setTimeout(() => {
@@ -92,6 +124,15 @@ export class MessageQueue<T> implements AsyncIterableIterator<T> {
         if (this.length >= this.#capacity && !this.#ended) this.onOverflow?.();
       }, this.#timeoutMs);
       this.#timer.unref?.();
+    }
+  }
+
+  /** The hard bounds (internal; runs after the read that crossed one): fail if still past. */
+  checkOverflow(): void {
+    this.#checkScheduled = false;
+    if (this.#ended) return;
+    if (this.length >= this.#capacity * OVERFLOW_FACTOR || this.#bytes > this.#maxBytes) {
+      this.onOverflow?.();
     }
   }
 
@@ -114,13 +155,17 @@ export class MessageQueue<T> implements AsyncIterableIterator<T> {
     this.#ended = true;
     this.#error = error;
     this.#clearTimer();
-    if (discard) {
-      this.#items = [];
-      this.#head = 0;
-    }
+    if (discard) this.#clear();
     const waiter = this.#waiter;
     this.#waiter = undefined;
     waiter?.reject(error);
+  }
+
+  #clear(): void {
+    this.#items = [];
+    this.#sizes = [];
+    this.#bytes = 0;
+    this.#head = 0;
   }
 
   #clearTimer(): void {
@@ -133,12 +178,15 @@ export class MessageQueue<T> implements AsyncIterableIterator<T> {
   next(): Promise<IteratorResult<T>> {
     if (this.#head < this.#items.length) {
       const value = this.#items[this.#head] as T;
+      this.#bytes -= this.#sizes[this.#head] as number;
       this.#items[this.#head++] = undefined as T;
       if (this.#head === this.#items.length) {
         this.#items = [];
+        this.#sizes = [];
         this.#head = 0;
       } else if (this.#head > 1024 && this.#head * 2 > this.#items.length) {
         this.#items = this.#items.slice(this.#head);
+        this.#sizes = this.#sizes.slice(this.#head);
         this.#head = 0;
       }
       if (this.#timer !== undefined && this.length < this.#capacity) this.#clearTimer();
@@ -170,8 +218,7 @@ export class MessageQueue<T> implements AsyncIterableIterator<T> {
     this.#waiter = undefined;
     waiter?.resolve(DONE);
     this.#stoppedReading = true;
-    this.#items = [];
-    this.#head = 0;
+    this.#clear();
     this.#error = undefined;
     this.#clearTimer();
     if (wasOpen) this.onReturn?.();
@@ -214,7 +261,10 @@ export interface WritableIterable<T> extends AsyncIterable<T> {
  * requests.close();
  */
 export function createWritableIterable<T>(): WritableIterable<T> {
-  const queue = new MessageQueue<T>({ streamBufferSize: Number.POSITIVE_INFINITY });
+  const queue = new MessageQueue<T>({
+    streamBufferSize: Number.POSITIVE_INFINITY,
+    streamBufferBytes: Number.POSITIVE_INFINITY,
+  });
   return {
     write(message) {
       if (queue.closed) throw new TtrpcError("ttrpc: write after close", Code.FailedPrecondition);

@@ -4,7 +4,7 @@
  * @module
  */
 import type { Channel } from "./channel.js";
-import { abortContext, CallContext, type HandlerContext } from "./context.js";
+import { abortContext, CallContext, type DrainNotice, type HandlerContext } from "./context.js";
 import { Deadline, type DeadlineOwner } from "./deadline.js";
 import {
   type Encoded,
@@ -13,7 +13,14 @@ import {
   type RequestEnvelope,
   responseLength,
 } from "./envelope.js";
-import { Code, deadlineError, oversizeError, TtrpcError, toStatusError } from "./errors.js";
+import {
+  Code,
+  deadlineError,
+  encodeError,
+  oversizeError,
+  TtrpcError,
+  toStatusError,
+} from "./errors.js";
 import { Flag } from "./frame.js";
 import {
   applyInterceptors,
@@ -39,6 +46,10 @@ export interface CallSettings {
   readonly interceptors: readonly Interceptor[];
   readonly limits: QueueLimits;
   readonly exposeErrorMessages: boolean;
+  /** Fails a client or bidi stream whose client sent nothing for this long (ms). */
+  readonly streamIdleTimeoutMs: number | undefined;
+  /** The server's notice of a graceful shutdown, which handlers read as `context.draining`. */
+  readonly drain: DrainNotice;
 }
 
 /** What a call needs from its connection. */
@@ -79,6 +90,18 @@ export function sendStatus(channel: Channel, id: number, error: TtrpcError): voi
   channel.send(encodeResponseFrame(id, responseLength(status, undefined), status, undefined));
 }
 
+function streamIdle(call: ServerCall, ms: number): void {
+  call.idleExpired(ms);
+}
+
+function encodeOutput(method: EngineMethod, output: unknown): Encoded {
+  try {
+    return method.output.encode(output);
+  } catch (cause) {
+    throw encodeError("response", cause);
+  }
+}
+
 function payloadError(cause: unknown): TtrpcError {
   return new TtrpcError(
     `ttrpc: error unmarshalling payload: ${(cause as Error)?.message ?? cause}`,
@@ -105,6 +128,8 @@ export class ServerCall extends Stream implements DeadlineOwner {
   requests: MessageQueue<unknown> | undefined;
   /** Data frames that arrived while the service's runtime was loading. */
   #early: [number, Buffer][] | undefined;
+  /** Ends a request stream whose client went quiet (`streamIdleTimeoutMs`). */
+  #idleTimer: NodeJS.Timeout | undefined;
 
   /** A call for this request: a pooled one when there is one. */
   static open(site: CallSite, id: number, entry: Entry, request: RequestEnvelope): ServerCall {
@@ -119,7 +144,13 @@ export class ServerCall extends Stream implements DeadlineOwner {
     call.#early = entry.service.ready !== undefined ? [] : undefined;
     const timeoutNano = request.timeoutNano;
     call.deadline = timeoutNano !== 0 ? new Deadline(timeoutNano / 1e6, call) : undefined;
-    call.context = new CallContext(entry.method, request.metadata, call.deadline, site.peer);
+    call.context = new CallContext(
+      entry.method,
+      request.metadata,
+      call.deadline,
+      site.peer,
+      site.settings.drain,
+    );
     return call;
   }
 
@@ -138,6 +169,7 @@ export class ServerCall extends Stream implements DeadlineOwner {
     }
     abortContext(this.context, error);
     this.requests?.fail(error, true);
+    this.#early = undefined;
   }
 
   /** Nothing more goes out: the stream is over on this side. */
@@ -146,7 +178,23 @@ export class ServerCall extends Stream implements DeadlineOwner {
     this.ended = true;
     this.localClosed = true;
     this.deadline?.cancel();
+    if (this.#idleTimer !== undefined) this.#stopIdle();
     this.site.release(this);
+  }
+
+  /** The client sent nothing for `ms` (internal: the stream-idle timer). */
+  idleExpired(ms: number): void {
+    this.#idleTimer = undefined;
+    if (this.ended || this.remoteClosed) return;
+    this.fail(
+      new TtrpcError(`ttrpc: the client sent nothing for ${ms} ms`, Code.DeadlineExceeded),
+      true,
+    );
+  }
+
+  #stopIdle(): void {
+    clearTimeout(this.#idleTimer);
+    this.#idleTimer = undefined;
   }
 
   /** A Data frame from the client. */
@@ -164,7 +212,10 @@ export class ServerCall extends Stream implements DeadlineOwner {
       );
       return;
     }
-    if ((flags & Flag.RemoteClosed) !== 0) this.remoteClosed = true;
+    if ((flags & Flag.RemoteClosed) !== 0) {
+      this.remoteClosed = true;
+      if (this.#idleTimer !== undefined) this.#stopIdle();
+    } else this.#idleTimer?.refresh();
     // A handler that stopped reading (`break`) may still answer: its requests are dropped.
     if (requests.stoppedReading) return;
     if ((flags & Flag.NoData) === 0) {
@@ -175,7 +226,7 @@ export class ServerCall extends Stream implements DeadlineOwner {
         this.fail(payloadError(cause), true);
         return;
       }
-      requests.push(message);
+      requests.push(message, payload.length);
     }
     if ((flags & Flag.RemoteClosed) !== 0) requests.end();
   }
@@ -195,9 +246,14 @@ export class ServerCall extends Stream implements DeadlineOwner {
     if (service.ready !== undefined) {
       // The dispatcher reuses its envelope object: keep a copy for later.
       const kept = { ...request };
+      // A call that failed meanwhile (deadline, connection closed) never starts its handler.
       service.ready.then(
-        () => this.run(kept),
-        (error: unknown) => this.#end(error),
+        () => {
+          if (!this.ended) this.run(kept);
+        },
+        (error: unknown) => {
+          if (!this.ended) this.#end(error);
+        },
       );
       return;
     }
@@ -241,8 +297,14 @@ export class ServerCall extends Stream implements DeadlineOwner {
     queue.onOverflow = () =>
       this.fail(new TtrpcError("ttrpc: stream buffer full", Code.ResourceExhausted), true);
     this.requests = queue;
+    const idle = this.site.settings.streamIdleTimeoutMs;
+    if (idle !== undefined && idle < Number.POSITIVE_INFINITY && !this.remoteClosed) {
+      this.#idleTimer = setTimeout(streamIdle, idle, this, idle);
+      this.#idleTimer.unref();
+    }
     // Go's rule (issue #126): a streaming request's payload is a first message only if present.
-    if (request.payload !== undefined) queue.push(decodePayload(method, request.payload));
+    const first = request.payload;
+    if (first !== undefined) queue.push(decodePayload(method, first), first.length);
     this.#replayEarly();
     return queue;
   }
@@ -287,7 +349,7 @@ export class ServerCall extends Stream implements DeadlineOwner {
     const method = this.entry.method;
     if (!streamsResponses(method.kind)) {
       try {
-        if (!this.ended) this.#sendResponse(method.output.encode(output));
+        if (!this.ended) this.#sendResponse(encodeOutput(method, output));
         this.#end(undefined, false);
       } catch (error) {
         this.#end(error);

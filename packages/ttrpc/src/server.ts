@@ -9,12 +9,20 @@ import {
   createServer as createNetServer,
   type Server as NetServer,
 } from "node:net";
-import type { Duplex } from "node:stream";
+import { Duplex } from "node:stream";
+import { DrainNotice } from "./context.js";
 import { type DispatchHost, ServerConnection } from "./dispatch.js";
 import { Code, TtrpcError } from "./errors.js";
 import { DEFAULT_MAX_MESSAGE_BYTES } from "./frame.js";
 import type { Handshaker } from "./handshake.js";
 import type { Interceptor } from "./interceptor.js";
+import {
+  checkOptions,
+  DEFAULT_MAX_CONCURRENT_STREAMS,
+  DEFAULT_MAX_METADATA_BYTES,
+  DEFAULT_MAX_METADATA_ENTRIES,
+  SERVER_OPTIONS,
+} from "./limits.js";
 import type { QueueLimits } from "./queue.js";
 import type { Entry } from "./server-call.js";
 import { type AnyService, normalizeService, type ServiceImpl } from "./service.js";
@@ -30,12 +38,49 @@ export interface ServerOptions extends QueueLimits {
   /** Largest frame data sent or accepted (default 4 MiB). */
   maxMessageBytes?: number;
   /**
+   * Bytes queued for writing on one connection (replies of every kind) past which the connection
+   * stops starting calls and stops reading, until the queue drains (default 16 MiB).
+   */
+  maxWriteQueueBytes?: number;
+  /**
+   * Streaming calls open at once on one connection (default 1,024); a new one past it is refused
+   * with RESOURCE_EXHAUSTED. Unary calls are not counted.
+   */
+  maxConcurrentStreams?: number;
+  /** Metadata entries per request (default 1,024); past it the call is refused with RESOURCE_EXHAUSTED. */
+  maxMetadataEntries?: number;
+  /** Encoded metadata bytes per request (default 64 KiB); past it the call is refused with RESOURCE_EXHAUSTED. */
+  maxMetadataBytes?: number;
+  /** How long a frame that started arriving may take to complete before the connection is closed (default 30 s). */
+  frameTimeoutMs?: number;
+  /** Closes a connection with no call in flight that received no frame for this long (default: never). */
+  idleTimeoutMs?: number;
+  /**
+   * Fails a client- or bidi-streaming call (DEADLINE_EXCEEDED) whose client has sent no message
+   * and no half-close for this long (default: never): ttrpc has no cancel frame, so this is how a
+   * server ends a stream its client abandoned without a deadline.
+   */
+  streamIdleTimeoutMs?: number;
+  /** The time `shutdown()` waits before it falls back to `close()`, when not given one (default: no limit). */
+  shutdownTimeoutMs?: number;
+  /**
    * Send the message of errors that are not TtrpcErrors to clients (default true, as Go does).
    * When false they travel as UNKNOWN "internal error".
    */
   exposeErrorMessages?: boolean;
-  /** Hears about failures no call reports: refused handshakes, connections that fail. */
+  /**
+   * Hears about failures no call reports: refused handshakes, listener errors. What it throws is
+   * caught (and reported as a process warning): it never crashes the process.
+   */
   onError?: (error: unknown) => void;
+}
+
+/** Options of {@link Server.shutdown}. */
+export interface ShutdownOptions {
+  /** Aborting it turns the graceful shutdown into `close()`. */
+  signal?: AbortSignal;
+  /** After this long the graceful shutdown turns into `close()` (default: the server's `shutdownTimeoutMs`). */
+  timeoutMs?: number;
 }
 
 /** The server's side of its connections: settings, registry, closing reason. */
@@ -56,8 +101,19 @@ export class Server implements AsyncDisposable {
   #state: "serving" | "draining" | "closed" = "serving";
 
   /** Creates a server; {@link createServer} is the usual way in. */
+  readonly #drain = new DrainNotice();
+
+  /** Creates a server; {@link createServer} is the usual way in. Throws for a nonsensical option. */
   constructor(options: ServerOptions = {}) {
+    checkOptions("createServer", options, SERVER_OPTIONS);
+    if (options.onError !== undefined && typeof options.onError !== "function") {
+      throw new TypeError("createServer: onError must be a function");
+    }
+    if (options.handshaker !== undefined && typeof options.handshaker !== "function") {
+      throw new TypeError("createServer: handshaker must be a function");
+    }
     this.#options = options;
+    const maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
     this.#host = {
       settings: {
         interceptors: options.interceptors ?? [],
@@ -65,9 +121,23 @@ export class Server implements AsyncDisposable {
         limits: {
           streamBufferSize: options.streamBufferSize,
           streamBufferTimeoutMs: options.streamBufferTimeoutMs,
+          streamBufferBytes: options.streamBufferBytes,
         },
+        streamIdleTimeoutMs: options.streamIdleTimeoutMs,
+        drain: this.#drain,
       },
-      maxMessageBytes: options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
+      channelLimits: {
+        maxMessageBytes,
+        maxWriteQueueBytes: options.maxWriteQueueBytes,
+        frameTimeoutMs: options.frameTimeoutMs,
+      },
+      metadataLimits: {
+        maxEntries: options.maxMetadataEntries ?? DEFAULT_MAX_METADATA_ENTRIES,
+        maxBytes: options.maxMetadataBytes ?? DEFAULT_MAX_METADATA_BYTES,
+      },
+      maxConcurrentStreams: options.maxConcurrentStreams ?? DEFAULT_MAX_CONCURRENT_STREAMS,
+      idleTimeoutMs: options.idleTimeoutMs,
+      maxMessageBytes,
       services: this.#services,
       closing: undefined,
       forget: (conn) => {
@@ -130,7 +200,7 @@ export class Server implements AsyncDisposable {
     this.#assertServing();
     this.#listeners.add(netServer);
     netServer.on("connection", (socket) => this.handleConnection(socket));
-    netServer.on("error", (err) => this.#options.onError?.(err));
+    netServer.on("error", (err) => this.#report(err));
   }
 
   /** Serves one connected Duplex (an accepted socket, an in-memory pair, a vsock stream…). */
@@ -161,27 +231,41 @@ export class Server implements AsyncDisposable {
     );
     aborted.catch(() => {});
     Promise.race([Promise.resolve().then(() => handshaker(socket, controller.signal)), aborted])
-      .then(
-        (result) => {
-          if (controller.signal.aborted || this.#state !== "serving") {
-            (result?.socket ?? socket).destroy();
-            return;
-          }
-          this.#connections.add(
-            new ServerConnection(this.#host, result?.socket ?? socket, result?.peer),
-          );
-        },
-        (error: unknown) => {
-          socket.destroy();
-          this.#options.onError?.(error);
-        },
-      )
+      .then((result) => {
+        const replaced = result?.socket;
+        if (replaced !== undefined && !(replaced instanceof Duplex)) {
+          throw new TypeError("ttrpc: the handshaker returned a socket that is not a Duplex");
+        }
+        if (controller.signal.aborted || this.#state !== "serving") {
+          (replaced ?? socket).destroy();
+          return;
+        }
+        if (replaced !== undefined && replaced !== socket) replaced.on("error", () => {});
+        this.#connections.add(new ServerConnection(this.#host, replaced ?? socket, result?.peer));
+      })
+      .catch((error: unknown) => {
+        socket.destroy();
+        this.#report(error);
+      })
       .finally(() => {
         clearTimeout(timer);
         controller.signal.removeEventListener("abort", abort);
         this.#handshakes.delete(controller);
         this.#checkIdle();
       });
+  }
+
+  /** Hands an error to `onError`; what that throws is a warning, never a crash. */
+  #report(error: unknown): void {
+    const onError = this.#options.onError;
+    if (onError === undefined) return;
+    try {
+      onError(error);
+    } catch (thrown) {
+      process.emitWarning(`ttrpc: onError threw: ${(thrown as Error)?.message ?? thrown}`, {
+        code: "TTRPC_ONERROR_THREW",
+      });
+    }
   }
 
   #checkIdle(): void {
@@ -218,12 +302,38 @@ export class Server implements AsyncDisposable {
   }
 
   /**
-   * Graceful shutdown: stop accepting, refuse new calls, let calls and streams in flight finish,
-   * close each connection as it becomes idle. Resolves when everything is closed.
+   * Graceful shutdown: stop accepting, refuse new calls (UNAVAILABLE), let calls and streams in
+   * flight finish, close each connection as it becomes idle. Handlers see it as
+   * `context.draining`. With `timeoutMs` (or the server's `shutdownTimeoutMs`) or a `signal`, it
+   * turns into {@link Server.close} when time is up or the signal aborts, so it always ends.
+   * Resolves when everything is closed.
+   *
+   * @example
+   * await server.shutdown({ timeoutMs: 5000 });
    */
-  async shutdown(): Promise<void> {
+  async shutdown(options: ShutdownOptions = {}): Promise<void> {
+    checkOptions("shutdown", options, { timeoutMs: "ms0" });
     if (this.#state === "serving") this.#state = "draining";
     const idle = this.#whenIdle();
+    this.#drain.start(new TtrpcError("ttrpc: server shutting down", Code.Unavailable));
+    const timeoutMs = options.timeoutMs ?? this.#options.shutdownTimeoutMs;
+    const signal = options.signal;
+    let timer: NodeJS.Timeout | undefined;
+    const force = () => void this.close();
+    if (signal?.aborted) force();
+    signal?.addEventListener("abort", force, { once: true });
+    if (timeoutMs !== undefined && timeoutMs < Number.POSITIVE_INFINITY) {
+      timer = setTimeout(force, timeoutMs);
+    }
+    try {
+      await this.#drainAll(idle);
+    } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", force);
+    }
+  }
+
+  async #drainAll(idle: Promise<void>): Promise<void> {
     for (const h of this.#handshakes) {
       h.abort(new TtrpcError("ttrpc: server shutting down", Code.Unavailable));
     }
@@ -240,6 +350,7 @@ export class Server implements AsyncDisposable {
     this.#state = "closed";
     this.#host.closing ??= new TtrpcError("ttrpc: server closed", Code.Unavailable);
     const reason = this.#host.closing;
+    this.#drain.start(reason);
     const idle = this.#whenIdle();
     for (const h of this.#handshakes) h.abort(reason);
     for (const conn of this.#connections) conn.close(reason);

@@ -12,7 +12,17 @@ const src = fileURLToPath(new URL("../src/", import.meta.url));
 const floors: [string, string[]][] = [
   [
     "ground",
-    ["frame", "errors", "metadata", "handshake", "deadline", "proto", "method", "es-types"],
+    [
+      "frame",
+      "errors",
+      "metadata",
+      "handshake",
+      "deadline",
+      "proto",
+      "method",
+      "es-types",
+      "limits",
+    ],
   ],
   ["shared", ["envelope", "queue", "stream", "context", "channel"]],
   ["seams", ["service", "interceptor", "outbound"]],

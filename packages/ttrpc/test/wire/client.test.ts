@@ -459,7 +459,7 @@ describe("client → raw server: metadata, timeouts, cancellation", { timeout: 2
     await probe(client, peer, "probe2");
   });
 
-  test("frames for unknown stream ids and of unknown types (0x7f) are dropped by the client", async (t) => {
+  test("frames for unknown stream ids are dropped by the client", async (t) => {
     const { peer, client, conn } = await setup(t);
     const p = client.unary(b("x"));
     const s = collect(client.serverStream(b("s")));
@@ -468,8 +468,6 @@ describe("client → raw server: metadata, timeouts, cancellation", { timeout: 2
     await peer.write(
       frame(99, RESPONSE, 0, lenField(2, b("wrong"))),
       frame(101, DATA, 0, b("junk")),
-      frame(f.streamId, 0x7f, 0, b("junk")),
-      frame(fs.streamId, 0x7f, RC | NODATA, b("junk")),
       frame(99, 0x7f, 0xff),
     );
     await peer.data(fs.streamId, 0, b("m"));
@@ -478,6 +476,25 @@ describe("client → raw server: metadata, timeouts, cancellation", { timeout: 2
     assert.equal(txt(await p), "right");
     assert.deepEqual(await s.then((r) => [r.items.map(txt), r.error]), [["m"], undefined]);
     assert.equal(conn.isClosed, false);
+    await probe(client, peer);
+  });
+
+  test("a frame of unknown type (0x7f) for a pending call fails that call with a protocol error (Go's client does too)", async (t) => {
+    const { peer, client, conn } = await setup(t);
+    const p = settle(client.unary(b("x")));
+    const s = collect(client.serverStream(b("s")));
+    const [f, fs] = await peer.take(2);
+    assert.ok(f && fs);
+    await peer.write(frame(f.streamId, 0x7f, 0, b("junk")));
+    await peer.write(frame(fs.streamId, 0x7f, RC | NODATA, b("junk")));
+    const r = await p;
+    assert.equal(codeOf(!r.ok && r.error), S.INTERNAL);
+    assert.match(
+      String(!r.ok && (r.error as Error).message),
+      /protocol error: unknown frame type 127/,
+    );
+    assert.equal(codeOf((await s).error), S.INTERNAL);
+    assert.equal(conn.isClosed, false, "only the calls fail, not the connection");
     await probe(client, peer);
   });
 });
