@@ -17,18 +17,15 @@
 // @generated from file github.com/containerd/nri/pkg/api/api.proto (package nri.pkg.api.v1alpha1, syntax proto3)
 /* eslint-disable */
 
-import type { Message, UnknownEnum } from "@bufbuild/protobuf";
 import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
+import type { Message, UnknownEnum } from "@bufbuild/protobuf";
 
 /**
  * Describes the file github.com/containerd/nri/pkg/api/api.proto.
  */
-export const file_github_com_containerd_nri_pkg_api_api: GenFile =
-  /*@__PURE__*/
-  fileDesc(
-    "CitnaXRodWIuY29tL2NvbnRhaW5lcmQvbnJpL3BrZy9hcGkvYXBpLnByb3RvEhRucmkucGtnLmFwaS52MWFscGhhMSJAChVSZWdpc3RlclBsdWdpblJlcXVlc3QSEwoLcGx1Z2luX25hbWUYASABKAkSEgoKcGx1Z2luX2lkeBgCIAEoCSKIAQoXVXBkYXRlQ29udGFpbmVyc1JlcXVlc3QSNQoGdXBkYXRlGAEgAygLMiUubnJpLnBrZy5hcGkudjFhbHBoYTEuQ29udGFpbmVyVXBkYXRlEjYKBWV2aWN0GAIgAygLMicubnJpLnBrZy5hcGkudjFhbHBoYTEuQ29udGFpbmVyRXZpY3Rpb24iUQoYVXBkYXRlQ29udGFpbmVyc1Jlc3BvbnNlEjUKBmZhaWxlZBgBIAMoCzIlLm5yaS5wa2cuYXBpLnYxYWxwaGExLkNvbnRhaW5lclVwZGF0ZSKIAQoQQ29uZmlndXJlUmVxdWVzdBIOCgZjb25maWcYASABKAkSFAoMcnVudGltZV9uYW1lGAIgASgJEhcKD3J1bnRpbWVfdmVyc2lvbhgDIAEoCRIcChRyZWdpc3RyYXRpb25fdGltZW91dBgEIAEoAxIXCg9yZXF1ZXN0X3RpbWVvdXQYBSABKAMiIwoRQ29uZmlndXJlUmVzcG9uc2USDgoGZXZlbnRzGAIgASgFIocBChJTeW5jaHJvbml6ZVJlcXVlc3QSLgoEcG9kcxgBIAMoCzIgLm5yaS5wa2cuYXBpLnYxYWxwaGExLlBvZFNhbmRib3gSMwoKY29udGFpbmVycxgCIAMoCzIfLm5yaS5wa2cuYXBpLnYxYWxwaGExLkNvbnRhaW5lchIMCgRtb3JlGAMgASgIIloKE1N5bmNocm9uaXplUmVzcG9uc2USNQoGdXBkYXRlGAEgAygLMiUubnJpLnBrZy5hcGkudjFhbHBoYTEuQ29udGFpbmVyVXBkYXRlEgwKBG1vcmUYAiABKAgiewoWQ3JlYXRlQ29udGFpbmVyUmVxdWVzdBItCgNwb2QYASABKAsyIC5ucmkucGtnLmFwaS52MWFscGhhMS5Qb2RTYW5kYm94EjIKCWNvbnRhaW5lchgCIAEoCzIfLm5yaS5wa2cuYXBpLnYxYWxwaGExLkNvbnRhaW5lciLDAQoXQ3JlYXRlQ29udGFpbmVyUmVzcG9uc2USOQoGYWRqdXN0GAEgASgLMikubnJpLnBrZy5hcGkudjFhbHBoYTEuQ29udGFpbmVyQWRqdXN0bWVudBI1CgZ1cGRhdGUYAiADKAsyJS5ucmkucGtnLmFwaS52MWFscGhhMS5Db250YWluZXJVcGRhdGUSNgoFZXZpY3QYAyADKAsyJy5ucmkucGtnLmFwaS52MWFscGhhMS5Db250YWluZXJFdmljdGlvbiK6AQoWVXBkYXRlQ29udGFpbmVyUmVxdWVzdBItCgNwb2QYASABKAsyIC5ucmkucGtnLmFwaS52MWFscGhhMS5Qb2RTYW5kYm94EjIKCWNvbnRhaW5lchgCIAEoCzIfLm5yaS5wa2cuYXBpLnYxYWxwaGExLkNvbnRhaW5lchI9Cg9saW51eF9yZXNvdXJjZXMYAyABKAsyJC5ucmkucGtnLmFwaS52MWFscGhhMS5MaW51eFJlc291cmNlcyKIAQoXVXBkYXRlQ29udGFpbmVyUmVzcG9uc2USNQoGdXBkYXRlGAEgAygLMiUubnJpLnBrZy5hcGkudjFhbHBoYTEuQ29udGFpbmVyVXBkYXRlEjYKBWV2aWN0GAIgAygLMicubnJpLnBrZy5hcGkudjFhbHBoYTEuQ29udGFpbmVyRXZpY3Rpb24ieQoUU3RvcENvbnRhaW5lclJlcXVlc3QSLQoDcG9kGAEgASgLMiAubnJpLnBrZy5hcGkudjFhbHBoYTEuUG9kU2FuZGJveBIyCgljb250YWluZXIYAiABKAsyHy5ucmkucGtnLmFwaS52MWFscGhhMS5Db250YWluZXIiTgoVU3RvcENvbnRhaW5lclJlc3BvbnNlEjUKBnVwZGF0ZRgBIAMoCzIlLm5yaS5wa2cuYXBpLnYxYWxwaGExLkNvbnRhaW5lclVwZGF0ZSKhAQoQU3RhdGVDaGFuZ2VFdmVudBIqCgVldmVudBgBIAEoDjIbLm5yaS5wa2cuYXBpLnYxYWxwaGExLkV2ZW50Ei0KA3BvZBgCIAEoCzIgLm5yaS5wa2cuYXBpLnYxYWxwaGExLlBvZFNhbmRib3gSMgoJY29udGFpbmVyGAMgASgLMh8ubnJpLnBrZy5hcGkudjFhbHBoYTEuQ29udGFpbmVyIgcKBUVtcHR5IpgDCgpQb2RTYW5kYm94EgoKAmlkGAEgASgJEgwKBG5hbWUYAiABKAkSCwoDdWlkGAMgASgJEhEKCW5hbWVzcGFjZRgEIAEoCRI8CgZsYWJlbHMYBSADKAsyLC5ucmkucGtnLmFwaS52MWFscGhhMS5Qb2RTYW5kYm94LkxhYmVsc0VudHJ5EkYKC2Fubm90YXRpb25zGAYgAygLMjEubnJpLnBrZy5hcGkudjFhbHBoYTEuUG9kU2FuZGJveC5Bbm5vdGF0aW9uc0VudHJ5EhcKD3J1bnRpbWVfaGFuZGxlchgHIAEoCRI0CgVsaW51eBgIIAEoCzIlLm5yaS5wa2cuYXBpLnYxYWxwaGExLkxpbnV4UG9kU2FuZGJveBILCgNwaWQYCSABKA0SCwoDaXBzGAogAygJGi0KC0xhYmVsc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEaMgoQQW5ub3RhdGlvbnNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIqoCCg9MaW51eFBvZFNhbmRib3gSOgoMcG9kX292ZXJoZWFkGAEgASgLMiQubnJpLnBrZy5hcGkudjFhbHBoYTEuTGludXhSZXNvdXJjZXMSOwoNcG9kX3Jlc291cmNlcxgCIAEoCzIkLm5yaS5wa2cuYXBpLnYxYWxwaGExLkxpbnV4UmVzb3VyY2VzEhUKDWNncm91cF9wYXJlbnQYAyABKAkSFAoMY2dyb3Vwc19wYXRoGAQgASgJEjgKCm5hbWVzcGFjZXMYBSADKAsyJC5ucmkucGtnLmFwaS52MWFscGhhMS5MaW51eE5hbWVzcGFjZRI3CglyZXNvdXJjZXMYBiABKAsyJC5ucmkucGtnLmFwaS52MWFscGhhMS5MaW51eFJlc291cmNlcyLDBAoJQ29udGFpbmVyEgoKAmlkGAEgASgJEhYKDnBvZF9zYW5kYm94X2lkGAIgASgJEgwKBG5hbWUYAyABKAkSMwoFc3RhdGUYBCABKA4yJC5ucmkucGtnLmFwaS52MWFscGhhMS5Db250YWluZXJTdGF0ZRI7CgZsYWJlbHMYBSADKAsyKy5ucmkucGtnLmFwaS52MWFscGhhMS5Db250YWluZXIuTGFiZWxzRW50cnkSRQoLYW5ub3RhdGlvbnMYBiADKAsyMC5ucmkucGtnLmFwaS52MWFscGhhMS5Db250YWluZXIuQW5ub3RhdGlvbnNFbnRyeRIMCgRhcmdzGAcgAygJEgsKA2VudhgIIAMoCRIrCgZtb3VudHMYCSADKAsyGy5ucmkucGtnLmFwaS52MWFscGhhMS5Nb3VudBIqCgVob29rcxgKIAEoCzIbLm5yaS5wa2cuYXBpLnYxYWxwaGExLkhvb2tzEjMKBWxpbnV4GAsgASgLMiQubnJpLnBrZy5hcGkudjFhbHBoYTEuTGludXhDb250YWluZXISCwoDcGlkGAwgASgNEjIKB3JsaW1pdHMYDSADKAsyIS5ucmkucGtnLmFwaS52MWFscGhhMS5QT1NJWFJsaW1pdBotCgtMYWJlbHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBGjIKEEFubm90YXRpb25zRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASJLCgVNb3VudBITCgtkZXN0aW5hdGlvbhgBIAEoCRIMCgR0eXBlGAIgASgJEg4KBnNvdXJjZRgDIAEoCRIPCgdvcHRpb25zGAQgAygJIrECCgVIb29rcxIsCghwcmVzdGFydBgBIAMoCzIaLm5yaS5wa2cuYXBpLnYxYWxwaGExLkhvb2sSMgoOY3JlYXRlX3J1bnRpbWUYAiADKAsyGi5ucmkucGtnLmFwaS52MWFscGhhMS5Ib29rEjQKEGNyZWF0ZV9jb250YWluZXIYAyADKAsyGi5ucmkucGtnLmFwaS52MWFscGhhMS5Ib29rEjMKD3N0YXJ0X2NvbnRhaW5lchgEIAMoCzIaLm5yaS5wa2cuYXBpLnYxYWxwaGExLkhvb2sSLQoJcG9zdHN0YXJ0GAUgAygLMhoubnJpLnBrZy5hcGkudjFhbHBoYTEuSG9vaxIsCghwb3N0c3RvcBgGIAMoCzIaLm5yaS5wa2cuYXBpLnYxYWxwaGExLkhvb2siYwoESG9vaxIMCgRwYXRoGAEgASgJEgwKBGFyZ3MYAiADKAkSCwoDZW52GAMgAygJEjIKB3RpbWVvdXQYBCABKAsyIS5ucmkucGtnLmFwaS52MWFscGhhMS5PcHRpb25hbEludCKHAgoOTGludXhDb250YWluZXISOAoKbmFtZXNwYWNlcxgBIAMoCzIkLm5yaS5wa2cuYXBpLnYxYWxwaGExLkxpbnV4TmFtZXNwYWNlEjIKB2RldmljZXMYAiADKAsyIS5ucmkucGtnLmFwaS52MWFscGhhMS5MaW51eERldmljZRI3CglyZXNvdXJjZXMYAyABKAsyJC5ucmkucGtnLmFwaS52MWFscGhhMS5MaW51eFJlc291cmNlcxI4Cg1vb21fc2NvcmVfYWRqGAQgASgLMiEubnJpLnBrZy5hcGkudjFhbHBoYTEuT3B0aW9uYWxJbnQSFAoMY2dyb3Vwc19wYXRoGAUgASgJIiwKDkxpbnV4TmFtZXNwYWNlEgwKBHR5cGUYASABKAkSDAoEcGF0aBgCIAEoCSLoAQoLTGludXhEZXZpY2USDAoEcGF0aBgBIAEoCRIMCgR0eXBlGAIgASgJEg0KBW1ham9yGAMgASgDEg0KBW1pbm9yGAQgASgDEjkKCWZpbGVfbW9kZRgFIAEoCzImLm5yaS5wa2cuYXBpLnYxYWxwaGExLk9wdGlvbmFsRmlsZU1vZGUSMQoDdWlkGAYgASgLMiQubnJpLnBrZy5hcGkudjFhbHBoYTEuT3B0aW9uYWxVSW50MzISMQoDZ2lkGAcgASgLMiQubnJpLnBrZy5hcGkudjFhbHBoYTEuT3B0aW9uYWxVSW50MzIiqAEKEUxpbnV4RGV2aWNlQ2dyb3VwEg0KBWFsbG93GAEgASgIEgwKBHR5cGUYAiABKAkSMgoFbWFqb3IYAyABKAsyIy5ucmkucGtnLmFwaS52MWFscGhhMS5PcHRpb25hbEludDY0EjIKBW1pbm9yGAQgASgLMiMubnJpLnBrZy5hcGkudjFhbHBoYTEuT3B0aW9uYWxJbnQ2NBIOCgZhY2Nlc3MYBSABKAkiGQoJQ0RJRGV2aWNlEgwKBG5hbWUYASABKAkigQQKDkxpbnV4UmVzb3VyY2VzEjEKBm1lbW9yeRgBIAEoCzIhLm5yaS5wa2cuYXBpLnYxYWxwaGExLkxpbnV4TWVtb3J5EisKA2NwdRgCIAEoCzIeLm5yaS5wa2cuYXBpLnYxYWxwaGExLkxpbnV4Q1BVEjwKD2h1Z2VwYWdlX2xpbWl0cxgDIAMoCzIjLm5yaS5wa2cuYXBpLnYxYWxwaGExLkh1Z2VwYWdlTGltaXQSOwoNYmxvY2tpb19jbGFzcxgEIAEoCzIkLm5yaS5wa2cuYXBpLnYxYWxwaGExLk9wdGlvbmFsU3RyaW5nEjcKCXJkdF9jbGFzcxgFIAEoCzIkLm5yaS5wa2cuYXBpLnYxYWxwaGExLk9wdGlvbmFsU3RyaW5nEkIKB3VuaWZpZWQYBiADKAsyMS5ucmkucGtnLmFwaS52MWFscGhhMS5MaW51eFJlc291cmNlcy5VbmlmaWVkRW50cnkSOAoHZGV2aWNlcxgHIAMoCzInLm5yaS5wa2cuYXBpLnYxYWxwaGExLkxpbnV4RGV2aWNlQ2dyb3VwEi0KBHBpZHMYCCABKAsyHy5ucmkucGtnLmFwaS52MWFscGhhMS5MaW51eFBpZHMaLgoMVW5pZmllZEVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEi0QMKC0xpbnV4TWVtb3J5EjIKBWxpbWl0GAEgASgLMiMubnJpLnBrZy5hcGkudjFhbHBoYTEuT3B0aW9uYWxJbnQ2NBI4CgtyZXNlcnZhdGlvbhgCIAEoCzIjLm5yaS5wa2cuYXBpLnYxYWxwaGExLk9wdGlvbmFsSW50NjQSMQoEc3dhcBgDIAEoCzIjLm5yaS5wa2cuYXBpLnYxYWxwaGExLk9wdGlvbmFsSW50NjQSMwoGa2VybmVsGAQgASgLMiMubnJpLnBrZy5hcGkudjFhbHBoYTEuT3B0aW9uYWxJbnQ2NBI3CgprZXJuZWxfdGNwGAUgASgLMiMubnJpLnBrZy5hcGkudjFhbHBoYTEuT3B0aW9uYWxJbnQ2NBI4Cgpzd2FwcGluZXNzGAYgASgLMiQubnJpLnBrZy5hcGkudjFhbHBoYTEuT3B0aW9uYWxVSW50NjQSPgoSZGlzYWJsZV9vb21fa2lsbGVyGAcgASgLMiIubnJpLnBrZy5hcGkudjFhbHBoYTEuT3B0aW9uYWxCb29sEjkKDXVzZV9oaWVyYXJjaHkYCCABKAsyIi5ucmkucGtnLmFwaS52MWFscGhhMS5PcHRpb25hbEJvb2wixAIKCExpbnV4Q1BVEjQKBnNoYXJlcxgBIAEoCzIkLm5yaS5wa2cuYXBpLnYxYWxwaGExLk9wdGlvbmFsVUludDY0EjIKBXF1b3RhGAIgASgLMiMubnJpLnBrZy5hcGkudjFhbHBoYTEuT3B0aW9uYWxJbnQ2NBI0CgZwZXJpb2QYAyABKAsyJC5ucmkucGtnLmFwaS52MWFscGhhMS5PcHRpb25hbFVJbnQ2NBI9ChByZWFsdGltZV9ydW50aW1lGAQgASgLMiMubnJpLnBrZy5hcGkudjFhbHBoYTEuT3B0aW9uYWxJbnQ2NBI9Cg9yZWFsdGltZV9wZXJpb2QYBSABKAsyJC5ucmkucGtnLmFwaS52MWFscGhhMS5PcHRpb25hbFVJbnQ2NBIMCgRjcHVzGAYgASgJEgwKBG1lbXMYByABKAkiMQoNSHVnZXBhZ2VMaW1pdBIRCglwYWdlX3NpemUYASABKAkSDQoFbGltaXQYAiABKAQiNwoLUE9TSVhSbGltaXQSDAoEdHlwZRgBIAEoCRIMCgRoYXJkGAIgASgEEgwKBHNvZnQYAyABKAQiGgoJTGludXhQaWRzEg0KBWxpbWl0GAEgASgDIskDChNDb250YWluZXJBZGp1c3RtZW50Ek8KC2Fubm90YXRpb25zGAIgAygLMjoubnJpLnBrZy5hcGkudjFhbHBoYTEuQ29udGFpbmVyQWRqdXN0bWVudC5Bbm5vdGF0aW9uc0VudHJ5EisKBm1vdW50cxgDIAMoCzIbLm5yaS5wa2cuYXBpLnYxYWxwaGExLk1vdW50EisKA2VudhgEIAMoCzIeLm5yaS5wa2cuYXBpLnYxYWxwaGExLktleVZhbHVlEioKBWhvb2tzGAUgASgLMhsubnJpLnBrZy5hcGkudjFhbHBoYTEuSG9va3MSPQoFbGludXgYBiABKAsyLi5ucmkucGtnLmFwaS52MWFscGhhMS5MaW51eENvbnRhaW5lckFkanVzdG1lbnQSMgoHcmxpbWl0cxgHIAMoCzIhLm5yaS5wa2cuYXBpLnYxYWxwaGExLlBPU0lYUmxpbWl0EjQKC0NESV9kZXZpY2VzGAggAygLMh8ubnJpLnBrZy5hcGkudjFhbHBoYTEuQ0RJRGV2aWNlGjIKEEFubm90YXRpb25zRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASLXAQoYTGludXhDb250YWluZXJBZGp1c3RtZW50EjIKB2RldmljZXMYASADKAsyIS5ucmkucGtnLmFwaS52MWFscGhhMS5MaW51eERldmljZRI3CglyZXNvdXJjZXMYAiABKAsyJC5ucmkucGtnLmFwaS52MWFscGhhMS5MaW51eFJlc291cmNlcxIUCgxjZ3JvdXBzX3BhdGgYAyABKAkSOAoNb29tX3Njb3JlX2FkahgEIAEoCzIhLm5yaS5wa2cuYXBpLnYxYWxwaGExLk9wdGlvbmFsSW50InoKD0NvbnRhaW5lclVwZGF0ZRIUCgxjb250YWluZXJfaWQYASABKAkSOQoFbGludXgYAiABKAsyKi5ucmkucGtnLmFwaS52MWFscGhhMS5MaW51eENvbnRhaW5lclVwZGF0ZRIWCg5pZ25vcmVfZmFpbHVyZRgDIAEoCCJPChRMaW51eENvbnRhaW5lclVwZGF0ZRI3CglyZXNvdXJjZXMYASABKAsyJC5ucmkucGtnLmFwaS52MWFscGhhMS5MaW51eFJlc291cmNlcyI5ChFDb250YWluZXJFdmljdGlvbhIUCgxjb250YWluZXJfaWQYASABKAkSDgoGcmVhc29uGAIgASgJIiYKCEtleVZhbHVlEgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCSIfCg5PcHRpb25hbFN0cmluZxINCgV2YWx1ZRgBIAEoCSIcCgtPcHRpb25hbEludBINCgV2YWx1ZRgBIAEoAyIeCg1PcHRpb25hbEludDMyEg0KBXZhbHVlGAEgASgFIh8KDk9wdGlvbmFsVUludDMyEg0KBXZhbHVlGAEgASgNIh4KDU9wdGlvbmFsSW50NjQSDQoFdmFsdWUYASABKAMiHwoOT3B0aW9uYWxVSW50NjQSDQoFdmFsdWUYASABKAQiHQoMT3B0aW9uYWxCb29sEg0KBXZhbHVlGAEgASgIIiEKEE9wdGlvbmFsRmlsZU1vZGUSDQoFdmFsdWUYASABKA0qnAIKBUV2ZW50EgsKB1VOS05PV04QABITCg9SVU5fUE9EX1NBTkRCT1gQARIUChBTVE9QX1BPRF9TQU5EQk9YEAISFgoSUkVNT1ZFX1BPRF9TQU5EQk9YEAMSFAoQQ1JFQVRFX0NPTlRBSU5FUhAEEhkKFVBPU1RfQ1JFQVRFX0NPTlRBSU5FUhAFEhMKD1NUQVJUX0NPTlRBSU5FUhAGEhgKFFBPU1RfU1RBUlRfQ09OVEFJTkVSEAcSFAoQVVBEQVRFX0NPTlRBSU5FUhAIEhkKFVBPU1RfVVBEQVRFX0NPTlRBSU5FUhAJEhIKDlNUT1BfQ09OVEFJTkVSEAoSFAoQUkVNT1ZFX0NPTlRBSU5FUhALEggKBExBU1QQDCqCAQoOQ29udGFpbmVyU3RhdGUSFQoRQ09OVEFJTkVSX1VOS05PV04QABIVChFDT05UQUlORVJfQ1JFQVRFRBABEhQKEENPTlRBSU5FUl9QQVVTRUQQAhIVChFDT05UQUlORVJfUlVOTklORxADEhUKEUNPTlRBSU5FUl9TVE9QUEVEEAQy2AEKB1J1bnRpbWUSWgoOUmVnaXN0ZXJQbHVnaW4SKy5ucmkucGtnLmFwaS52MWFscGhhMS5SZWdpc3RlclBsdWdpblJlcXVlc3QaGy5ucmkucGtnLmFwaS52MWFscGhhMS5FbXB0eRJxChBVcGRhdGVDb250YWluZXJzEi0ubnJpLnBrZy5hcGkudjFhbHBoYTEuVXBkYXRlQ29udGFpbmVyc1JlcXVlc3QaLi5ucmkucGtnLmFwaS52MWFscGhhMS5VcGRhdGVDb250YWluZXJzUmVzcG9uc2UyrgUKBlBsdWdpbhJcCglDb25maWd1cmUSJi5ucmkucGtnLmFwaS52MWFscGhhMS5Db25maWd1cmVSZXF1ZXN0GicubnJpLnBrZy5hcGkudjFhbHBoYTEuQ29uZmlndXJlUmVzcG9uc2USYgoLU3luY2hyb25pemUSKC5ucmkucGtnLmFwaS52MWFscGhhMS5TeW5jaHJvbml6ZVJlcXVlc3QaKS5ucmkucGtnLmFwaS52MWFscGhhMS5TeW5jaHJvbml6ZVJlc3BvbnNlEkQKCFNodXRkb3duEhsubnJpLnBrZy5hcGkudjFhbHBoYTEuRW1wdHkaGy5ucmkucGtnLmFwaS52MWFscGhhMS5FbXB0eRJuCg9DcmVhdGVDb250YWluZXISLC5ucmkucGtnLmFwaS52MWFscGhhMS5DcmVhdGVDb250YWluZXJSZXF1ZXN0Gi0ubnJpLnBrZy5hcGkudjFhbHBoYTEuQ3JlYXRlQ29udGFpbmVyUmVzcG9uc2USbgoPVXBkYXRlQ29udGFpbmVyEiwubnJpLnBrZy5hcGkudjFhbHBoYTEuVXBkYXRlQ29udGFpbmVyUmVxdWVzdBotLm5yaS5wa2cuYXBpLnYxYWxwaGExLlVwZGF0ZUNvbnRhaW5lclJlc3BvbnNlEmgKDVN0b3BDb250YWluZXISKi5ucmkucGtnLmFwaS52MWFscGhhMS5TdG9wQ29udGFpbmVyUmVxdWVzdBorLm5yaS5wa2cuYXBpLnYxYWxwaGExLlN0b3BDb250YWluZXJSZXNwb25zZRJSCgtTdGF0ZUNoYW5nZRImLm5yaS5wa2cuYXBpLnYxYWxwaGExLlN0YXRlQ2hhbmdlRXZlbnQaGy5ucmkucGtnLmFwaS52MWFscGhhMS5FbXB0eUInWiVnaXRodWIuY29tL2NvbnRhaW5lcmQvbnJpL3BrZy9hcGk7YXBpYgZwcm90bzM",
-  );
+export const file_github_com_containerd_nri_pkg_api_api: GenFile = /*@__PURE__*/
+  fileDesc("CitnaXRodWIuY29tL2NvbnRhaW5lcmQvbnJpL3BrZy9hcGkvYXBpLnByb3RvEhRucmkucGtnLmFwaS52MWFscGhhMSJAChVSZWdpc3RlclBsdWdpblJlcXVlc3QSEwoLcGx1Z2luX25hbWUYASABKAkSEgoKcGx1Z2luX2lkeBgCIAEoCSKIAQoXVXBkYXRlQ29udGFpbmVyc1JlcXVlc3QSNQoGdXBkYXRlGAEgAygLMiUubnJpLnBrZy5hcGkudjFhbHBoYTEuQ29udGFpbmVyVXBkYXRlEjYKBWV2aWN0GAIgAygLMicubnJpLnBrZy5hcGkudjFhbHBoYTEuQ29udGFpbmVyRXZpY3Rpb24iUQoYVXBkYXRlQ29udGFpbmVyc1Jlc3BvbnNlEjUKBmZhaWxlZBgBIAMoCzIlLm5yaS5wa2cuYXBpLnYxYWxwaGExLkNvbnRhaW5lclVwZGF0ZSKIAQoQQ29uZmlndXJlUmVxdWVzdBIOCgZjb25maWcYASABKAkSFAoMcnVudGltZV9uYW1lGAIgASgJEhcKD3J1bnRpbWVfdmVyc2lvbhgDIAEoCRIcChRyZWdpc3RyYXRpb25fdGltZW91dBgEIAEoAxIXCg9yZXF1ZXN0X3RpbWVvdXQYBSABKAMiIwoRQ29uZmlndXJlUmVzcG9uc2USDgoGZXZlbnRzGAIgASgFIocBChJTeW5jaHJvbml6ZVJlcXVlc3QSLgoEcG9kcxgBIAMoCzIgLm5yaS5wa2cuYXBpLnYxYWxwaGExLlBvZFNhbmRib3gSMwoKY29udGFpbmVycxgCIAMoCzIfLm5yaS5wa2cuYXBpLnYxYWxwaGExLkNvbnRhaW5lchIMCgRtb3JlGAMgASgIIloKE1N5bmNocm9uaXplUmVzcG9uc2USNQoGdXBkYXRlGAEgAygLMiUubnJpLnBrZy5hcGkudjFhbHBoYTEuQ29udGFpbmVyVXBkYXRlEgwKBG1vcmUYAiABKAgiewoWQ3JlYXRlQ29udGFpbmVyUmVxdWVzdBItCgNwb2QYASABKAsyIC5ucmkucGtnLmFwaS52MWFscGhhMS5Qb2RTYW5kYm94EjIKCWNvbnRhaW5lchgCIAEoCzIfLm5yaS5wa2cuYXBpLnYxYWxwaGExLkNvbnRhaW5lciLDAQoXQ3JlYXRlQ29udGFpbmVyUmVzcG9uc2USOQoGYWRqdXN0GAEgASgLMikubnJpLnBrZy5hcGkudjFhbHBoYTEuQ29udGFpbmVyQWRqdXN0bWVudBI1CgZ1cGRhdGUYAiADKAsyJS5ucmkucGtnLmFwaS52MWFscGhhMS5Db250YWluZXJVcGRhdGUSNgoFZXZpY3QYAyADKAsyJy5ucmkucGtnLmFwaS52MWFscGhhMS5Db250YWluZXJFdmljdGlvbiK6AQoWVXBkYXRlQ29udGFpbmVyUmVxdWVzdBItCgNwb2QYASABKAsyIC5ucmkucGtnLmFwaS52MWFscGhhMS5Qb2RTYW5kYm94EjIKCWNvbnRhaW5lchgCIAEoCzIfLm5yaS5wa2cuYXBpLnYxYWxwaGExLkNvbnRhaW5lchI9Cg9saW51eF9yZXNvdXJjZXMYAyABKAsyJC5ucmkucGtnLmFwaS52MWFscGhhMS5MaW51eFJlc291cmNlcyKIAQoXVXBkYXRlQ29udGFpbmVyUmVzcG9uc2USNQoGdXBkYXRlGAEgAygLMiUubnJpLnBrZy5hcGkudjFhbHBoYTEuQ29udGFpbmVyVXBkYXRlEjYKBWV2aWN0GAIgAygLMicubnJpLnBrZy5hcGkudjFhbHBoYTEuQ29udGFpbmVyRXZpY3Rpb24ieQoUU3RvcENvbnRhaW5lclJlcXVlc3QSLQoDcG9kGAEgASgLMiAubnJpLnBrZy5hcGkudjFhbHBoYTEuUG9kU2FuZGJveBIyCgljb250YWluZXIYAiABKAsyHy5ucmkucGtnLmFwaS52MWFscGhhMS5Db250YWluZXIiTgoVU3RvcENvbnRhaW5lclJlc3BvbnNlEjUKBnVwZGF0ZRgBIAMoCzIlLm5yaS5wa2cuYXBpLnYxYWxwaGExLkNvbnRhaW5lclVwZGF0ZSKhAQoQU3RhdGVDaGFuZ2VFdmVudBIqCgVldmVudBgBIAEoDjIbLm5yaS5wa2cuYXBpLnYxYWxwaGExLkV2ZW50Ei0KA3BvZBgCIAEoCzIgLm5yaS5wa2cuYXBpLnYxYWxwaGExLlBvZFNhbmRib3gSMgoJY29udGFpbmVyGAMgASgLMh8ubnJpLnBrZy5hcGkudjFhbHBoYTEuQ29udGFpbmVyIgcKBUVtcHR5IpgDCgpQb2RTYW5kYm94EgoKAmlkGAEgASgJEgwKBG5hbWUYAiABKAkSCwoDdWlkGAMgASgJEhEKCW5hbWVzcGFjZRgEIAEoCRI8CgZsYWJlbHMYBSADKAsyLC5ucmkucGtnLmFwaS52MWFscGhhMS5Qb2RTYW5kYm94LkxhYmVsc0VudHJ5EkYKC2Fubm90YXRpb25zGAYgAygLMjEubnJpLnBrZy5hcGkudjFhbHBoYTEuUG9kU2FuZGJveC5Bbm5vdGF0aW9uc0VudHJ5EhcKD3J1bnRpbWVfaGFuZGxlchgHIAEoCRI0CgVsaW51eBgIIAEoCzIlLm5yaS5wa2cuYXBpLnYxYWxwaGExLkxpbnV4UG9kU2FuZGJveBILCgNwaWQYCSABKA0SCwoDaXBzGAogAygJGi0KC0xhYmVsc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEaMgoQQW5ub3RhdGlvbnNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIqoCCg9MaW51eFBvZFNhbmRib3gSOgoMcG9kX292ZXJoZWFkGAEgASgLMiQubnJpLnBrZy5hcGkudjFhbHBoYTEuTGludXhSZXNvdXJjZXMSOwoNcG9kX3Jlc291cmNlcxgCIAEoCzIkLm5yaS5wa2cuYXBpLnYxYWxwaGExLkxpbnV4UmVzb3VyY2VzEhUKDWNncm91cF9wYXJlbnQYAyABKAkSFAoMY2dyb3Vwc19wYXRoGAQgASgJEjgKCm5hbWVzcGFjZXMYBSADKAsyJC5ucmkucGtnLmFwaS52MWFscGhhMS5MaW51eE5hbWVzcGFjZRI3CglyZXNvdXJjZXMYBiABKAsyJC5ucmkucGtnLmFwaS52MWFscGhhMS5MaW51eFJlc291cmNlcyLDBAoJQ29udGFpbmVyEgoKAmlkGAEgASgJEhYKDnBvZF9zYW5kYm94X2lkGAIgASgJEgwKBG5hbWUYAyABKAkSMwoFc3RhdGUYBCABKA4yJC5ucmkucGtnLmFwaS52MWFscGhhMS5Db250YWluZXJTdGF0ZRI7CgZsYWJlbHMYBSADKAsyKy5ucmkucGtnLmFwaS52MWFscGhhMS5Db250YWluZXIuTGFiZWxzRW50cnkSRQoLYW5ub3RhdGlvbnMYBiADKAsyMC5ucmkucGtnLmFwaS52MWFscGhhMS5Db250YWluZXIuQW5ub3RhdGlvbnNFbnRyeRIMCgRhcmdzGAcgAygJEgsKA2VudhgIIAMoCRIrCgZtb3VudHMYCSADKAsyGy5ucmkucGtnLmFwaS52MWFscGhhMS5Nb3VudBIqCgVob29rcxgKIAEoCzIbLm5yaS5wa2cuYXBpLnYxYWxwaGExLkhvb2tzEjMKBWxpbnV4GAsgASgLMiQubnJpLnBrZy5hcGkudjFhbHBoYTEuTGludXhDb250YWluZXISCwoDcGlkGAwgASgNEjIKB3JsaW1pdHMYDSADKAsyIS5ucmkucGtnLmFwaS52MWFscGhhMS5QT1NJWFJsaW1pdBotCgtMYWJlbHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBGjIKEEFubm90YXRpb25zRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASJLCgVNb3VudBITCgtkZXN0aW5hdGlvbhgBIAEoCRIMCgR0eXBlGAIgASgJEg4KBnNvdXJjZRgDIAEoCRIPCgdvcHRpb25zGAQgAygJIrECCgVIb29rcxIsCghwcmVzdGFydBgBIAMoCzIaLm5yaS5wa2cuYXBpLnYxYWxwaGExLkhvb2sSMgoOY3JlYXRlX3J1bnRpbWUYAiADKAsyGi5ucmkucGtnLmFwaS52MWFscGhhMS5Ib29rEjQKEGNyZWF0ZV9jb250YWluZXIYAyADKAsyGi5ucmkucGtnLmFwaS52MWFscGhhMS5Ib29rEjMKD3N0YXJ0X2NvbnRhaW5lchgEIAMoCzIaLm5yaS5wa2cuYXBpLnYxYWxwaGExLkhvb2sSLQoJcG9zdHN0YXJ0GAUgAygLMhoubnJpLnBrZy5hcGkudjFhbHBoYTEuSG9vaxIsCghwb3N0c3RvcBgGIAMoCzIaLm5yaS5wa2cuYXBpLnYxYWxwaGExLkhvb2siYwoESG9vaxIMCgRwYXRoGAEgASgJEgwKBGFyZ3MYAiADKAkSCwoDZW52GAMgAygJEjIKB3RpbWVvdXQYBCABKAsyIS5ucmkucGtnLmFwaS52MWFscGhhMS5PcHRpb25hbEludCKHAgoOTGludXhDb250YWluZXISOAoKbmFtZXNwYWNlcxgBIAMoCzIkLm5yaS5wa2cuYXBpLnYxYWxwaGExLkxpbnV4TmFtZXNwYWNlEjIKB2RldmljZXMYAiADKAsyIS5ucmkucGtnLmFwaS52MWFscGhhMS5MaW51eERldmljZRI3CglyZXNvdXJjZXMYAyABKAsyJC5ucmkucGtnLmFwaS52MWFscGhhMS5MaW51eFJlc291cmNlcxI4Cg1vb21fc2NvcmVfYWRqGAQgASgLMiEubnJpLnBrZy5hcGkudjFhbHBoYTEuT3B0aW9uYWxJbnQSFAoMY2dyb3Vwc19wYXRoGAUgASgJIiwKDkxpbnV4TmFtZXNwYWNlEgwKBHR5cGUYASABKAkSDAoEcGF0aBgCIAEoCSLoAQoLTGludXhEZXZpY2USDAoEcGF0aBgBIAEoCRIMCgR0eXBlGAIgASgJEg0KBW1ham9yGAMgASgDEg0KBW1pbm9yGAQgASgDEjkKCWZpbGVfbW9kZRgFIAEoCzImLm5yaS5wa2cuYXBpLnYxYWxwaGExLk9wdGlvbmFsRmlsZU1vZGUSMQoDdWlkGAYgASgLMiQubnJpLnBrZy5hcGkudjFhbHBoYTEuT3B0aW9uYWxVSW50MzISMQoDZ2lkGAcgASgLMiQubnJpLnBrZy5hcGkudjFhbHBoYTEuT3B0aW9uYWxVSW50MzIiqAEKEUxpbnV4RGV2aWNlQ2dyb3VwEg0KBWFsbG93GAEgASgIEgwKBHR5cGUYAiABKAkSMgoFbWFqb3IYAyABKAsyIy5ucmkucGtnLmFwaS52MWFscGhhMS5PcHRpb25hbEludDY0EjIKBW1pbm9yGAQgASgLMiMubnJpLnBrZy5hcGkudjFhbHBoYTEuT3B0aW9uYWxJbnQ2NBIOCgZhY2Nlc3MYBSABKAkiGQoJQ0RJRGV2aWNlEgwKBG5hbWUYASABKAkigQQKDkxpbnV4UmVzb3VyY2VzEjEKBm1lbW9yeRgBIAEoCzIhLm5yaS5wa2cuYXBpLnYxYWxwaGExLkxpbnV4TWVtb3J5EisKA2NwdRgCIAEoCzIeLm5yaS5wa2cuYXBpLnYxYWxwaGExLkxpbnV4Q1BVEjwKD2h1Z2VwYWdlX2xpbWl0cxgDIAMoCzIjLm5yaS5wa2cuYXBpLnYxYWxwaGExLkh1Z2VwYWdlTGltaXQSOwoNYmxvY2tpb19jbGFzcxgEIAEoCzIkLm5yaS5wa2cuYXBpLnYxYWxwaGExLk9wdGlvbmFsU3RyaW5nEjcKCXJkdF9jbGFzcxgFIAEoCzIkLm5yaS5wa2cuYXBpLnYxYWxwaGExLk9wdGlvbmFsU3RyaW5nEkIKB3VuaWZpZWQYBiADKAsyMS5ucmkucGtnLmFwaS52MWFscGhhMS5MaW51eFJlc291cmNlcy5VbmlmaWVkRW50cnkSOAoHZGV2aWNlcxgHIAMoCzInLm5yaS5wa2cuYXBpLnYxYWxwaGExLkxpbnV4RGV2aWNlQ2dyb3VwEi0KBHBpZHMYCCABKAsyHy5ucmkucGtnLmFwaS52MWFscGhhMS5MaW51eFBpZHMaLgoMVW5pZmllZEVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEi0QMKC0xpbnV4TWVtb3J5EjIKBWxpbWl0GAEgASgLMiMubnJpLnBrZy5hcGkudjFhbHBoYTEuT3B0aW9uYWxJbnQ2NBI4CgtyZXNlcnZhdGlvbhgCIAEoCzIjLm5yaS5wa2cuYXBpLnYxYWxwaGExLk9wdGlvbmFsSW50NjQSMQoEc3dhcBgDIAEoCzIjLm5yaS5wa2cuYXBpLnYxYWxwaGExLk9wdGlvbmFsSW50NjQSMwoGa2VybmVsGAQgASgLMiMubnJpLnBrZy5hcGkudjFhbHBoYTEuT3B0aW9uYWxJbnQ2NBI3CgprZXJuZWxfdGNwGAUgASgLMiMubnJpLnBrZy5hcGkudjFhbHBoYTEuT3B0aW9uYWxJbnQ2NBI4Cgpzd2FwcGluZXNzGAYgASgLMiQubnJpLnBrZy5hcGkudjFhbHBoYTEuT3B0aW9uYWxVSW50NjQSPgoSZGlzYWJsZV9vb21fa2lsbGVyGAcgASgLMiIubnJpLnBrZy5hcGkudjFhbHBoYTEuT3B0aW9uYWxCb29sEjkKDXVzZV9oaWVyYXJjaHkYCCABKAsyIi5ucmkucGtnLmFwaS52MWFscGhhMS5PcHRpb25hbEJvb2wixAIKCExpbnV4Q1BVEjQKBnNoYXJlcxgBIAEoCzIkLm5yaS5wa2cuYXBpLnYxYWxwaGExLk9wdGlvbmFsVUludDY0EjIKBXF1b3RhGAIgASgLMiMubnJpLnBrZy5hcGkudjFhbHBoYTEuT3B0aW9uYWxJbnQ2NBI0CgZwZXJpb2QYAyABKAsyJC5ucmkucGtnLmFwaS52MWFscGhhMS5PcHRpb25hbFVJbnQ2NBI9ChByZWFsdGltZV9ydW50aW1lGAQgASgLMiMubnJpLnBrZy5hcGkudjFhbHBoYTEuT3B0aW9uYWxJbnQ2NBI9Cg9yZWFsdGltZV9wZXJpb2QYBSABKAsyJC5ucmkucGtnLmFwaS52MWFscGhhMS5PcHRpb25hbFVJbnQ2NBIMCgRjcHVzGAYgASgJEgwKBG1lbXMYByABKAkiMQoNSHVnZXBhZ2VMaW1pdBIRCglwYWdlX3NpemUYASABKAkSDQoFbGltaXQYAiABKAQiNwoLUE9TSVhSbGltaXQSDAoEdHlwZRgBIAEoCRIMCgRoYXJkGAIgASgEEgwKBHNvZnQYAyABKAQiGgoJTGludXhQaWRzEg0KBWxpbWl0GAEgASgDIskDChNDb250YWluZXJBZGp1c3RtZW50Ek8KC2Fubm90YXRpb25zGAIgAygLMjoubnJpLnBrZy5hcGkudjFhbHBoYTEuQ29udGFpbmVyQWRqdXN0bWVudC5Bbm5vdGF0aW9uc0VudHJ5EisKBm1vdW50cxgDIAMoCzIbLm5yaS5wa2cuYXBpLnYxYWxwaGExLk1vdW50EisKA2VudhgEIAMoCzIeLm5yaS5wa2cuYXBpLnYxYWxwaGExLktleVZhbHVlEioKBWhvb2tzGAUgASgLMhsubnJpLnBrZy5hcGkudjFhbHBoYTEuSG9va3MSPQoFbGludXgYBiABKAsyLi5ucmkucGtnLmFwaS52MWFscGhhMS5MaW51eENvbnRhaW5lckFkanVzdG1lbnQSMgoHcmxpbWl0cxgHIAMoCzIhLm5yaS5wa2cuYXBpLnYxYWxwaGExLlBPU0lYUmxpbWl0EjQKC0NESV9kZXZpY2VzGAggAygLMh8ubnJpLnBrZy5hcGkudjFhbHBoYTEuQ0RJRGV2aWNlGjIKEEFubm90YXRpb25zRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASLXAQoYTGludXhDb250YWluZXJBZGp1c3RtZW50EjIKB2RldmljZXMYASADKAsyIS5ucmkucGtnLmFwaS52MWFscGhhMS5MaW51eERldmljZRI3CglyZXNvdXJjZXMYAiABKAsyJC5ucmkucGtnLmFwaS52MWFscGhhMS5MaW51eFJlc291cmNlcxIUCgxjZ3JvdXBzX3BhdGgYAyABKAkSOAoNb29tX3Njb3JlX2FkahgEIAEoCzIhLm5yaS5wa2cuYXBpLnYxYWxwaGExLk9wdGlvbmFsSW50InoKD0NvbnRhaW5lclVwZGF0ZRIUCgxjb250YWluZXJfaWQYASABKAkSOQoFbGludXgYAiABKAsyKi5ucmkucGtnLmFwaS52MWFscGhhMS5MaW51eENvbnRhaW5lclVwZGF0ZRIWCg5pZ25vcmVfZmFpbHVyZRgDIAEoCCJPChRMaW51eENvbnRhaW5lclVwZGF0ZRI3CglyZXNvdXJjZXMYASABKAsyJC5ucmkucGtnLmFwaS52MWFscGhhMS5MaW51eFJlc291cmNlcyI5ChFDb250YWluZXJFdmljdGlvbhIUCgxjb250YWluZXJfaWQYASABKAkSDgoGcmVhc29uGAIgASgJIiYKCEtleVZhbHVlEgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCSIfCg5PcHRpb25hbFN0cmluZxINCgV2YWx1ZRgBIAEoCSIcCgtPcHRpb25hbEludBINCgV2YWx1ZRgBIAEoAyIeCg1PcHRpb25hbEludDMyEg0KBXZhbHVlGAEgASgFIh8KDk9wdGlvbmFsVUludDMyEg0KBXZhbHVlGAEgASgNIh4KDU9wdGlvbmFsSW50NjQSDQoFdmFsdWUYASABKAMiHwoOT3B0aW9uYWxVSW50NjQSDQoFdmFsdWUYASABKAQiHQoMT3B0aW9uYWxCb29sEg0KBXZhbHVlGAEgASgIIiEKEE9wdGlvbmFsRmlsZU1vZGUSDQoFdmFsdWUYASABKA0qnAIKBUV2ZW50EgsKB1VOS05PV04QABITCg9SVU5fUE9EX1NBTkRCT1gQARIUChBTVE9QX1BPRF9TQU5EQk9YEAISFgoSUkVNT1ZFX1BPRF9TQU5EQk9YEAMSFAoQQ1JFQVRFX0NPTlRBSU5FUhAEEhkKFVBPU1RfQ1JFQVRFX0NPTlRBSU5FUhAFEhMKD1NUQVJUX0NPTlRBSU5FUhAGEhgKFFBPU1RfU1RBUlRfQ09OVEFJTkVSEAcSFAoQVVBEQVRFX0NPTlRBSU5FUhAIEhkKFVBPU1RfVVBEQVRFX0NPTlRBSU5FUhAJEhIKDlNUT1BfQ09OVEFJTkVSEAoSFAoQUkVNT1ZFX0NPTlRBSU5FUhALEggKBExBU1QQDCqCAQoOQ29udGFpbmVyU3RhdGUSFQoRQ09OVEFJTkVSX1VOS05PV04QABIVChFDT05UQUlORVJfQ1JFQVRFRBABEhQKEENPTlRBSU5FUl9QQVVTRUQQAhIVChFDT05UQUlORVJfUlVOTklORxADEhUKEUNPTlRBSU5FUl9TVE9QUEVEEAQy2AEKB1J1bnRpbWUSWgoOUmVnaXN0ZXJQbHVnaW4SKy5ucmkucGtnLmFwaS52MWFscGhhMS5SZWdpc3RlclBsdWdpblJlcXVlc3QaGy5ucmkucGtnLmFwaS52MWFscGhhMS5FbXB0eRJxChBVcGRhdGVDb250YWluZXJzEi0ubnJpLnBrZy5hcGkudjFhbHBoYTEuVXBkYXRlQ29udGFpbmVyc1JlcXVlc3QaLi5ucmkucGtnLmFwaS52MWFscGhhMS5VcGRhdGVDb250YWluZXJzUmVzcG9uc2UyrgUKBlBsdWdpbhJcCglDb25maWd1cmUSJi5ucmkucGtnLmFwaS52MWFscGhhMS5Db25maWd1cmVSZXF1ZXN0GicubnJpLnBrZy5hcGkudjFhbHBoYTEuQ29uZmlndXJlUmVzcG9uc2USYgoLU3luY2hyb25pemUSKC5ucmkucGtnLmFwaS52MWFscGhhMS5TeW5jaHJvbml6ZVJlcXVlc3QaKS5ucmkucGtnLmFwaS52MWFscGhhMS5TeW5jaHJvbml6ZVJlc3BvbnNlEkQKCFNodXRkb3duEhsubnJpLnBrZy5hcGkudjFhbHBoYTEuRW1wdHkaGy5ucmkucGtnLmFwaS52MWFscGhhMS5FbXB0eRJuCg9DcmVhdGVDb250YWluZXISLC5ucmkucGtnLmFwaS52MWFscGhhMS5DcmVhdGVDb250YWluZXJSZXF1ZXN0Gi0ubnJpLnBrZy5hcGkudjFhbHBoYTEuQ3JlYXRlQ29udGFpbmVyUmVzcG9uc2USbgoPVXBkYXRlQ29udGFpbmVyEiwubnJpLnBrZy5hcGkudjFhbHBoYTEuVXBkYXRlQ29udGFpbmVyUmVxdWVzdBotLm5yaS5wa2cuYXBpLnYxYWxwaGExLlVwZGF0ZUNvbnRhaW5lclJlc3BvbnNlEmgKDVN0b3BDb250YWluZXISKi5ucmkucGtnLmFwaS52MWFscGhhMS5TdG9wQ29udGFpbmVyUmVxdWVzdBorLm5yaS5wa2cuYXBpLnYxYWxwaGExLlN0b3BDb250YWluZXJSZXNwb25zZRJSCgtTdGF0ZUNoYW5nZRImLm5yaS5wa2cuYXBpLnYxYWxwaGExLlN0YXRlQ2hhbmdlRXZlbnQaGy5ucmkucGtnLmFwaS52MWFscGhhMS5FbXB0eUInWiVnaXRodWIuY29tL2NvbnRhaW5lcmQvbnJpL3BrZy9hcGk7YXBpYgZwcm90bzM");
 
 /**
  * @generated from message nri.pkg.api.v1alpha1.RegisterPluginRequest
@@ -53,8 +50,7 @@ export type RegisterPluginRequest = Message<"nri.pkg.api.v1alpha1.RegisterPlugin
  * Describes the message nri.pkg.api.v1alpha1.RegisterPluginRequest.
  * Use `create(RegisterPluginRequestSchema)` to create a new message.
  */
-export const RegisterPluginRequestSchema: GenMessage<RegisterPluginRequest> =
-  /*@__PURE__*/
+export const RegisterPluginRequestSchema: GenMessage<RegisterPluginRequest> = /*@__PURE__*/
   messageDesc(file_github_com_containerd_nri_pkg_api_api, 0);
 
 /**
@@ -80,8 +76,7 @@ export type UpdateContainersRequest = Message<"nri.pkg.api.v1alpha1.UpdateContai
  * Describes the message nri.pkg.api.v1alpha1.UpdateContainersRequest.
  * Use `create(UpdateContainersRequestSchema)` to create a new message.
  */
-export const UpdateContainersRequestSchema: GenMessage<UpdateContainersRequest> =
-  /*@__PURE__*/
+export const UpdateContainersRequestSchema: GenMessage<UpdateContainersRequest> = /*@__PURE__*/
   messageDesc(file_github_com_containerd_nri_pkg_api_api, 1);
 
 /**
@@ -100,8 +95,7 @@ export type UpdateContainersResponse = Message<"nri.pkg.api.v1alpha1.UpdateConta
  * Describes the message nri.pkg.api.v1alpha1.UpdateContainersResponse.
  * Use `create(UpdateContainersResponseSchema)` to create a new message.
  */
-export const UpdateContainersResponseSchema: GenMessage<UpdateContainersResponse> =
-  /*@__PURE__*/
+export const UpdateContainersResponseSchema: GenMessage<UpdateContainersResponse> = /*@__PURE__*/
   messageDesc(file_github_com_containerd_nri_pkg_api_api, 2);
 
 /**
@@ -148,8 +142,7 @@ export type ConfigureRequest = Message<"nri.pkg.api.v1alpha1.ConfigureRequest"> 
  * Describes the message nri.pkg.api.v1alpha1.ConfigureRequest.
  * Use `create(ConfigureRequestSchema)` to create a new message.
  */
-export const ConfigureRequestSchema: GenMessage<ConfigureRequest> =
-  /*@__PURE__*/
+export const ConfigureRequestSchema: GenMessage<ConfigureRequest> = /*@__PURE__*/
   messageDesc(file_github_com_containerd_nri_pkg_api_api, 3);
 
 /**
@@ -169,8 +162,7 @@ export type ConfigureResponse = Message<"nri.pkg.api.v1alpha1.ConfigureResponse"
  * Describes the message nri.pkg.api.v1alpha1.ConfigureResponse.
  * Use `create(ConfigureResponseSchema)` to create a new message.
  */
-export const ConfigureResponseSchema: GenMessage<ConfigureResponse> =
-  /*@__PURE__*/
+export const ConfigureResponseSchema: GenMessage<ConfigureResponse> = /*@__PURE__*/
   messageDesc(file_github_com_containerd_nri_pkg_api_api, 4);
 
 /**
@@ -203,8 +195,7 @@ export type SynchronizeRequest = Message<"nri.pkg.api.v1alpha1.SynchronizeReques
  * Describes the message nri.pkg.api.v1alpha1.SynchronizeRequest.
  * Use `create(SynchronizeRequestSchema)` to create a new message.
  */
-export const SynchronizeRequestSchema: GenMessage<SynchronizeRequest> =
-  /*@__PURE__*/
+export const SynchronizeRequestSchema: GenMessage<SynchronizeRequest> = /*@__PURE__*/
   messageDesc(file_github_com_containerd_nri_pkg_api_api, 5);
 
 /**
@@ -230,8 +221,7 @@ export type SynchronizeResponse = Message<"nri.pkg.api.v1alpha1.SynchronizeRespo
  * Describes the message nri.pkg.api.v1alpha1.SynchronizeResponse.
  * Use `create(SynchronizeResponseSchema)` to create a new message.
  */
-export const SynchronizeResponseSchema: GenMessage<SynchronizeResponse> =
-  /*@__PURE__*/
+export const SynchronizeResponseSchema: GenMessage<SynchronizeResponse> = /*@__PURE__*/
   messageDesc(file_github_com_containerd_nri_pkg_api_api, 6);
 
 /**
@@ -257,8 +247,7 @@ export type CreateContainerRequest = Message<"nri.pkg.api.v1alpha1.CreateContain
  * Describes the message nri.pkg.api.v1alpha1.CreateContainerRequest.
  * Use `create(CreateContainerRequestSchema)` to create a new message.
  */
-export const CreateContainerRequestSchema: GenMessage<CreateContainerRequest> =
-  /*@__PURE__*/
+export const CreateContainerRequestSchema: GenMessage<CreateContainerRequest> = /*@__PURE__*/
   messageDesc(file_github_com_containerd_nri_pkg_api_api, 7);
 
 /**
@@ -291,8 +280,7 @@ export type CreateContainerResponse = Message<"nri.pkg.api.v1alpha1.CreateContai
  * Describes the message nri.pkg.api.v1alpha1.CreateContainerResponse.
  * Use `create(CreateContainerResponseSchema)` to create a new message.
  */
-export const CreateContainerResponseSchema: GenMessage<CreateContainerResponse> =
-  /*@__PURE__*/
+export const CreateContainerResponseSchema: GenMessage<CreateContainerResponse> = /*@__PURE__*/
   messageDesc(file_github_com_containerd_nri_pkg_api_api, 8);
 
 /**
@@ -325,8 +313,7 @@ export type UpdateContainerRequest = Message<"nri.pkg.api.v1alpha1.UpdateContain
  * Describes the message nri.pkg.api.v1alpha1.UpdateContainerRequest.
  * Use `create(UpdateContainerRequestSchema)` to create a new message.
  */
-export const UpdateContainerRequestSchema: GenMessage<UpdateContainerRequest> =
-  /*@__PURE__*/
+export const UpdateContainerRequestSchema: GenMessage<UpdateContainerRequest> = /*@__PURE__*/
   messageDesc(file_github_com_containerd_nri_pkg_api_api, 9);
 
 /**
@@ -352,8 +339,7 @@ export type UpdateContainerResponse = Message<"nri.pkg.api.v1alpha1.UpdateContai
  * Describes the message nri.pkg.api.v1alpha1.UpdateContainerResponse.
  * Use `create(UpdateContainerResponseSchema)` to create a new message.
  */
-export const UpdateContainerResponseSchema: GenMessage<UpdateContainerResponse> =
-  /*@__PURE__*/
+export const UpdateContainerResponseSchema: GenMessage<UpdateContainerResponse> = /*@__PURE__*/
   messageDesc(file_github_com_containerd_nri_pkg_api_api, 10);
 
 /**
@@ -379,8 +365,7 @@ export type StopContainerRequest = Message<"nri.pkg.api.v1alpha1.StopContainerRe
  * Describes the message nri.pkg.api.v1alpha1.StopContainerRequest.
  * Use `create(StopContainerRequestSchema)` to create a new message.
  */
-export const StopContainerRequestSchema: GenMessage<StopContainerRequest> =
-  /*@__PURE__*/
+export const StopContainerRequestSchema: GenMessage<StopContainerRequest> = /*@__PURE__*/
   messageDesc(file_github_com_containerd_nri_pkg_api_api, 11);
 
 /**
@@ -399,8 +384,7 @@ export type StopContainerResponse = Message<"nri.pkg.api.v1alpha1.StopContainerR
  * Describes the message nri.pkg.api.v1alpha1.StopContainerResponse.
  * Use `create(StopContainerResponseSchema)` to create a new message.
  */
-export const StopContainerResponseSchema: GenMessage<StopContainerResponse> =
-  /*@__PURE__*/
+export const StopContainerResponseSchema: GenMessage<StopContainerResponse> = /*@__PURE__*/
   messageDesc(file_github_com_containerd_nri_pkg_api_api, 12);
 
 /**
@@ -435,8 +419,7 @@ export type StateChangeEvent = Message<"nri.pkg.api.v1alpha1.StateChangeEvent"> 
  * Describes the message nri.pkg.api.v1alpha1.StateChangeEvent.
  * Use `create(StateChangeEventSchema)` to create a new message.
  */
-export const StateChangeEventSchema: GenMessage<StateChangeEvent> =
-  /*@__PURE__*/
+export const StateChangeEventSchema: GenMessage<StateChangeEvent> = /*@__PURE__*/
   messageDesc(file_github_com_containerd_nri_pkg_api_api, 13);
 
 /**
@@ -444,14 +427,14 @@ export const StateChangeEventSchema: GenMessage<StateChangeEvent> =
  *
  * @generated from message nri.pkg.api.v1alpha1.Empty
  */
-export type Empty = Message<"nri.pkg.api.v1alpha1.Empty"> & {};
+export type Empty = Message<"nri.pkg.api.v1alpha1.Empty"> & {
+};
 
 /**
  * Describes the message nri.pkg.api.v1alpha1.Empty.
  * Use `create(EmptySchema)` to create a new message.
  */
-export const EmptySchema: GenMessage<Empty> =
-  /*@__PURE__*/
+export const EmptySchema: GenMessage<Empty> = /*@__PURE__*/
   messageDesc(file_github_com_containerd_nri_pkg_api_api, 14);
 
 /**
@@ -517,8 +500,7 @@ export type PodSandbox = Message<"nri.pkg.api.v1alpha1.PodSandbox"> & {
  * Describes the message nri.pkg.api.v1alpha1.PodSandbox.
  * Use `create(PodSandboxSchema)` to create a new message.
  */
-export const PodSandboxSchema: GenMessage<PodSandbox> =
-  /*@__PURE__*/
+export const PodSandboxSchema: GenMessage<PodSandbox> = /*@__PURE__*/
   messageDesc(file_github_com_containerd_nri_pkg_api_api, 15);
 
 /**
@@ -568,8 +550,7 @@ export type LinuxPodSandbox = Message<"nri.pkg.api.v1alpha1.LinuxPodSandbox"> & 
  * Describes the message nri.pkg.api.v1alpha1.LinuxPodSandbox.
  * Use `create(LinuxPodSandboxSchema)` to create a new message.
  */
-export const LinuxPodSandboxSchema: GenMessage<LinuxPodSandbox> =
-  /*@__PURE__*/
+export const LinuxPodSandboxSchema: GenMessage<LinuxPodSandbox> = /*@__PURE__*/
   messageDesc(file_github_com_containerd_nri_pkg_api_api, 16);
 
 /**
@@ -650,8 +631,7 @@ export type Container = Message<"nri.pkg.api.v1alpha1.Container"> & {
  * Describes the message nri.pkg.api.v1alpha1.Container.
  * Use `create(ContainerSchema)` to create a new message.
  */
-export const ContainerSchema: GenMessage<Container> =
-  /*@__PURE__*/
+export const ContainerSchema: GenMessage<Container> = /*@__PURE__*/
   messageDesc(file_github_com_containerd_nri_pkg_api_api, 17);
 
 /**
@@ -685,8 +665,7 @@ export type Mount = Message<"nri.pkg.api.v1alpha1.Mount"> & {
  * Describes the message nri.pkg.api.v1alpha1.Mount.
  * Use `create(MountSchema)` to create a new message.
  */
-export const MountSchema: GenMessage<Mount> =
-  /*@__PURE__*/
+export const MountSchema: GenMessage<Mount> = /*@__PURE__*/
   messageDesc(file_github_com_containerd_nri_pkg_api_api, 18);
 
 /**
@@ -730,8 +709,7 @@ export type Hooks = Message<"nri.pkg.api.v1alpha1.Hooks"> & {
  * Describes the message nri.pkg.api.v1alpha1.Hooks.
  * Use `create(HooksSchema)` to create a new message.
  */
-export const HooksSchema: GenMessage<Hooks> =
-  /*@__PURE__*/
+export const HooksSchema: GenMessage<Hooks> = /*@__PURE__*/
   messageDesc(file_github_com_containerd_nri_pkg_api_api, 19);
 
 /**
@@ -765,8 +743,7 @@ export type Hook = Message<"nri.pkg.api.v1alpha1.Hook"> & {
  * Describes the message nri.pkg.api.v1alpha1.Hook.
  * Use `create(HookSchema)` to create a new message.
  */
-export const HookSchema: GenMessage<Hook> =
-  /*@__PURE__*/
+export const HookSchema: GenMessage<Hook> = /*@__PURE__*/
   messageDesc(file_github_com_containerd_nri_pkg_api_api, 20);
 
 /**
@@ -805,8 +782,7 @@ export type LinuxContainer = Message<"nri.pkg.api.v1alpha1.LinuxContainer"> & {
  * Describes the message nri.pkg.api.v1alpha1.LinuxContainer.
  * Use `create(LinuxContainerSchema)` to create a new message.
  */
-export const LinuxContainerSchema: GenMessage<LinuxContainer> =
-  /*@__PURE__*/
+export const LinuxContainerSchema: GenMessage<LinuxContainer> = /*@__PURE__*/
   messageDesc(file_github_com_containerd_nri_pkg_api_api, 21);
 
 /**
@@ -830,8 +806,7 @@ export type LinuxNamespace = Message<"nri.pkg.api.v1alpha1.LinuxNamespace"> & {
  * Describes the message nri.pkg.api.v1alpha1.LinuxNamespace.
  * Use `create(LinuxNamespaceSchema)` to create a new message.
  */
-export const LinuxNamespaceSchema: GenMessage<LinuxNamespace> =
-  /*@__PURE__*/
+export const LinuxNamespaceSchema: GenMessage<LinuxNamespace> = /*@__PURE__*/
   messageDesc(file_github_com_containerd_nri_pkg_api_api, 22);
 
 /**
@@ -880,8 +855,7 @@ export type LinuxDevice = Message<"nri.pkg.api.v1alpha1.LinuxDevice"> & {
  * Describes the message nri.pkg.api.v1alpha1.LinuxDevice.
  * Use `create(LinuxDeviceSchema)` to create a new message.
  */
-export const LinuxDeviceSchema: GenMessage<LinuxDevice> =
-  /*@__PURE__*/
+export const LinuxDeviceSchema: GenMessage<LinuxDevice> = /*@__PURE__*/
   messageDesc(file_github_com_containerd_nri_pkg_api_api, 23);
 
 /**
@@ -920,8 +894,7 @@ export type LinuxDeviceCgroup = Message<"nri.pkg.api.v1alpha1.LinuxDeviceCgroup"
  * Describes the message nri.pkg.api.v1alpha1.LinuxDeviceCgroup.
  * Use `create(LinuxDeviceCgroupSchema)` to create a new message.
  */
-export const LinuxDeviceCgroupSchema: GenMessage<LinuxDeviceCgroup> =
-  /*@__PURE__*/
+export const LinuxDeviceCgroupSchema: GenMessage<LinuxDeviceCgroup> = /*@__PURE__*/
   messageDesc(file_github_com_containerd_nri_pkg_api_api, 24);
 
 /**
@@ -940,8 +913,7 @@ export type CDIDevice = Message<"nri.pkg.api.v1alpha1.CDIDevice"> & {
  * Describes the message nri.pkg.api.v1alpha1.CDIDevice.
  * Use `create(CDIDeviceSchema)` to create a new message.
  */
-export const CDIDeviceSchema: GenMessage<CDIDevice> =
-  /*@__PURE__*/
+export const CDIDeviceSchema: GenMessage<CDIDevice> = /*@__PURE__*/
   messageDesc(file_github_com_containerd_nri_pkg_api_api, 25);
 
 /**
@@ -997,8 +969,7 @@ export type LinuxResources = Message<"nri.pkg.api.v1alpha1.LinuxResources"> & {
  * Describes the message nri.pkg.api.v1alpha1.LinuxResources.
  * Use `create(LinuxResourcesSchema)` to create a new message.
  */
-export const LinuxResourcesSchema: GenMessage<LinuxResources> =
-  /*@__PURE__*/
+export const LinuxResourcesSchema: GenMessage<LinuxResources> = /*@__PURE__*/
   messageDesc(file_github_com_containerd_nri_pkg_api_api, 26);
 
 /**
@@ -1052,8 +1023,7 @@ export type LinuxMemory = Message<"nri.pkg.api.v1alpha1.LinuxMemory"> & {
  * Describes the message nri.pkg.api.v1alpha1.LinuxMemory.
  * Use `create(LinuxMemorySchema)` to create a new message.
  */
-export const LinuxMemorySchema: GenMessage<LinuxMemory> =
-  /*@__PURE__*/
+export const LinuxMemorySchema: GenMessage<LinuxMemory> = /*@__PURE__*/
   messageDesc(file_github_com_containerd_nri_pkg_api_api, 27);
 
 /**
@@ -1102,8 +1072,7 @@ export type LinuxCPU = Message<"nri.pkg.api.v1alpha1.LinuxCPU"> & {
  * Describes the message nri.pkg.api.v1alpha1.LinuxCPU.
  * Use `create(LinuxCPUSchema)` to create a new message.
  */
-export const LinuxCPUSchema: GenMessage<LinuxCPU> =
-  /*@__PURE__*/
+export const LinuxCPUSchema: GenMessage<LinuxCPU> = /*@__PURE__*/
   messageDesc(file_github_com_containerd_nri_pkg_api_api, 28);
 
 /**
@@ -1127,8 +1096,7 @@ export type HugepageLimit = Message<"nri.pkg.api.v1alpha1.HugepageLimit"> & {
  * Describes the message nri.pkg.api.v1alpha1.HugepageLimit.
  * Use `create(HugepageLimitSchema)` to create a new message.
  */
-export const HugepageLimitSchema: GenMessage<HugepageLimit> =
-  /*@__PURE__*/
+export const HugepageLimitSchema: GenMessage<HugepageLimit> = /*@__PURE__*/
   messageDesc(file_github_com_containerd_nri_pkg_api_api, 29);
 
 /**
@@ -1157,8 +1125,7 @@ export type POSIXRlimit = Message<"nri.pkg.api.v1alpha1.POSIXRlimit"> & {
  * Describes the message nri.pkg.api.v1alpha1.POSIXRlimit.
  * Use `create(POSIXRlimitSchema)` to create a new message.
  */
-export const POSIXRlimitSchema: GenMessage<POSIXRlimit> =
-  /*@__PURE__*/
+export const POSIXRlimitSchema: GenMessage<POSIXRlimit> = /*@__PURE__*/
   messageDesc(file_github_com_containerd_nri_pkg_api_api, 30);
 
 /**
@@ -1177,8 +1144,7 @@ export type LinuxPids = Message<"nri.pkg.api.v1alpha1.LinuxPids"> & {
  * Describes the message nri.pkg.api.v1alpha1.LinuxPids.
  * Use `create(LinuxPidsSchema)` to create a new message.
  */
-export const LinuxPidsSchema: GenMessage<LinuxPids> =
-  /*@__PURE__*/
+export const LinuxPidsSchema: GenMessage<LinuxPids> = /*@__PURE__*/
   messageDesc(file_github_com_containerd_nri_pkg_api_api, 31);
 
 /**
@@ -1227,8 +1193,7 @@ export type ContainerAdjustment = Message<"nri.pkg.api.v1alpha1.ContainerAdjustm
  * Describes the message nri.pkg.api.v1alpha1.ContainerAdjustment.
  * Use `create(ContainerAdjustmentSchema)` to create a new message.
  */
-export const ContainerAdjustmentSchema: GenMessage<ContainerAdjustment> =
-  /*@__PURE__*/
+export const ContainerAdjustmentSchema: GenMessage<ContainerAdjustment> = /*@__PURE__*/
   messageDesc(file_github_com_containerd_nri_pkg_api_api, 32);
 
 /**
@@ -1262,8 +1227,7 @@ export type LinuxContainerAdjustment = Message<"nri.pkg.api.v1alpha1.LinuxContai
  * Describes the message nri.pkg.api.v1alpha1.LinuxContainerAdjustment.
  * Use `create(LinuxContainerAdjustmentSchema)` to create a new message.
  */
-export const LinuxContainerAdjustmentSchema: GenMessage<LinuxContainerAdjustment> =
-  /*@__PURE__*/
+export const LinuxContainerAdjustmentSchema: GenMessage<LinuxContainerAdjustment> = /*@__PURE__*/
   messageDesc(file_github_com_containerd_nri_pkg_api_api, 33);
 
 /**
@@ -1292,8 +1256,7 @@ export type ContainerUpdate = Message<"nri.pkg.api.v1alpha1.ContainerUpdate"> & 
  * Describes the message nri.pkg.api.v1alpha1.ContainerUpdate.
  * Use `create(ContainerUpdateSchema)` to create a new message.
  */
-export const ContainerUpdateSchema: GenMessage<ContainerUpdate> =
-  /*@__PURE__*/
+export const ContainerUpdateSchema: GenMessage<ContainerUpdate> = /*@__PURE__*/
   messageDesc(file_github_com_containerd_nri_pkg_api_api, 34);
 
 /**
@@ -1312,8 +1275,7 @@ export type LinuxContainerUpdate = Message<"nri.pkg.api.v1alpha1.LinuxContainerU
  * Describes the message nri.pkg.api.v1alpha1.LinuxContainerUpdate.
  * Use `create(LinuxContainerUpdateSchema)` to create a new message.
  */
-export const LinuxContainerUpdateSchema: GenMessage<LinuxContainerUpdate> =
-  /*@__PURE__*/
+export const LinuxContainerUpdateSchema: GenMessage<LinuxContainerUpdate> = /*@__PURE__*/
   messageDesc(file_github_com_containerd_nri_pkg_api_api, 35);
 
 /**
@@ -1341,8 +1303,7 @@ export type ContainerEviction = Message<"nri.pkg.api.v1alpha1.ContainerEviction"
  * Describes the message nri.pkg.api.v1alpha1.ContainerEviction.
  * Use `create(ContainerEvictionSchema)` to create a new message.
  */
-export const ContainerEvictionSchema: GenMessage<ContainerEviction> =
-  /*@__PURE__*/
+export const ContainerEvictionSchema: GenMessage<ContainerEviction> = /*@__PURE__*/
   messageDesc(file_github_com_containerd_nri_pkg_api_api, 36);
 
 /**
@@ -1366,8 +1327,7 @@ export type KeyValue = Message<"nri.pkg.api.v1alpha1.KeyValue"> & {
  * Describes the message nri.pkg.api.v1alpha1.KeyValue.
  * Use `create(KeyValueSchema)` to create a new message.
  */
-export const KeyValueSchema: GenMessage<KeyValue> =
-  /*@__PURE__*/
+export const KeyValueSchema: GenMessage<KeyValue> = /*@__PURE__*/
   messageDesc(file_github_com_containerd_nri_pkg_api_api, 37);
 
 /**
@@ -1386,8 +1346,7 @@ export type OptionalString = Message<"nri.pkg.api.v1alpha1.OptionalString"> & {
  * Describes the message nri.pkg.api.v1alpha1.OptionalString.
  * Use `create(OptionalStringSchema)` to create a new message.
  */
-export const OptionalStringSchema: GenMessage<OptionalString> =
-  /*@__PURE__*/
+export const OptionalStringSchema: GenMessage<OptionalString> = /*@__PURE__*/
   messageDesc(file_github_com_containerd_nri_pkg_api_api, 38);
 
 /**
@@ -1406,8 +1365,7 @@ export type OptionalInt = Message<"nri.pkg.api.v1alpha1.OptionalInt"> & {
  * Describes the message nri.pkg.api.v1alpha1.OptionalInt.
  * Use `create(OptionalIntSchema)` to create a new message.
  */
-export const OptionalIntSchema: GenMessage<OptionalInt> =
-  /*@__PURE__*/
+export const OptionalIntSchema: GenMessage<OptionalInt> = /*@__PURE__*/
   messageDesc(file_github_com_containerd_nri_pkg_api_api, 39);
 
 /**
@@ -1426,8 +1384,7 @@ export type OptionalInt32 = Message<"nri.pkg.api.v1alpha1.OptionalInt32"> & {
  * Describes the message nri.pkg.api.v1alpha1.OptionalInt32.
  * Use `create(OptionalInt32Schema)` to create a new message.
  */
-export const OptionalInt32Schema: GenMessage<OptionalInt32> =
-  /*@__PURE__*/
+export const OptionalInt32Schema: GenMessage<OptionalInt32> = /*@__PURE__*/
   messageDesc(file_github_com_containerd_nri_pkg_api_api, 40);
 
 /**
@@ -1446,8 +1403,7 @@ export type OptionalUInt32 = Message<"nri.pkg.api.v1alpha1.OptionalUInt32"> & {
  * Describes the message nri.pkg.api.v1alpha1.OptionalUInt32.
  * Use `create(OptionalUInt32Schema)` to create a new message.
  */
-export const OptionalUInt32Schema: GenMessage<OptionalUInt32> =
-  /*@__PURE__*/
+export const OptionalUInt32Schema: GenMessage<OptionalUInt32> = /*@__PURE__*/
   messageDesc(file_github_com_containerd_nri_pkg_api_api, 41);
 
 /**
@@ -1466,8 +1422,7 @@ export type OptionalInt64 = Message<"nri.pkg.api.v1alpha1.OptionalInt64"> & {
  * Describes the message nri.pkg.api.v1alpha1.OptionalInt64.
  * Use `create(OptionalInt64Schema)` to create a new message.
  */
-export const OptionalInt64Schema: GenMessage<OptionalInt64> =
-  /*@__PURE__*/
+export const OptionalInt64Schema: GenMessage<OptionalInt64> = /*@__PURE__*/
   messageDesc(file_github_com_containerd_nri_pkg_api_api, 42);
 
 /**
@@ -1486,8 +1441,7 @@ export type OptionalUInt64 = Message<"nri.pkg.api.v1alpha1.OptionalUInt64"> & {
  * Describes the message nri.pkg.api.v1alpha1.OptionalUInt64.
  * Use `create(OptionalUInt64Schema)` to create a new message.
  */
-export const OptionalUInt64Schema: GenMessage<OptionalUInt64> =
-  /*@__PURE__*/
+export const OptionalUInt64Schema: GenMessage<OptionalUInt64> = /*@__PURE__*/
   messageDesc(file_github_com_containerd_nri_pkg_api_api, 43);
 
 /**
@@ -1506,8 +1460,7 @@ export type OptionalBool = Message<"nri.pkg.api.v1alpha1.OptionalBool"> & {
  * Describes the message nri.pkg.api.v1alpha1.OptionalBool.
  * Use `create(OptionalBoolSchema)` to create a new message.
  */
-export const OptionalBoolSchema: GenMessage<OptionalBool> =
-  /*@__PURE__*/
+export const OptionalBoolSchema: GenMessage<OptionalBool> = /*@__PURE__*/
   messageDesc(file_github_com_containerd_nri_pkg_api_api, 44);
 
 /**
@@ -1526,8 +1479,7 @@ export type OptionalFileMode = Message<"nri.pkg.api.v1alpha1.OptionalFileMode"> 
  * Describes the message nri.pkg.api.v1alpha1.OptionalFileMode.
  * Use `create(OptionalFileModeSchema)` to create a new message.
  */
-export const OptionalFileModeSchema: GenMessage<OptionalFileMode> =
-  /*@__PURE__*/
+export const OptionalFileModeSchema: GenMessage<OptionalFileMode> = /*@__PURE__*/
   messageDesc(file_github_com_containerd_nri_pkg_api_api, 45);
 
 /**
@@ -1612,8 +1564,7 @@ export type Event = (typeof Event)[keyof typeof Event] | UnknownEnum;
 /**
  * Describes the enum nri.pkg.api.v1alpha1.Event.
  */
-export const EventSchema: GenEnum<Event> =
-  /*@__PURE__*/
+export const EventSchema: GenEnum<Event> = /*@__PURE__*/
   enumDesc(file_github_com_containerd_nri_pkg_api_api, 0);
 
 /**
@@ -1660,8 +1611,7 @@ export type ContainerState = (typeof ContainerState)[keyof typeof ContainerState
 /**
  * Describes the enum nri.pkg.api.v1alpha1.ContainerState.
  */
-export const ContainerStateSchema: GenEnum<ContainerState> =
-  /*@__PURE__*/
+export const ContainerStateSchema: GenEnum<ContainerState> = /*@__PURE__*/
   enumDesc(file_github_com_containerd_nri_pkg_api_api, 1);
 
 /**
@@ -1682,7 +1632,7 @@ export const Runtime: GenService<{
     methodKind: "unary";
     input: typeof RegisterPluginRequestSchema;
     output: typeof EmptySchema;
-  };
+  },
   /**
    * UpdateContainers requests unsolicited updates to a set of containers.
    *
@@ -1692,8 +1642,9 @@ export const Runtime: GenService<{
     methodKind: "unary";
     input: typeof UpdateContainersRequestSchema;
     output: typeof UpdateContainersResponseSchema;
-  };
-}> = /*@__PURE__*/ serviceDesc(file_github_com_containerd_nri_pkg_api_api, 0);
+  },
+}> = /*@__PURE__*/
+  serviceDesc(file_github_com_containerd_nri_pkg_api_api, 0);
 
 /**
  *
@@ -1731,7 +1682,7 @@ export const Plugin: GenService<{
     methodKind: "unary";
     input: typeof ConfigureRequestSchema;
     output: typeof ConfigureResponseSchema;
-  };
+  },
   /**
    * Synchronize the plugin with the state of the runtime.
    *
@@ -1741,7 +1692,7 @@ export const Plugin: GenService<{
     methodKind: "unary";
     input: typeof SynchronizeRequestSchema;
     output: typeof SynchronizeResponseSchema;
-  };
+  },
   /**
    * Shutdown a plugin (let it know the runtime is going down).
    *
@@ -1751,7 +1702,7 @@ export const Plugin: GenService<{
     methodKind: "unary";
     input: typeof EmptySchema;
     output: typeof EmptySchema;
-  };
+  },
   /**
    * CreateContainer relays the corresponding request to the plugin. In
    * response, the plugin can adjust the container being created, and
@@ -1766,7 +1717,7 @@ export const Plugin: GenService<{
     methodKind: "unary";
     input: typeof CreateContainerRequestSchema;
     output: typeof CreateContainerResponseSchema;
-  };
+  },
   /**
    * UpdateContainer relays the corresponding request to the plugin.
    * The plugin can alter how the container is updated and request updates
@@ -1778,7 +1729,7 @@ export const Plugin: GenService<{
     methodKind: "unary";
     input: typeof UpdateContainerRequestSchema;
     output: typeof UpdateContainerResponseSchema;
-  };
+  },
   /**
    * StopContainer relays the corresponding request to the plugin. The plugin
    * can update any of the remaining containers in the runtime in response.
@@ -1789,7 +1740,7 @@ export const Plugin: GenService<{
     methodKind: "unary";
     input: typeof StopContainerRequestSchema;
     output: typeof StopContainerResponseSchema;
-  };
+  },
   /**
    * StateChange relays any remaining pod or container lifecycle/state change
    * events the plugin has subscribed for. These can be used to trigger any
@@ -1802,5 +1753,7 @@ export const Plugin: GenService<{
     methodKind: "unary";
     input: typeof StateChangeEventSchema;
     output: typeof EmptySchema;
-  };
-}> = /*@__PURE__*/ serviceDesc(file_github_com_containerd_nri_pkg_api_api, 1);
+  },
+}> = /*@__PURE__*/
+  serviceDesc(file_github_com_containerd_nri_pkg_api_api, 1);
+

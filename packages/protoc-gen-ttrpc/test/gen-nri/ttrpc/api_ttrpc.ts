@@ -17,37 +17,9 @@
 // @generated from file github.com/containerd/nri/pkg/api/api.proto (package nri.pkg.api.v1alpha1, syntax proto3)
 /* eslint-disable */
 
-import { defineService } from "ttrpc";
 import type { $Codec, $R } from "./ttrpc_wire.js";
-import {
-  $bool,
-  $codec,
-  $deeper,
-  $eof,
-  $i32,
-  $i64,
-  $len,
-  $next,
-  $other,
-  $put,
-  $setOwn,
-  $skip,
-  $slot,
-  $sS,
-  $str,
-  $sv,
-  $sv32,
-  $sv64,
-  $tag,
-  $u32,
-  $u64,
-  $wire,
-  $wR,
-  $wS,
-  $wv,
-  $wv32,
-  $wv64,
-} from "./ttrpc_wire.js";
+import { $bool, $codec, $deeper, $eof, $i32, $i64, $len, $next, $other, $put, $setOwn, $skip, $slot, $sS, $str, $sv, $sv32, $sv64, $tag, $u32, $u64, $wire, $wR, $wS, $wv, $wv32, $wv64 } from "./ttrpc_wire.js";
+import { defineService } from "ttrpc";
 
 export interface RegisterPluginRequest {
   /** Name of the plugin to register. */
@@ -58,13 +30,7 @@ export interface RegisterPluginRequest {
   $unknown?: Uint8Array[];
 }
 
-export const RegisterPluginRequest: $Codec<RegisterPluginRequest> = $codec(
-  "nri.pkg.api.v1alpha1.RegisterPluginRequest",
-  RegisterPluginRequest$new,
-  RegisterPluginRequest$size,
-  RegisterPluginRequest$write,
-  RegisterPluginRequest$read,
-);
+export const RegisterPluginRequest: $Codec<RegisterPluginRequest> = $codec("nri.pkg.api.v1alpha1.RegisterPluginRequest", RegisterPluginRequest$new, RegisterPluginRequest$size, RegisterPluginRequest$write, RegisterPluginRequest$read);
 
 export function RegisterPluginRequest$new(): RegisterPluginRequest {
   return { pluginName: "", pluginIdx: "" };
@@ -72,12 +38,10 @@ export function RegisterPluginRequest$new(): RegisterPluginRequest {
 
 export function RegisterPluginRequest$size(m: RegisterPluginRequest): number {
   let n = 0;
-  const v1 = m.pluginName;
-  if (v1) {
+  const v1 = m.pluginName; if (v1) {
     n += 1 + $sS(v1);
   }
-  const v2 = m.pluginIdx;
-  if (v2) {
+  const v2 = m.pluginIdx; if (v2) {
     n += 1 + $sS(v2);
   }
   const u = m.$unknown;
@@ -85,32 +49,19 @@ export function RegisterPluginRequest$size(m: RegisterPluginRequest): number {
   return n;
 }
 
-export function RegisterPluginRequest$write(
-  m: RegisterPluginRequest,
-  b: Buffer,
-  p: number,
-): number {
-  const v1 = m.pluginName;
-  if (v1) {
-    b[p++] = 10;
-    p = $wS(b, p, v1);
+export function RegisterPluginRequest$write(m: RegisterPluginRequest, b: Buffer, p: number): number {
+  const v1 = m.pluginName; if (v1) {
+    b[p++] = 10; p = $wS(b, p, v1);
   }
-  const v2 = m.pluginIdx;
-  if (v2) {
-    b[p++] = 18;
-    p = $wS(b, p, v2);
+  const v2 = m.pluginIdx; if (v2) {
+    b[p++] = 18; p = $wS(b, p, v2);
   }
   const u = m.$unknown;
   if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
-export function RegisterPluginRequest$read(
-  r: $R,
-  end: number,
-  group: number,
-  into: RegisterPluginRequest | undefined,
-): RegisterPluginRequest {
+export function RegisterPluginRequest$read(r: $R, end: number, group: number, into: RegisterPluginRequest | undefined): RegisterPluginRequest {
   $deeper(r, "nri.pkg.api.v1alpha1.RegisterPluginRequest");
   const m = into ?? RegisterPluginRequest$new();
   const e0 = r.e;
@@ -123,12 +74,8 @@ export function RegisterPluginRequest$read(
     const s = r.p;
     const t = $tag(r);
     switch (t) {
-      case 10:
-        m.pluginName = $str(r, true);
-        continue;
-      case 18:
-        m.pluginIdx = $str(r, true);
-        continue;
+      case 10: m.pluginName = $str(r, true); continue;
+      case 18: m.pluginIdx = $str(r, true); continue;
     }
     if ($other(r, m, s, t, group, "nri.pkg.api.v1alpha1.RegisterPluginRequest", [1, 2])) break;
   }
@@ -146,13 +93,7 @@ export interface UpdateContainersRequest {
   $unknown?: Uint8Array[];
 }
 
-export const UpdateContainersRequest: $Codec<UpdateContainersRequest> = $codec(
-  "nri.pkg.api.v1alpha1.UpdateContainersRequest",
-  UpdateContainersRequest$new,
-  UpdateContainersRequest$size,
-  UpdateContainersRequest$write,
-  UpdateContainersRequest$read,
-);
+export const UpdateContainersRequest: $Codec<UpdateContainersRequest> = $codec("nri.pkg.api.v1alpha1.UpdateContainersRequest", UpdateContainersRequest$new, UpdateContainersRequest$size, UpdateContainersRequest$write, UpdateContainersRequest$read);
 
 export function UpdateContainersRequest$new(): UpdateContainersRequest {
   return { update: [], evict: [] };
@@ -160,22 +101,14 @@ export function UpdateContainersRequest$new(): UpdateContainersRequest {
 
 export function UpdateContainersRequest$size(m: UpdateContainersRequest): number {
   let n = 0;
-  const a1 = m.update;
-  if (a1 !== undefined) {
+  const a1 = m.update; if (a1 !== undefined) {
     for (const v of a1) {
-      {
-        const s = $put($slot(), ContainerUpdate$size(v));
-        n += 1 + $sv(s) + s;
-      }
+      { const s = $put($slot(), ContainerUpdate$size(v)); n += 1 + $sv(s) + s; }
     }
   }
-  const a2 = m.evict;
-  if (a2 !== undefined) {
+  const a2 = m.evict; if (a2 !== undefined) {
     for (const v of a2) {
-      {
-        const s = $put($slot(), ContainerEviction$size(v));
-        n += 1 + $sv(s) + s;
-      }
+      { const s = $put($slot(), ContainerEviction$size(v)); n += 1 + $sv(s) + s; }
     }
   }
   const u = m.$unknown;
@@ -183,25 +116,15 @@ export function UpdateContainersRequest$size(m: UpdateContainersRequest): number
   return n;
 }
 
-export function UpdateContainersRequest$write(
-  m: UpdateContainersRequest,
-  b: Buffer,
-  p: number,
-): number {
-  const a1 = m.update;
-  if (a1 !== undefined) {
+export function UpdateContainersRequest$write(m: UpdateContainersRequest, b: Buffer, p: number): number {
+  const a1 = m.update; if (a1 !== undefined) {
     for (const v of a1) {
-      b[p++] = 10;
-      p = $wv(b, p, $next());
-      p = ContainerUpdate$write(v, b, p);
+      b[p++] = 10; p = $wv(b, p, $next()); p = ContainerUpdate$write(v, b, p);
     }
   }
-  const a2 = m.evict;
-  if (a2 !== undefined) {
+  const a2 = m.evict; if (a2 !== undefined) {
     for (const v of a2) {
-      b[p++] = 18;
-      p = $wv(b, p, $next());
-      p = ContainerEviction$write(v, b, p);
+      b[p++] = 18; p = $wv(b, p, $next()); p = ContainerEviction$write(v, b, p);
     }
   }
   const u = m.$unknown;
@@ -209,12 +132,7 @@ export function UpdateContainersRequest$write(
   return p;
 }
 
-export function UpdateContainersRequest$read(
-  r: $R,
-  end: number,
-  group: number,
-  into: UpdateContainersRequest | undefined,
-): UpdateContainersRequest {
+export function UpdateContainersRequest$read(r: $R, end: number, group: number, into: UpdateContainersRequest | undefined): UpdateContainersRequest {
   $deeper(r, "nri.pkg.api.v1alpha1.UpdateContainersRequest");
   const m = into ?? UpdateContainersRequest$new();
   const e0 = r.e;
@@ -227,12 +145,8 @@ export function UpdateContainersRequest$read(
     const s = r.p;
     const t = $tag(r);
     switch (t) {
-      case 10:
-        m.update.push(ContainerUpdate$read(r, $len(r), 0, undefined));
-        continue;
-      case 18:
-        m.evict.push(ContainerEviction$read(r, $len(r), 0, undefined));
-        continue;
+      case 10: m.update.push(ContainerUpdate$read(r, $len(r), 0, undefined)); continue;
+      case 18: m.evict.push(ContainerEviction$read(r, $len(r), 0, undefined)); continue;
     }
     if ($other(r, m, s, t, group, "nri.pkg.api.v1alpha1.UpdateContainersRequest", [1, 2])) break;
   }
@@ -248,13 +162,7 @@ export interface UpdateContainersResponse {
   $unknown?: Uint8Array[];
 }
 
-export const UpdateContainersResponse: $Codec<UpdateContainersResponse> = $codec(
-  "nri.pkg.api.v1alpha1.UpdateContainersResponse",
-  UpdateContainersResponse$new,
-  UpdateContainersResponse$size,
-  UpdateContainersResponse$write,
-  UpdateContainersResponse$read,
-);
+export const UpdateContainersResponse: $Codec<UpdateContainersResponse> = $codec("nri.pkg.api.v1alpha1.UpdateContainersResponse", UpdateContainersResponse$new, UpdateContainersResponse$size, UpdateContainersResponse$write, UpdateContainersResponse$read);
 
 export function UpdateContainersResponse$new(): UpdateContainersResponse {
   return { failed: [] };
@@ -262,13 +170,9 @@ export function UpdateContainersResponse$new(): UpdateContainersResponse {
 
 export function UpdateContainersResponse$size(m: UpdateContainersResponse): number {
   let n = 0;
-  const a1 = m.failed;
-  if (a1 !== undefined) {
+  const a1 = m.failed; if (a1 !== undefined) {
     for (const v of a1) {
-      {
-        const s = $put($slot(), ContainerUpdate$size(v));
-        n += 1 + $sv(s) + s;
-      }
+      { const s = $put($slot(), ContainerUpdate$size(v)); n += 1 + $sv(s) + s; }
     }
   }
   const u = m.$unknown;
@@ -276,17 +180,10 @@ export function UpdateContainersResponse$size(m: UpdateContainersResponse): numb
   return n;
 }
 
-export function UpdateContainersResponse$write(
-  m: UpdateContainersResponse,
-  b: Buffer,
-  p: number,
-): number {
-  const a1 = m.failed;
-  if (a1 !== undefined) {
+export function UpdateContainersResponse$write(m: UpdateContainersResponse, b: Buffer, p: number): number {
+  const a1 = m.failed; if (a1 !== undefined) {
     for (const v of a1) {
-      b[p++] = 10;
-      p = $wv(b, p, $next());
-      p = ContainerUpdate$write(v, b, p);
+      b[p++] = 10; p = $wv(b, p, $next()); p = ContainerUpdate$write(v, b, p);
     }
   }
   const u = m.$unknown;
@@ -294,12 +191,7 @@ export function UpdateContainersResponse$write(
   return p;
 }
 
-export function UpdateContainersResponse$read(
-  r: $R,
-  end: number,
-  group: number,
-  into: UpdateContainersResponse | undefined,
-): UpdateContainersResponse {
+export function UpdateContainersResponse$read(r: $R, end: number, group: number, into: UpdateContainersResponse | undefined): UpdateContainersResponse {
   $deeper(r, "nri.pkg.api.v1alpha1.UpdateContainersResponse");
   const m = into ?? UpdateContainersResponse$new();
   const e0 = r.e;
@@ -312,9 +204,7 @@ export function UpdateContainersResponse$read(
     const s = r.p;
     const t = $tag(r);
     switch (t) {
-      case 10:
-        m.failed.push(ContainerUpdate$read(r, $len(r), 0, undefined));
-        continue;
+      case 10: m.failed.push(ContainerUpdate$read(r, $len(r), 0, undefined)); continue;
     }
     if ($other(r, m, s, t, group, "nri.pkg.api.v1alpha1.UpdateContainersResponse", [1])) break;
   }
@@ -338,44 +228,27 @@ export interface ConfigureRequest {
   $unknown?: Uint8Array[];
 }
 
-export const ConfigureRequest: $Codec<ConfigureRequest> = $codec(
-  "nri.pkg.api.v1alpha1.ConfigureRequest",
-  ConfigureRequest$new,
-  ConfigureRequest$size,
-  ConfigureRequest$write,
-  ConfigureRequest$read,
-);
+export const ConfigureRequest: $Codec<ConfigureRequest> = $codec("nri.pkg.api.v1alpha1.ConfigureRequest", ConfigureRequest$new, ConfigureRequest$size, ConfigureRequest$write, ConfigureRequest$read);
 
 export function ConfigureRequest$new(): ConfigureRequest {
-  return {
-    config: "",
-    runtimeName: "",
-    runtimeVersion: "",
-    registrationTimeout: 0n,
-    requestTimeout: 0n,
-  };
+  return { config: "", runtimeName: "", runtimeVersion: "", registrationTimeout: 0n, requestTimeout: 0n };
 }
 
 export function ConfigureRequest$size(m: ConfigureRequest): number {
   let n = 0;
-  const v1 = m.config;
-  if (v1) {
+  const v1 = m.config; if (v1) {
     n += 1 + $sS(v1);
   }
-  const v2 = m.runtimeName;
-  if (v2) {
+  const v2 = m.runtimeName; if (v2) {
     n += 1 + $sS(v2);
   }
-  const v3 = m.runtimeVersion;
-  if (v3) {
+  const v3 = m.runtimeVersion; if (v3) {
     n += 1 + $sS(v3);
   }
-  const v4 = m.registrationTimeout;
-  if (v4) {
+  const v4 = m.registrationTimeout; if (v4) {
     n += 1 + $sv64(v4);
   }
-  const v5 = m.requestTimeout;
-  if (v5) {
+  const v5 = m.requestTimeout; if (v5) {
     n += 1 + $sv64(v5);
   }
   const u = m.$unknown;
@@ -384,42 +257,27 @@ export function ConfigureRequest$size(m: ConfigureRequest): number {
 }
 
 export function ConfigureRequest$write(m: ConfigureRequest, b: Buffer, p: number): number {
-  const v1 = m.config;
-  if (v1) {
-    b[p++] = 10;
-    p = $wS(b, p, v1);
+  const v1 = m.config; if (v1) {
+    b[p++] = 10; p = $wS(b, p, v1);
   }
-  const v2 = m.runtimeName;
-  if (v2) {
-    b[p++] = 18;
-    p = $wS(b, p, v2);
+  const v2 = m.runtimeName; if (v2) {
+    b[p++] = 18; p = $wS(b, p, v2);
   }
-  const v3 = m.runtimeVersion;
-  if (v3) {
-    b[p++] = 26;
-    p = $wS(b, p, v3);
+  const v3 = m.runtimeVersion; if (v3) {
+    b[p++] = 26; p = $wS(b, p, v3);
   }
-  const v4 = m.registrationTimeout;
-  if (v4) {
-    b[p++] = 32;
-    p = $wv64(b, p, v4);
+  const v4 = m.registrationTimeout; if (v4) {
+    b[p++] = 32; p = $wv64(b, p, v4);
   }
-  const v5 = m.requestTimeout;
-  if (v5) {
-    b[p++] = 40;
-    p = $wv64(b, p, v5);
+  const v5 = m.requestTimeout; if (v5) {
+    b[p++] = 40; p = $wv64(b, p, v5);
   }
   const u = m.$unknown;
   if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
-export function ConfigureRequest$read(
-  r: $R,
-  end: number,
-  group: number,
-  into: ConfigureRequest | undefined,
-): ConfigureRequest {
+export function ConfigureRequest$read(r: $R, end: number, group: number, into: ConfigureRequest | undefined): ConfigureRequest {
   $deeper(r, "nri.pkg.api.v1alpha1.ConfigureRequest");
   const m = into ?? ConfigureRequest$new();
   const e0 = r.e;
@@ -432,21 +290,11 @@ export function ConfigureRequest$read(
     const s = r.p;
     const t = $tag(r);
     switch (t) {
-      case 10:
-        m.config = $str(r, true);
-        continue;
-      case 18:
-        m.runtimeName = $str(r, true);
-        continue;
-      case 26:
-        m.runtimeVersion = $str(r, true);
-        continue;
-      case 32:
-        m.registrationTimeout = $i64(r);
-        continue;
-      case 40:
-        m.requestTimeout = $i64(r);
-        continue;
+      case 10: m.config = $str(r, true); continue;
+      case 18: m.runtimeName = $str(r, true); continue;
+      case 26: m.runtimeVersion = $str(r, true); continue;
+      case 32: m.registrationTimeout = $i64(r); continue;
+      case 40: m.requestTimeout = $i64(r); continue;
     }
     if ($other(r, m, s, t, group, "nri.pkg.api.v1alpha1.ConfigureRequest", [1, 2, 3, 4, 5])) break;
   }
@@ -465,13 +313,7 @@ export interface ConfigureResponse {
   $unknown?: Uint8Array[];
 }
 
-export const ConfigureResponse: $Codec<ConfigureResponse> = $codec(
-  "nri.pkg.api.v1alpha1.ConfigureResponse",
-  ConfigureResponse$new,
-  ConfigureResponse$size,
-  ConfigureResponse$write,
-  ConfigureResponse$read,
-);
+export const ConfigureResponse: $Codec<ConfigureResponse> = $codec("nri.pkg.api.v1alpha1.ConfigureResponse", ConfigureResponse$new, ConfigureResponse$size, ConfigureResponse$write, ConfigureResponse$read);
 
 export function ConfigureResponse$new(): ConfigureResponse {
   return { events: 0 };
@@ -479,8 +321,7 @@ export function ConfigureResponse$new(): ConfigureResponse {
 
 export function ConfigureResponse$size(m: ConfigureResponse): number {
   let n = 0;
-  const v2 = m.events;
-  if (v2) {
+  const v2 = m.events; if (v2) {
     n += 1 + $sv32(v2);
   }
   const u = m.$unknown;
@@ -489,22 +330,15 @@ export function ConfigureResponse$size(m: ConfigureResponse): number {
 }
 
 export function ConfigureResponse$write(m: ConfigureResponse, b: Buffer, p: number): number {
-  const v2 = m.events;
-  if (v2) {
-    b[p++] = 16;
-    p = $wv32(b, p, v2);
+  const v2 = m.events; if (v2) {
+    b[p++] = 16; p = $wv32(b, p, v2);
   }
   const u = m.$unknown;
   if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
-export function ConfigureResponse$read(
-  r: $R,
-  end: number,
-  group: number,
-  into: ConfigureResponse | undefined,
-): ConfigureResponse {
+export function ConfigureResponse$read(r: $R, end: number, group: number, into: ConfigureResponse | undefined): ConfigureResponse {
   $deeper(r, "nri.pkg.api.v1alpha1.ConfigureResponse");
   const m = into ?? ConfigureResponse$new();
   const e0 = r.e;
@@ -517,9 +351,7 @@ export function ConfigureResponse$read(
     const s = r.p;
     const t = $tag(r);
     switch (t) {
-      case 16:
-        m.events = $i32(r);
-        continue;
+      case 16: m.events = $i32(r); continue;
     }
     if ($other(r, m, s, t, group, "nri.pkg.api.v1alpha1.ConfigureResponse", [2])) break;
   }
@@ -539,13 +371,7 @@ export interface SynchronizeRequest {
   $unknown?: Uint8Array[];
 }
 
-export const SynchronizeRequest: $Codec<SynchronizeRequest> = $codec(
-  "nri.pkg.api.v1alpha1.SynchronizeRequest",
-  SynchronizeRequest$new,
-  SynchronizeRequest$size,
-  SynchronizeRequest$write,
-  SynchronizeRequest$read,
-);
+export const SynchronizeRequest: $Codec<SynchronizeRequest> = $codec("nri.pkg.api.v1alpha1.SynchronizeRequest", SynchronizeRequest$new, SynchronizeRequest$size, SynchronizeRequest$write, SynchronizeRequest$read);
 
 export function SynchronizeRequest$new(): SynchronizeRequest {
   return { pods: [], containers: [], more: false };
@@ -553,26 +379,17 @@ export function SynchronizeRequest$new(): SynchronizeRequest {
 
 export function SynchronizeRequest$size(m: SynchronizeRequest): number {
   let n = 0;
-  const a1 = m.pods;
-  if (a1 !== undefined) {
+  const a1 = m.pods; if (a1 !== undefined) {
     for (const v of a1) {
-      {
-        const s = $put($slot(), PodSandbox$size(v));
-        n += 1 + $sv(s) + s;
-      }
+      { const s = $put($slot(), PodSandbox$size(v)); n += 1 + $sv(s) + s; }
     }
   }
-  const a2 = m.containers;
-  if (a2 !== undefined) {
+  const a2 = m.containers; if (a2 !== undefined) {
     for (const v of a2) {
-      {
-        const s = $put($slot(), Container$size(v));
-        n += 1 + $sv(s) + s;
-      }
+      { const s = $put($slot(), Container$size(v)); n += 1 + $sv(s) + s; }
     }
   }
-  const v3 = m.more;
-  if (v3) {
+  const v3 = m.more; if (v3) {
     n += 1 + 1;
   }
   const u = m.$unknown;
@@ -581,38 +398,25 @@ export function SynchronizeRequest$size(m: SynchronizeRequest): number {
 }
 
 export function SynchronizeRequest$write(m: SynchronizeRequest, b: Buffer, p: number): number {
-  const a1 = m.pods;
-  if (a1 !== undefined) {
+  const a1 = m.pods; if (a1 !== undefined) {
     for (const v of a1) {
-      b[p++] = 10;
-      p = $wv(b, p, $next());
-      p = PodSandbox$write(v, b, p);
+      b[p++] = 10; p = $wv(b, p, $next()); p = PodSandbox$write(v, b, p);
     }
   }
-  const a2 = m.containers;
-  if (a2 !== undefined) {
+  const a2 = m.containers; if (a2 !== undefined) {
     for (const v of a2) {
-      b[p++] = 18;
-      p = $wv(b, p, $next());
-      p = Container$write(v, b, p);
+      b[p++] = 18; p = $wv(b, p, $next()); p = Container$write(v, b, p);
     }
   }
-  const v3 = m.more;
-  if (v3) {
-    b[p++] = 24;
-    p = ((b[p] = v3 ? 1 : 0), p + 1);
+  const v3 = m.more; if (v3) {
+    b[p++] = 24; p = ((b[p] = v3 ? 1 : 0), p + 1);
   }
   const u = m.$unknown;
   if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
-export function SynchronizeRequest$read(
-  r: $R,
-  end: number,
-  group: number,
-  into: SynchronizeRequest | undefined,
-): SynchronizeRequest {
+export function SynchronizeRequest$read(r: $R, end: number, group: number, into: SynchronizeRequest | undefined): SynchronizeRequest {
   $deeper(r, "nri.pkg.api.v1alpha1.SynchronizeRequest");
   const m = into ?? SynchronizeRequest$new();
   const e0 = r.e;
@@ -625,15 +429,9 @@ export function SynchronizeRequest$read(
     const s = r.p;
     const t = $tag(r);
     switch (t) {
-      case 10:
-        m.pods.push(PodSandbox$read(r, $len(r), 0, undefined));
-        continue;
-      case 18:
-        m.containers.push(Container$read(r, $len(r), 0, undefined));
-        continue;
-      case 24:
-        m.more = $bool(r);
-        continue;
+      case 10: m.pods.push(PodSandbox$read(r, $len(r), 0, undefined)); continue;
+      case 18: m.containers.push(Container$read(r, $len(r), 0, undefined)); continue;
+      case 24: m.more = $bool(r); continue;
     }
     if ($other(r, m, s, t, group, "nri.pkg.api.v1alpha1.SynchronizeRequest", [1, 2, 3])) break;
   }
@@ -651,13 +449,7 @@ export interface SynchronizeResponse {
   $unknown?: Uint8Array[];
 }
 
-export const SynchronizeResponse: $Codec<SynchronizeResponse> = $codec(
-  "nri.pkg.api.v1alpha1.SynchronizeResponse",
-  SynchronizeResponse$new,
-  SynchronizeResponse$size,
-  SynchronizeResponse$write,
-  SynchronizeResponse$read,
-);
+export const SynchronizeResponse: $Codec<SynchronizeResponse> = $codec("nri.pkg.api.v1alpha1.SynchronizeResponse", SynchronizeResponse$new, SynchronizeResponse$size, SynchronizeResponse$write, SynchronizeResponse$read);
 
 export function SynchronizeResponse$new(): SynchronizeResponse {
   return { update: [], more: false };
@@ -665,17 +457,12 @@ export function SynchronizeResponse$new(): SynchronizeResponse {
 
 export function SynchronizeResponse$size(m: SynchronizeResponse): number {
   let n = 0;
-  const a1 = m.update;
-  if (a1 !== undefined) {
+  const a1 = m.update; if (a1 !== undefined) {
     for (const v of a1) {
-      {
-        const s = $put($slot(), ContainerUpdate$size(v));
-        n += 1 + $sv(s) + s;
-      }
+      { const s = $put($slot(), ContainerUpdate$size(v)); n += 1 + $sv(s) + s; }
     }
   }
-  const v2 = m.more;
-  if (v2) {
+  const v2 = m.more; if (v2) {
     n += 1 + 1;
   }
   const u = m.$unknown;
@@ -684,30 +471,20 @@ export function SynchronizeResponse$size(m: SynchronizeResponse): number {
 }
 
 export function SynchronizeResponse$write(m: SynchronizeResponse, b: Buffer, p: number): number {
-  const a1 = m.update;
-  if (a1 !== undefined) {
+  const a1 = m.update; if (a1 !== undefined) {
     for (const v of a1) {
-      b[p++] = 10;
-      p = $wv(b, p, $next());
-      p = ContainerUpdate$write(v, b, p);
+      b[p++] = 10; p = $wv(b, p, $next()); p = ContainerUpdate$write(v, b, p);
     }
   }
-  const v2 = m.more;
-  if (v2) {
-    b[p++] = 16;
-    p = ((b[p] = v2 ? 1 : 0), p + 1);
+  const v2 = m.more; if (v2) {
+    b[p++] = 16; p = ((b[p] = v2 ? 1 : 0), p + 1);
   }
   const u = m.$unknown;
   if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
-export function SynchronizeResponse$read(
-  r: $R,
-  end: number,
-  group: number,
-  into: SynchronizeResponse | undefined,
-): SynchronizeResponse {
+export function SynchronizeResponse$read(r: $R, end: number, group: number, into: SynchronizeResponse | undefined): SynchronizeResponse {
   $deeper(r, "nri.pkg.api.v1alpha1.SynchronizeResponse");
   const m = into ?? SynchronizeResponse$new();
   const e0 = r.e;
@@ -720,12 +497,8 @@ export function SynchronizeResponse$read(
     const s = r.p;
     const t = $tag(r);
     switch (t) {
-      case 10:
-        m.update.push(ContainerUpdate$read(r, $len(r), 0, undefined));
-        continue;
-      case 16:
-        m.more = $bool(r);
-        continue;
+      case 10: m.update.push(ContainerUpdate$read(r, $len(r), 0, undefined)); continue;
+      case 16: m.more = $bool(r); continue;
     }
     if ($other(r, m, s, t, group, "nri.pkg.api.v1alpha1.SynchronizeResponse", [1, 2])) break;
   }
@@ -743,67 +516,38 @@ export interface CreateContainerRequest {
   $unknown?: Uint8Array[];
 }
 
-export const CreateContainerRequest: $Codec<CreateContainerRequest> = $codec(
-  "nri.pkg.api.v1alpha1.CreateContainerRequest",
-  CreateContainerRequest$new,
-  CreateContainerRequest$size,
-  CreateContainerRequest$write,
-  CreateContainerRequest$read,
-);
+export const CreateContainerRequest: $Codec<CreateContainerRequest> = $codec("nri.pkg.api.v1alpha1.CreateContainerRequest", CreateContainerRequest$new, CreateContainerRequest$size, CreateContainerRequest$write, CreateContainerRequest$read);
 
 export function CreateContainerRequest$new(): CreateContainerRequest {
-  return {};
+  return {  };
 }
 
 export function CreateContainerRequest$size(m: CreateContainerRequest): number {
   let n = 0;
-  const v1 = m.pod;
-  if (v1 !== undefined && v1 !== null) {
-    {
-      const s = $put($slot(), PodSandbox$size(v1));
-      n += 1 + $sv(s) + s;
-    }
+  const v1 = m.pod; if (v1 !== undefined && v1 !== null) {
+    { const s = $put($slot(), PodSandbox$size(v1)); n += 1 + $sv(s) + s; }
   }
-  const v2 = m.container;
-  if (v2 !== undefined && v2 !== null) {
-    {
-      const s = $put($slot(), Container$size(v2));
-      n += 1 + $sv(s) + s;
-    }
+  const v2 = m.container; if (v2 !== undefined && v2 !== null) {
+    { const s = $put($slot(), Container$size(v2)); n += 1 + $sv(s) + s; }
   }
   const u = m.$unknown;
   if (u !== undefined) for (const x of u) n += x.length;
   return n;
 }
 
-export function CreateContainerRequest$write(
-  m: CreateContainerRequest,
-  b: Buffer,
-  p: number,
-): number {
-  const v1 = m.pod;
-  if (v1 !== undefined && v1 !== null) {
-    b[p++] = 10;
-    p = $wv(b, p, $next());
-    p = PodSandbox$write(v1, b, p);
+export function CreateContainerRequest$write(m: CreateContainerRequest, b: Buffer, p: number): number {
+  const v1 = m.pod; if (v1 !== undefined && v1 !== null) {
+    b[p++] = 10; p = $wv(b, p, $next()); p = PodSandbox$write(v1, b, p);
   }
-  const v2 = m.container;
-  if (v2 !== undefined && v2 !== null) {
-    b[p++] = 18;
-    p = $wv(b, p, $next());
-    p = Container$write(v2, b, p);
+  const v2 = m.container; if (v2 !== undefined && v2 !== null) {
+    b[p++] = 18; p = $wv(b, p, $next()); p = Container$write(v2, b, p);
   }
   const u = m.$unknown;
   if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
-export function CreateContainerRequest$read(
-  r: $R,
-  end: number,
-  group: number,
-  into: CreateContainerRequest | undefined,
-): CreateContainerRequest {
+export function CreateContainerRequest$read(r: $R, end: number, group: number, into: CreateContainerRequest | undefined): CreateContainerRequest {
   $deeper(r, "nri.pkg.api.v1alpha1.CreateContainerRequest");
   const m = into ?? CreateContainerRequest$new();
   const e0 = r.e;
@@ -816,12 +560,8 @@ export function CreateContainerRequest$read(
     const s = r.p;
     const t = $tag(r);
     switch (t) {
-      case 10:
-        m.pod = PodSandbox$read(r, $len(r), 0, m.pod);
-        continue;
-      case 18:
-        m.container = Container$read(r, $len(r), 0, m.container);
-        continue;
+      case 10: m.pod = PodSandbox$read(r, $len(r), 0, m.pod); continue;
+      case 18: m.container = Container$read(r, $len(r), 0, m.container); continue;
     }
     if ($other(r, m, s, t, group, "nri.pkg.api.v1alpha1.CreateContainerRequest", [1, 2])) break;
   }
@@ -841,13 +581,7 @@ export interface CreateContainerResponse {
   $unknown?: Uint8Array[];
 }
 
-export const CreateContainerResponse: $Codec<CreateContainerResponse> = $codec(
-  "nri.pkg.api.v1alpha1.CreateContainerResponse",
-  CreateContainerResponse$new,
-  CreateContainerResponse$size,
-  CreateContainerResponse$write,
-  CreateContainerResponse$read,
-);
+export const CreateContainerResponse: $Codec<CreateContainerResponse> = $codec("nri.pkg.api.v1alpha1.CreateContainerResponse", CreateContainerResponse$new, CreateContainerResponse$size, CreateContainerResponse$write, CreateContainerResponse$read);
 
 export function CreateContainerResponse$new(): CreateContainerResponse {
   return { update: [], evict: [] };
@@ -855,29 +589,17 @@ export function CreateContainerResponse$new(): CreateContainerResponse {
 
 export function CreateContainerResponse$size(m: CreateContainerResponse): number {
   let n = 0;
-  const v1 = m.adjust;
-  if (v1 !== undefined && v1 !== null) {
-    {
-      const s = $put($slot(), ContainerAdjustment$size(v1));
-      n += 1 + $sv(s) + s;
-    }
+  const v1 = m.adjust; if (v1 !== undefined && v1 !== null) {
+    { const s = $put($slot(), ContainerAdjustment$size(v1)); n += 1 + $sv(s) + s; }
   }
-  const a2 = m.update;
-  if (a2 !== undefined) {
+  const a2 = m.update; if (a2 !== undefined) {
     for (const v of a2) {
-      {
-        const s = $put($slot(), ContainerUpdate$size(v));
-        n += 1 + $sv(s) + s;
-      }
+      { const s = $put($slot(), ContainerUpdate$size(v)); n += 1 + $sv(s) + s; }
     }
   }
-  const a3 = m.evict;
-  if (a3 !== undefined) {
+  const a3 = m.evict; if (a3 !== undefined) {
     for (const v of a3) {
-      {
-        const s = $put($slot(), ContainerEviction$size(v));
-        n += 1 + $sv(s) + s;
-      }
+      { const s = $put($slot(), ContainerEviction$size(v)); n += 1 + $sv(s) + s; }
     }
   }
   const u = m.$unknown;
@@ -885,31 +607,18 @@ export function CreateContainerResponse$size(m: CreateContainerResponse): number
   return n;
 }
 
-export function CreateContainerResponse$write(
-  m: CreateContainerResponse,
-  b: Buffer,
-  p: number,
-): number {
-  const v1 = m.adjust;
-  if (v1 !== undefined && v1 !== null) {
-    b[p++] = 10;
-    p = $wv(b, p, $next());
-    p = ContainerAdjustment$write(v1, b, p);
+export function CreateContainerResponse$write(m: CreateContainerResponse, b: Buffer, p: number): number {
+  const v1 = m.adjust; if (v1 !== undefined && v1 !== null) {
+    b[p++] = 10; p = $wv(b, p, $next()); p = ContainerAdjustment$write(v1, b, p);
   }
-  const a2 = m.update;
-  if (a2 !== undefined) {
+  const a2 = m.update; if (a2 !== undefined) {
     for (const v of a2) {
-      b[p++] = 18;
-      p = $wv(b, p, $next());
-      p = ContainerUpdate$write(v, b, p);
+      b[p++] = 18; p = $wv(b, p, $next()); p = ContainerUpdate$write(v, b, p);
     }
   }
-  const a3 = m.evict;
-  if (a3 !== undefined) {
+  const a3 = m.evict; if (a3 !== undefined) {
     for (const v of a3) {
-      b[p++] = 26;
-      p = $wv(b, p, $next());
-      p = ContainerEviction$write(v, b, p);
+      b[p++] = 26; p = $wv(b, p, $next()); p = ContainerEviction$write(v, b, p);
     }
   }
   const u = m.$unknown;
@@ -917,12 +626,7 @@ export function CreateContainerResponse$write(
   return p;
 }
 
-export function CreateContainerResponse$read(
-  r: $R,
-  end: number,
-  group: number,
-  into: CreateContainerResponse | undefined,
-): CreateContainerResponse {
+export function CreateContainerResponse$read(r: $R, end: number, group: number, into: CreateContainerResponse | undefined): CreateContainerResponse {
   $deeper(r, "nri.pkg.api.v1alpha1.CreateContainerResponse");
   const m = into ?? CreateContainerResponse$new();
   const e0 = r.e;
@@ -935,15 +639,9 @@ export function CreateContainerResponse$read(
     const s = r.p;
     const t = $tag(r);
     switch (t) {
-      case 10:
-        m.adjust = ContainerAdjustment$read(r, $len(r), 0, m.adjust);
-        continue;
-      case 18:
-        m.update.push(ContainerUpdate$read(r, $len(r), 0, undefined));
-        continue;
-      case 26:
-        m.evict.push(ContainerEviction$read(r, $len(r), 0, undefined));
-        continue;
+      case 10: m.adjust = ContainerAdjustment$read(r, $len(r), 0, m.adjust); continue;
+      case 18: m.update.push(ContainerUpdate$read(r, $len(r), 0, undefined)); continue;
+      case 26: m.evict.push(ContainerEviction$read(r, $len(r), 0, undefined)); continue;
     }
     if ($other(r, m, s, t, group, "nri.pkg.api.v1alpha1.CreateContainerResponse", [1, 2, 3])) break;
   }
@@ -963,80 +661,44 @@ export interface UpdateContainerRequest {
   $unknown?: Uint8Array[];
 }
 
-export const UpdateContainerRequest: $Codec<UpdateContainerRequest> = $codec(
-  "nri.pkg.api.v1alpha1.UpdateContainerRequest",
-  UpdateContainerRequest$new,
-  UpdateContainerRequest$size,
-  UpdateContainerRequest$write,
-  UpdateContainerRequest$read,
-);
+export const UpdateContainerRequest: $Codec<UpdateContainerRequest> = $codec("nri.pkg.api.v1alpha1.UpdateContainerRequest", UpdateContainerRequest$new, UpdateContainerRequest$size, UpdateContainerRequest$write, UpdateContainerRequest$read);
 
 export function UpdateContainerRequest$new(): UpdateContainerRequest {
-  return {};
+  return {  };
 }
 
 export function UpdateContainerRequest$size(m: UpdateContainerRequest): number {
   let n = 0;
-  const v1 = m.pod;
-  if (v1 !== undefined && v1 !== null) {
-    {
-      const s = $put($slot(), PodSandbox$size(v1));
-      n += 1 + $sv(s) + s;
-    }
+  const v1 = m.pod; if (v1 !== undefined && v1 !== null) {
+    { const s = $put($slot(), PodSandbox$size(v1)); n += 1 + $sv(s) + s; }
   }
-  const v2 = m.container;
-  if (v2 !== undefined && v2 !== null) {
-    {
-      const s = $put($slot(), Container$size(v2));
-      n += 1 + $sv(s) + s;
-    }
+  const v2 = m.container; if (v2 !== undefined && v2 !== null) {
+    { const s = $put($slot(), Container$size(v2)); n += 1 + $sv(s) + s; }
   }
-  const v3 = m.linuxResources;
-  if (v3 !== undefined && v3 !== null) {
-    {
-      const s = $put($slot(), LinuxResources$size(v3));
-      n += 1 + $sv(s) + s;
-    }
+  const v3 = m.linuxResources; if (v3 !== undefined && v3 !== null) {
+    { const s = $put($slot(), LinuxResources$size(v3)); n += 1 + $sv(s) + s; }
   }
   const u = m.$unknown;
   if (u !== undefined) for (const x of u) n += x.length;
   return n;
 }
 
-export function UpdateContainerRequest$write(
-  m: UpdateContainerRequest,
-  b: Buffer,
-  p: number,
-): number {
-  const v1 = m.pod;
-  if (v1 !== undefined && v1 !== null) {
-    b[p++] = 10;
-    p = $wv(b, p, $next());
-    p = PodSandbox$write(v1, b, p);
+export function UpdateContainerRequest$write(m: UpdateContainerRequest, b: Buffer, p: number): number {
+  const v1 = m.pod; if (v1 !== undefined && v1 !== null) {
+    b[p++] = 10; p = $wv(b, p, $next()); p = PodSandbox$write(v1, b, p);
   }
-  const v2 = m.container;
-  if (v2 !== undefined && v2 !== null) {
-    b[p++] = 18;
-    p = $wv(b, p, $next());
-    p = Container$write(v2, b, p);
+  const v2 = m.container; if (v2 !== undefined && v2 !== null) {
+    b[p++] = 18; p = $wv(b, p, $next()); p = Container$write(v2, b, p);
   }
-  const v3 = m.linuxResources;
-  if (v3 !== undefined && v3 !== null) {
-    b[p++] = 26;
-    p = $wv(b, p, $next());
-    p = LinuxResources$write(v3, b, p);
+  const v3 = m.linuxResources; if (v3 !== undefined && v3 !== null) {
+    b[p++] = 26; p = $wv(b, p, $next()); p = LinuxResources$write(v3, b, p);
   }
   const u = m.$unknown;
   if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
-export function UpdateContainerRequest$read(
-  r: $R,
-  end: number,
-  group: number,
-  into: UpdateContainerRequest | undefined,
-): UpdateContainerRequest {
+export function UpdateContainerRequest$read(r: $R, end: number, group: number, into: UpdateContainerRequest | undefined): UpdateContainerRequest {
   $deeper(r, "nri.pkg.api.v1alpha1.UpdateContainerRequest");
   const m = into ?? UpdateContainerRequest$new();
   const e0 = r.e;
@@ -1049,15 +711,9 @@ export function UpdateContainerRequest$read(
     const s = r.p;
     const t = $tag(r);
     switch (t) {
-      case 10:
-        m.pod = PodSandbox$read(r, $len(r), 0, m.pod);
-        continue;
-      case 18:
-        m.container = Container$read(r, $len(r), 0, m.container);
-        continue;
-      case 26:
-        m.linuxResources = LinuxResources$read(r, $len(r), 0, m.linuxResources);
-        continue;
+      case 10: m.pod = PodSandbox$read(r, $len(r), 0, m.pod); continue;
+      case 18: m.container = Container$read(r, $len(r), 0, m.container); continue;
+      case 26: m.linuxResources = LinuxResources$read(r, $len(r), 0, m.linuxResources); continue;
     }
     if ($other(r, m, s, t, group, "nri.pkg.api.v1alpha1.UpdateContainerRequest", [1, 2, 3])) break;
   }
@@ -1075,13 +731,7 @@ export interface UpdateContainerResponse {
   $unknown?: Uint8Array[];
 }
 
-export const UpdateContainerResponse: $Codec<UpdateContainerResponse> = $codec(
-  "nri.pkg.api.v1alpha1.UpdateContainerResponse",
-  UpdateContainerResponse$new,
-  UpdateContainerResponse$size,
-  UpdateContainerResponse$write,
-  UpdateContainerResponse$read,
-);
+export const UpdateContainerResponse: $Codec<UpdateContainerResponse> = $codec("nri.pkg.api.v1alpha1.UpdateContainerResponse", UpdateContainerResponse$new, UpdateContainerResponse$size, UpdateContainerResponse$write, UpdateContainerResponse$read);
 
 export function UpdateContainerResponse$new(): UpdateContainerResponse {
   return { update: [], evict: [] };
@@ -1089,22 +739,14 @@ export function UpdateContainerResponse$new(): UpdateContainerResponse {
 
 export function UpdateContainerResponse$size(m: UpdateContainerResponse): number {
   let n = 0;
-  const a1 = m.update;
-  if (a1 !== undefined) {
+  const a1 = m.update; if (a1 !== undefined) {
     for (const v of a1) {
-      {
-        const s = $put($slot(), ContainerUpdate$size(v));
-        n += 1 + $sv(s) + s;
-      }
+      { const s = $put($slot(), ContainerUpdate$size(v)); n += 1 + $sv(s) + s; }
     }
   }
-  const a2 = m.evict;
-  if (a2 !== undefined) {
+  const a2 = m.evict; if (a2 !== undefined) {
     for (const v of a2) {
-      {
-        const s = $put($slot(), ContainerEviction$size(v));
-        n += 1 + $sv(s) + s;
-      }
+      { const s = $put($slot(), ContainerEviction$size(v)); n += 1 + $sv(s) + s; }
     }
   }
   const u = m.$unknown;
@@ -1112,25 +754,15 @@ export function UpdateContainerResponse$size(m: UpdateContainerResponse): number
   return n;
 }
 
-export function UpdateContainerResponse$write(
-  m: UpdateContainerResponse,
-  b: Buffer,
-  p: number,
-): number {
-  const a1 = m.update;
-  if (a1 !== undefined) {
+export function UpdateContainerResponse$write(m: UpdateContainerResponse, b: Buffer, p: number): number {
+  const a1 = m.update; if (a1 !== undefined) {
     for (const v of a1) {
-      b[p++] = 10;
-      p = $wv(b, p, $next());
-      p = ContainerUpdate$write(v, b, p);
+      b[p++] = 10; p = $wv(b, p, $next()); p = ContainerUpdate$write(v, b, p);
     }
   }
-  const a2 = m.evict;
-  if (a2 !== undefined) {
+  const a2 = m.evict; if (a2 !== undefined) {
     for (const v of a2) {
-      b[p++] = 18;
-      p = $wv(b, p, $next());
-      p = ContainerEviction$write(v, b, p);
+      b[p++] = 18; p = $wv(b, p, $next()); p = ContainerEviction$write(v, b, p);
     }
   }
   const u = m.$unknown;
@@ -1138,12 +770,7 @@ export function UpdateContainerResponse$write(
   return p;
 }
 
-export function UpdateContainerResponse$read(
-  r: $R,
-  end: number,
-  group: number,
-  into: UpdateContainerResponse | undefined,
-): UpdateContainerResponse {
+export function UpdateContainerResponse$read(r: $R, end: number, group: number, into: UpdateContainerResponse | undefined): UpdateContainerResponse {
   $deeper(r, "nri.pkg.api.v1alpha1.UpdateContainerResponse");
   const m = into ?? UpdateContainerResponse$new();
   const e0 = r.e;
@@ -1156,12 +783,8 @@ export function UpdateContainerResponse$read(
     const s = r.p;
     const t = $tag(r);
     switch (t) {
-      case 10:
-        m.update.push(ContainerUpdate$read(r, $len(r), 0, undefined));
-        continue;
-      case 18:
-        m.evict.push(ContainerEviction$read(r, $len(r), 0, undefined));
-        continue;
+      case 10: m.update.push(ContainerUpdate$read(r, $len(r), 0, undefined)); continue;
+      case 18: m.evict.push(ContainerEviction$read(r, $len(r), 0, undefined)); continue;
     }
     if ($other(r, m, s, t, group, "nri.pkg.api.v1alpha1.UpdateContainerResponse", [1, 2])) break;
   }
@@ -1179,33 +802,19 @@ export interface StopContainerRequest {
   $unknown?: Uint8Array[];
 }
 
-export const StopContainerRequest: $Codec<StopContainerRequest> = $codec(
-  "nri.pkg.api.v1alpha1.StopContainerRequest",
-  StopContainerRequest$new,
-  StopContainerRequest$size,
-  StopContainerRequest$write,
-  StopContainerRequest$read,
-);
+export const StopContainerRequest: $Codec<StopContainerRequest> = $codec("nri.pkg.api.v1alpha1.StopContainerRequest", StopContainerRequest$new, StopContainerRequest$size, StopContainerRequest$write, StopContainerRequest$read);
 
 export function StopContainerRequest$new(): StopContainerRequest {
-  return {};
+  return {  };
 }
 
 export function StopContainerRequest$size(m: StopContainerRequest): number {
   let n = 0;
-  const v1 = m.pod;
-  if (v1 !== undefined && v1 !== null) {
-    {
-      const s = $put($slot(), PodSandbox$size(v1));
-      n += 1 + $sv(s) + s;
-    }
+  const v1 = m.pod; if (v1 !== undefined && v1 !== null) {
+    { const s = $put($slot(), PodSandbox$size(v1)); n += 1 + $sv(s) + s; }
   }
-  const v2 = m.container;
-  if (v2 !== undefined && v2 !== null) {
-    {
-      const s = $put($slot(), Container$size(v2));
-      n += 1 + $sv(s) + s;
-    }
+  const v2 = m.container; if (v2 !== undefined && v2 !== null) {
+    { const s = $put($slot(), Container$size(v2)); n += 1 + $sv(s) + s; }
   }
   const u = m.$unknown;
   if (u !== undefined) for (const x of u) n += x.length;
@@ -1213,29 +822,18 @@ export function StopContainerRequest$size(m: StopContainerRequest): number {
 }
 
 export function StopContainerRequest$write(m: StopContainerRequest, b: Buffer, p: number): number {
-  const v1 = m.pod;
-  if (v1 !== undefined && v1 !== null) {
-    b[p++] = 10;
-    p = $wv(b, p, $next());
-    p = PodSandbox$write(v1, b, p);
+  const v1 = m.pod; if (v1 !== undefined && v1 !== null) {
+    b[p++] = 10; p = $wv(b, p, $next()); p = PodSandbox$write(v1, b, p);
   }
-  const v2 = m.container;
-  if (v2 !== undefined && v2 !== null) {
-    b[p++] = 18;
-    p = $wv(b, p, $next());
-    p = Container$write(v2, b, p);
+  const v2 = m.container; if (v2 !== undefined && v2 !== null) {
+    b[p++] = 18; p = $wv(b, p, $next()); p = Container$write(v2, b, p);
   }
   const u = m.$unknown;
   if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
-export function StopContainerRequest$read(
-  r: $R,
-  end: number,
-  group: number,
-  into: StopContainerRequest | undefined,
-): StopContainerRequest {
+export function StopContainerRequest$read(r: $R, end: number, group: number, into: StopContainerRequest | undefined): StopContainerRequest {
   $deeper(r, "nri.pkg.api.v1alpha1.StopContainerRequest");
   const m = into ?? StopContainerRequest$new();
   const e0 = r.e;
@@ -1248,12 +846,8 @@ export function StopContainerRequest$read(
     const s = r.p;
     const t = $tag(r);
     switch (t) {
-      case 10:
-        m.pod = PodSandbox$read(r, $len(r), 0, m.pod);
-        continue;
-      case 18:
-        m.container = Container$read(r, $len(r), 0, m.container);
-        continue;
+      case 10: m.pod = PodSandbox$read(r, $len(r), 0, m.pod); continue;
+      case 18: m.container = Container$read(r, $len(r), 0, m.container); continue;
     }
     if ($other(r, m, s, t, group, "nri.pkg.api.v1alpha1.StopContainerRequest", [1, 2])) break;
   }
@@ -1269,13 +863,7 @@ export interface StopContainerResponse {
   $unknown?: Uint8Array[];
 }
 
-export const StopContainerResponse: $Codec<StopContainerResponse> = $codec(
-  "nri.pkg.api.v1alpha1.StopContainerResponse",
-  StopContainerResponse$new,
-  StopContainerResponse$size,
-  StopContainerResponse$write,
-  StopContainerResponse$read,
-);
+export const StopContainerResponse: $Codec<StopContainerResponse> = $codec("nri.pkg.api.v1alpha1.StopContainerResponse", StopContainerResponse$new, StopContainerResponse$size, StopContainerResponse$write, StopContainerResponse$read);
 
 export function StopContainerResponse$new(): StopContainerResponse {
   return { update: [] };
@@ -1283,13 +871,9 @@ export function StopContainerResponse$new(): StopContainerResponse {
 
 export function StopContainerResponse$size(m: StopContainerResponse): number {
   let n = 0;
-  const a1 = m.update;
-  if (a1 !== undefined) {
+  const a1 = m.update; if (a1 !== undefined) {
     for (const v of a1) {
-      {
-        const s = $put($slot(), ContainerUpdate$size(v));
-        n += 1 + $sv(s) + s;
-      }
+      { const s = $put($slot(), ContainerUpdate$size(v)); n += 1 + $sv(s) + s; }
     }
   }
   const u = m.$unknown;
@@ -1297,17 +881,10 @@ export function StopContainerResponse$size(m: StopContainerResponse): number {
   return n;
 }
 
-export function StopContainerResponse$write(
-  m: StopContainerResponse,
-  b: Buffer,
-  p: number,
-): number {
-  const a1 = m.update;
-  if (a1 !== undefined) {
+export function StopContainerResponse$write(m: StopContainerResponse, b: Buffer, p: number): number {
+  const a1 = m.update; if (a1 !== undefined) {
     for (const v of a1) {
-      b[p++] = 10;
-      p = $wv(b, p, $next());
-      p = ContainerUpdate$write(v, b, p);
+      b[p++] = 10; p = $wv(b, p, $next()); p = ContainerUpdate$write(v, b, p);
     }
   }
   const u = m.$unknown;
@@ -1315,12 +892,7 @@ export function StopContainerResponse$write(
   return p;
 }
 
-export function StopContainerResponse$read(
-  r: $R,
-  end: number,
-  group: number,
-  into: StopContainerResponse | undefined,
-): StopContainerResponse {
+export function StopContainerResponse$read(r: $R, end: number, group: number, into: StopContainerResponse | undefined): StopContainerResponse {
   $deeper(r, "nri.pkg.api.v1alpha1.StopContainerResponse");
   const m = into ?? StopContainerResponse$new();
   const e0 = r.e;
@@ -1333,9 +905,7 @@ export function StopContainerResponse$read(
     const s = r.p;
     const t = $tag(r);
     switch (t) {
-      case 10:
-        m.update.push(ContainerUpdate$read(r, $len(r), 0, undefined));
-        continue;
+      case 10: m.update.push(ContainerUpdate$read(r, $len(r), 0, undefined)); continue;
     }
     if ($other(r, m, s, t, group, "nri.pkg.api.v1alpha1.StopContainerResponse", [1])) break;
   }
@@ -1361,13 +931,7 @@ export interface StateChangeEvent {
   $unknown?: Uint8Array[];
 }
 
-export const StateChangeEvent: $Codec<StateChangeEvent> = $codec(
-  "nri.pkg.api.v1alpha1.StateChangeEvent",
-  StateChangeEvent$new,
-  StateChangeEvent$size,
-  StateChangeEvent$write,
-  StateChangeEvent$read,
-);
+export const StateChangeEvent: $Codec<StateChangeEvent> = $codec("nri.pkg.api.v1alpha1.StateChangeEvent", StateChangeEvent$new, StateChangeEvent$size, StateChangeEvent$write, StateChangeEvent$read);
 
 export function StateChangeEvent$new(): StateChangeEvent {
   return { event: 0 };
@@ -1375,23 +939,14 @@ export function StateChangeEvent$new(): StateChangeEvent {
 
 export function StateChangeEvent$size(m: StateChangeEvent): number {
   let n = 0;
-  const v1 = m.event;
-  if (v1 !== undefined && v1 !== 0) {
+  const v1 = m.event; if (v1 !== undefined && v1 !== 0) {
     n += 1 + $sv32(v1);
   }
-  const v2 = m.pod;
-  if (v2 !== undefined && v2 !== null) {
-    {
-      const s = $put($slot(), PodSandbox$size(v2));
-      n += 1 + $sv(s) + s;
-    }
+  const v2 = m.pod; if (v2 !== undefined && v2 !== null) {
+    { const s = $put($slot(), PodSandbox$size(v2)); n += 1 + $sv(s) + s; }
   }
-  const v3 = m.container;
-  if (v3 !== undefined && v3 !== null) {
-    {
-      const s = $put($slot(), Container$size(v3));
-      n += 1 + $sv(s) + s;
-    }
+  const v3 = m.container; if (v3 !== undefined && v3 !== null) {
+    { const s = $put($slot(), Container$size(v3)); n += 1 + $sv(s) + s; }
   }
   const u = m.$unknown;
   if (u !== undefined) for (const x of u) n += x.length;
@@ -1399,34 +954,21 @@ export function StateChangeEvent$size(m: StateChangeEvent): number {
 }
 
 export function StateChangeEvent$write(m: StateChangeEvent, b: Buffer, p: number): number {
-  const v1 = m.event;
-  if (v1 !== undefined && v1 !== 0) {
-    b[p++] = 8;
-    p = $wv32(b, p, v1);
+  const v1 = m.event; if (v1 !== undefined && v1 !== 0) {
+    b[p++] = 8; p = $wv32(b, p, v1);
   }
-  const v2 = m.pod;
-  if (v2 !== undefined && v2 !== null) {
-    b[p++] = 18;
-    p = $wv(b, p, $next());
-    p = PodSandbox$write(v2, b, p);
+  const v2 = m.pod; if (v2 !== undefined && v2 !== null) {
+    b[p++] = 18; p = $wv(b, p, $next()); p = PodSandbox$write(v2, b, p);
   }
-  const v3 = m.container;
-  if (v3 !== undefined && v3 !== null) {
-    b[p++] = 26;
-    p = $wv(b, p, $next());
-    p = Container$write(v3, b, p);
+  const v3 = m.container; if (v3 !== undefined && v3 !== null) {
+    b[p++] = 26; p = $wv(b, p, $next()); p = Container$write(v3, b, p);
   }
   const u = m.$unknown;
   if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
-export function StateChangeEvent$read(
-  r: $R,
-  end: number,
-  group: number,
-  into: StateChangeEvent | undefined,
-): StateChangeEvent {
+export function StateChangeEvent$read(r: $R, end: number, group: number, into: StateChangeEvent | undefined): StateChangeEvent {
   $deeper(r, "nri.pkg.api.v1alpha1.StateChangeEvent");
   const m = into ?? StateChangeEvent$new();
   const e0 = r.e;
@@ -1439,15 +981,9 @@ export function StateChangeEvent$read(
     const s = r.p;
     const t = $tag(r);
     switch (t) {
-      case 8:
-        m.event = $i32(r) as Event;
-        continue;
-      case 18:
-        m.pod = PodSandbox$read(r, $len(r), 0, m.pod);
-        continue;
-      case 26:
-        m.container = Container$read(r, $len(r), 0, m.container);
-        continue;
+      case 8: m.event = $i32(r) as Event; continue;
+      case 18: m.pod = PodSandbox$read(r, $len(r), 0, m.pod); continue;
+      case 26: m.container = Container$read(r, $len(r), 0, m.container); continue;
     }
     if ($other(r, m, s, t, group, "nri.pkg.api.v1alpha1.StateChangeEvent", [1, 2, 3])) break;
   }
@@ -1463,16 +999,10 @@ export interface Empty {
 }
 
 /** Empty response for those *Requests that are semantically events. */
-export const Empty: $Codec<Empty> = $codec(
-  "nri.pkg.api.v1alpha1.Empty",
-  Empty$new,
-  Empty$size,
-  Empty$write,
-  Empty$read,
-);
+export const Empty: $Codec<Empty> = $codec("nri.pkg.api.v1alpha1.Empty", Empty$new, Empty$size, Empty$write, Empty$read);
 
 export function Empty$new(): Empty {
-  return {};
+  return {  };
 }
 
 export function Empty$size(m: Empty): number {
@@ -1524,48 +1054,27 @@ export interface PodSandbox {
 }
 
 /** Pod metadata that is considered relevant for a plugin. */
-export const PodSandbox: $Codec<PodSandbox> = $codec(
-  "nri.pkg.api.v1alpha1.PodSandbox",
-  PodSandbox$new,
-  PodSandbox$size,
-  PodSandbox$write,
-  PodSandbox$read,
-);
+export const PodSandbox: $Codec<PodSandbox> = $codec("nri.pkg.api.v1alpha1.PodSandbox", PodSandbox$new, PodSandbox$size, PodSandbox$write, PodSandbox$read);
 
 export function PodSandbox$new(): PodSandbox {
-  return {
-    id: "",
-    name: "",
-    uid: "",
-    namespace: "",
-    labels: {},
-    annotations: {},
-    runtimeHandler: "",
-    pid: 0,
-    ips: [],
-  };
+  return { id: "", name: "", uid: "", namespace: "", labels: {}, annotations: {}, runtimeHandler: "", pid: 0, ips: [] };
 }
 
 export function PodSandbox$size(m: PodSandbox): number {
   let n = 0;
-  const v1 = m.id;
-  if (v1) {
+  const v1 = m.id; if (v1) {
     n += 1 + $sS(v1);
   }
-  const v2 = m.name;
-  if (v2) {
+  const v2 = m.name; if (v2) {
     n += 1 + $sS(v2);
   }
-  const v3 = m.uid;
-  if (v3) {
+  const v3 = m.uid; if (v3) {
     n += 1 + $sS(v3);
   }
-  const v4 = m.namespace;
-  if (v4) {
+  const v4 = m.namespace; if (v4) {
     n += 1 + $sS(v4);
   }
-  const m5 = m.labels;
-  if (m5 !== undefined) {
+  const m5 = m.labels; if (m5 !== undefined) {
     for (const k of Object.keys(m5)) {
       const v = m5[k]!;
       const i = $slot();
@@ -1576,8 +1085,7 @@ export function PodSandbox$size(m: PodSandbox): number {
       n += 1 + $sv(s) + s;
     }
   }
-  const m6 = m.annotations;
-  if (m6 !== undefined) {
+  const m6 = m.annotations; if (m6 !== undefined) {
     for (const k of Object.keys(m6)) {
       const v = m6[k]!;
       const i = $slot();
@@ -1588,23 +1096,16 @@ export function PodSandbox$size(m: PodSandbox): number {
       n += 1 + $sv(s) + s;
     }
   }
-  const v7 = m.runtimeHandler;
-  if (v7) {
+  const v7 = m.runtimeHandler; if (v7) {
     n += 1 + $sS(v7);
   }
-  const v8 = m.linux;
-  if (v8 !== undefined && v8 !== null) {
-    {
-      const s = $put($slot(), LinuxPodSandbox$size(v8));
-      n += 1 + $sv(s) + s;
-    }
+  const v8 = m.linux; if (v8 !== undefined && v8 !== null) {
+    { const s = $put($slot(), LinuxPodSandbox$size(v8)); n += 1 + $sv(s) + s; }
   }
-  const v9 = m.pid;
-  if (v9) {
+  const v9 = m.pid; if (v9) {
     n += 1 + $sv(v9 >>> 0);
   }
-  const a10 = m.ips;
-  if (a10 !== undefined) {
+  const a10 = m.ips; if (a10 !== undefined) {
     for (const v of a10) n += 1 + $sS(v);
   }
   const u = m.$unknown;
@@ -1613,86 +1114,54 @@ export function PodSandbox$size(m: PodSandbox): number {
 }
 
 export function PodSandbox$write(m: PodSandbox, b: Buffer, p: number): number {
-  const v1 = m.id;
-  if (v1) {
-    b[p++] = 10;
-    p = $wS(b, p, v1);
+  const v1 = m.id; if (v1) {
+    b[p++] = 10; p = $wS(b, p, v1);
   }
-  const v2 = m.name;
-  if (v2) {
-    b[p++] = 18;
-    p = $wS(b, p, v2);
+  const v2 = m.name; if (v2) {
+    b[p++] = 18; p = $wS(b, p, v2);
   }
-  const v3 = m.uid;
-  if (v3) {
-    b[p++] = 26;
-    p = $wS(b, p, v3);
+  const v3 = m.uid; if (v3) {
+    b[p++] = 26; p = $wS(b, p, v3);
   }
-  const v4 = m.namespace;
-  if (v4) {
-    b[p++] = 34;
-    p = $wS(b, p, v4);
+  const v4 = m.namespace; if (v4) {
+    b[p++] = 34; p = $wS(b, p, v4);
   }
-  const m5 = m.labels;
-  if (m5 !== undefined) {
+  const m5 = m.labels; if (m5 !== undefined) {
     for (const k of Object.keys(m5)) {
       const v = m5[k]!;
-      b[p++] = 42;
-      p = $wv(b, p, $next());
+      b[p++] = 42; p = $wv(b, p, $next());
       const kv = k;
-      b[p++] = 10;
-      p = $wS(b, p, kv);
-      b[p++] = 18;
-      p = $wS(b, p, v);
+      b[p++] = 10; p = $wS(b, p, kv);
+      b[p++] = 18; p = $wS(b, p, v);
     }
   }
-  const m6 = m.annotations;
-  if (m6 !== undefined) {
+  const m6 = m.annotations; if (m6 !== undefined) {
     for (const k of Object.keys(m6)) {
       const v = m6[k]!;
-      b[p++] = 50;
-      p = $wv(b, p, $next());
+      b[p++] = 50; p = $wv(b, p, $next());
       const kv = k;
-      b[p++] = 10;
-      p = $wS(b, p, kv);
-      b[p++] = 18;
-      p = $wS(b, p, v);
+      b[p++] = 10; p = $wS(b, p, kv);
+      b[p++] = 18; p = $wS(b, p, v);
     }
   }
-  const v7 = m.runtimeHandler;
-  if (v7) {
-    b[p++] = 58;
-    p = $wS(b, p, v7);
+  const v7 = m.runtimeHandler; if (v7) {
+    b[p++] = 58; p = $wS(b, p, v7);
   }
-  const v8 = m.linux;
-  if (v8 !== undefined && v8 !== null) {
-    b[p++] = 66;
-    p = $wv(b, p, $next());
-    p = LinuxPodSandbox$write(v8, b, p);
+  const v8 = m.linux; if (v8 !== undefined && v8 !== null) {
+    b[p++] = 66; p = $wv(b, p, $next()); p = LinuxPodSandbox$write(v8, b, p);
   }
-  const v9 = m.pid;
-  if (v9) {
-    b[p++] = 72;
-    p = $wv(b, p, v9 >>> 0);
+  const v9 = m.pid; if (v9) {
+    b[p++] = 72; p = $wv(b, p, v9 >>> 0);
   }
-  const a10 = m.ips;
-  if (a10 !== undefined) {
-    for (const v of a10) {
-      b[p++] = 82;
-      p = $wS(b, p, v);
-    }
+  const a10 = m.ips; if (a10 !== undefined) {
+    for (const v of a10) { b[p++] = 82; p = $wS(b, p, v); }
   }
   const u = m.$unknown;
   if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
-export function PodSandbox$read(
-  r: $R,
-  end: number,
-  group: number,
-  into: PodSandbox | undefined,
-): PodSandbox {
+export function PodSandbox$read(r: $R, end: number, group: number, into: PodSandbox | undefined): PodSandbox {
   $deeper(r, "nri.pkg.api.v1alpha1.PodSandbox");
   const m = into ?? PodSandbox$new();
   const e0 = r.e;
@@ -1705,18 +1174,10 @@ export function PodSandbox$read(
     const s = r.p;
     const t = $tag(r);
     switch (t) {
-      case 10:
-        m.id = $str(r, true);
-        continue;
-      case 18:
-        m.name = $str(r, true);
-        continue;
-      case 26:
-        m.uid = $str(r, true);
-        continue;
-      case 34:
-        m.namespace = $str(r, true);
-        continue;
+      case 10: m.id = $str(r, true); continue;
+      case 18: m.name = $str(r, true); continue;
+      case 26: m.uid = $str(r, true); continue;
+      case 34: m.namespace = $str(r, true); continue;
       case 42: {
         const e = $len(r);
         const e0 = r.e;
@@ -1727,8 +1188,7 @@ export function PodSandbox$read(
           const t = $tag(r);
           if (t === 10) k = $str(r, true);
           else if (t === 18) v = $str(r, true);
-          else if (t >>> 3 === 1 || t >>> 3 === 2)
-            $wire("nri.pkg.api.v1alpha1.PodSandbox.labels", t);
+          else if (t >>> 3 === 1 || t >>> 3 === 2) $wire("nri.pkg.api.v1alpha1.PodSandbox.labels", t);
           else $skip(r, t, r.d);
         }
         r.e = e0;
@@ -1745,31 +1205,19 @@ export function PodSandbox$read(
           const t = $tag(r);
           if (t === 10) k = $str(r, true);
           else if (t === 18) v = $str(r, true);
-          else if (t >>> 3 === 1 || t >>> 3 === 2)
-            $wire("nri.pkg.api.v1alpha1.PodSandbox.annotations", t);
+          else if (t >>> 3 === 1 || t >>> 3 === 2) $wire("nri.pkg.api.v1alpha1.PodSandbox.annotations", t);
           else $skip(r, t, r.d);
         }
         r.e = e0;
         $setOwn(m.annotations, k, v ?? "");
         continue;
       }
-      case 58:
-        m.runtimeHandler = $str(r, true);
-        continue;
-      case 66:
-        m.linux = LinuxPodSandbox$read(r, $len(r), 0, m.linux);
-        continue;
-      case 72:
-        m.pid = $u32(r);
-        continue;
-      case 82:
-        m.ips.push($str(r, true));
-        continue;
+      case 58: m.runtimeHandler = $str(r, true); continue;
+      case 66: m.linux = LinuxPodSandbox$read(r, $len(r), 0, m.linux); continue;
+      case 72: m.pid = $u32(r); continue;
+      case 82: m.ips.push($str(r, true)); continue;
     }
-    if (
-      $other(r, m, s, t, group, "nri.pkg.api.v1alpha1.PodSandbox", [1, 2, 3, 4, 5, 6, 7, 8, 9, 10])
-    )
-      break;
+    if ($other(r, m, s, t, group, "nri.pkg.api.v1alpha1.PodSandbox", [1, 2, 3, 4, 5, 6, 7, 8, 9, 10])) break;
   }
   r.e = e0;
   r.d--;
@@ -1789,13 +1237,7 @@ export interface LinuxPodSandbox {
 }
 
 /** PodSandbox linux-specific metadata */
-export const LinuxPodSandbox: $Codec<LinuxPodSandbox> = $codec(
-  "nri.pkg.api.v1alpha1.LinuxPodSandbox",
-  LinuxPodSandbox$new,
-  LinuxPodSandbox$size,
-  LinuxPodSandbox$write,
-  LinuxPodSandbox$read,
-);
+export const LinuxPodSandbox: $Codec<LinuxPodSandbox> = $codec("nri.pkg.api.v1alpha1.LinuxPodSandbox", LinuxPodSandbox$new, LinuxPodSandbox$size, LinuxPodSandbox$write, LinuxPodSandbox$read);
 
 export function LinuxPodSandbox$new(): LinuxPodSandbox {
   return { cgroupParent: "", cgroupsPath: "", namespaces: [] };
@@ -1803,43 +1245,25 @@ export function LinuxPodSandbox$new(): LinuxPodSandbox {
 
 export function LinuxPodSandbox$size(m: LinuxPodSandbox): number {
   let n = 0;
-  const v1 = m.podOverhead;
-  if (v1 !== undefined && v1 !== null) {
-    {
-      const s = $put($slot(), LinuxResources$size(v1));
-      n += 1 + $sv(s) + s;
-    }
+  const v1 = m.podOverhead; if (v1 !== undefined && v1 !== null) {
+    { const s = $put($slot(), LinuxResources$size(v1)); n += 1 + $sv(s) + s; }
   }
-  const v2 = m.podResources;
-  if (v2 !== undefined && v2 !== null) {
-    {
-      const s = $put($slot(), LinuxResources$size(v2));
-      n += 1 + $sv(s) + s;
-    }
+  const v2 = m.podResources; if (v2 !== undefined && v2 !== null) {
+    { const s = $put($slot(), LinuxResources$size(v2)); n += 1 + $sv(s) + s; }
   }
-  const v3 = m.cgroupParent;
-  if (v3) {
+  const v3 = m.cgroupParent; if (v3) {
     n += 1 + $sS(v3);
   }
-  const v4 = m.cgroupsPath;
-  if (v4) {
+  const v4 = m.cgroupsPath; if (v4) {
     n += 1 + $sS(v4);
   }
-  const a5 = m.namespaces;
-  if (a5 !== undefined) {
+  const a5 = m.namespaces; if (a5 !== undefined) {
     for (const v of a5) {
-      {
-        const s = $put($slot(), LinuxNamespace$size(v));
-        n += 1 + $sv(s) + s;
-      }
+      { const s = $put($slot(), LinuxNamespace$size(v)); n += 1 + $sv(s) + s; }
     }
   }
-  const v6 = m.resources;
-  if (v6 !== undefined && v6 !== null) {
-    {
-      const s = $put($slot(), LinuxResources$size(v6));
-      n += 1 + $sv(s) + s;
-    }
+  const v6 = m.resources; if (v6 !== undefined && v6 !== null) {
+    { const s = $put($slot(), LinuxResources$size(v6)); n += 1 + $sv(s) + s; }
   }
   const u = m.$unknown;
   if (u !== undefined) for (const x of u) n += x.length;
@@ -1847,53 +1271,32 @@ export function LinuxPodSandbox$size(m: LinuxPodSandbox): number {
 }
 
 export function LinuxPodSandbox$write(m: LinuxPodSandbox, b: Buffer, p: number): number {
-  const v1 = m.podOverhead;
-  if (v1 !== undefined && v1 !== null) {
-    b[p++] = 10;
-    p = $wv(b, p, $next());
-    p = LinuxResources$write(v1, b, p);
+  const v1 = m.podOverhead; if (v1 !== undefined && v1 !== null) {
+    b[p++] = 10; p = $wv(b, p, $next()); p = LinuxResources$write(v1, b, p);
   }
-  const v2 = m.podResources;
-  if (v2 !== undefined && v2 !== null) {
-    b[p++] = 18;
-    p = $wv(b, p, $next());
-    p = LinuxResources$write(v2, b, p);
+  const v2 = m.podResources; if (v2 !== undefined && v2 !== null) {
+    b[p++] = 18; p = $wv(b, p, $next()); p = LinuxResources$write(v2, b, p);
   }
-  const v3 = m.cgroupParent;
-  if (v3) {
-    b[p++] = 26;
-    p = $wS(b, p, v3);
+  const v3 = m.cgroupParent; if (v3) {
+    b[p++] = 26; p = $wS(b, p, v3);
   }
-  const v4 = m.cgroupsPath;
-  if (v4) {
-    b[p++] = 34;
-    p = $wS(b, p, v4);
+  const v4 = m.cgroupsPath; if (v4) {
+    b[p++] = 34; p = $wS(b, p, v4);
   }
-  const a5 = m.namespaces;
-  if (a5 !== undefined) {
+  const a5 = m.namespaces; if (a5 !== undefined) {
     for (const v of a5) {
-      b[p++] = 42;
-      p = $wv(b, p, $next());
-      p = LinuxNamespace$write(v, b, p);
+      b[p++] = 42; p = $wv(b, p, $next()); p = LinuxNamespace$write(v, b, p);
     }
   }
-  const v6 = m.resources;
-  if (v6 !== undefined && v6 !== null) {
-    b[p++] = 50;
-    p = $wv(b, p, $next());
-    p = LinuxResources$write(v6, b, p);
+  const v6 = m.resources; if (v6 !== undefined && v6 !== null) {
+    b[p++] = 50; p = $wv(b, p, $next()); p = LinuxResources$write(v6, b, p);
   }
   const u = m.$unknown;
   if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
-export function LinuxPodSandbox$read(
-  r: $R,
-  end: number,
-  group: number,
-  into: LinuxPodSandbox | undefined,
-): LinuxPodSandbox {
+export function LinuxPodSandbox$read(r: $R, end: number, group: number, into: LinuxPodSandbox | undefined): LinuxPodSandbox {
   $deeper(r, "nri.pkg.api.v1alpha1.LinuxPodSandbox");
   const m = into ?? LinuxPodSandbox$new();
   const e0 = r.e;
@@ -1906,27 +1309,14 @@ export function LinuxPodSandbox$read(
     const s = r.p;
     const t = $tag(r);
     switch (t) {
-      case 10:
-        m.podOverhead = LinuxResources$read(r, $len(r), 0, m.podOverhead);
-        continue;
-      case 18:
-        m.podResources = LinuxResources$read(r, $len(r), 0, m.podResources);
-        continue;
-      case 26:
-        m.cgroupParent = $str(r, true);
-        continue;
-      case 34:
-        m.cgroupsPath = $str(r, true);
-        continue;
-      case 42:
-        m.namespaces.push(LinuxNamespace$read(r, $len(r), 0, undefined));
-        continue;
-      case 50:
-        m.resources = LinuxResources$read(r, $len(r), 0, m.resources);
-        continue;
+      case 10: m.podOverhead = LinuxResources$read(r, $len(r), 0, m.podOverhead); continue;
+      case 18: m.podResources = LinuxResources$read(r, $len(r), 0, m.podResources); continue;
+      case 26: m.cgroupParent = $str(r, true); continue;
+      case 34: m.cgroupsPath = $str(r, true); continue;
+      case 42: m.namespaces.push(LinuxNamespace$read(r, $len(r), 0, undefined)); continue;
+      case 50: m.resources = LinuxResources$read(r, $len(r), 0, m.resources); continue;
     }
-    if ($other(r, m, s, t, group, "nri.pkg.api.v1alpha1.LinuxPodSandbox", [1, 2, 3, 4, 5, 6]))
-      break;
+    if ($other(r, m, s, t, group, "nri.pkg.api.v1alpha1.LinuxPodSandbox", [1, 2, 3, 4, 5, 6])) break;
   }
   r.e = e0;
   r.d--;
@@ -1953,50 +1343,27 @@ export interface Container {
 }
 
 /** Container metadata that is considered relevant for a plugin. */
-export const Container: $Codec<Container> = $codec(
-  "nri.pkg.api.v1alpha1.Container",
-  Container$new,
-  Container$size,
-  Container$write,
-  Container$read,
-);
+export const Container: $Codec<Container> = $codec("nri.pkg.api.v1alpha1.Container", Container$new, Container$size, Container$write, Container$read);
 
 export function Container$new(): Container {
-  return {
-    id: "",
-    podSandboxId: "",
-    name: "",
-    state: 0,
-    labels: {},
-    annotations: {},
-    args: [],
-    env: [],
-    mounts: [],
-    pid: 0,
-    rlimits: [],
-  };
+  return { id: "", podSandboxId: "", name: "", state: 0, labels: {}, annotations: {}, args: [], env: [], mounts: [], pid: 0, rlimits: [] };
 }
 
 export function Container$size(m: Container): number {
   let n = 0;
-  const v1 = m.id;
-  if (v1) {
+  const v1 = m.id; if (v1) {
     n += 1 + $sS(v1);
   }
-  const v2 = m.podSandboxId;
-  if (v2) {
+  const v2 = m.podSandboxId; if (v2) {
     n += 1 + $sS(v2);
   }
-  const v3 = m.name;
-  if (v3) {
+  const v3 = m.name; if (v3) {
     n += 1 + $sS(v3);
   }
-  const v4 = m.state;
-  if (v4 !== undefined && v4 !== 0) {
+  const v4 = m.state; if (v4 !== undefined && v4 !== 0) {
     n += 1 + $sv32(v4);
   }
-  const m5 = m.labels;
-  if (m5 !== undefined) {
+  const m5 = m.labels; if (m5 !== undefined) {
     for (const k of Object.keys(m5)) {
       const v = m5[k]!;
       const i = $slot();
@@ -2007,8 +1374,7 @@ export function Container$size(m: Container): number {
       n += 1 + $sv(s) + s;
     }
   }
-  const m6 = m.annotations;
-  if (m6 !== undefined) {
+  const m6 = m.annotations; if (m6 !== undefined) {
     for (const k of Object.keys(m6)) {
       const v = m6[k]!;
       const i = $slot();
@@ -2019,48 +1385,29 @@ export function Container$size(m: Container): number {
       n += 1 + $sv(s) + s;
     }
   }
-  const a7 = m.args;
-  if (a7 !== undefined) {
+  const a7 = m.args; if (a7 !== undefined) {
     for (const v of a7) n += 1 + $sS(v);
   }
-  const a8 = m.env;
-  if (a8 !== undefined) {
+  const a8 = m.env; if (a8 !== undefined) {
     for (const v of a8) n += 1 + $sS(v);
   }
-  const a9 = m.mounts;
-  if (a9 !== undefined) {
+  const a9 = m.mounts; if (a9 !== undefined) {
     for (const v of a9) {
-      {
-        const s = $put($slot(), Mount$size(v));
-        n += 1 + $sv(s) + s;
-      }
+      { const s = $put($slot(), Mount$size(v)); n += 1 + $sv(s) + s; }
     }
   }
-  const v10 = m.hooks;
-  if (v10 !== undefined && v10 !== null) {
-    {
-      const s = $put($slot(), Hooks$size(v10));
-      n += 1 + $sv(s) + s;
-    }
+  const v10 = m.hooks; if (v10 !== undefined && v10 !== null) {
+    { const s = $put($slot(), Hooks$size(v10)); n += 1 + $sv(s) + s; }
   }
-  const v11 = m.linux;
-  if (v11 !== undefined && v11 !== null) {
-    {
-      const s = $put($slot(), LinuxContainer$size(v11));
-      n += 1 + $sv(s) + s;
-    }
+  const v11 = m.linux; if (v11 !== undefined && v11 !== null) {
+    { const s = $put($slot(), LinuxContainer$size(v11)); n += 1 + $sv(s) + s; }
   }
-  const v12 = m.pid;
-  if (v12) {
+  const v12 = m.pid; if (v12) {
     n += 1 + $sv(v12 >>> 0);
   }
-  const a13 = m.rlimits;
-  if (a13 !== undefined) {
+  const a13 = m.rlimits; if (a13 !== undefined) {
     for (const v of a13) {
-      {
-        const s = $put($slot(), POSIXRlimit$size(v));
-        n += 1 + $sv(s) + s;
-      }
+      { const s = $put($slot(), POSIXRlimit$size(v)); n += 1 + $sv(s) + s; }
     }
   }
   const u = m.$unknown;
@@ -2069,97 +1416,59 @@ export function Container$size(m: Container): number {
 }
 
 export function Container$write(m: Container, b: Buffer, p: number): number {
-  const v1 = m.id;
-  if (v1) {
-    b[p++] = 10;
-    p = $wS(b, p, v1);
+  const v1 = m.id; if (v1) {
+    b[p++] = 10; p = $wS(b, p, v1);
   }
-  const v2 = m.podSandboxId;
-  if (v2) {
-    b[p++] = 18;
-    p = $wS(b, p, v2);
+  const v2 = m.podSandboxId; if (v2) {
+    b[p++] = 18; p = $wS(b, p, v2);
   }
-  const v3 = m.name;
-  if (v3) {
-    b[p++] = 26;
-    p = $wS(b, p, v3);
+  const v3 = m.name; if (v3) {
+    b[p++] = 26; p = $wS(b, p, v3);
   }
-  const v4 = m.state;
-  if (v4 !== undefined && v4 !== 0) {
-    b[p++] = 32;
-    p = $wv32(b, p, v4);
+  const v4 = m.state; if (v4 !== undefined && v4 !== 0) {
+    b[p++] = 32; p = $wv32(b, p, v4);
   }
-  const m5 = m.labels;
-  if (m5 !== undefined) {
+  const m5 = m.labels; if (m5 !== undefined) {
     for (const k of Object.keys(m5)) {
       const v = m5[k]!;
-      b[p++] = 42;
-      p = $wv(b, p, $next());
+      b[p++] = 42; p = $wv(b, p, $next());
       const kv = k;
-      b[p++] = 10;
-      p = $wS(b, p, kv);
-      b[p++] = 18;
-      p = $wS(b, p, v);
+      b[p++] = 10; p = $wS(b, p, kv);
+      b[p++] = 18; p = $wS(b, p, v);
     }
   }
-  const m6 = m.annotations;
-  if (m6 !== undefined) {
+  const m6 = m.annotations; if (m6 !== undefined) {
     for (const k of Object.keys(m6)) {
       const v = m6[k]!;
-      b[p++] = 50;
-      p = $wv(b, p, $next());
+      b[p++] = 50; p = $wv(b, p, $next());
       const kv = k;
-      b[p++] = 10;
-      p = $wS(b, p, kv);
-      b[p++] = 18;
-      p = $wS(b, p, v);
+      b[p++] = 10; p = $wS(b, p, kv);
+      b[p++] = 18; p = $wS(b, p, v);
     }
   }
-  const a7 = m.args;
-  if (a7 !== undefined) {
-    for (const v of a7) {
-      b[p++] = 58;
-      p = $wS(b, p, v);
-    }
+  const a7 = m.args; if (a7 !== undefined) {
+    for (const v of a7) { b[p++] = 58; p = $wS(b, p, v); }
   }
-  const a8 = m.env;
-  if (a8 !== undefined) {
-    for (const v of a8) {
-      b[p++] = 66;
-      p = $wS(b, p, v);
-    }
+  const a8 = m.env; if (a8 !== undefined) {
+    for (const v of a8) { b[p++] = 66; p = $wS(b, p, v); }
   }
-  const a9 = m.mounts;
-  if (a9 !== undefined) {
+  const a9 = m.mounts; if (a9 !== undefined) {
     for (const v of a9) {
-      b[p++] = 74;
-      p = $wv(b, p, $next());
-      p = Mount$write(v, b, p);
+      b[p++] = 74; p = $wv(b, p, $next()); p = Mount$write(v, b, p);
     }
   }
-  const v10 = m.hooks;
-  if (v10 !== undefined && v10 !== null) {
-    b[p++] = 82;
-    p = $wv(b, p, $next());
-    p = Hooks$write(v10, b, p);
+  const v10 = m.hooks; if (v10 !== undefined && v10 !== null) {
+    b[p++] = 82; p = $wv(b, p, $next()); p = Hooks$write(v10, b, p);
   }
-  const v11 = m.linux;
-  if (v11 !== undefined && v11 !== null) {
-    b[p++] = 90;
-    p = $wv(b, p, $next());
-    p = LinuxContainer$write(v11, b, p);
+  const v11 = m.linux; if (v11 !== undefined && v11 !== null) {
+    b[p++] = 90; p = $wv(b, p, $next()); p = LinuxContainer$write(v11, b, p);
   }
-  const v12 = m.pid;
-  if (v12) {
-    b[p++] = 96;
-    p = $wv(b, p, v12 >>> 0);
+  const v12 = m.pid; if (v12) {
+    b[p++] = 96; p = $wv(b, p, v12 >>> 0);
   }
-  const a13 = m.rlimits;
-  if (a13 !== undefined) {
+  const a13 = m.rlimits; if (a13 !== undefined) {
     for (const v of a13) {
-      b[p++] = 106;
-      p = $wv(b, p, $next());
-      p = POSIXRlimit$write(v, b, p);
+      b[p++] = 106; p = $wv(b, p, $next()); p = POSIXRlimit$write(v, b, p);
     }
   }
   const u = m.$unknown;
@@ -2167,12 +1476,7 @@ export function Container$write(m: Container, b: Buffer, p: number): number {
   return p;
 }
 
-export function Container$read(
-  r: $R,
-  end: number,
-  group: number,
-  into: Container | undefined,
-): Container {
+export function Container$read(r: $R, end: number, group: number, into: Container | undefined): Container {
   $deeper(r, "nri.pkg.api.v1alpha1.Container");
   const m = into ?? Container$new();
   const e0 = r.e;
@@ -2185,18 +1489,10 @@ export function Container$read(
     const s = r.p;
     const t = $tag(r);
     switch (t) {
-      case 10:
-        m.id = $str(r, true);
-        continue;
-      case 18:
-        m.podSandboxId = $str(r, true);
-        continue;
-      case 26:
-        m.name = $str(r, true);
-        continue;
-      case 32:
-        m.state = $i32(r) as ContainerState;
-        continue;
+      case 10: m.id = $str(r, true); continue;
+      case 18: m.podSandboxId = $str(r, true); continue;
+      case 26: m.name = $str(r, true); continue;
+      case 32: m.state = $i32(r) as ContainerState; continue;
       case 42: {
         const e = $len(r);
         const e0 = r.e;
@@ -2207,8 +1503,7 @@ export function Container$read(
           const t = $tag(r);
           if (t === 10) k = $str(r, true);
           else if (t === 18) v = $str(r, true);
-          else if (t >>> 3 === 1 || t >>> 3 === 2)
-            $wire("nri.pkg.api.v1alpha1.Container.labels", t);
+          else if (t >>> 3 === 1 || t >>> 3 === 2) $wire("nri.pkg.api.v1alpha1.Container.labels", t);
           else $skip(r, t, r.d);
         }
         r.e = e0;
@@ -2225,48 +1520,22 @@ export function Container$read(
           const t = $tag(r);
           if (t === 10) k = $str(r, true);
           else if (t === 18) v = $str(r, true);
-          else if (t >>> 3 === 1 || t >>> 3 === 2)
-            $wire("nri.pkg.api.v1alpha1.Container.annotations", t);
+          else if (t >>> 3 === 1 || t >>> 3 === 2) $wire("nri.pkg.api.v1alpha1.Container.annotations", t);
           else $skip(r, t, r.d);
         }
         r.e = e0;
         $setOwn(m.annotations, k, v ?? "");
         continue;
       }
-      case 58:
-        m.args.push($str(r, true));
-        continue;
-      case 66:
-        m.env.push($str(r, true));
-        continue;
-      case 74:
-        m.mounts.push(Mount$read(r, $len(r), 0, undefined));
-        continue;
-      case 82:
-        m.hooks = Hooks$read(r, $len(r), 0, m.hooks);
-        continue;
-      case 90:
-        m.linux = LinuxContainer$read(r, $len(r), 0, m.linux);
-        continue;
-      case 96:
-        m.pid = $u32(r);
-        continue;
-      case 106:
-        m.rlimits.push(POSIXRlimit$read(r, $len(r), 0, undefined));
-        continue;
+      case 58: m.args.push($str(r, true)); continue;
+      case 66: m.env.push($str(r, true)); continue;
+      case 74: m.mounts.push(Mount$read(r, $len(r), 0, undefined)); continue;
+      case 82: m.hooks = Hooks$read(r, $len(r), 0, m.hooks); continue;
+      case 90: m.linux = LinuxContainer$read(r, $len(r), 0, m.linux); continue;
+      case 96: m.pid = $u32(r); continue;
+      case 106: m.rlimits.push(POSIXRlimit$read(r, $len(r), 0, undefined)); continue;
     }
-    if (
-      $other(
-        r,
-        m,
-        s,
-        t,
-        group,
-        "nri.pkg.api.v1alpha1.Container",
-        [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13],
-      )
-    )
-      break;
+    if ($other(r, m, s, t, group, "nri.pkg.api.v1alpha1.Container", [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13])) break;
   }
   r.e = e0;
   r.d--;
@@ -2284,13 +1553,7 @@ export interface Mount {
 }
 
 /** A container mount. */
-export const Mount: $Codec<Mount> = $codec(
-  "nri.pkg.api.v1alpha1.Mount",
-  Mount$new,
-  Mount$size,
-  Mount$write,
-  Mount$read,
-);
+export const Mount: $Codec<Mount> = $codec("nri.pkg.api.v1alpha1.Mount", Mount$new, Mount$size, Mount$write, Mount$read);
 
 export function Mount$new(): Mount {
   return { destination: "", type: "", source: "", options: [] };
@@ -2298,20 +1561,16 @@ export function Mount$new(): Mount {
 
 export function Mount$size(m: Mount): number {
   let n = 0;
-  const v1 = m.destination;
-  if (v1) {
+  const v1 = m.destination; if (v1) {
     n += 1 + $sS(v1);
   }
-  const v2 = m.type;
-  if (v2) {
+  const v2 = m.type; if (v2) {
     n += 1 + $sS(v2);
   }
-  const v3 = m.source;
-  if (v3) {
+  const v3 = m.source; if (v3) {
     n += 1 + $sS(v3);
   }
-  const a4 = m.options;
-  if (a4 !== undefined) {
+  const a4 = m.options; if (a4 !== undefined) {
     for (const v of a4) n += 1 + $sS(v);
   }
   const u = m.$unknown;
@@ -2320,27 +1579,17 @@ export function Mount$size(m: Mount): number {
 }
 
 export function Mount$write(m: Mount, b: Buffer, p: number): number {
-  const v1 = m.destination;
-  if (v1) {
-    b[p++] = 10;
-    p = $wS(b, p, v1);
+  const v1 = m.destination; if (v1) {
+    b[p++] = 10; p = $wS(b, p, v1);
   }
-  const v2 = m.type;
-  if (v2) {
-    b[p++] = 18;
-    p = $wS(b, p, v2);
+  const v2 = m.type; if (v2) {
+    b[p++] = 18; p = $wS(b, p, v2);
   }
-  const v3 = m.source;
-  if (v3) {
-    b[p++] = 26;
-    p = $wS(b, p, v3);
+  const v3 = m.source; if (v3) {
+    b[p++] = 26; p = $wS(b, p, v3);
   }
-  const a4 = m.options;
-  if (a4 !== undefined) {
-    for (const v of a4) {
-      b[p++] = 34;
-      p = $wS(b, p, v);
-    }
+  const a4 = m.options; if (a4 !== undefined) {
+    for (const v of a4) { b[p++] = 34; p = $wS(b, p, v); }
   }
   const u = m.$unknown;
   if (u !== undefined) for (const x of u) p = $wR(b, p, x);
@@ -2360,18 +1609,10 @@ export function Mount$read(r: $R, end: number, group: number, into: Mount | unde
     const s = r.p;
     const t = $tag(r);
     switch (t) {
-      case 10:
-        m.destination = $str(r, true);
-        continue;
-      case 18:
-        m.type = $str(r, true);
-        continue;
-      case 26:
-        m.source = $str(r, true);
-        continue;
-      case 34:
-        m.options.push($str(r, true));
-        continue;
+      case 10: m.destination = $str(r, true); continue;
+      case 18: m.type = $str(r, true); continue;
+      case 26: m.source = $str(r, true); continue;
+      case 34: m.options.push($str(r, true)); continue;
     }
     if ($other(r, m, s, t, group, "nri.pkg.api.v1alpha1.Mount", [1, 2, 3, 4])) break;
   }
@@ -2393,79 +1634,42 @@ export interface Hooks {
 }
 
 /** Container OCI hooks. */
-export const Hooks: $Codec<Hooks> = $codec(
-  "nri.pkg.api.v1alpha1.Hooks",
-  Hooks$new,
-  Hooks$size,
-  Hooks$write,
-  Hooks$read,
-);
+export const Hooks: $Codec<Hooks> = $codec("nri.pkg.api.v1alpha1.Hooks", Hooks$new, Hooks$size, Hooks$write, Hooks$read);
 
 export function Hooks$new(): Hooks {
-  return {
-    prestart: [],
-    createRuntime: [],
-    createContainer: [],
-    startContainer: [],
-    poststart: [],
-    poststop: [],
-  };
+  return { prestart: [], createRuntime: [], createContainer: [], startContainer: [], poststart: [], poststop: [] };
 }
 
 export function Hooks$size(m: Hooks): number {
   let n = 0;
-  const a1 = m.prestart;
-  if (a1 !== undefined) {
+  const a1 = m.prestart; if (a1 !== undefined) {
     for (const v of a1) {
-      {
-        const s = $put($slot(), Hook$size(v));
-        n += 1 + $sv(s) + s;
-      }
+      { const s = $put($slot(), Hook$size(v)); n += 1 + $sv(s) + s; }
     }
   }
-  const a2 = m.createRuntime;
-  if (a2 !== undefined) {
+  const a2 = m.createRuntime; if (a2 !== undefined) {
     for (const v of a2) {
-      {
-        const s = $put($slot(), Hook$size(v));
-        n += 1 + $sv(s) + s;
-      }
+      { const s = $put($slot(), Hook$size(v)); n += 1 + $sv(s) + s; }
     }
   }
-  const a3 = m.createContainer;
-  if (a3 !== undefined) {
+  const a3 = m.createContainer; if (a3 !== undefined) {
     for (const v of a3) {
-      {
-        const s = $put($slot(), Hook$size(v));
-        n += 1 + $sv(s) + s;
-      }
+      { const s = $put($slot(), Hook$size(v)); n += 1 + $sv(s) + s; }
     }
   }
-  const a4 = m.startContainer;
-  if (a4 !== undefined) {
+  const a4 = m.startContainer; if (a4 !== undefined) {
     for (const v of a4) {
-      {
-        const s = $put($slot(), Hook$size(v));
-        n += 1 + $sv(s) + s;
-      }
+      { const s = $put($slot(), Hook$size(v)); n += 1 + $sv(s) + s; }
     }
   }
-  const a5 = m.poststart;
-  if (a5 !== undefined) {
+  const a5 = m.poststart; if (a5 !== undefined) {
     for (const v of a5) {
-      {
-        const s = $put($slot(), Hook$size(v));
-        n += 1 + $sv(s) + s;
-      }
+      { const s = $put($slot(), Hook$size(v)); n += 1 + $sv(s) + s; }
     }
   }
-  const a6 = m.poststop;
-  if (a6 !== undefined) {
+  const a6 = m.poststop; if (a6 !== undefined) {
     for (const v of a6) {
-      {
-        const s = $put($slot(), Hook$size(v));
-        n += 1 + $sv(s) + s;
-      }
+      { const s = $put($slot(), Hook$size(v)); n += 1 + $sv(s) + s; }
     }
   }
   const u = m.$unknown;
@@ -2474,52 +1678,34 @@ export function Hooks$size(m: Hooks): number {
 }
 
 export function Hooks$write(m: Hooks, b: Buffer, p: number): number {
-  const a1 = m.prestart;
-  if (a1 !== undefined) {
+  const a1 = m.prestart; if (a1 !== undefined) {
     for (const v of a1) {
-      b[p++] = 10;
-      p = $wv(b, p, $next());
-      p = Hook$write(v, b, p);
+      b[p++] = 10; p = $wv(b, p, $next()); p = Hook$write(v, b, p);
     }
   }
-  const a2 = m.createRuntime;
-  if (a2 !== undefined) {
+  const a2 = m.createRuntime; if (a2 !== undefined) {
     for (const v of a2) {
-      b[p++] = 18;
-      p = $wv(b, p, $next());
-      p = Hook$write(v, b, p);
+      b[p++] = 18; p = $wv(b, p, $next()); p = Hook$write(v, b, p);
     }
   }
-  const a3 = m.createContainer;
-  if (a3 !== undefined) {
+  const a3 = m.createContainer; if (a3 !== undefined) {
     for (const v of a3) {
-      b[p++] = 26;
-      p = $wv(b, p, $next());
-      p = Hook$write(v, b, p);
+      b[p++] = 26; p = $wv(b, p, $next()); p = Hook$write(v, b, p);
     }
   }
-  const a4 = m.startContainer;
-  if (a4 !== undefined) {
+  const a4 = m.startContainer; if (a4 !== undefined) {
     for (const v of a4) {
-      b[p++] = 34;
-      p = $wv(b, p, $next());
-      p = Hook$write(v, b, p);
+      b[p++] = 34; p = $wv(b, p, $next()); p = Hook$write(v, b, p);
     }
   }
-  const a5 = m.poststart;
-  if (a5 !== undefined) {
+  const a5 = m.poststart; if (a5 !== undefined) {
     for (const v of a5) {
-      b[p++] = 42;
-      p = $wv(b, p, $next());
-      p = Hook$write(v, b, p);
+      b[p++] = 42; p = $wv(b, p, $next()); p = Hook$write(v, b, p);
     }
   }
-  const a6 = m.poststop;
-  if (a6 !== undefined) {
+  const a6 = m.poststop; if (a6 !== undefined) {
     for (const v of a6) {
-      b[p++] = 50;
-      p = $wv(b, p, $next());
-      p = Hook$write(v, b, p);
+      b[p++] = 50; p = $wv(b, p, $next()); p = Hook$write(v, b, p);
     }
   }
   const u = m.$unknown;
@@ -2540,24 +1726,12 @@ export function Hooks$read(r: $R, end: number, group: number, into: Hooks | unde
     const s = r.p;
     const t = $tag(r);
     switch (t) {
-      case 10:
-        m.prestart.push(Hook$read(r, $len(r), 0, undefined));
-        continue;
-      case 18:
-        m.createRuntime.push(Hook$read(r, $len(r), 0, undefined));
-        continue;
-      case 26:
-        m.createContainer.push(Hook$read(r, $len(r), 0, undefined));
-        continue;
-      case 34:
-        m.startContainer.push(Hook$read(r, $len(r), 0, undefined));
-        continue;
-      case 42:
-        m.poststart.push(Hook$read(r, $len(r), 0, undefined));
-        continue;
-      case 50:
-        m.poststop.push(Hook$read(r, $len(r), 0, undefined));
-        continue;
+      case 10: m.prestart.push(Hook$read(r, $len(r), 0, undefined)); continue;
+      case 18: m.createRuntime.push(Hook$read(r, $len(r), 0, undefined)); continue;
+      case 26: m.createContainer.push(Hook$read(r, $len(r), 0, undefined)); continue;
+      case 34: m.startContainer.push(Hook$read(r, $len(r), 0, undefined)); continue;
+      case 42: m.poststart.push(Hook$read(r, $len(r), 0, undefined)); continue;
+      case 50: m.poststop.push(Hook$read(r, $len(r), 0, undefined)); continue;
     }
     if ($other(r, m, s, t, group, "nri.pkg.api.v1alpha1.Hooks", [1, 2, 3, 4, 5, 6])) break;
   }
@@ -2577,13 +1751,7 @@ export interface Hook {
 }
 
 /** One OCI hook. */
-export const Hook: $Codec<Hook> = $codec(
-  "nri.pkg.api.v1alpha1.Hook",
-  Hook$new,
-  Hook$size,
-  Hook$write,
-  Hook$read,
-);
+export const Hook: $Codec<Hook> = $codec("nri.pkg.api.v1alpha1.Hook", Hook$new, Hook$size, Hook$write, Hook$read);
 
 export function Hook$new(): Hook {
   return { path: "", args: [], env: [] };
@@ -2591,24 +1759,17 @@ export function Hook$new(): Hook {
 
 export function Hook$size(m: Hook): number {
   let n = 0;
-  const v1 = m.path;
-  if (v1) {
+  const v1 = m.path; if (v1) {
     n += 1 + $sS(v1);
   }
-  const a2 = m.args;
-  if (a2 !== undefined) {
+  const a2 = m.args; if (a2 !== undefined) {
     for (const v of a2) n += 1 + $sS(v);
   }
-  const a3 = m.env;
-  if (a3 !== undefined) {
+  const a3 = m.env; if (a3 !== undefined) {
     for (const v of a3) n += 1 + $sS(v);
   }
-  const v4 = m.timeout;
-  if (v4 !== undefined && v4 !== null) {
-    {
-      const s = $put($slot(), OptionalInt$size(v4));
-      n += 1 + $sv(s) + s;
-    }
+  const v4 = m.timeout; if (v4 !== undefined && v4 !== null) {
+    { const s = $put($slot(), OptionalInt$size(v4)); n += 1 + $sv(s) + s; }
   }
   const u = m.$unknown;
   if (u !== undefined) for (const x of u) n += x.length;
@@ -2616,30 +1777,17 @@ export function Hook$size(m: Hook): number {
 }
 
 export function Hook$write(m: Hook, b: Buffer, p: number): number {
-  const v1 = m.path;
-  if (v1) {
-    b[p++] = 10;
-    p = $wS(b, p, v1);
+  const v1 = m.path; if (v1) {
+    b[p++] = 10; p = $wS(b, p, v1);
   }
-  const a2 = m.args;
-  if (a2 !== undefined) {
-    for (const v of a2) {
-      b[p++] = 18;
-      p = $wS(b, p, v);
-    }
+  const a2 = m.args; if (a2 !== undefined) {
+    for (const v of a2) { b[p++] = 18; p = $wS(b, p, v); }
   }
-  const a3 = m.env;
-  if (a3 !== undefined) {
-    for (const v of a3) {
-      b[p++] = 26;
-      p = $wS(b, p, v);
-    }
+  const a3 = m.env; if (a3 !== undefined) {
+    for (const v of a3) { b[p++] = 26; p = $wS(b, p, v); }
   }
-  const v4 = m.timeout;
-  if (v4 !== undefined && v4 !== null) {
-    b[p++] = 34;
-    p = $wv(b, p, $next());
-    p = OptionalInt$write(v4, b, p);
+  const v4 = m.timeout; if (v4 !== undefined && v4 !== null) {
+    b[p++] = 34; p = $wv(b, p, $next()); p = OptionalInt$write(v4, b, p);
   }
   const u = m.$unknown;
   if (u !== undefined) for (const x of u) p = $wR(b, p, x);
@@ -2659,18 +1807,10 @@ export function Hook$read(r: $R, end: number, group: number, into: Hook | undefi
     const s = r.p;
     const t = $tag(r);
     switch (t) {
-      case 10:
-        m.path = $str(r, true);
-        continue;
-      case 18:
-        m.args.push($str(r, true));
-        continue;
-      case 26:
-        m.env.push($str(r, true));
-        continue;
-      case 34:
-        m.timeout = OptionalInt$read(r, $len(r), 0, m.timeout);
-        continue;
+      case 10: m.path = $str(r, true); continue;
+      case 18: m.args.push($str(r, true)); continue;
+      case 26: m.env.push($str(r, true)); continue;
+      case 34: m.timeout = OptionalInt$read(r, $len(r), 0, m.timeout); continue;
     }
     if ($other(r, m, s, t, group, "nri.pkg.api.v1alpha1.Hook", [1, 2, 3, 4])) break;
   }
@@ -2691,13 +1831,7 @@ export interface LinuxContainer {
 }
 
 /** Container (linux) metadata. */
-export const LinuxContainer: $Codec<LinuxContainer> = $codec(
-  "nri.pkg.api.v1alpha1.LinuxContainer",
-  LinuxContainer$new,
-  LinuxContainer$size,
-  LinuxContainer$write,
-  LinuxContainer$read,
-);
+export const LinuxContainer: $Codec<LinuxContainer> = $codec("nri.pkg.api.v1alpha1.LinuxContainer", LinuxContainer$new, LinuxContainer$size, LinuxContainer$write, LinuxContainer$read);
 
 export function LinuxContainer$new(): LinuxContainer {
   return { namespaces: [], devices: [], cgroupsPath: "" };
@@ -2705,40 +1839,23 @@ export function LinuxContainer$new(): LinuxContainer {
 
 export function LinuxContainer$size(m: LinuxContainer): number {
   let n = 0;
-  const a1 = m.namespaces;
-  if (a1 !== undefined) {
+  const a1 = m.namespaces; if (a1 !== undefined) {
     for (const v of a1) {
-      {
-        const s = $put($slot(), LinuxNamespace$size(v));
-        n += 1 + $sv(s) + s;
-      }
+      { const s = $put($slot(), LinuxNamespace$size(v)); n += 1 + $sv(s) + s; }
     }
   }
-  const a2 = m.devices;
-  if (a2 !== undefined) {
+  const a2 = m.devices; if (a2 !== undefined) {
     for (const v of a2) {
-      {
-        const s = $put($slot(), LinuxDevice$size(v));
-        n += 1 + $sv(s) + s;
-      }
+      { const s = $put($slot(), LinuxDevice$size(v)); n += 1 + $sv(s) + s; }
     }
   }
-  const v3 = m.resources;
-  if (v3 !== undefined && v3 !== null) {
-    {
-      const s = $put($slot(), LinuxResources$size(v3));
-      n += 1 + $sv(s) + s;
-    }
+  const v3 = m.resources; if (v3 !== undefined && v3 !== null) {
+    { const s = $put($slot(), LinuxResources$size(v3)); n += 1 + $sv(s) + s; }
   }
-  const v4 = m.oomScoreAdj;
-  if (v4 !== undefined && v4 !== null) {
-    {
-      const s = $put($slot(), OptionalInt$size(v4));
-      n += 1 + $sv(s) + s;
-    }
+  const v4 = m.oomScoreAdj; if (v4 !== undefined && v4 !== null) {
+    { const s = $put($slot(), OptionalInt$size(v4)); n += 1 + $sv(s) + s; }
   }
-  const v5 = m.cgroupsPath;
-  if (v5) {
+  const v5 = m.cgroupsPath; if (v5) {
     n += 1 + $sS(v5);
   }
   const u = m.$unknown;
@@ -2747,50 +1864,31 @@ export function LinuxContainer$size(m: LinuxContainer): number {
 }
 
 export function LinuxContainer$write(m: LinuxContainer, b: Buffer, p: number): number {
-  const a1 = m.namespaces;
-  if (a1 !== undefined) {
+  const a1 = m.namespaces; if (a1 !== undefined) {
     for (const v of a1) {
-      b[p++] = 10;
-      p = $wv(b, p, $next());
-      p = LinuxNamespace$write(v, b, p);
+      b[p++] = 10; p = $wv(b, p, $next()); p = LinuxNamespace$write(v, b, p);
     }
   }
-  const a2 = m.devices;
-  if (a2 !== undefined) {
+  const a2 = m.devices; if (a2 !== undefined) {
     for (const v of a2) {
-      b[p++] = 18;
-      p = $wv(b, p, $next());
-      p = LinuxDevice$write(v, b, p);
+      b[p++] = 18; p = $wv(b, p, $next()); p = LinuxDevice$write(v, b, p);
     }
   }
-  const v3 = m.resources;
-  if (v3 !== undefined && v3 !== null) {
-    b[p++] = 26;
-    p = $wv(b, p, $next());
-    p = LinuxResources$write(v3, b, p);
+  const v3 = m.resources; if (v3 !== undefined && v3 !== null) {
+    b[p++] = 26; p = $wv(b, p, $next()); p = LinuxResources$write(v3, b, p);
   }
-  const v4 = m.oomScoreAdj;
-  if (v4 !== undefined && v4 !== null) {
-    b[p++] = 34;
-    p = $wv(b, p, $next());
-    p = OptionalInt$write(v4, b, p);
+  const v4 = m.oomScoreAdj; if (v4 !== undefined && v4 !== null) {
+    b[p++] = 34; p = $wv(b, p, $next()); p = OptionalInt$write(v4, b, p);
   }
-  const v5 = m.cgroupsPath;
-  if (v5) {
-    b[p++] = 42;
-    p = $wS(b, p, v5);
+  const v5 = m.cgroupsPath; if (v5) {
+    b[p++] = 42; p = $wS(b, p, v5);
   }
   const u = m.$unknown;
   if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
-export function LinuxContainer$read(
-  r: $R,
-  end: number,
-  group: number,
-  into: LinuxContainer | undefined,
-): LinuxContainer {
+export function LinuxContainer$read(r: $R, end: number, group: number, into: LinuxContainer | undefined): LinuxContainer {
   $deeper(r, "nri.pkg.api.v1alpha1.LinuxContainer");
   const m = into ?? LinuxContainer$new();
   const e0 = r.e;
@@ -2803,21 +1901,11 @@ export function LinuxContainer$read(
     const s = r.p;
     const t = $tag(r);
     switch (t) {
-      case 10:
-        m.namespaces.push(LinuxNamespace$read(r, $len(r), 0, undefined));
-        continue;
-      case 18:
-        m.devices.push(LinuxDevice$read(r, $len(r), 0, undefined));
-        continue;
-      case 26:
-        m.resources = LinuxResources$read(r, $len(r), 0, m.resources);
-        continue;
-      case 34:
-        m.oomScoreAdj = OptionalInt$read(r, $len(r), 0, m.oomScoreAdj);
-        continue;
-      case 42:
-        m.cgroupsPath = $str(r, true);
-        continue;
+      case 10: m.namespaces.push(LinuxNamespace$read(r, $len(r), 0, undefined)); continue;
+      case 18: m.devices.push(LinuxDevice$read(r, $len(r), 0, undefined)); continue;
+      case 26: m.resources = LinuxResources$read(r, $len(r), 0, m.resources); continue;
+      case 34: m.oomScoreAdj = OptionalInt$read(r, $len(r), 0, m.oomScoreAdj); continue;
+      case 42: m.cgroupsPath = $str(r, true); continue;
     }
     if ($other(r, m, s, t, group, "nri.pkg.api.v1alpha1.LinuxContainer", [1, 2, 3, 4, 5])) break;
   }
@@ -2835,13 +1923,7 @@ export interface LinuxNamespace {
 }
 
 /** A linux namespace. */
-export const LinuxNamespace: $Codec<LinuxNamespace> = $codec(
-  "nri.pkg.api.v1alpha1.LinuxNamespace",
-  LinuxNamespace$new,
-  LinuxNamespace$size,
-  LinuxNamespace$write,
-  LinuxNamespace$read,
-);
+export const LinuxNamespace: $Codec<LinuxNamespace> = $codec("nri.pkg.api.v1alpha1.LinuxNamespace", LinuxNamespace$new, LinuxNamespace$size, LinuxNamespace$write, LinuxNamespace$read);
 
 export function LinuxNamespace$new(): LinuxNamespace {
   return { type: "", path: "" };
@@ -2849,12 +1931,10 @@ export function LinuxNamespace$new(): LinuxNamespace {
 
 export function LinuxNamespace$size(m: LinuxNamespace): number {
   let n = 0;
-  const v1 = m.type;
-  if (v1) {
+  const v1 = m.type; if (v1) {
     n += 1 + $sS(v1);
   }
-  const v2 = m.path;
-  if (v2) {
+  const v2 = m.path; if (v2) {
     n += 1 + $sS(v2);
   }
   const u = m.$unknown;
@@ -2863,27 +1943,18 @@ export function LinuxNamespace$size(m: LinuxNamespace): number {
 }
 
 export function LinuxNamespace$write(m: LinuxNamespace, b: Buffer, p: number): number {
-  const v1 = m.type;
-  if (v1) {
-    b[p++] = 10;
-    p = $wS(b, p, v1);
+  const v1 = m.type; if (v1) {
+    b[p++] = 10; p = $wS(b, p, v1);
   }
-  const v2 = m.path;
-  if (v2) {
-    b[p++] = 18;
-    p = $wS(b, p, v2);
+  const v2 = m.path; if (v2) {
+    b[p++] = 18; p = $wS(b, p, v2);
   }
   const u = m.$unknown;
   if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
-export function LinuxNamespace$read(
-  r: $R,
-  end: number,
-  group: number,
-  into: LinuxNamespace | undefined,
-): LinuxNamespace {
+export function LinuxNamespace$read(r: $R, end: number, group: number, into: LinuxNamespace | undefined): LinuxNamespace {
   $deeper(r, "nri.pkg.api.v1alpha1.LinuxNamespace");
   const m = into ?? LinuxNamespace$new();
   const e0 = r.e;
@@ -2896,12 +1967,8 @@ export function LinuxNamespace$read(
     const s = r.p;
     const t = $tag(r);
     switch (t) {
-      case 10:
-        m.type = $str(r, true);
-        continue;
-      case 18:
-        m.path = $str(r, true);
-        continue;
+      case 10: m.type = $str(r, true); continue;
+      case 18: m.path = $str(r, true); continue;
     }
     if ($other(r, m, s, t, group, "nri.pkg.api.v1alpha1.LinuxNamespace", [1, 2])) break;
   }
@@ -2924,13 +1991,7 @@ export interface LinuxDevice {
 }
 
 /** A container (linux) device. */
-export const LinuxDevice: $Codec<LinuxDevice> = $codec(
-  "nri.pkg.api.v1alpha1.LinuxDevice",
-  LinuxDevice$new,
-  LinuxDevice$size,
-  LinuxDevice$write,
-  LinuxDevice$read,
-);
+export const LinuxDevice: $Codec<LinuxDevice> = $codec("nri.pkg.api.v1alpha1.LinuxDevice", LinuxDevice$new, LinuxDevice$size, LinuxDevice$write, LinuxDevice$read);
 
 export function LinuxDevice$new(): LinuxDevice {
   return { path: "", type: "", major: 0n, minor: 0n };
@@ -2938,42 +1999,26 @@ export function LinuxDevice$new(): LinuxDevice {
 
 export function LinuxDevice$size(m: LinuxDevice): number {
   let n = 0;
-  const v1 = m.path;
-  if (v1) {
+  const v1 = m.path; if (v1) {
     n += 1 + $sS(v1);
   }
-  const v2 = m.type;
-  if (v2) {
+  const v2 = m.type; if (v2) {
     n += 1 + $sS(v2);
   }
-  const v3 = m.major;
-  if (v3) {
+  const v3 = m.major; if (v3) {
     n += 1 + $sv64(v3);
   }
-  const v4 = m.minor;
-  if (v4) {
+  const v4 = m.minor; if (v4) {
     n += 1 + $sv64(v4);
   }
-  const v5 = m.fileMode;
-  if (v5 !== undefined && v5 !== null) {
-    {
-      const s = $put($slot(), OptionalFileMode$size(v5));
-      n += 1 + $sv(s) + s;
-    }
+  const v5 = m.fileMode; if (v5 !== undefined && v5 !== null) {
+    { const s = $put($slot(), OptionalFileMode$size(v5)); n += 1 + $sv(s) + s; }
   }
-  const v6 = m.uid;
-  if (v6 !== undefined && v6 !== null) {
-    {
-      const s = $put($slot(), OptionalUInt32$size(v6));
-      n += 1 + $sv(s) + s;
-    }
+  const v6 = m.uid; if (v6 !== undefined && v6 !== null) {
+    { const s = $put($slot(), OptionalUInt32$size(v6)); n += 1 + $sv(s) + s; }
   }
-  const v7 = m.gid;
-  if (v7 !== undefined && v7 !== null) {
-    {
-      const s = $put($slot(), OptionalUInt32$size(v7));
-      n += 1 + $sv(s) + s;
-    }
+  const v7 = m.gid; if (v7 !== undefined && v7 !== null) {
+    { const s = $put($slot(), OptionalUInt32$size(v7)); n += 1 + $sv(s) + s; }
   }
   const u = m.$unknown;
   if (u !== undefined) for (const x of u) n += x.length;
@@ -2981,55 +2026,33 @@ export function LinuxDevice$size(m: LinuxDevice): number {
 }
 
 export function LinuxDevice$write(m: LinuxDevice, b: Buffer, p: number): number {
-  const v1 = m.path;
-  if (v1) {
-    b[p++] = 10;
-    p = $wS(b, p, v1);
+  const v1 = m.path; if (v1) {
+    b[p++] = 10; p = $wS(b, p, v1);
   }
-  const v2 = m.type;
-  if (v2) {
-    b[p++] = 18;
-    p = $wS(b, p, v2);
+  const v2 = m.type; if (v2) {
+    b[p++] = 18; p = $wS(b, p, v2);
   }
-  const v3 = m.major;
-  if (v3) {
-    b[p++] = 24;
-    p = $wv64(b, p, v3);
+  const v3 = m.major; if (v3) {
+    b[p++] = 24; p = $wv64(b, p, v3);
   }
-  const v4 = m.minor;
-  if (v4) {
-    b[p++] = 32;
-    p = $wv64(b, p, v4);
+  const v4 = m.minor; if (v4) {
+    b[p++] = 32; p = $wv64(b, p, v4);
   }
-  const v5 = m.fileMode;
-  if (v5 !== undefined && v5 !== null) {
-    b[p++] = 42;
-    p = $wv(b, p, $next());
-    p = OptionalFileMode$write(v5, b, p);
+  const v5 = m.fileMode; if (v5 !== undefined && v5 !== null) {
+    b[p++] = 42; p = $wv(b, p, $next()); p = OptionalFileMode$write(v5, b, p);
   }
-  const v6 = m.uid;
-  if (v6 !== undefined && v6 !== null) {
-    b[p++] = 50;
-    p = $wv(b, p, $next());
-    p = OptionalUInt32$write(v6, b, p);
+  const v6 = m.uid; if (v6 !== undefined && v6 !== null) {
+    b[p++] = 50; p = $wv(b, p, $next()); p = OptionalUInt32$write(v6, b, p);
   }
-  const v7 = m.gid;
-  if (v7 !== undefined && v7 !== null) {
-    b[p++] = 58;
-    p = $wv(b, p, $next());
-    p = OptionalUInt32$write(v7, b, p);
+  const v7 = m.gid; if (v7 !== undefined && v7 !== null) {
+    b[p++] = 58; p = $wv(b, p, $next()); p = OptionalUInt32$write(v7, b, p);
   }
   const u = m.$unknown;
   if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
-export function LinuxDevice$read(
-  r: $R,
-  end: number,
-  group: number,
-  into: LinuxDevice | undefined,
-): LinuxDevice {
+export function LinuxDevice$read(r: $R, end: number, group: number, into: LinuxDevice | undefined): LinuxDevice {
   $deeper(r, "nri.pkg.api.v1alpha1.LinuxDevice");
   const m = into ?? LinuxDevice$new();
   const e0 = r.e;
@@ -3042,27 +2065,13 @@ export function LinuxDevice$read(
     const s = r.p;
     const t = $tag(r);
     switch (t) {
-      case 10:
-        m.path = $str(r, true);
-        continue;
-      case 18:
-        m.type = $str(r, true);
-        continue;
-      case 24:
-        m.major = $i64(r);
-        continue;
-      case 32:
-        m.minor = $i64(r);
-        continue;
-      case 42:
-        m.fileMode = OptionalFileMode$read(r, $len(r), 0, m.fileMode);
-        continue;
-      case 50:
-        m.uid = OptionalUInt32$read(r, $len(r), 0, m.uid);
-        continue;
-      case 58:
-        m.gid = OptionalUInt32$read(r, $len(r), 0, m.gid);
-        continue;
+      case 10: m.path = $str(r, true); continue;
+      case 18: m.type = $str(r, true); continue;
+      case 24: m.major = $i64(r); continue;
+      case 32: m.minor = $i64(r); continue;
+      case 42: m.fileMode = OptionalFileMode$read(r, $len(r), 0, m.fileMode); continue;
+      case 50: m.uid = OptionalUInt32$read(r, $len(r), 0, m.uid); continue;
+      case 58: m.gid = OptionalUInt32$read(r, $len(r), 0, m.gid); continue;
     }
     if ($other(r, m, s, t, group, "nri.pkg.api.v1alpha1.LinuxDevice", [1, 2, 3, 4, 5, 6, 7])) break;
   }
@@ -3083,13 +2092,7 @@ export interface LinuxDeviceCgroup {
 }
 
 /** A linux device cgroup controller rule. */
-export const LinuxDeviceCgroup: $Codec<LinuxDeviceCgroup> = $codec(
-  "nri.pkg.api.v1alpha1.LinuxDeviceCgroup",
-  LinuxDeviceCgroup$new,
-  LinuxDeviceCgroup$size,
-  LinuxDeviceCgroup$write,
-  LinuxDeviceCgroup$read,
-);
+export const LinuxDeviceCgroup: $Codec<LinuxDeviceCgroup> = $codec("nri.pkg.api.v1alpha1.LinuxDeviceCgroup", LinuxDeviceCgroup$new, LinuxDeviceCgroup$size, LinuxDeviceCgroup$write, LinuxDeviceCgroup$read);
 
 export function LinuxDeviceCgroup$new(): LinuxDeviceCgroup {
   return { allow: false, type: "", access: "" };
@@ -3097,30 +2100,19 @@ export function LinuxDeviceCgroup$new(): LinuxDeviceCgroup {
 
 export function LinuxDeviceCgroup$size(m: LinuxDeviceCgroup): number {
   let n = 0;
-  const v1 = m.allow;
-  if (v1) {
+  const v1 = m.allow; if (v1) {
     n += 1 + 1;
   }
-  const v2 = m.type;
-  if (v2) {
+  const v2 = m.type; if (v2) {
     n += 1 + $sS(v2);
   }
-  const v3 = m.major;
-  if (v3 !== undefined && v3 !== null) {
-    {
-      const s = $put($slot(), OptionalInt64$size(v3));
-      n += 1 + $sv(s) + s;
-    }
+  const v3 = m.major; if (v3 !== undefined && v3 !== null) {
+    { const s = $put($slot(), OptionalInt64$size(v3)); n += 1 + $sv(s) + s; }
   }
-  const v4 = m.minor;
-  if (v4 !== undefined && v4 !== null) {
-    {
-      const s = $put($slot(), OptionalInt64$size(v4));
-      n += 1 + $sv(s) + s;
-    }
+  const v4 = m.minor; if (v4 !== undefined && v4 !== null) {
+    { const s = $put($slot(), OptionalInt64$size(v4)); n += 1 + $sv(s) + s; }
   }
-  const v5 = m.access;
-  if (v5) {
+  const v5 = m.access; if (v5) {
     n += 1 + $sS(v5);
   }
   const u = m.$unknown;
@@ -3129,44 +2121,27 @@ export function LinuxDeviceCgroup$size(m: LinuxDeviceCgroup): number {
 }
 
 export function LinuxDeviceCgroup$write(m: LinuxDeviceCgroup, b: Buffer, p: number): number {
-  const v1 = m.allow;
-  if (v1) {
-    b[p++] = 8;
-    p = ((b[p] = v1 ? 1 : 0), p + 1);
+  const v1 = m.allow; if (v1) {
+    b[p++] = 8; p = ((b[p] = v1 ? 1 : 0), p + 1);
   }
-  const v2 = m.type;
-  if (v2) {
-    b[p++] = 18;
-    p = $wS(b, p, v2);
+  const v2 = m.type; if (v2) {
+    b[p++] = 18; p = $wS(b, p, v2);
   }
-  const v3 = m.major;
-  if (v3 !== undefined && v3 !== null) {
-    b[p++] = 26;
-    p = $wv(b, p, $next());
-    p = OptionalInt64$write(v3, b, p);
+  const v3 = m.major; if (v3 !== undefined && v3 !== null) {
+    b[p++] = 26; p = $wv(b, p, $next()); p = OptionalInt64$write(v3, b, p);
   }
-  const v4 = m.minor;
-  if (v4 !== undefined && v4 !== null) {
-    b[p++] = 34;
-    p = $wv(b, p, $next());
-    p = OptionalInt64$write(v4, b, p);
+  const v4 = m.minor; if (v4 !== undefined && v4 !== null) {
+    b[p++] = 34; p = $wv(b, p, $next()); p = OptionalInt64$write(v4, b, p);
   }
-  const v5 = m.access;
-  if (v5) {
-    b[p++] = 42;
-    p = $wS(b, p, v5);
+  const v5 = m.access; if (v5) {
+    b[p++] = 42; p = $wS(b, p, v5);
   }
   const u = m.$unknown;
   if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
-export function LinuxDeviceCgroup$read(
-  r: $R,
-  end: number,
-  group: number,
-  into: LinuxDeviceCgroup | undefined,
-): LinuxDeviceCgroup {
+export function LinuxDeviceCgroup$read(r: $R, end: number, group: number, into: LinuxDeviceCgroup | undefined): LinuxDeviceCgroup {
   $deeper(r, "nri.pkg.api.v1alpha1.LinuxDeviceCgroup");
   const m = into ?? LinuxDeviceCgroup$new();
   const e0 = r.e;
@@ -3179,21 +2154,11 @@ export function LinuxDeviceCgroup$read(
     const s = r.p;
     const t = $tag(r);
     switch (t) {
-      case 8:
-        m.allow = $bool(r);
-        continue;
-      case 18:
-        m.type = $str(r, true);
-        continue;
-      case 26:
-        m.major = OptionalInt64$read(r, $len(r), 0, m.major);
-        continue;
-      case 34:
-        m.minor = OptionalInt64$read(r, $len(r), 0, m.minor);
-        continue;
-      case 42:
-        m.access = $str(r, true);
-        continue;
+      case 8: m.allow = $bool(r); continue;
+      case 18: m.type = $str(r, true); continue;
+      case 26: m.major = OptionalInt64$read(r, $len(r), 0, m.major); continue;
+      case 34: m.minor = OptionalInt64$read(r, $len(r), 0, m.minor); continue;
+      case 42: m.access = $str(r, true); continue;
     }
     if ($other(r, m, s, t, group, "nri.pkg.api.v1alpha1.LinuxDeviceCgroup", [1, 2, 3, 4, 5])) break;
   }
@@ -3210,13 +2175,7 @@ export interface CDIDevice {
 }
 
 /** A CDI device reference. */
-export const CDIDevice: $Codec<CDIDevice> = $codec(
-  "nri.pkg.api.v1alpha1.CDIDevice",
-  CDIDevice$new,
-  CDIDevice$size,
-  CDIDevice$write,
-  CDIDevice$read,
-);
+export const CDIDevice: $Codec<CDIDevice> = $codec("nri.pkg.api.v1alpha1.CDIDevice", CDIDevice$new, CDIDevice$size, CDIDevice$write, CDIDevice$read);
 
 export function CDIDevice$new(): CDIDevice {
   return { name: "" };
@@ -3224,8 +2183,7 @@ export function CDIDevice$new(): CDIDevice {
 
 export function CDIDevice$size(m: CDIDevice): number {
   let n = 0;
-  const v1 = m.name;
-  if (v1) {
+  const v1 = m.name; if (v1) {
     n += 1 + $sS(v1);
   }
   const u = m.$unknown;
@@ -3234,22 +2192,15 @@ export function CDIDevice$size(m: CDIDevice): number {
 }
 
 export function CDIDevice$write(m: CDIDevice, b: Buffer, p: number): number {
-  const v1 = m.name;
-  if (v1) {
-    b[p++] = 10;
-    p = $wS(b, p, v1);
+  const v1 = m.name; if (v1) {
+    b[p++] = 10; p = $wS(b, p, v1);
   }
   const u = m.$unknown;
   if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
-export function CDIDevice$read(
-  r: $R,
-  end: number,
-  group: number,
-  into: CDIDevice | undefined,
-): CDIDevice {
+export function CDIDevice$read(r: $R, end: number, group: number, into: CDIDevice | undefined): CDIDevice {
   $deeper(r, "nri.pkg.api.v1alpha1.CDIDevice");
   const m = into ?? CDIDevice$new();
   const e0 = r.e;
@@ -3262,9 +2213,7 @@ export function CDIDevice$read(
     const s = r.p;
     const t = $tag(r);
     switch (t) {
-      case 10:
-        m.name = $str(r, true);
-        continue;
+      case 10: m.name = $str(r, true); continue;
     }
     if ($other(r, m, s, t, group, "nri.pkg.api.v1alpha1.CDIDevice", [1])) break;
   }
@@ -3288,13 +2237,7 @@ export interface LinuxResources {
 }
 
 /** Container (linux) resources. */
-export const LinuxResources: $Codec<LinuxResources> = $codec(
-  "nri.pkg.api.v1alpha1.LinuxResources",
-  LinuxResources$new,
-  LinuxResources$size,
-  LinuxResources$write,
-  LinuxResources$read,
-);
+export const LinuxResources: $Codec<LinuxResources> = $codec("nri.pkg.api.v1alpha1.LinuxResources", LinuxResources$new, LinuxResources$size, LinuxResources$write, LinuxResources$read);
 
 export function LinuxResources$new(): LinuxResources {
   return { hugepageLimits: [], unified: {}, devices: [] };
@@ -3302,45 +2245,24 @@ export function LinuxResources$new(): LinuxResources {
 
 export function LinuxResources$size(m: LinuxResources): number {
   let n = 0;
-  const v1 = m.memory;
-  if (v1 !== undefined && v1 !== null) {
-    {
-      const s = $put($slot(), LinuxMemory$size(v1));
-      n += 1 + $sv(s) + s;
-    }
+  const v1 = m.memory; if (v1 !== undefined && v1 !== null) {
+    { const s = $put($slot(), LinuxMemory$size(v1)); n += 1 + $sv(s) + s; }
   }
-  const v2 = m.cpu;
-  if (v2 !== undefined && v2 !== null) {
-    {
-      const s = $put($slot(), LinuxCPU$size(v2));
-      n += 1 + $sv(s) + s;
-    }
+  const v2 = m.cpu; if (v2 !== undefined && v2 !== null) {
+    { const s = $put($slot(), LinuxCPU$size(v2)); n += 1 + $sv(s) + s; }
   }
-  const a3 = m.hugepageLimits;
-  if (a3 !== undefined) {
+  const a3 = m.hugepageLimits; if (a3 !== undefined) {
     for (const v of a3) {
-      {
-        const s = $put($slot(), HugepageLimit$size(v));
-        n += 1 + $sv(s) + s;
-      }
+      { const s = $put($slot(), HugepageLimit$size(v)); n += 1 + $sv(s) + s; }
     }
   }
-  const v4 = m.blockioClass;
-  if (v4 !== undefined && v4 !== null) {
-    {
-      const s = $put($slot(), OptionalString$size(v4));
-      n += 1 + $sv(s) + s;
-    }
+  const v4 = m.blockioClass; if (v4 !== undefined && v4 !== null) {
+    { const s = $put($slot(), OptionalString$size(v4)); n += 1 + $sv(s) + s; }
   }
-  const v5 = m.rdtClass;
-  if (v5 !== undefined && v5 !== null) {
-    {
-      const s = $put($slot(), OptionalString$size(v5));
-      n += 1 + $sv(s) + s;
-    }
+  const v5 = m.rdtClass; if (v5 !== undefined && v5 !== null) {
+    { const s = $put($slot(), OptionalString$size(v5)); n += 1 + $sv(s) + s; }
   }
-  const m6 = m.unified;
-  if (m6 !== undefined) {
+  const m6 = m.unified; if (m6 !== undefined) {
     for (const k of Object.keys(m6)) {
       const v = m6[k]!;
       const i = $slot();
@@ -3351,21 +2273,13 @@ export function LinuxResources$size(m: LinuxResources): number {
       n += 1 + $sv(s) + s;
     }
   }
-  const a7 = m.devices;
-  if (a7 !== undefined) {
+  const a7 = m.devices; if (a7 !== undefined) {
     for (const v of a7) {
-      {
-        const s = $put($slot(), LinuxDeviceCgroup$size(v));
-        n += 1 + $sv(s) + s;
-      }
+      { const s = $put($slot(), LinuxDeviceCgroup$size(v)); n += 1 + $sv(s) + s; }
     }
   }
-  const v8 = m.pids;
-  if (v8 !== undefined && v8 !== null) {
-    {
-      const s = $put($slot(), LinuxPids$size(v8));
-      n += 1 + $sv(s) + s;
-    }
+  const v8 = m.pids; if (v8 !== undefined && v8 !== null) {
+    { const s = $put($slot(), LinuxPids$size(v8)); n += 1 + $sv(s) + s; }
   }
   const u = m.$unknown;
   if (u !== undefined) for (const x of u) n += x.length;
@@ -3373,76 +2287,46 @@ export function LinuxResources$size(m: LinuxResources): number {
 }
 
 export function LinuxResources$write(m: LinuxResources, b: Buffer, p: number): number {
-  const v1 = m.memory;
-  if (v1 !== undefined && v1 !== null) {
-    b[p++] = 10;
-    p = $wv(b, p, $next());
-    p = LinuxMemory$write(v1, b, p);
+  const v1 = m.memory; if (v1 !== undefined && v1 !== null) {
+    b[p++] = 10; p = $wv(b, p, $next()); p = LinuxMemory$write(v1, b, p);
   }
-  const v2 = m.cpu;
-  if (v2 !== undefined && v2 !== null) {
-    b[p++] = 18;
-    p = $wv(b, p, $next());
-    p = LinuxCPU$write(v2, b, p);
+  const v2 = m.cpu; if (v2 !== undefined && v2 !== null) {
+    b[p++] = 18; p = $wv(b, p, $next()); p = LinuxCPU$write(v2, b, p);
   }
-  const a3 = m.hugepageLimits;
-  if (a3 !== undefined) {
+  const a3 = m.hugepageLimits; if (a3 !== undefined) {
     for (const v of a3) {
-      b[p++] = 26;
-      p = $wv(b, p, $next());
-      p = HugepageLimit$write(v, b, p);
+      b[p++] = 26; p = $wv(b, p, $next()); p = HugepageLimit$write(v, b, p);
     }
   }
-  const v4 = m.blockioClass;
-  if (v4 !== undefined && v4 !== null) {
-    b[p++] = 34;
-    p = $wv(b, p, $next());
-    p = OptionalString$write(v4, b, p);
+  const v4 = m.blockioClass; if (v4 !== undefined && v4 !== null) {
+    b[p++] = 34; p = $wv(b, p, $next()); p = OptionalString$write(v4, b, p);
   }
-  const v5 = m.rdtClass;
-  if (v5 !== undefined && v5 !== null) {
-    b[p++] = 42;
-    p = $wv(b, p, $next());
-    p = OptionalString$write(v5, b, p);
+  const v5 = m.rdtClass; if (v5 !== undefined && v5 !== null) {
+    b[p++] = 42; p = $wv(b, p, $next()); p = OptionalString$write(v5, b, p);
   }
-  const m6 = m.unified;
-  if (m6 !== undefined) {
+  const m6 = m.unified; if (m6 !== undefined) {
     for (const k of Object.keys(m6)) {
       const v = m6[k]!;
-      b[p++] = 50;
-      p = $wv(b, p, $next());
+      b[p++] = 50; p = $wv(b, p, $next());
       const kv = k;
-      b[p++] = 10;
-      p = $wS(b, p, kv);
-      b[p++] = 18;
-      p = $wS(b, p, v);
+      b[p++] = 10; p = $wS(b, p, kv);
+      b[p++] = 18; p = $wS(b, p, v);
     }
   }
-  const a7 = m.devices;
-  if (a7 !== undefined) {
+  const a7 = m.devices; if (a7 !== undefined) {
     for (const v of a7) {
-      b[p++] = 58;
-      p = $wv(b, p, $next());
-      p = LinuxDeviceCgroup$write(v, b, p);
+      b[p++] = 58; p = $wv(b, p, $next()); p = LinuxDeviceCgroup$write(v, b, p);
     }
   }
-  const v8 = m.pids;
-  if (v8 !== undefined && v8 !== null) {
-    b[p++] = 66;
-    p = $wv(b, p, $next());
-    p = LinuxPids$write(v8, b, p);
+  const v8 = m.pids; if (v8 !== undefined && v8 !== null) {
+    b[p++] = 66; p = $wv(b, p, $next()); p = LinuxPids$write(v8, b, p);
   }
   const u = m.$unknown;
   if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
-export function LinuxResources$read(
-  r: $R,
-  end: number,
-  group: number,
-  into: LinuxResources | undefined,
-): LinuxResources {
+export function LinuxResources$read(r: $R, end: number, group: number, into: LinuxResources | undefined): LinuxResources {
   $deeper(r, "nri.pkg.api.v1alpha1.LinuxResources");
   const m = into ?? LinuxResources$new();
   const e0 = r.e;
@@ -3455,21 +2339,11 @@ export function LinuxResources$read(
     const s = r.p;
     const t = $tag(r);
     switch (t) {
-      case 10:
-        m.memory = LinuxMemory$read(r, $len(r), 0, m.memory);
-        continue;
-      case 18:
-        m.cpu = LinuxCPU$read(r, $len(r), 0, m.cpu);
-        continue;
-      case 26:
-        m.hugepageLimits.push(HugepageLimit$read(r, $len(r), 0, undefined));
-        continue;
-      case 34:
-        m.blockioClass = OptionalString$read(r, $len(r), 0, m.blockioClass);
-        continue;
-      case 42:
-        m.rdtClass = OptionalString$read(r, $len(r), 0, m.rdtClass);
-        continue;
+      case 10: m.memory = LinuxMemory$read(r, $len(r), 0, m.memory); continue;
+      case 18: m.cpu = LinuxCPU$read(r, $len(r), 0, m.cpu); continue;
+      case 26: m.hugepageLimits.push(HugepageLimit$read(r, $len(r), 0, undefined)); continue;
+      case 34: m.blockioClass = OptionalString$read(r, $len(r), 0, m.blockioClass); continue;
+      case 42: m.rdtClass = OptionalString$read(r, $len(r), 0, m.rdtClass); continue;
       case 50: {
         const e = $len(r);
         const e0 = r.e;
@@ -3480,23 +2354,17 @@ export function LinuxResources$read(
           const t = $tag(r);
           if (t === 10) k = $str(r, true);
           else if (t === 18) v = $str(r, true);
-          else if (t >>> 3 === 1 || t >>> 3 === 2)
-            $wire("nri.pkg.api.v1alpha1.LinuxResources.unified", t);
+          else if (t >>> 3 === 1 || t >>> 3 === 2) $wire("nri.pkg.api.v1alpha1.LinuxResources.unified", t);
           else $skip(r, t, r.d);
         }
         r.e = e0;
         $setOwn(m.unified, k, v ?? "");
         continue;
       }
-      case 58:
-        m.devices.push(LinuxDeviceCgroup$read(r, $len(r), 0, undefined));
-        continue;
-      case 66:
-        m.pids = LinuxPids$read(r, $len(r), 0, m.pids);
-        continue;
+      case 58: m.devices.push(LinuxDeviceCgroup$read(r, $len(r), 0, undefined)); continue;
+      case 66: m.pids = LinuxPids$read(r, $len(r), 0, m.pids); continue;
     }
-    if ($other(r, m, s, t, group, "nri.pkg.api.v1alpha1.LinuxResources", [1, 2, 3, 4, 5, 6, 7, 8]))
-      break;
+    if ($other(r, m, s, t, group, "nri.pkg.api.v1alpha1.LinuxResources", [1, 2, 3, 4, 5, 6, 7, 8])) break;
   }
   r.e = e0;
   r.d--;
@@ -3518,75 +2386,37 @@ export interface LinuxMemory {
 }
 
 /** Memory-related parts of (linux) resources. */
-export const LinuxMemory: $Codec<LinuxMemory> = $codec(
-  "nri.pkg.api.v1alpha1.LinuxMemory",
-  LinuxMemory$new,
-  LinuxMemory$size,
-  LinuxMemory$write,
-  LinuxMemory$read,
-);
+export const LinuxMemory: $Codec<LinuxMemory> = $codec("nri.pkg.api.v1alpha1.LinuxMemory", LinuxMemory$new, LinuxMemory$size, LinuxMemory$write, LinuxMemory$read);
 
 export function LinuxMemory$new(): LinuxMemory {
-  return {};
+  return {  };
 }
 
 export function LinuxMemory$size(m: LinuxMemory): number {
   let n = 0;
-  const v1 = m.limit;
-  if (v1 !== undefined && v1 !== null) {
-    {
-      const s = $put($slot(), OptionalInt64$size(v1));
-      n += 1 + $sv(s) + s;
-    }
+  const v1 = m.limit; if (v1 !== undefined && v1 !== null) {
+    { const s = $put($slot(), OptionalInt64$size(v1)); n += 1 + $sv(s) + s; }
   }
-  const v2 = m.reservation;
-  if (v2 !== undefined && v2 !== null) {
-    {
-      const s = $put($slot(), OptionalInt64$size(v2));
-      n += 1 + $sv(s) + s;
-    }
+  const v2 = m.reservation; if (v2 !== undefined && v2 !== null) {
+    { const s = $put($slot(), OptionalInt64$size(v2)); n += 1 + $sv(s) + s; }
   }
-  const v3 = m.swap;
-  if (v3 !== undefined && v3 !== null) {
-    {
-      const s = $put($slot(), OptionalInt64$size(v3));
-      n += 1 + $sv(s) + s;
-    }
+  const v3 = m.swap; if (v3 !== undefined && v3 !== null) {
+    { const s = $put($slot(), OptionalInt64$size(v3)); n += 1 + $sv(s) + s; }
   }
-  const v4 = m.kernel;
-  if (v4 !== undefined && v4 !== null) {
-    {
-      const s = $put($slot(), OptionalInt64$size(v4));
-      n += 1 + $sv(s) + s;
-    }
+  const v4 = m.kernel; if (v4 !== undefined && v4 !== null) {
+    { const s = $put($slot(), OptionalInt64$size(v4)); n += 1 + $sv(s) + s; }
   }
-  const v5 = m.kernelTcp;
-  if (v5 !== undefined && v5 !== null) {
-    {
-      const s = $put($slot(), OptionalInt64$size(v5));
-      n += 1 + $sv(s) + s;
-    }
+  const v5 = m.kernelTcp; if (v5 !== undefined && v5 !== null) {
+    { const s = $put($slot(), OptionalInt64$size(v5)); n += 1 + $sv(s) + s; }
   }
-  const v6 = m.swappiness;
-  if (v6 !== undefined && v6 !== null) {
-    {
-      const s = $put($slot(), OptionalUInt64$size(v6));
-      n += 1 + $sv(s) + s;
-    }
+  const v6 = m.swappiness; if (v6 !== undefined && v6 !== null) {
+    { const s = $put($slot(), OptionalUInt64$size(v6)); n += 1 + $sv(s) + s; }
   }
-  const v7 = m.disableOomKiller;
-  if (v7 !== undefined && v7 !== null) {
-    {
-      const s = $put($slot(), OptionalBool$size(v7));
-      n += 1 + $sv(s) + s;
-    }
+  const v7 = m.disableOomKiller; if (v7 !== undefined && v7 !== null) {
+    { const s = $put($slot(), OptionalBool$size(v7)); n += 1 + $sv(s) + s; }
   }
-  const v8 = m.useHierarchy;
-  if (v8 !== undefined && v8 !== null) {
-    {
-      const s = $put($slot(), OptionalBool$size(v8));
-      n += 1 + $sv(s) + s;
-    }
+  const v8 = m.useHierarchy; if (v8 !== undefined && v8 !== null) {
+    { const s = $put($slot(), OptionalBool$size(v8)); n += 1 + $sv(s) + s; }
   }
   const u = m.$unknown;
   if (u !== undefined) for (const x of u) n += x.length;
@@ -3594,65 +2424,36 @@ export function LinuxMemory$size(m: LinuxMemory): number {
 }
 
 export function LinuxMemory$write(m: LinuxMemory, b: Buffer, p: number): number {
-  const v1 = m.limit;
-  if (v1 !== undefined && v1 !== null) {
-    b[p++] = 10;
-    p = $wv(b, p, $next());
-    p = OptionalInt64$write(v1, b, p);
+  const v1 = m.limit; if (v1 !== undefined && v1 !== null) {
+    b[p++] = 10; p = $wv(b, p, $next()); p = OptionalInt64$write(v1, b, p);
   }
-  const v2 = m.reservation;
-  if (v2 !== undefined && v2 !== null) {
-    b[p++] = 18;
-    p = $wv(b, p, $next());
-    p = OptionalInt64$write(v2, b, p);
+  const v2 = m.reservation; if (v2 !== undefined && v2 !== null) {
+    b[p++] = 18; p = $wv(b, p, $next()); p = OptionalInt64$write(v2, b, p);
   }
-  const v3 = m.swap;
-  if (v3 !== undefined && v3 !== null) {
-    b[p++] = 26;
-    p = $wv(b, p, $next());
-    p = OptionalInt64$write(v3, b, p);
+  const v3 = m.swap; if (v3 !== undefined && v3 !== null) {
+    b[p++] = 26; p = $wv(b, p, $next()); p = OptionalInt64$write(v3, b, p);
   }
-  const v4 = m.kernel;
-  if (v4 !== undefined && v4 !== null) {
-    b[p++] = 34;
-    p = $wv(b, p, $next());
-    p = OptionalInt64$write(v4, b, p);
+  const v4 = m.kernel; if (v4 !== undefined && v4 !== null) {
+    b[p++] = 34; p = $wv(b, p, $next()); p = OptionalInt64$write(v4, b, p);
   }
-  const v5 = m.kernelTcp;
-  if (v5 !== undefined && v5 !== null) {
-    b[p++] = 42;
-    p = $wv(b, p, $next());
-    p = OptionalInt64$write(v5, b, p);
+  const v5 = m.kernelTcp; if (v5 !== undefined && v5 !== null) {
+    b[p++] = 42; p = $wv(b, p, $next()); p = OptionalInt64$write(v5, b, p);
   }
-  const v6 = m.swappiness;
-  if (v6 !== undefined && v6 !== null) {
-    b[p++] = 50;
-    p = $wv(b, p, $next());
-    p = OptionalUInt64$write(v6, b, p);
+  const v6 = m.swappiness; if (v6 !== undefined && v6 !== null) {
+    b[p++] = 50; p = $wv(b, p, $next()); p = OptionalUInt64$write(v6, b, p);
   }
-  const v7 = m.disableOomKiller;
-  if (v7 !== undefined && v7 !== null) {
-    b[p++] = 58;
-    p = $wv(b, p, $next());
-    p = OptionalBool$write(v7, b, p);
+  const v7 = m.disableOomKiller; if (v7 !== undefined && v7 !== null) {
+    b[p++] = 58; p = $wv(b, p, $next()); p = OptionalBool$write(v7, b, p);
   }
-  const v8 = m.useHierarchy;
-  if (v8 !== undefined && v8 !== null) {
-    b[p++] = 66;
-    p = $wv(b, p, $next());
-    p = OptionalBool$write(v8, b, p);
+  const v8 = m.useHierarchy; if (v8 !== undefined && v8 !== null) {
+    b[p++] = 66; p = $wv(b, p, $next()); p = OptionalBool$write(v8, b, p);
   }
   const u = m.$unknown;
   if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
-export function LinuxMemory$read(
-  r: $R,
-  end: number,
-  group: number,
-  into: LinuxMemory | undefined,
-): LinuxMemory {
+export function LinuxMemory$read(r: $R, end: number, group: number, into: LinuxMemory | undefined): LinuxMemory {
   $deeper(r, "nri.pkg.api.v1alpha1.LinuxMemory");
   const m = into ?? LinuxMemory$new();
   const e0 = r.e;
@@ -3665,33 +2466,16 @@ export function LinuxMemory$read(
     const s = r.p;
     const t = $tag(r);
     switch (t) {
-      case 10:
-        m.limit = OptionalInt64$read(r, $len(r), 0, m.limit);
-        continue;
-      case 18:
-        m.reservation = OptionalInt64$read(r, $len(r), 0, m.reservation);
-        continue;
-      case 26:
-        m.swap = OptionalInt64$read(r, $len(r), 0, m.swap);
-        continue;
-      case 34:
-        m.kernel = OptionalInt64$read(r, $len(r), 0, m.kernel);
-        continue;
-      case 42:
-        m.kernelTcp = OptionalInt64$read(r, $len(r), 0, m.kernelTcp);
-        continue;
-      case 50:
-        m.swappiness = OptionalUInt64$read(r, $len(r), 0, m.swappiness);
-        continue;
-      case 58:
-        m.disableOomKiller = OptionalBool$read(r, $len(r), 0, m.disableOomKiller);
-        continue;
-      case 66:
-        m.useHierarchy = OptionalBool$read(r, $len(r), 0, m.useHierarchy);
-        continue;
+      case 10: m.limit = OptionalInt64$read(r, $len(r), 0, m.limit); continue;
+      case 18: m.reservation = OptionalInt64$read(r, $len(r), 0, m.reservation); continue;
+      case 26: m.swap = OptionalInt64$read(r, $len(r), 0, m.swap); continue;
+      case 34: m.kernel = OptionalInt64$read(r, $len(r), 0, m.kernel); continue;
+      case 42: m.kernelTcp = OptionalInt64$read(r, $len(r), 0, m.kernelTcp); continue;
+      case 50: m.swappiness = OptionalUInt64$read(r, $len(r), 0, m.swappiness); continue;
+      case 58: m.disableOomKiller = OptionalBool$read(r, $len(r), 0, m.disableOomKiller); continue;
+      case 66: m.useHierarchy = OptionalBool$read(r, $len(r), 0, m.useHierarchy); continue;
     }
-    if ($other(r, m, s, t, group, "nri.pkg.api.v1alpha1.LinuxMemory", [1, 2, 3, 4, 5, 6, 7, 8]))
-      break;
+    if ($other(r, m, s, t, group, "nri.pkg.api.v1alpha1.LinuxMemory", [1, 2, 3, 4, 5, 6, 7, 8])) break;
   }
   r.e = e0;
   r.d--;
@@ -3712,13 +2496,7 @@ export interface LinuxCPU {
 }
 
 /** CPU-related parts of (linux) resources. */
-export const LinuxCPU: $Codec<LinuxCPU> = $codec(
-  "nri.pkg.api.v1alpha1.LinuxCPU",
-  LinuxCPU$new,
-  LinuxCPU$size,
-  LinuxCPU$write,
-  LinuxCPU$read,
-);
+export const LinuxCPU: $Codec<LinuxCPU> = $codec("nri.pkg.api.v1alpha1.LinuxCPU", LinuxCPU$new, LinuxCPU$size, LinuxCPU$write, LinuxCPU$read);
 
 export function LinuxCPU$new(): LinuxCPU {
   return { cpus: "", mems: "" };
@@ -3726,47 +2504,25 @@ export function LinuxCPU$new(): LinuxCPU {
 
 export function LinuxCPU$size(m: LinuxCPU): number {
   let n = 0;
-  const v1 = m.shares;
-  if (v1 !== undefined && v1 !== null) {
-    {
-      const s = $put($slot(), OptionalUInt64$size(v1));
-      n += 1 + $sv(s) + s;
-    }
+  const v1 = m.shares; if (v1 !== undefined && v1 !== null) {
+    { const s = $put($slot(), OptionalUInt64$size(v1)); n += 1 + $sv(s) + s; }
   }
-  const v2 = m.quota;
-  if (v2 !== undefined && v2 !== null) {
-    {
-      const s = $put($slot(), OptionalInt64$size(v2));
-      n += 1 + $sv(s) + s;
-    }
+  const v2 = m.quota; if (v2 !== undefined && v2 !== null) {
+    { const s = $put($slot(), OptionalInt64$size(v2)); n += 1 + $sv(s) + s; }
   }
-  const v3 = m.period;
-  if (v3 !== undefined && v3 !== null) {
-    {
-      const s = $put($slot(), OptionalUInt64$size(v3));
-      n += 1 + $sv(s) + s;
-    }
+  const v3 = m.period; if (v3 !== undefined && v3 !== null) {
+    { const s = $put($slot(), OptionalUInt64$size(v3)); n += 1 + $sv(s) + s; }
   }
-  const v4 = m.realtimeRuntime;
-  if (v4 !== undefined && v4 !== null) {
-    {
-      const s = $put($slot(), OptionalInt64$size(v4));
-      n += 1 + $sv(s) + s;
-    }
+  const v4 = m.realtimeRuntime; if (v4 !== undefined && v4 !== null) {
+    { const s = $put($slot(), OptionalInt64$size(v4)); n += 1 + $sv(s) + s; }
   }
-  const v5 = m.realtimePeriod;
-  if (v5 !== undefined && v5 !== null) {
-    {
-      const s = $put($slot(), OptionalUInt64$size(v5));
-      n += 1 + $sv(s) + s;
-    }
+  const v5 = m.realtimePeriod; if (v5 !== undefined && v5 !== null) {
+    { const s = $put($slot(), OptionalUInt64$size(v5)); n += 1 + $sv(s) + s; }
   }
-  const v6 = m.cpus;
-  if (v6) {
+  const v6 = m.cpus; if (v6) {
     n += 1 + $sS(v6);
   }
-  const v7 = m.mems;
-  if (v7) {
+  const v7 = m.mems; if (v7) {
     n += 1 + $sS(v7);
   }
   const u = m.$unknown;
@@ -3775,57 +2531,33 @@ export function LinuxCPU$size(m: LinuxCPU): number {
 }
 
 export function LinuxCPU$write(m: LinuxCPU, b: Buffer, p: number): number {
-  const v1 = m.shares;
-  if (v1 !== undefined && v1 !== null) {
-    b[p++] = 10;
-    p = $wv(b, p, $next());
-    p = OptionalUInt64$write(v1, b, p);
+  const v1 = m.shares; if (v1 !== undefined && v1 !== null) {
+    b[p++] = 10; p = $wv(b, p, $next()); p = OptionalUInt64$write(v1, b, p);
   }
-  const v2 = m.quota;
-  if (v2 !== undefined && v2 !== null) {
-    b[p++] = 18;
-    p = $wv(b, p, $next());
-    p = OptionalInt64$write(v2, b, p);
+  const v2 = m.quota; if (v2 !== undefined && v2 !== null) {
+    b[p++] = 18; p = $wv(b, p, $next()); p = OptionalInt64$write(v2, b, p);
   }
-  const v3 = m.period;
-  if (v3 !== undefined && v3 !== null) {
-    b[p++] = 26;
-    p = $wv(b, p, $next());
-    p = OptionalUInt64$write(v3, b, p);
+  const v3 = m.period; if (v3 !== undefined && v3 !== null) {
+    b[p++] = 26; p = $wv(b, p, $next()); p = OptionalUInt64$write(v3, b, p);
   }
-  const v4 = m.realtimeRuntime;
-  if (v4 !== undefined && v4 !== null) {
-    b[p++] = 34;
-    p = $wv(b, p, $next());
-    p = OptionalInt64$write(v4, b, p);
+  const v4 = m.realtimeRuntime; if (v4 !== undefined && v4 !== null) {
+    b[p++] = 34; p = $wv(b, p, $next()); p = OptionalInt64$write(v4, b, p);
   }
-  const v5 = m.realtimePeriod;
-  if (v5 !== undefined && v5 !== null) {
-    b[p++] = 42;
-    p = $wv(b, p, $next());
-    p = OptionalUInt64$write(v5, b, p);
+  const v5 = m.realtimePeriod; if (v5 !== undefined && v5 !== null) {
+    b[p++] = 42; p = $wv(b, p, $next()); p = OptionalUInt64$write(v5, b, p);
   }
-  const v6 = m.cpus;
-  if (v6) {
-    b[p++] = 50;
-    p = $wS(b, p, v6);
+  const v6 = m.cpus; if (v6) {
+    b[p++] = 50; p = $wS(b, p, v6);
   }
-  const v7 = m.mems;
-  if (v7) {
-    b[p++] = 58;
-    p = $wS(b, p, v7);
+  const v7 = m.mems; if (v7) {
+    b[p++] = 58; p = $wS(b, p, v7);
   }
   const u = m.$unknown;
   if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
-export function LinuxCPU$read(
-  r: $R,
-  end: number,
-  group: number,
-  into: LinuxCPU | undefined,
-): LinuxCPU {
+export function LinuxCPU$read(r: $R, end: number, group: number, into: LinuxCPU | undefined): LinuxCPU {
   $deeper(r, "nri.pkg.api.v1alpha1.LinuxCPU");
   const m = into ?? LinuxCPU$new();
   const e0 = r.e;
@@ -3838,27 +2570,13 @@ export function LinuxCPU$read(
     const s = r.p;
     const t = $tag(r);
     switch (t) {
-      case 10:
-        m.shares = OptionalUInt64$read(r, $len(r), 0, m.shares);
-        continue;
-      case 18:
-        m.quota = OptionalInt64$read(r, $len(r), 0, m.quota);
-        continue;
-      case 26:
-        m.period = OptionalUInt64$read(r, $len(r), 0, m.period);
-        continue;
-      case 34:
-        m.realtimeRuntime = OptionalInt64$read(r, $len(r), 0, m.realtimeRuntime);
-        continue;
-      case 42:
-        m.realtimePeriod = OptionalUInt64$read(r, $len(r), 0, m.realtimePeriod);
-        continue;
-      case 50:
-        m.cpus = $str(r, true);
-        continue;
-      case 58:
-        m.mems = $str(r, true);
-        continue;
+      case 10: m.shares = OptionalUInt64$read(r, $len(r), 0, m.shares); continue;
+      case 18: m.quota = OptionalInt64$read(r, $len(r), 0, m.quota); continue;
+      case 26: m.period = OptionalUInt64$read(r, $len(r), 0, m.period); continue;
+      case 34: m.realtimeRuntime = OptionalInt64$read(r, $len(r), 0, m.realtimeRuntime); continue;
+      case 42: m.realtimePeriod = OptionalUInt64$read(r, $len(r), 0, m.realtimePeriod); continue;
+      case 50: m.cpus = $str(r, true); continue;
+      case 58: m.mems = $str(r, true); continue;
     }
     if ($other(r, m, s, t, group, "nri.pkg.api.v1alpha1.LinuxCPU", [1, 2, 3, 4, 5, 6, 7])) break;
   }
@@ -3876,13 +2594,7 @@ export interface HugepageLimit {
 }
 
 /** Container huge page limit. */
-export const HugepageLimit: $Codec<HugepageLimit> = $codec(
-  "nri.pkg.api.v1alpha1.HugepageLimit",
-  HugepageLimit$new,
-  HugepageLimit$size,
-  HugepageLimit$write,
-  HugepageLimit$read,
-);
+export const HugepageLimit: $Codec<HugepageLimit> = $codec("nri.pkg.api.v1alpha1.HugepageLimit", HugepageLimit$new, HugepageLimit$size, HugepageLimit$write, HugepageLimit$read);
 
 export function HugepageLimit$new(): HugepageLimit {
   return { pageSize: "", limit: 0n };
@@ -3890,12 +2602,10 @@ export function HugepageLimit$new(): HugepageLimit {
 
 export function HugepageLimit$size(m: HugepageLimit): number {
   let n = 0;
-  const v1 = m.pageSize;
-  if (v1) {
+  const v1 = m.pageSize; if (v1) {
     n += 1 + $sS(v1);
   }
-  const v2 = m.limit;
-  if (v2) {
+  const v2 = m.limit; if (v2) {
     n += 1 + $sv64(v2);
   }
   const u = m.$unknown;
@@ -3904,27 +2614,18 @@ export function HugepageLimit$size(m: HugepageLimit): number {
 }
 
 export function HugepageLimit$write(m: HugepageLimit, b: Buffer, p: number): number {
-  const v1 = m.pageSize;
-  if (v1) {
-    b[p++] = 10;
-    p = $wS(b, p, v1);
+  const v1 = m.pageSize; if (v1) {
+    b[p++] = 10; p = $wS(b, p, v1);
   }
-  const v2 = m.limit;
-  if (v2) {
-    b[p++] = 16;
-    p = $wv64(b, p, v2);
+  const v2 = m.limit; if (v2) {
+    b[p++] = 16; p = $wv64(b, p, v2);
   }
   const u = m.$unknown;
   if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
-export function HugepageLimit$read(
-  r: $R,
-  end: number,
-  group: number,
-  into: HugepageLimit | undefined,
-): HugepageLimit {
+export function HugepageLimit$read(r: $R, end: number, group: number, into: HugepageLimit | undefined): HugepageLimit {
   $deeper(r, "nri.pkg.api.v1alpha1.HugepageLimit");
   const m = into ?? HugepageLimit$new();
   const e0 = r.e;
@@ -3937,12 +2638,8 @@ export function HugepageLimit$read(
     const s = r.p;
     const t = $tag(r);
     switch (t) {
-      case 10:
-        m.pageSize = $str(r, true);
-        continue;
-      case 16:
-        m.limit = $u64(r);
-        continue;
+      case 10: m.pageSize = $str(r, true); continue;
+      case 16: m.limit = $u64(r); continue;
     }
     if ($other(r, m, s, t, group, "nri.pkg.api.v1alpha1.HugepageLimit", [1, 2])) break;
   }
@@ -3961,13 +2658,7 @@ export interface POSIXRlimit {
 }
 
 /** Container rlimits */
-export const POSIXRlimit: $Codec<POSIXRlimit> = $codec(
-  "nri.pkg.api.v1alpha1.POSIXRlimit",
-  POSIXRlimit$new,
-  POSIXRlimit$size,
-  POSIXRlimit$write,
-  POSIXRlimit$read,
-);
+export const POSIXRlimit: $Codec<POSIXRlimit> = $codec("nri.pkg.api.v1alpha1.POSIXRlimit", POSIXRlimit$new, POSIXRlimit$size, POSIXRlimit$write, POSIXRlimit$read);
 
 export function POSIXRlimit$new(): POSIXRlimit {
   return { type: "", hard: 0n, soft: 0n };
@@ -3975,16 +2666,13 @@ export function POSIXRlimit$new(): POSIXRlimit {
 
 export function POSIXRlimit$size(m: POSIXRlimit): number {
   let n = 0;
-  const v1 = m.type;
-  if (v1) {
+  const v1 = m.type; if (v1) {
     n += 1 + $sS(v1);
   }
-  const v2 = m.hard;
-  if (v2) {
+  const v2 = m.hard; if (v2) {
     n += 1 + $sv64(v2);
   }
-  const v3 = m.soft;
-  if (v3) {
+  const v3 = m.soft; if (v3) {
     n += 1 + $sv64(v3);
   }
   const u = m.$unknown;
@@ -3993,32 +2681,21 @@ export function POSIXRlimit$size(m: POSIXRlimit): number {
 }
 
 export function POSIXRlimit$write(m: POSIXRlimit, b: Buffer, p: number): number {
-  const v1 = m.type;
-  if (v1) {
-    b[p++] = 10;
-    p = $wS(b, p, v1);
+  const v1 = m.type; if (v1) {
+    b[p++] = 10; p = $wS(b, p, v1);
   }
-  const v2 = m.hard;
-  if (v2) {
-    b[p++] = 16;
-    p = $wv64(b, p, v2);
+  const v2 = m.hard; if (v2) {
+    b[p++] = 16; p = $wv64(b, p, v2);
   }
-  const v3 = m.soft;
-  if (v3) {
-    b[p++] = 24;
-    p = $wv64(b, p, v3);
+  const v3 = m.soft; if (v3) {
+    b[p++] = 24; p = $wv64(b, p, v3);
   }
   const u = m.$unknown;
   if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
-export function POSIXRlimit$read(
-  r: $R,
-  end: number,
-  group: number,
-  into: POSIXRlimit | undefined,
-): POSIXRlimit {
+export function POSIXRlimit$read(r: $R, end: number, group: number, into: POSIXRlimit | undefined): POSIXRlimit {
   $deeper(r, "nri.pkg.api.v1alpha1.POSIXRlimit");
   const m = into ?? POSIXRlimit$new();
   const e0 = r.e;
@@ -4031,15 +2708,9 @@ export function POSIXRlimit$read(
     const s = r.p;
     const t = $tag(r);
     switch (t) {
-      case 10:
-        m.type = $str(r, true);
-        continue;
-      case 16:
-        m.hard = $u64(r);
-        continue;
-      case 24:
-        m.soft = $u64(r);
-        continue;
+      case 10: m.type = $str(r, true); continue;
+      case 16: m.hard = $u64(r); continue;
+      case 24: m.soft = $u64(r); continue;
     }
     if ($other(r, m, s, t, group, "nri.pkg.api.v1alpha1.POSIXRlimit", [1, 2, 3])) break;
   }
@@ -4056,13 +2727,7 @@ export interface LinuxPids {
 }
 
 /** Pids-related parts of (linux) resources. */
-export const LinuxPids: $Codec<LinuxPids> = $codec(
-  "nri.pkg.api.v1alpha1.LinuxPids",
-  LinuxPids$new,
-  LinuxPids$size,
-  LinuxPids$write,
-  LinuxPids$read,
-);
+export const LinuxPids: $Codec<LinuxPids> = $codec("nri.pkg.api.v1alpha1.LinuxPids", LinuxPids$new, LinuxPids$size, LinuxPids$write, LinuxPids$read);
 
 export function LinuxPids$new(): LinuxPids {
   return { limit: 0n };
@@ -4070,8 +2735,7 @@ export function LinuxPids$new(): LinuxPids {
 
 export function LinuxPids$size(m: LinuxPids): number {
   let n = 0;
-  const v1 = m.limit;
-  if (v1) {
+  const v1 = m.limit; if (v1) {
     n += 1 + $sv64(v1);
   }
   const u = m.$unknown;
@@ -4080,22 +2744,15 @@ export function LinuxPids$size(m: LinuxPids): number {
 }
 
 export function LinuxPids$write(m: LinuxPids, b: Buffer, p: number): number {
-  const v1 = m.limit;
-  if (v1) {
-    b[p++] = 8;
-    p = $wv64(b, p, v1);
+  const v1 = m.limit; if (v1) {
+    b[p++] = 8; p = $wv64(b, p, v1);
   }
   const u = m.$unknown;
   if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
-export function LinuxPids$read(
-  r: $R,
-  end: number,
-  group: number,
-  into: LinuxPids | undefined,
-): LinuxPids {
+export function LinuxPids$read(r: $R, end: number, group: number, into: LinuxPids | undefined): LinuxPids {
   $deeper(r, "nri.pkg.api.v1alpha1.LinuxPids");
   const m = into ?? LinuxPids$new();
   const e0 = r.e;
@@ -4108,9 +2765,7 @@ export function LinuxPids$read(
     const s = r.p;
     const t = $tag(r);
     switch (t) {
-      case 8:
-        m.limit = $i64(r);
-        continue;
+      case 8: m.limit = $i64(r); continue;
     }
     if ($other(r, m, s, t, group, "nri.pkg.api.v1alpha1.LinuxPids", [1])) break;
   }
@@ -4133,13 +2788,7 @@ export interface ContainerAdjustment {
 }
 
 /** Requested adjustments to a container being created. */
-export const ContainerAdjustment: $Codec<ContainerAdjustment> = $codec(
-  "nri.pkg.api.v1alpha1.ContainerAdjustment",
-  ContainerAdjustment$new,
-  ContainerAdjustment$size,
-  ContainerAdjustment$write,
-  ContainerAdjustment$read,
-);
+export const ContainerAdjustment: $Codec<ContainerAdjustment> = $codec("nri.pkg.api.v1alpha1.ContainerAdjustment", ContainerAdjustment$new, ContainerAdjustment$size, ContainerAdjustment$write, ContainerAdjustment$read);
 
 export function ContainerAdjustment$new(): ContainerAdjustment {
   return { annotations: {}, mounts: [], env: [], rlimits: [], CDIDevices: [] };
@@ -4147,8 +2796,7 @@ export function ContainerAdjustment$new(): ContainerAdjustment {
 
 export function ContainerAdjustment$size(m: ContainerAdjustment): number {
   let n = 0;
-  const m2 = m.annotations;
-  if (m2 !== undefined) {
+  const m2 = m.annotations; if (m2 !== undefined) {
     for (const k of Object.keys(m2)) {
       const v = m2[k]!;
       const i = $slot();
@@ -4159,54 +2807,30 @@ export function ContainerAdjustment$size(m: ContainerAdjustment): number {
       n += 1 + $sv(s) + s;
     }
   }
-  const a3 = m.mounts;
-  if (a3 !== undefined) {
+  const a3 = m.mounts; if (a3 !== undefined) {
     for (const v of a3) {
-      {
-        const s = $put($slot(), Mount$size(v));
-        n += 1 + $sv(s) + s;
-      }
+      { const s = $put($slot(), Mount$size(v)); n += 1 + $sv(s) + s; }
     }
   }
-  const a4 = m.env;
-  if (a4 !== undefined) {
+  const a4 = m.env; if (a4 !== undefined) {
     for (const v of a4) {
-      {
-        const s = $put($slot(), KeyValue$size(v));
-        n += 1 + $sv(s) + s;
-      }
+      { const s = $put($slot(), KeyValue$size(v)); n += 1 + $sv(s) + s; }
     }
   }
-  const v5 = m.hooks;
-  if (v5 !== undefined && v5 !== null) {
-    {
-      const s = $put($slot(), Hooks$size(v5));
-      n += 1 + $sv(s) + s;
-    }
+  const v5 = m.hooks; if (v5 !== undefined && v5 !== null) {
+    { const s = $put($slot(), Hooks$size(v5)); n += 1 + $sv(s) + s; }
   }
-  const v6 = m.linux;
-  if (v6 !== undefined && v6 !== null) {
-    {
-      const s = $put($slot(), LinuxContainerAdjustment$size(v6));
-      n += 1 + $sv(s) + s;
-    }
+  const v6 = m.linux; if (v6 !== undefined && v6 !== null) {
+    { const s = $put($slot(), LinuxContainerAdjustment$size(v6)); n += 1 + $sv(s) + s; }
   }
-  const a7 = m.rlimits;
-  if (a7 !== undefined) {
+  const a7 = m.rlimits; if (a7 !== undefined) {
     for (const v of a7) {
-      {
-        const s = $put($slot(), POSIXRlimit$size(v));
-        n += 1 + $sv(s) + s;
-      }
+      { const s = $put($slot(), POSIXRlimit$size(v)); n += 1 + $sv(s) + s; }
     }
   }
-  const a8 = m.CDIDevices;
-  if (a8 !== undefined) {
+  const a8 = m.CDIDevices; if (a8 !== undefined) {
     for (const v of a8) {
-      {
-        const s = $put($slot(), CDIDevice$size(v));
-        n += 1 + $sv(s) + s;
-      }
+      { const s = $put($slot(), CDIDevice$size(v)); n += 1 + $sv(s) + s; }
     }
   }
   const u = m.$unknown;
@@ -4215,61 +2839,39 @@ export function ContainerAdjustment$size(m: ContainerAdjustment): number {
 }
 
 export function ContainerAdjustment$write(m: ContainerAdjustment, b: Buffer, p: number): number {
-  const m2 = m.annotations;
-  if (m2 !== undefined) {
+  const m2 = m.annotations; if (m2 !== undefined) {
     for (const k of Object.keys(m2)) {
       const v = m2[k]!;
-      b[p++] = 18;
-      p = $wv(b, p, $next());
+      b[p++] = 18; p = $wv(b, p, $next());
       const kv = k;
-      b[p++] = 10;
-      p = $wS(b, p, kv);
-      b[p++] = 18;
-      p = $wS(b, p, v);
+      b[p++] = 10; p = $wS(b, p, kv);
+      b[p++] = 18; p = $wS(b, p, v);
     }
   }
-  const a3 = m.mounts;
-  if (a3 !== undefined) {
+  const a3 = m.mounts; if (a3 !== undefined) {
     for (const v of a3) {
-      b[p++] = 26;
-      p = $wv(b, p, $next());
-      p = Mount$write(v, b, p);
+      b[p++] = 26; p = $wv(b, p, $next()); p = Mount$write(v, b, p);
     }
   }
-  const a4 = m.env;
-  if (a4 !== undefined) {
+  const a4 = m.env; if (a4 !== undefined) {
     for (const v of a4) {
-      b[p++] = 34;
-      p = $wv(b, p, $next());
-      p = KeyValue$write(v, b, p);
+      b[p++] = 34; p = $wv(b, p, $next()); p = KeyValue$write(v, b, p);
     }
   }
-  const v5 = m.hooks;
-  if (v5 !== undefined && v5 !== null) {
-    b[p++] = 42;
-    p = $wv(b, p, $next());
-    p = Hooks$write(v5, b, p);
+  const v5 = m.hooks; if (v5 !== undefined && v5 !== null) {
+    b[p++] = 42; p = $wv(b, p, $next()); p = Hooks$write(v5, b, p);
   }
-  const v6 = m.linux;
-  if (v6 !== undefined && v6 !== null) {
-    b[p++] = 50;
-    p = $wv(b, p, $next());
-    p = LinuxContainerAdjustment$write(v6, b, p);
+  const v6 = m.linux; if (v6 !== undefined && v6 !== null) {
+    b[p++] = 50; p = $wv(b, p, $next()); p = LinuxContainerAdjustment$write(v6, b, p);
   }
-  const a7 = m.rlimits;
-  if (a7 !== undefined) {
+  const a7 = m.rlimits; if (a7 !== undefined) {
     for (const v of a7) {
-      b[p++] = 58;
-      p = $wv(b, p, $next());
-      p = POSIXRlimit$write(v, b, p);
+      b[p++] = 58; p = $wv(b, p, $next()); p = POSIXRlimit$write(v, b, p);
     }
   }
-  const a8 = m.CDIDevices;
-  if (a8 !== undefined) {
+  const a8 = m.CDIDevices; if (a8 !== undefined) {
     for (const v of a8) {
-      b[p++] = 66;
-      p = $wv(b, p, $next());
-      p = CDIDevice$write(v, b, p);
+      b[p++] = 66; p = $wv(b, p, $next()); p = CDIDevice$write(v, b, p);
     }
   }
   const u = m.$unknown;
@@ -4277,12 +2879,7 @@ export function ContainerAdjustment$write(m: ContainerAdjustment, b: Buffer, p: 
   return p;
 }
 
-export function ContainerAdjustment$read(
-  r: $R,
-  end: number,
-  group: number,
-  into: ContainerAdjustment | undefined,
-): ContainerAdjustment {
+export function ContainerAdjustment$read(r: $R, end: number, group: number, into: ContainerAdjustment | undefined): ContainerAdjustment {
   $deeper(r, "nri.pkg.api.v1alpha1.ContainerAdjustment");
   const m = into ?? ContainerAdjustment$new();
   const e0 = r.e;
@@ -4305,37 +2902,21 @@ export function ContainerAdjustment$read(
           const t = $tag(r);
           if (t === 10) k = $str(r, true);
           else if (t === 18) v = $str(r, true);
-          else if (t >>> 3 === 1 || t >>> 3 === 2)
-            $wire("nri.pkg.api.v1alpha1.ContainerAdjustment.annotations", t);
+          else if (t >>> 3 === 1 || t >>> 3 === 2) $wire("nri.pkg.api.v1alpha1.ContainerAdjustment.annotations", t);
           else $skip(r, t, r.d);
         }
         r.e = e0;
         $setOwn(m.annotations, k, v ?? "");
         continue;
       }
-      case 26:
-        m.mounts.push(Mount$read(r, $len(r), 0, undefined));
-        continue;
-      case 34:
-        m.env.push(KeyValue$read(r, $len(r), 0, undefined));
-        continue;
-      case 42:
-        m.hooks = Hooks$read(r, $len(r), 0, m.hooks);
-        continue;
-      case 50:
-        m.linux = LinuxContainerAdjustment$read(r, $len(r), 0, m.linux);
-        continue;
-      case 58:
-        m.rlimits.push(POSIXRlimit$read(r, $len(r), 0, undefined));
-        continue;
-      case 66:
-        m.CDIDevices.push(CDIDevice$read(r, $len(r), 0, undefined));
-        continue;
+      case 26: m.mounts.push(Mount$read(r, $len(r), 0, undefined)); continue;
+      case 34: m.env.push(KeyValue$read(r, $len(r), 0, undefined)); continue;
+      case 42: m.hooks = Hooks$read(r, $len(r), 0, m.hooks); continue;
+      case 50: m.linux = LinuxContainerAdjustment$read(r, $len(r), 0, m.linux); continue;
+      case 58: m.rlimits.push(POSIXRlimit$read(r, $len(r), 0, undefined)); continue;
+      case 66: m.CDIDevices.push(CDIDevice$read(r, $len(r), 0, undefined)); continue;
     }
-    if (
-      $other(r, m, s, t, group, "nri.pkg.api.v1alpha1.ContainerAdjustment", [2, 3, 4, 5, 6, 7, 8])
-    )
-      break;
+    if ($other(r, m, s, t, group, "nri.pkg.api.v1alpha1.ContainerAdjustment", [2, 3, 4, 5, 6, 7, 8])) break;
   }
   r.e = e0;
   r.d--;
@@ -4353,13 +2934,7 @@ export interface LinuxContainerAdjustment {
 }
 
 /** Adjustments to (linux) resources. */
-export const LinuxContainerAdjustment: $Codec<LinuxContainerAdjustment> = $codec(
-  "nri.pkg.api.v1alpha1.LinuxContainerAdjustment",
-  LinuxContainerAdjustment$new,
-  LinuxContainerAdjustment$size,
-  LinuxContainerAdjustment$write,
-  LinuxContainerAdjustment$read,
-);
+export const LinuxContainerAdjustment: $Codec<LinuxContainerAdjustment> = $codec("nri.pkg.api.v1alpha1.LinuxContainerAdjustment", LinuxContainerAdjustment$new, LinuxContainerAdjustment$size, LinuxContainerAdjustment$write, LinuxContainerAdjustment$read);
 
 export function LinuxContainerAdjustment$new(): LinuxContainerAdjustment {
   return { devices: [], cgroupsPath: "" };
@@ -4367,79 +2942,46 @@ export function LinuxContainerAdjustment$new(): LinuxContainerAdjustment {
 
 export function LinuxContainerAdjustment$size(m: LinuxContainerAdjustment): number {
   let n = 0;
-  const a1 = m.devices;
-  if (a1 !== undefined) {
+  const a1 = m.devices; if (a1 !== undefined) {
     for (const v of a1) {
-      {
-        const s = $put($slot(), LinuxDevice$size(v));
-        n += 1 + $sv(s) + s;
-      }
+      { const s = $put($slot(), LinuxDevice$size(v)); n += 1 + $sv(s) + s; }
     }
   }
-  const v2 = m.resources;
-  if (v2 !== undefined && v2 !== null) {
-    {
-      const s = $put($slot(), LinuxResources$size(v2));
-      n += 1 + $sv(s) + s;
-    }
+  const v2 = m.resources; if (v2 !== undefined && v2 !== null) {
+    { const s = $put($slot(), LinuxResources$size(v2)); n += 1 + $sv(s) + s; }
   }
-  const v3 = m.cgroupsPath;
-  if (v3) {
+  const v3 = m.cgroupsPath; if (v3) {
     n += 1 + $sS(v3);
   }
-  const v4 = m.oomScoreAdj;
-  if (v4 !== undefined && v4 !== null) {
-    {
-      const s = $put($slot(), OptionalInt$size(v4));
-      n += 1 + $sv(s) + s;
-    }
+  const v4 = m.oomScoreAdj; if (v4 !== undefined && v4 !== null) {
+    { const s = $put($slot(), OptionalInt$size(v4)); n += 1 + $sv(s) + s; }
   }
   const u = m.$unknown;
   if (u !== undefined) for (const x of u) n += x.length;
   return n;
 }
 
-export function LinuxContainerAdjustment$write(
-  m: LinuxContainerAdjustment,
-  b: Buffer,
-  p: number,
-): number {
-  const a1 = m.devices;
-  if (a1 !== undefined) {
+export function LinuxContainerAdjustment$write(m: LinuxContainerAdjustment, b: Buffer, p: number): number {
+  const a1 = m.devices; if (a1 !== undefined) {
     for (const v of a1) {
-      b[p++] = 10;
-      p = $wv(b, p, $next());
-      p = LinuxDevice$write(v, b, p);
+      b[p++] = 10; p = $wv(b, p, $next()); p = LinuxDevice$write(v, b, p);
     }
   }
-  const v2 = m.resources;
-  if (v2 !== undefined && v2 !== null) {
-    b[p++] = 18;
-    p = $wv(b, p, $next());
-    p = LinuxResources$write(v2, b, p);
+  const v2 = m.resources; if (v2 !== undefined && v2 !== null) {
+    b[p++] = 18; p = $wv(b, p, $next()); p = LinuxResources$write(v2, b, p);
   }
-  const v3 = m.cgroupsPath;
-  if (v3) {
-    b[p++] = 26;
-    p = $wS(b, p, v3);
+  const v3 = m.cgroupsPath; if (v3) {
+    b[p++] = 26; p = $wS(b, p, v3);
   }
-  const v4 = m.oomScoreAdj;
-  if (v4 !== undefined && v4 !== null) {
-    b[p++] = 34;
-    p = $wv(b, p, $next());
-    p = OptionalInt$write(v4, b, p);
+  const v4 = m.oomScoreAdj; if (v4 !== undefined && v4 !== null) {
+    b[p++] = 34; p = $wv(b, p, $next()); p = OptionalInt$write(v4, b, p);
   }
   const u = m.$unknown;
   if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
-export function LinuxContainerAdjustment$read(
-  r: $R,
-  end: number,
-  group: number,
-  into: LinuxContainerAdjustment | undefined,
-): LinuxContainerAdjustment {
+export function LinuxContainerAdjustment$read(r: $R, end: number, group: number, into: LinuxContainerAdjustment | undefined): LinuxContainerAdjustment {
   $deeper(r, "nri.pkg.api.v1alpha1.LinuxContainerAdjustment");
   const m = into ?? LinuxContainerAdjustment$new();
   const e0 = r.e;
@@ -4452,21 +2994,12 @@ export function LinuxContainerAdjustment$read(
     const s = r.p;
     const t = $tag(r);
     switch (t) {
-      case 10:
-        m.devices.push(LinuxDevice$read(r, $len(r), 0, undefined));
-        continue;
-      case 18:
-        m.resources = LinuxResources$read(r, $len(r), 0, m.resources);
-        continue;
-      case 26:
-        m.cgroupsPath = $str(r, true);
-        continue;
-      case 34:
-        m.oomScoreAdj = OptionalInt$read(r, $len(r), 0, m.oomScoreAdj);
-        continue;
+      case 10: m.devices.push(LinuxDevice$read(r, $len(r), 0, undefined)); continue;
+      case 18: m.resources = LinuxResources$read(r, $len(r), 0, m.resources); continue;
+      case 26: m.cgroupsPath = $str(r, true); continue;
+      case 34: m.oomScoreAdj = OptionalInt$read(r, $len(r), 0, m.oomScoreAdj); continue;
     }
-    if ($other(r, m, s, t, group, "nri.pkg.api.v1alpha1.LinuxContainerAdjustment", [1, 2, 3, 4]))
-      break;
+    if ($other(r, m, s, t, group, "nri.pkg.api.v1alpha1.LinuxContainerAdjustment", [1, 2, 3, 4])) break;
   }
   r.e = e0;
   r.d--;
@@ -4483,13 +3016,7 @@ export interface ContainerUpdate {
 }
 
 /** Requested update to an already created container. */
-export const ContainerUpdate: $Codec<ContainerUpdate> = $codec(
-  "nri.pkg.api.v1alpha1.ContainerUpdate",
-  ContainerUpdate$new,
-  ContainerUpdate$size,
-  ContainerUpdate$write,
-  ContainerUpdate$read,
-);
+export const ContainerUpdate: $Codec<ContainerUpdate> = $codec("nri.pkg.api.v1alpha1.ContainerUpdate", ContainerUpdate$new, ContainerUpdate$size, ContainerUpdate$write, ContainerUpdate$read);
 
 export function ContainerUpdate$new(): ContainerUpdate {
   return { containerId: "", ignoreFailure: false };
@@ -4497,19 +3024,13 @@ export function ContainerUpdate$new(): ContainerUpdate {
 
 export function ContainerUpdate$size(m: ContainerUpdate): number {
   let n = 0;
-  const v1 = m.containerId;
-  if (v1) {
+  const v1 = m.containerId; if (v1) {
     n += 1 + $sS(v1);
   }
-  const v2 = m.linux;
-  if (v2 !== undefined && v2 !== null) {
-    {
-      const s = $put($slot(), LinuxContainerUpdate$size(v2));
-      n += 1 + $sv(s) + s;
-    }
+  const v2 = m.linux; if (v2 !== undefined && v2 !== null) {
+    { const s = $put($slot(), LinuxContainerUpdate$size(v2)); n += 1 + $sv(s) + s; }
   }
-  const v3 = m.ignoreFailure;
-  if (v3) {
+  const v3 = m.ignoreFailure; if (v3) {
     n += 1 + 1;
   }
   const u = m.$unknown;
@@ -4518,33 +3039,21 @@ export function ContainerUpdate$size(m: ContainerUpdate): number {
 }
 
 export function ContainerUpdate$write(m: ContainerUpdate, b: Buffer, p: number): number {
-  const v1 = m.containerId;
-  if (v1) {
-    b[p++] = 10;
-    p = $wS(b, p, v1);
+  const v1 = m.containerId; if (v1) {
+    b[p++] = 10; p = $wS(b, p, v1);
   }
-  const v2 = m.linux;
-  if (v2 !== undefined && v2 !== null) {
-    b[p++] = 18;
-    p = $wv(b, p, $next());
-    p = LinuxContainerUpdate$write(v2, b, p);
+  const v2 = m.linux; if (v2 !== undefined && v2 !== null) {
+    b[p++] = 18; p = $wv(b, p, $next()); p = LinuxContainerUpdate$write(v2, b, p);
   }
-  const v3 = m.ignoreFailure;
-  if (v3) {
-    b[p++] = 24;
-    p = ((b[p] = v3 ? 1 : 0), p + 1);
+  const v3 = m.ignoreFailure; if (v3) {
+    b[p++] = 24; p = ((b[p] = v3 ? 1 : 0), p + 1);
   }
   const u = m.$unknown;
   if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
-export function ContainerUpdate$read(
-  r: $R,
-  end: number,
-  group: number,
-  into: ContainerUpdate | undefined,
-): ContainerUpdate {
+export function ContainerUpdate$read(r: $R, end: number, group: number, into: ContainerUpdate | undefined): ContainerUpdate {
   $deeper(r, "nri.pkg.api.v1alpha1.ContainerUpdate");
   const m = into ?? ContainerUpdate$new();
   const e0 = r.e;
@@ -4557,15 +3066,9 @@ export function ContainerUpdate$read(
     const s = r.p;
     const t = $tag(r);
     switch (t) {
-      case 10:
-        m.containerId = $str(r, true);
-        continue;
-      case 18:
-        m.linux = LinuxContainerUpdate$read(r, $len(r), 0, m.linux);
-        continue;
-      case 24:
-        m.ignoreFailure = $bool(r);
-        continue;
+      case 10: m.containerId = $str(r, true); continue;
+      case 18: m.linux = LinuxContainerUpdate$read(r, $len(r), 0, m.linux); continue;
+      case 24: m.ignoreFailure = $bool(r); continue;
     }
     if ($other(r, m, s, t, group, "nri.pkg.api.v1alpha1.ContainerUpdate", [1, 2, 3])) break;
   }
@@ -4582,26 +3085,16 @@ export interface LinuxContainerUpdate {
 }
 
 /** Updates to (linux) resources. */
-export const LinuxContainerUpdate: $Codec<LinuxContainerUpdate> = $codec(
-  "nri.pkg.api.v1alpha1.LinuxContainerUpdate",
-  LinuxContainerUpdate$new,
-  LinuxContainerUpdate$size,
-  LinuxContainerUpdate$write,
-  LinuxContainerUpdate$read,
-);
+export const LinuxContainerUpdate: $Codec<LinuxContainerUpdate> = $codec("nri.pkg.api.v1alpha1.LinuxContainerUpdate", LinuxContainerUpdate$new, LinuxContainerUpdate$size, LinuxContainerUpdate$write, LinuxContainerUpdate$read);
 
 export function LinuxContainerUpdate$new(): LinuxContainerUpdate {
-  return {};
+  return {  };
 }
 
 export function LinuxContainerUpdate$size(m: LinuxContainerUpdate): number {
   let n = 0;
-  const v1 = m.resources;
-  if (v1 !== undefined && v1 !== null) {
-    {
-      const s = $put($slot(), LinuxResources$size(v1));
-      n += 1 + $sv(s) + s;
-    }
+  const v1 = m.resources; if (v1 !== undefined && v1 !== null) {
+    { const s = $put($slot(), LinuxResources$size(v1)); n += 1 + $sv(s) + s; }
   }
   const u = m.$unknown;
   if (u !== undefined) for (const x of u) n += x.length;
@@ -4609,23 +3102,15 @@ export function LinuxContainerUpdate$size(m: LinuxContainerUpdate): number {
 }
 
 export function LinuxContainerUpdate$write(m: LinuxContainerUpdate, b: Buffer, p: number): number {
-  const v1 = m.resources;
-  if (v1 !== undefined && v1 !== null) {
-    b[p++] = 10;
-    p = $wv(b, p, $next());
-    p = LinuxResources$write(v1, b, p);
+  const v1 = m.resources; if (v1 !== undefined && v1 !== null) {
+    b[p++] = 10; p = $wv(b, p, $next()); p = LinuxResources$write(v1, b, p);
   }
   const u = m.$unknown;
   if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
-export function LinuxContainerUpdate$read(
-  r: $R,
-  end: number,
-  group: number,
-  into: LinuxContainerUpdate | undefined,
-): LinuxContainerUpdate {
+export function LinuxContainerUpdate$read(r: $R, end: number, group: number, into: LinuxContainerUpdate | undefined): LinuxContainerUpdate {
   $deeper(r, "nri.pkg.api.v1alpha1.LinuxContainerUpdate");
   const m = into ?? LinuxContainerUpdate$new();
   const e0 = r.e;
@@ -4638,9 +3123,7 @@ export function LinuxContainerUpdate$read(
     const s = r.p;
     const t = $tag(r);
     switch (t) {
-      case 10:
-        m.resources = LinuxResources$read(r, $len(r), 0, m.resources);
-        continue;
+      case 10: m.resources = LinuxResources$read(r, $len(r), 0, m.resources); continue;
     }
     if ($other(r, m, s, t, group, "nri.pkg.api.v1alpha1.LinuxContainerUpdate", [1])) break;
   }
@@ -4660,13 +3143,7 @@ export interface ContainerEviction {
 }
 
 /** Request to evict (IOW unsolicitedly stop) a container. */
-export const ContainerEviction: $Codec<ContainerEviction> = $codec(
-  "nri.pkg.api.v1alpha1.ContainerEviction",
-  ContainerEviction$new,
-  ContainerEviction$size,
-  ContainerEviction$write,
-  ContainerEviction$read,
-);
+export const ContainerEviction: $Codec<ContainerEviction> = $codec("nri.pkg.api.v1alpha1.ContainerEviction", ContainerEviction$new, ContainerEviction$size, ContainerEviction$write, ContainerEviction$read);
 
 export function ContainerEviction$new(): ContainerEviction {
   return { containerId: "", reason: "" };
@@ -4674,12 +3151,10 @@ export function ContainerEviction$new(): ContainerEviction {
 
 export function ContainerEviction$size(m: ContainerEviction): number {
   let n = 0;
-  const v1 = m.containerId;
-  if (v1) {
+  const v1 = m.containerId; if (v1) {
     n += 1 + $sS(v1);
   }
-  const v2 = m.reason;
-  if (v2) {
+  const v2 = m.reason; if (v2) {
     n += 1 + $sS(v2);
   }
   const u = m.$unknown;
@@ -4688,27 +3163,18 @@ export function ContainerEviction$size(m: ContainerEviction): number {
 }
 
 export function ContainerEviction$write(m: ContainerEviction, b: Buffer, p: number): number {
-  const v1 = m.containerId;
-  if (v1) {
-    b[p++] = 10;
-    p = $wS(b, p, v1);
+  const v1 = m.containerId; if (v1) {
+    b[p++] = 10; p = $wS(b, p, v1);
   }
-  const v2 = m.reason;
-  if (v2) {
-    b[p++] = 18;
-    p = $wS(b, p, v2);
+  const v2 = m.reason; if (v2) {
+    b[p++] = 18; p = $wS(b, p, v2);
   }
   const u = m.$unknown;
   if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
-export function ContainerEviction$read(
-  r: $R,
-  end: number,
-  group: number,
-  into: ContainerEviction | undefined,
-): ContainerEviction {
+export function ContainerEviction$read(r: $R, end: number, group: number, into: ContainerEviction | undefined): ContainerEviction {
   $deeper(r, "nri.pkg.api.v1alpha1.ContainerEviction");
   const m = into ?? ContainerEviction$new();
   const e0 = r.e;
@@ -4721,12 +3187,8 @@ export function ContainerEviction$read(
     const s = r.p;
     const t = $tag(r);
     switch (t) {
-      case 10:
-        m.containerId = $str(r, true);
-        continue;
-      case 18:
-        m.reason = $str(r, true);
-        continue;
+      case 10: m.containerId = $str(r, true); continue;
+      case 18: m.reason = $str(r, true); continue;
     }
     if ($other(r, m, s, t, group, "nri.pkg.api.v1alpha1.ContainerEviction", [1, 2])) break;
   }
@@ -4744,13 +3206,7 @@ export interface KeyValue {
 }
 
 /** KeyValue represents an environment variable. */
-export const KeyValue: $Codec<KeyValue> = $codec(
-  "nri.pkg.api.v1alpha1.KeyValue",
-  KeyValue$new,
-  KeyValue$size,
-  KeyValue$write,
-  KeyValue$read,
-);
+export const KeyValue: $Codec<KeyValue> = $codec("nri.pkg.api.v1alpha1.KeyValue", KeyValue$new, KeyValue$size, KeyValue$write, KeyValue$read);
 
 export function KeyValue$new(): KeyValue {
   return { key: "", value: "" };
@@ -4758,12 +3214,10 @@ export function KeyValue$new(): KeyValue {
 
 export function KeyValue$size(m: KeyValue): number {
   let n = 0;
-  const v1 = m.key;
-  if (v1) {
+  const v1 = m.key; if (v1) {
     n += 1 + $sS(v1);
   }
-  const v2 = m.value;
-  if (v2) {
+  const v2 = m.value; if (v2) {
     n += 1 + $sS(v2);
   }
   const u = m.$unknown;
@@ -4772,27 +3226,18 @@ export function KeyValue$size(m: KeyValue): number {
 }
 
 export function KeyValue$write(m: KeyValue, b: Buffer, p: number): number {
-  const v1 = m.key;
-  if (v1) {
-    b[p++] = 10;
-    p = $wS(b, p, v1);
+  const v1 = m.key; if (v1) {
+    b[p++] = 10; p = $wS(b, p, v1);
   }
-  const v2 = m.value;
-  if (v2) {
-    b[p++] = 18;
-    p = $wS(b, p, v2);
+  const v2 = m.value; if (v2) {
+    b[p++] = 18; p = $wS(b, p, v2);
   }
   const u = m.$unknown;
   if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
-export function KeyValue$read(
-  r: $R,
-  end: number,
-  group: number,
-  into: KeyValue | undefined,
-): KeyValue {
+export function KeyValue$read(r: $R, end: number, group: number, into: KeyValue | undefined): KeyValue {
   $deeper(r, "nri.pkg.api.v1alpha1.KeyValue");
   const m = into ?? KeyValue$new();
   const e0 = r.e;
@@ -4805,12 +3250,8 @@ export function KeyValue$read(
     const s = r.p;
     const t = $tag(r);
     switch (t) {
-      case 10:
-        m.key = $str(r, true);
-        continue;
-      case 18:
-        m.value = $str(r, true);
-        continue;
+      case 10: m.key = $str(r, true); continue;
+      case 18: m.value = $str(r, true); continue;
     }
     if ($other(r, m, s, t, group, "nri.pkg.api.v1alpha1.KeyValue", [1, 2])) break;
   }
@@ -4827,13 +3268,7 @@ export interface OptionalString {
 }
 
 /** An optional string value. */
-export const OptionalString: $Codec<OptionalString> = $codec(
-  "nri.pkg.api.v1alpha1.OptionalString",
-  OptionalString$new,
-  OptionalString$size,
-  OptionalString$write,
-  OptionalString$read,
-);
+export const OptionalString: $Codec<OptionalString> = $codec("nri.pkg.api.v1alpha1.OptionalString", OptionalString$new, OptionalString$size, OptionalString$write, OptionalString$read);
 
 export function OptionalString$new(): OptionalString {
   return { value: "" };
@@ -4841,8 +3276,7 @@ export function OptionalString$new(): OptionalString {
 
 export function OptionalString$size(m: OptionalString): number {
   let n = 0;
-  const v1 = m.value;
-  if (v1) {
+  const v1 = m.value; if (v1) {
     n += 1 + $sS(v1);
   }
   const u = m.$unknown;
@@ -4851,22 +3285,15 @@ export function OptionalString$size(m: OptionalString): number {
 }
 
 export function OptionalString$write(m: OptionalString, b: Buffer, p: number): number {
-  const v1 = m.value;
-  if (v1) {
-    b[p++] = 10;
-    p = $wS(b, p, v1);
+  const v1 = m.value; if (v1) {
+    b[p++] = 10; p = $wS(b, p, v1);
   }
   const u = m.$unknown;
   if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
-export function OptionalString$read(
-  r: $R,
-  end: number,
-  group: number,
-  into: OptionalString | undefined,
-): OptionalString {
+export function OptionalString$read(r: $R, end: number, group: number, into: OptionalString | undefined): OptionalString {
   $deeper(r, "nri.pkg.api.v1alpha1.OptionalString");
   const m = into ?? OptionalString$new();
   const e0 = r.e;
@@ -4879,9 +3306,7 @@ export function OptionalString$read(
     const s = r.p;
     const t = $tag(r);
     switch (t) {
-      case 10:
-        m.value = $str(r, true);
-        continue;
+      case 10: m.value = $str(r, true); continue;
     }
     if ($other(r, m, s, t, group, "nri.pkg.api.v1alpha1.OptionalString", [1])) break;
   }
@@ -4898,13 +3323,7 @@ export interface OptionalInt {
 }
 
 /** An optional signed integer value. */
-export const OptionalInt: $Codec<OptionalInt> = $codec(
-  "nri.pkg.api.v1alpha1.OptionalInt",
-  OptionalInt$new,
-  OptionalInt$size,
-  OptionalInt$write,
-  OptionalInt$read,
-);
+export const OptionalInt: $Codec<OptionalInt> = $codec("nri.pkg.api.v1alpha1.OptionalInt", OptionalInt$new, OptionalInt$size, OptionalInt$write, OptionalInt$read);
 
 export function OptionalInt$new(): OptionalInt {
   return { value: 0n };
@@ -4912,8 +3331,7 @@ export function OptionalInt$new(): OptionalInt {
 
 export function OptionalInt$size(m: OptionalInt): number {
   let n = 0;
-  const v1 = m.value;
-  if (v1) {
+  const v1 = m.value; if (v1) {
     n += 1 + $sv64(v1);
   }
   const u = m.$unknown;
@@ -4922,22 +3340,15 @@ export function OptionalInt$size(m: OptionalInt): number {
 }
 
 export function OptionalInt$write(m: OptionalInt, b: Buffer, p: number): number {
-  const v1 = m.value;
-  if (v1) {
-    b[p++] = 8;
-    p = $wv64(b, p, v1);
+  const v1 = m.value; if (v1) {
+    b[p++] = 8; p = $wv64(b, p, v1);
   }
   const u = m.$unknown;
   if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
-export function OptionalInt$read(
-  r: $R,
-  end: number,
-  group: number,
-  into: OptionalInt | undefined,
-): OptionalInt {
+export function OptionalInt$read(r: $R, end: number, group: number, into: OptionalInt | undefined): OptionalInt {
   $deeper(r, "nri.pkg.api.v1alpha1.OptionalInt");
   const m = into ?? OptionalInt$new();
   const e0 = r.e;
@@ -4950,9 +3361,7 @@ export function OptionalInt$read(
     const s = r.p;
     const t = $tag(r);
     switch (t) {
-      case 8:
-        m.value = $i64(r);
-        continue;
+      case 8: m.value = $i64(r); continue;
     }
     if ($other(r, m, s, t, group, "nri.pkg.api.v1alpha1.OptionalInt", [1])) break;
   }
@@ -4969,13 +3378,7 @@ export interface OptionalInt32 {
 }
 
 /** An optional 32-bit signed integer value. */
-export const OptionalInt32: $Codec<OptionalInt32> = $codec(
-  "nri.pkg.api.v1alpha1.OptionalInt32",
-  OptionalInt32$new,
-  OptionalInt32$size,
-  OptionalInt32$write,
-  OptionalInt32$read,
-);
+export const OptionalInt32: $Codec<OptionalInt32> = $codec("nri.pkg.api.v1alpha1.OptionalInt32", OptionalInt32$new, OptionalInt32$size, OptionalInt32$write, OptionalInt32$read);
 
 export function OptionalInt32$new(): OptionalInt32 {
   return { value: 0 };
@@ -4983,8 +3386,7 @@ export function OptionalInt32$new(): OptionalInt32 {
 
 export function OptionalInt32$size(m: OptionalInt32): number {
   let n = 0;
-  const v1 = m.value;
-  if (v1) {
+  const v1 = m.value; if (v1) {
     n += 1 + $sv32(v1);
   }
   const u = m.$unknown;
@@ -4993,22 +3395,15 @@ export function OptionalInt32$size(m: OptionalInt32): number {
 }
 
 export function OptionalInt32$write(m: OptionalInt32, b: Buffer, p: number): number {
-  const v1 = m.value;
-  if (v1) {
-    b[p++] = 8;
-    p = $wv32(b, p, v1);
+  const v1 = m.value; if (v1) {
+    b[p++] = 8; p = $wv32(b, p, v1);
   }
   const u = m.$unknown;
   if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
-export function OptionalInt32$read(
-  r: $R,
-  end: number,
-  group: number,
-  into: OptionalInt32 | undefined,
-): OptionalInt32 {
+export function OptionalInt32$read(r: $R, end: number, group: number, into: OptionalInt32 | undefined): OptionalInt32 {
   $deeper(r, "nri.pkg.api.v1alpha1.OptionalInt32");
   const m = into ?? OptionalInt32$new();
   const e0 = r.e;
@@ -5021,9 +3416,7 @@ export function OptionalInt32$read(
     const s = r.p;
     const t = $tag(r);
     switch (t) {
-      case 8:
-        m.value = $i32(r);
-        continue;
+      case 8: m.value = $i32(r); continue;
     }
     if ($other(r, m, s, t, group, "nri.pkg.api.v1alpha1.OptionalInt32", [1])) break;
   }
@@ -5040,13 +3433,7 @@ export interface OptionalUInt32 {
 }
 
 /** An optional 32-bit unsigned integer value. */
-export const OptionalUInt32: $Codec<OptionalUInt32> = $codec(
-  "nri.pkg.api.v1alpha1.OptionalUInt32",
-  OptionalUInt32$new,
-  OptionalUInt32$size,
-  OptionalUInt32$write,
-  OptionalUInt32$read,
-);
+export const OptionalUInt32: $Codec<OptionalUInt32> = $codec("nri.pkg.api.v1alpha1.OptionalUInt32", OptionalUInt32$new, OptionalUInt32$size, OptionalUInt32$write, OptionalUInt32$read);
 
 export function OptionalUInt32$new(): OptionalUInt32 {
   return { value: 0 };
@@ -5054,8 +3441,7 @@ export function OptionalUInt32$new(): OptionalUInt32 {
 
 export function OptionalUInt32$size(m: OptionalUInt32): number {
   let n = 0;
-  const v1 = m.value;
-  if (v1) {
+  const v1 = m.value; if (v1) {
     n += 1 + $sv(v1 >>> 0);
   }
   const u = m.$unknown;
@@ -5064,22 +3450,15 @@ export function OptionalUInt32$size(m: OptionalUInt32): number {
 }
 
 export function OptionalUInt32$write(m: OptionalUInt32, b: Buffer, p: number): number {
-  const v1 = m.value;
-  if (v1) {
-    b[p++] = 8;
-    p = $wv(b, p, v1 >>> 0);
+  const v1 = m.value; if (v1) {
+    b[p++] = 8; p = $wv(b, p, v1 >>> 0);
   }
   const u = m.$unknown;
   if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
-export function OptionalUInt32$read(
-  r: $R,
-  end: number,
-  group: number,
-  into: OptionalUInt32 | undefined,
-): OptionalUInt32 {
+export function OptionalUInt32$read(r: $R, end: number, group: number, into: OptionalUInt32 | undefined): OptionalUInt32 {
   $deeper(r, "nri.pkg.api.v1alpha1.OptionalUInt32");
   const m = into ?? OptionalUInt32$new();
   const e0 = r.e;
@@ -5092,9 +3471,7 @@ export function OptionalUInt32$read(
     const s = r.p;
     const t = $tag(r);
     switch (t) {
-      case 8:
-        m.value = $u32(r);
-        continue;
+      case 8: m.value = $u32(r); continue;
     }
     if ($other(r, m, s, t, group, "nri.pkg.api.v1alpha1.OptionalUInt32", [1])) break;
   }
@@ -5111,13 +3488,7 @@ export interface OptionalInt64 {
 }
 
 /** An optional 64-bit signed integer value. */
-export const OptionalInt64: $Codec<OptionalInt64> = $codec(
-  "nri.pkg.api.v1alpha1.OptionalInt64",
-  OptionalInt64$new,
-  OptionalInt64$size,
-  OptionalInt64$write,
-  OptionalInt64$read,
-);
+export const OptionalInt64: $Codec<OptionalInt64> = $codec("nri.pkg.api.v1alpha1.OptionalInt64", OptionalInt64$new, OptionalInt64$size, OptionalInt64$write, OptionalInt64$read);
 
 export function OptionalInt64$new(): OptionalInt64 {
   return { value: 0n };
@@ -5125,8 +3496,7 @@ export function OptionalInt64$new(): OptionalInt64 {
 
 export function OptionalInt64$size(m: OptionalInt64): number {
   let n = 0;
-  const v1 = m.value;
-  if (v1) {
+  const v1 = m.value; if (v1) {
     n += 1 + $sv64(v1);
   }
   const u = m.$unknown;
@@ -5135,22 +3505,15 @@ export function OptionalInt64$size(m: OptionalInt64): number {
 }
 
 export function OptionalInt64$write(m: OptionalInt64, b: Buffer, p: number): number {
-  const v1 = m.value;
-  if (v1) {
-    b[p++] = 8;
-    p = $wv64(b, p, v1);
+  const v1 = m.value; if (v1) {
+    b[p++] = 8; p = $wv64(b, p, v1);
   }
   const u = m.$unknown;
   if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
-export function OptionalInt64$read(
-  r: $R,
-  end: number,
-  group: number,
-  into: OptionalInt64 | undefined,
-): OptionalInt64 {
+export function OptionalInt64$read(r: $R, end: number, group: number, into: OptionalInt64 | undefined): OptionalInt64 {
   $deeper(r, "nri.pkg.api.v1alpha1.OptionalInt64");
   const m = into ?? OptionalInt64$new();
   const e0 = r.e;
@@ -5163,9 +3526,7 @@ export function OptionalInt64$read(
     const s = r.p;
     const t = $tag(r);
     switch (t) {
-      case 8:
-        m.value = $i64(r);
-        continue;
+      case 8: m.value = $i64(r); continue;
     }
     if ($other(r, m, s, t, group, "nri.pkg.api.v1alpha1.OptionalInt64", [1])) break;
   }
@@ -5182,13 +3543,7 @@ export interface OptionalUInt64 {
 }
 
 /** An optional 64-bit unsigned integer value. */
-export const OptionalUInt64: $Codec<OptionalUInt64> = $codec(
-  "nri.pkg.api.v1alpha1.OptionalUInt64",
-  OptionalUInt64$new,
-  OptionalUInt64$size,
-  OptionalUInt64$write,
-  OptionalUInt64$read,
-);
+export const OptionalUInt64: $Codec<OptionalUInt64> = $codec("nri.pkg.api.v1alpha1.OptionalUInt64", OptionalUInt64$new, OptionalUInt64$size, OptionalUInt64$write, OptionalUInt64$read);
 
 export function OptionalUInt64$new(): OptionalUInt64 {
   return { value: 0n };
@@ -5196,8 +3551,7 @@ export function OptionalUInt64$new(): OptionalUInt64 {
 
 export function OptionalUInt64$size(m: OptionalUInt64): number {
   let n = 0;
-  const v1 = m.value;
-  if (v1) {
+  const v1 = m.value; if (v1) {
     n += 1 + $sv64(v1);
   }
   const u = m.$unknown;
@@ -5206,22 +3560,15 @@ export function OptionalUInt64$size(m: OptionalUInt64): number {
 }
 
 export function OptionalUInt64$write(m: OptionalUInt64, b: Buffer, p: number): number {
-  const v1 = m.value;
-  if (v1) {
-    b[p++] = 8;
-    p = $wv64(b, p, v1);
+  const v1 = m.value; if (v1) {
+    b[p++] = 8; p = $wv64(b, p, v1);
   }
   const u = m.$unknown;
   if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
-export function OptionalUInt64$read(
-  r: $R,
-  end: number,
-  group: number,
-  into: OptionalUInt64 | undefined,
-): OptionalUInt64 {
+export function OptionalUInt64$read(r: $R, end: number, group: number, into: OptionalUInt64 | undefined): OptionalUInt64 {
   $deeper(r, "nri.pkg.api.v1alpha1.OptionalUInt64");
   const m = into ?? OptionalUInt64$new();
   const e0 = r.e;
@@ -5234,9 +3581,7 @@ export function OptionalUInt64$read(
     const s = r.p;
     const t = $tag(r);
     switch (t) {
-      case 8:
-        m.value = $u64(r);
-        continue;
+      case 8: m.value = $u64(r); continue;
     }
     if ($other(r, m, s, t, group, "nri.pkg.api.v1alpha1.OptionalUInt64", [1])) break;
   }
@@ -5253,13 +3598,7 @@ export interface OptionalBool {
 }
 
 /** An optional boolean value. */
-export const OptionalBool: $Codec<OptionalBool> = $codec(
-  "nri.pkg.api.v1alpha1.OptionalBool",
-  OptionalBool$new,
-  OptionalBool$size,
-  OptionalBool$write,
-  OptionalBool$read,
-);
+export const OptionalBool: $Codec<OptionalBool> = $codec("nri.pkg.api.v1alpha1.OptionalBool", OptionalBool$new, OptionalBool$size, OptionalBool$write, OptionalBool$read);
 
 export function OptionalBool$new(): OptionalBool {
   return { value: false };
@@ -5267,8 +3606,7 @@ export function OptionalBool$new(): OptionalBool {
 
 export function OptionalBool$size(m: OptionalBool): number {
   let n = 0;
-  const v1 = m.value;
-  if (v1) {
+  const v1 = m.value; if (v1) {
     n += 1 + 1;
   }
   const u = m.$unknown;
@@ -5277,22 +3615,15 @@ export function OptionalBool$size(m: OptionalBool): number {
 }
 
 export function OptionalBool$write(m: OptionalBool, b: Buffer, p: number): number {
-  const v1 = m.value;
-  if (v1) {
-    b[p++] = 8;
-    p = ((b[p] = v1 ? 1 : 0), p + 1);
+  const v1 = m.value; if (v1) {
+    b[p++] = 8; p = ((b[p] = v1 ? 1 : 0), p + 1);
   }
   const u = m.$unknown;
   if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
-export function OptionalBool$read(
-  r: $R,
-  end: number,
-  group: number,
-  into: OptionalBool | undefined,
-): OptionalBool {
+export function OptionalBool$read(r: $R, end: number, group: number, into: OptionalBool | undefined): OptionalBool {
   $deeper(r, "nri.pkg.api.v1alpha1.OptionalBool");
   const m = into ?? OptionalBool$new();
   const e0 = r.e;
@@ -5305,9 +3636,7 @@ export function OptionalBool$read(
     const s = r.p;
     const t = $tag(r);
     switch (t) {
-      case 8:
-        m.value = $bool(r);
-        continue;
+      case 8: m.value = $bool(r); continue;
     }
     if ($other(r, m, s, t, group, "nri.pkg.api.v1alpha1.OptionalBool", [1])) break;
   }
@@ -5324,13 +3653,7 @@ export interface OptionalFileMode {
 }
 
 /** An optional value of file permissions. */
-export const OptionalFileMode: $Codec<OptionalFileMode> = $codec(
-  "nri.pkg.api.v1alpha1.OptionalFileMode",
-  OptionalFileMode$new,
-  OptionalFileMode$size,
-  OptionalFileMode$write,
-  OptionalFileMode$read,
-);
+export const OptionalFileMode: $Codec<OptionalFileMode> = $codec("nri.pkg.api.v1alpha1.OptionalFileMode", OptionalFileMode$new, OptionalFileMode$size, OptionalFileMode$write, OptionalFileMode$read);
 
 export function OptionalFileMode$new(): OptionalFileMode {
   return { value: 0 };
@@ -5338,8 +3661,7 @@ export function OptionalFileMode$new(): OptionalFileMode {
 
 export function OptionalFileMode$size(m: OptionalFileMode): number {
   let n = 0;
-  const v1 = m.value;
-  if (v1) {
+  const v1 = m.value; if (v1) {
     n += 1 + $sv(v1 >>> 0);
   }
   const u = m.$unknown;
@@ -5348,22 +3670,15 @@ export function OptionalFileMode$size(m: OptionalFileMode): number {
 }
 
 export function OptionalFileMode$write(m: OptionalFileMode, b: Buffer, p: number): number {
-  const v1 = m.value;
-  if (v1) {
-    b[p++] = 8;
-    p = $wv(b, p, v1 >>> 0);
+  const v1 = m.value; if (v1) {
+    b[p++] = 8; p = $wv(b, p, v1 >>> 0);
   }
   const u = m.$unknown;
   if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
-export function OptionalFileMode$read(
-  r: $R,
-  end: number,
-  group: number,
-  into: OptionalFileMode | undefined,
-): OptionalFileMode {
+export function OptionalFileMode$read(r: $R, end: number, group: number, into: OptionalFileMode | undefined): OptionalFileMode {
   $deeper(r, "nri.pkg.api.v1alpha1.OptionalFileMode");
   const m = into ?? OptionalFileMode$new();
   const e0 = r.e;
@@ -5376,9 +3691,7 @@ export function OptionalFileMode$read(
     const s = r.p;
     const t = $tag(r);
     switch (t) {
-      case 8:
-        m.value = $u32(r);
-        continue;
+      case 8: m.value = $u32(r); continue;
     }
     if ($other(r, m, s, t, group, "nri.pkg.api.v1alpha1.OptionalFileMode", [1])) break;
   }
@@ -5428,18 +3741,8 @@ export type ContainerState = (typeof ContainerState)[keyof typeof ContainerState
 export const Runtime = defineService({
   typeName: "nri.pkg.api.v1alpha1.Runtime",
   methods: {
-    registerPlugin: {
-      name: "RegisterPlugin",
-      kind: "unary",
-      input: RegisterPluginRequest,
-      output: Empty,
-    },
-    updateContainers: {
-      name: "UpdateContainers",
-      kind: "unary",
-      input: UpdateContainersRequest,
-      output: UpdateContainersResponse,
-    },
+    registerPlugin: { name: "RegisterPlugin", kind: "unary", input: RegisterPluginRequest, output: Empty },
+    updateContainers: { name: "UpdateContainers", kind: "unary", input: UpdateContainersRequest, output: UpdateContainersResponse },
   },
 });
 
@@ -5469,37 +3772,12 @@ export const Runtime = defineService({
 export const Plugin = defineService({
   typeName: "nri.pkg.api.v1alpha1.Plugin",
   methods: {
-    configure: {
-      name: "Configure",
-      kind: "unary",
-      input: ConfigureRequest,
-      output: ConfigureResponse,
-    },
-    synchronize: {
-      name: "Synchronize",
-      kind: "unary",
-      input: SynchronizeRequest,
-      output: SynchronizeResponse,
-    },
+    configure: { name: "Configure", kind: "unary", input: ConfigureRequest, output: ConfigureResponse },
+    synchronize: { name: "Synchronize", kind: "unary", input: SynchronizeRequest, output: SynchronizeResponse },
     shutdown: { name: "Shutdown", kind: "unary", input: Empty, output: Empty },
-    createContainer: {
-      name: "CreateContainer",
-      kind: "unary",
-      input: CreateContainerRequest,
-      output: CreateContainerResponse,
-    },
-    updateContainer: {
-      name: "UpdateContainer",
-      kind: "unary",
-      input: UpdateContainerRequest,
-      output: UpdateContainerResponse,
-    },
-    stopContainer: {
-      name: "StopContainer",
-      kind: "unary",
-      input: StopContainerRequest,
-      output: StopContainerResponse,
-    },
+    createContainer: { name: "CreateContainer", kind: "unary", input: CreateContainerRequest, output: CreateContainerResponse },
+    updateContainer: { name: "UpdateContainer", kind: "unary", input: UpdateContainerRequest, output: UpdateContainerResponse },
+    stopContainer: { name: "StopContainer", kind: "unary", input: StopContainerRequest, output: StopContainerResponse },
     stateChange: { name: "StateChange", kind: "unary", input: StateChangeEvent, output: Empty },
   },
 });

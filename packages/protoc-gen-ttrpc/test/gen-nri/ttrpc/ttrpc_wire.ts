@@ -264,15 +264,21 @@ export function $skip(r: $R, tag: number, depth: number): void {
 /** Reads a tag and checks it (field number >= 1, wire type 0–5, fits in 32 bits). */
 export function $tag(r: $R): number {
   const start = r.p;
+  const t1 = r.b[start] as number;
+  // One-byte tags (fields 1–15) are most of them.
+  if (t1 < 0x80 && start < r.e) {
+    if (t1 < 8 || (t1 & 7) > 5) $badTag(t1);
+    r.p = start + 1;
+    return t1;
+  }
   const t = $u32(r);
   const n = r.p - start;
-  if (n > 5 || (n === 5 && (r.b[r.p - 1] as number) > 0x0f) || t < 8 || (t & 7) > 5) {
-    throw new $DecodeError(
-      "BAD_TAG",
-      `protobuf: illegal tag (field ${t >>> 3}, wire type ${t & 7})`,
-    );
-  }
+  if (n > 5 || (n === 5 && (r.b[r.p - 1] as number) > 0x0f) || t < 8 || (t & 7) > 5) $badTag(t);
   return t;
+}
+
+function $badTag(t: number): never {
+  throw new $DecodeError("BAD_TAG", `protobuf: illegal tag (field ${t >>> 3}, wire type ${t & 7})`);
 }
 
 /**
@@ -507,7 +513,8 @@ export function $wB(b: Buffer, p: number, v: Uint8Array): number {
   p = $wv(b, p, n);
   const chunks = $W.chunks;
   if (n >= $LARGE && chunks !== null) {
-    chunks.push(b.subarray($W.seg, p), v);
+    // The common case (the payload ends the message) needs no view of the head.
+    chunks.push($W.seg === 0 && p === b.length ? b : b.subarray($W.seg, p), v);
     $W.seg = p;
     return p;
   }
@@ -640,3 +647,4 @@ export interface $Codec<T> {
   /** Encodes into one buffer. */
   toBinary(message: T): Uint8Array;
 }
+
