@@ -124,7 +124,10 @@ if (missing.length > 0) {
             waited += d;
           });
           const waitCode = new Promise((resolve) => waiter.once("close", resolve));
-          await new Promise((r) => setTimeout(r, 500));
+          // Through the tap we see Wait's request reach the shim before Kill is sent; directly, a
+          // pause gives it time (Wait returns the same status if it comes after the exit).
+          if (tap) await tap.waitFor((l) => l.includes('"method":"Wait"'));
+          else await new Promise((r) => setTimeout(r, 1500));
           assert.equal(waiter.exitCode, null, "Wait still blocks while the container runs");
           assert.deepEqual(await call("Kill", { id, signal: 9 }), {});
           assert.equal(await waitCode, 0);
