@@ -4,7 +4,8 @@ import * as ttrpc from "../../packages/ttrpc/dist/index.js";
 
 const { Code, TtrpcError, createServer, defineService } = ttrpc;
 
-export { ttrpc };
+/** The built package and its status codes, for checks.mjs (one import path for every runtime). */
+export { Code, ttrpc };
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -86,5 +87,3 @@ export function smokeServer(onShutdown) {
   });
   return server;
 }
-
-export { Code };
