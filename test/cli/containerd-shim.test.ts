@@ -3,7 +3,8 @@
 // Delete and Shutdown; the 1.7 run goes through `ttrpc tap`, which shows the decoded Task calls.
 // Then containerd 1.7 itself talks to a real shim through a tap (a runtime wrapper prints the
 // tap's address instead of the shim's) while `ctr run --rm` completes. Needs root and
-// scripts/containerd-setup.sh (as test/containerd does).
+// scripts/containerd-setup.sh (as test/containerd does). The file name says "containerd", so
+// scripts/test-node-versions.sh leaves it out on other Node versions, as it does test/containerd.
 import assert from "node:assert/strict";
 import { chmodSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
