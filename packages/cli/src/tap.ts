@@ -130,6 +130,12 @@ export async function runTap(argv: string[], io: Io): Promise<number> {
     server.listen(listenPath, resolve);
   });
   io.stderr.write(`ttrpc tap: listening on ${listenPath}, forwarding to ${target}\n`);
+  const probe = createConnection(target);
+  probe.once("connect", () => probe.destroy());
+  probe.once("error", (err) => {
+    // Not fatal: the target may come up later; until then each client is closed at once.
+    io.stderr.write(`ttrpc tap: warning: ${target} does not answer yet (${err.message})\n`);
+  });
   await new Promise<void>((resolve) => {
     const stop = () => {
       process.off("SIGINT", stop);
