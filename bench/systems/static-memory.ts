@@ -113,7 +113,9 @@ for (let i = 0; i < runs; i++) {
       encoding: "utf8",
       timeout: 60_000,
     });
-    (rss[name] ??= []).push(Number(out.trim().split("\n").pop()));
+    const list = rss[name] ?? [];
+    list.push(Number(out.trim().split("\n").pop()));
+    rss[name] = list;
   }
 }
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;

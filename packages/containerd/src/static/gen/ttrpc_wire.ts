@@ -627,7 +627,9 @@ export function $other(
   if (known.includes(no)) $wire(name, t);
   if ((t & 7) === 4) $badGroup();
   $skip(r, t, r.d);
-  (m.$unknown ??= []).push($raw(r, s, t));
+  const raw = $raw(r, s, t);
+  if (m.$unknown === undefined) m.$unknown = [raw];
+  else m.$unknown.push(raw);
   return false;
 }
 
