@@ -33,6 +33,53 @@
 /* eslint-disable */
 
 
+/**
+ * Encoder state for one top-level `encode`: the sizes of nested messages, strings and packed
+ * fields in the order the write pass needs them (computed once), and the large bytes fields that
+ * are returned as their own chunks instead of being copied.
+ */
+const $W = {
+  sz: [] as number[],
+  n: 0,
+  c: 0,
+  ext: 0,
+  chunks: null as Uint8Array[] | null,
+  seg: 0,
+};
+
+
+/** Starts the size pass of an encode. */
+function $begin(): void {
+  $W.n = 0;
+  $W.c = 0;
+  $W.ext = 0;
+  $W.chunks = null;
+}
+
+
+/** Bytes needed for a uint32 varint. */
+function $sv(v: number): number {
+  return v < 0x80 ? 1 : v < 0x4000 ? 2 : v < 0x200000 ? 3 : v < 0x10000000 ? 4 : 5;
+}
+
+
+/** Writes a uint32 varint. */
+function $wv(b: Buffer, p: number, v: number): number {
+  while (v > 0x7f) {
+    b[p++] = (v & 0x7f) | 0x80;
+    v >>>= 7;
+  }
+  b[p++] = v;
+  return p;
+}
+
+/** Writes raw bytes (unknown fields). */
+function $wR(b: Buffer, p: number, v: Uint8Array): number {
+  b.set(v, p);
+  return p + v.length;
+}
+
+
 /** Why a decode failed: a stable code beside the message. */
 type $DecodeErrorCode =
   | "TRUNCATED"
@@ -254,54 +301,6 @@ function $badGroup(): never {
   throw new $DecodeError("BAD_GROUP", "protobuf: unexpected end-group tag");
 }
 
-
-// ---------------------------------------------------------------------------------- encoding
-
-/**
- * Encoder state for one top-level `encode`: the sizes of nested messages, strings and packed
- * fields in the order the write pass needs them (computed once), and the large bytes fields that
- * are returned as their own chunks instead of being copied.
- */
-const $W = {
-  sz: [] as number[],
-  n: 0,
-  c: 0,
-  ext: 0,
-  chunks: null as Uint8Array[] | null,
-  seg: 0,
-};
-
-
-/** Starts the size pass of an encode. */
-function $begin(): void {
-  $W.n = 0;
-  $W.c = 0;
-  $W.ext = 0;
-  $W.chunks = null;
-}
-
-
-/** Bytes needed for a uint32 varint. */
-function $sv(v: number): number {
-  return v < 0x80 ? 1 : v < 0x4000 ? 2 : v < 0x200000 ? 3 : v < 0x10000000 ? 4 : 5;
-}
-
-
-/** Writes a uint32 varint. */
-function $wv(b: Buffer, p: number, v: number): number {
-  while (v > 0x7f) {
-    b[p++] = (v & 0x7f) | 0x80;
-    v >>>= 7;
-  }
-  b[p++] = v;
-  return p;
-}
-
-/** Writes raw bytes (unknown fields). */
-function $wR(b: Buffer, p: number, v: Uint8Array): number {
-  b.set(v, p);
-  return p + v.length;
-}
 
 
 /** Runs the write pass when large bytes fields become their own chunks. */

@@ -33,6 +33,103 @@
 /* eslint-disable */
 
 
+/**
+ * Encoder state for one top-level `encode`: the sizes of nested messages, strings and packed
+ * fields in the order the write pass needs them (computed once), and the large bytes fields that
+ * are returned as their own chunks instead of being copied.
+ */
+const $W = {
+  sz: [] as number[],
+  n: 0,
+  c: 0,
+  ext: 0,
+  chunks: null as Uint8Array[] | null,
+  seg: 0,
+};
+
+
+/** Starts the size pass of an encode. */
+function $begin(): void {
+  $W.n = 0;
+  $W.c = 0;
+  $W.ext = 0;
+  $W.chunks = null;
+}
+
+
+/** Bytes needed for a uint32 varint. */
+function $sv(v: number): number {
+  return v < 0x80 ? 1 : v < 0x4000 ? 2 : v < 0x200000 ? 3 : v < 0x10000000 ? 4 : 5;
+}
+
+/** Bytes needed for an int32 varint (negative values take ten). */
+function $sv32(v: number): number {
+  return v < 0 ? 10 : $sv(v);
+}
+
+/** Bytes needed for a 64-bit varint of a uint64 bit pattern. */
+function $sv64(v: bigint): number {
+  v = BigInt.asUintN(64, v);
+  if (v < 0x100000000n) return $sv(Number(v));
+  let n = 5;
+  v >>= 35n;
+  while (v > 0n) {
+    n++;
+    v >>= 7n;
+  }
+  return n;
+}
+
+
+/** Writes a uint32 varint. */
+function $wv(b: Buffer, p: number, v: number): number {
+  while (v > 0x7f) {
+    b[p++] = (v & 0x7f) | 0x80;
+    v >>>= 7;
+  }
+  b[p++] = v;
+  return p;
+}
+
+/** Writes an int32 varint (negative values sign-extended to ten bytes). */
+function $wv32(b: Buffer, p: number, v: number): number {
+  if (v >= 0) return $wv(b, p, v);
+  for (let i = 0; i < 9; i++) {
+    b[p++] = (v & 0x7f) | 0x80;
+    v >>= 7;
+  }
+  b[p++] = 1;
+  return p;
+}
+
+/** Writes a 64-bit varint of a bigint's uint64 bit pattern. */
+function $wv64(b: Buffer, p: number, v: bigint): number {
+  v = BigInt.asUintN(64, v);
+  if (v < 0x100000000n) return $wv(b, p, Number(v));
+  let lo = Number(v & 0xffffffffn);
+  let hi = Number(v >> 32n);
+  for (let i = 0; i < 4; i++) {
+    b[p++] = (lo & 0x7f) | 0x80;
+    lo >>>= 7;
+  }
+  // bits 28–34: four from lo, three from hi
+  const mid = lo | ((hi & 7) << 4);
+  hi >>>= 3;
+  if (hi === 0) {
+    b[p++] = mid;
+    return p;
+  }
+  b[p++] = mid | 0x80;
+  return $wv(b, p, hi);
+}
+
+/** Writes raw bytes (unknown fields). */
+function $wR(b: Buffer, p: number, v: Uint8Array): number {
+  b.set(v, p);
+  return p + v.length;
+}
+
+
 /** Why a decode failed: a stable code beside the message. */
 type $DecodeErrorCode =
   | "TRUNCATED"
@@ -300,104 +397,6 @@ function $badGroup(): never {
   throw new $DecodeError("BAD_GROUP", "protobuf: unexpected end-group tag");
 }
 
-
-// ---------------------------------------------------------------------------------- encoding
-
-/**
- * Encoder state for one top-level `encode`: the sizes of nested messages, strings and packed
- * fields in the order the write pass needs them (computed once), and the large bytes fields that
- * are returned as their own chunks instead of being copied.
- */
-const $W = {
-  sz: [] as number[],
-  n: 0,
-  c: 0,
-  ext: 0,
-  chunks: null as Uint8Array[] | null,
-  seg: 0,
-};
-
-
-/** Starts the size pass of an encode. */
-function $begin(): void {
-  $W.n = 0;
-  $W.c = 0;
-  $W.ext = 0;
-  $W.chunks = null;
-}
-
-
-/** Bytes needed for a uint32 varint. */
-function $sv(v: number): number {
-  return v < 0x80 ? 1 : v < 0x4000 ? 2 : v < 0x200000 ? 3 : v < 0x10000000 ? 4 : 5;
-}
-
-/** Bytes needed for an int32 varint (negative values take ten). */
-function $sv32(v: number): number {
-  return v < 0 ? 10 : $sv(v);
-}
-
-/** Bytes needed for a 64-bit varint of a uint64 bit pattern. */
-function $sv64(v: bigint): number {
-  v = BigInt.asUintN(64, v);
-  if (v < 0x100000000n) return $sv(Number(v));
-  let n = 5;
-  v >>= 35n;
-  while (v > 0n) {
-    n++;
-    v >>= 7n;
-  }
-  return n;
-}
-
-
-/** Writes a uint32 varint. */
-function $wv(b: Buffer, p: number, v: number): number {
-  while (v > 0x7f) {
-    b[p++] = (v & 0x7f) | 0x80;
-    v >>>= 7;
-  }
-  b[p++] = v;
-  return p;
-}
-
-/** Writes an int32 varint (negative values sign-extended to ten bytes). */
-function $wv32(b: Buffer, p: number, v: number): number {
-  if (v >= 0) return $wv(b, p, v);
-  for (let i = 0; i < 9; i++) {
-    b[p++] = (v & 0x7f) | 0x80;
-    v >>= 7;
-  }
-  b[p++] = 1;
-  return p;
-}
-
-/** Writes a 64-bit varint of a bigint's uint64 bit pattern. */
-function $wv64(b: Buffer, p: number, v: bigint): number {
-  v = BigInt.asUintN(64, v);
-  if (v < 0x100000000n) return $wv(b, p, Number(v));
-  let lo = Number(v & 0xffffffffn);
-  let hi = Number(v >> 32n);
-  for (let i = 0; i < 4; i++) {
-    b[p++] = (lo & 0x7f) | 0x80;
-    lo >>>= 7;
-  }
-  // bits 28–34: four from lo, three from hi
-  const mid = lo | ((hi & 7) << 4);
-  hi >>>= 3;
-  if (hi === 0) {
-    b[p++] = mid;
-    return p;
-  }
-  b[p++] = mid | 0x80;
-  return $wv(b, p, hi);
-}
-
-/** Writes raw bytes (unknown fields). */
-function $wR(b: Buffer, p: number, v: Uint8Array): number {
-  b.set(v, p);
-  return p + v.length;
-}
 
 
 /** Runs the write pass when large bytes fields become their own chunks. */
