@@ -107,9 +107,10 @@ export class ServerConnection implements ChannelHandler, CallSite {
     // Frames of the read that closed the connection (a handler that closed the server) start nothing.
     if (this.channel.isClosed) return;
     if (this.#idleTimer !== undefined) this.#lastFrame = performance.now();
-    // Past the write-queue cap no new call starts: this frame and the rest of the read wait, in
-    // order, and reading pauses until the queue drains.
-    if (this.#held !== undefined || (type === MessageType.Request && this.channel.congested)) {
+    // Past the write-queue cap (a client that does not read its replies) the connection stops
+    // reading, as Go's does: this frame and the rest of the read wait, in order, until the queue
+    // drains. No call starts meanwhile, and no stream's input grows.
+    if (this.#held !== undefined || this.channel.congested) {
       this.#held ??= [];
       this.#held.push(streamId, type, flags, data, start, end);
       this.channel.pauseReading();

@@ -25,6 +25,14 @@ export type {
   UnaryRequest,
   UnaryResponse,
 } from "./interceptor.js";
+export {
+  DEFAULT_FRAME_TIMEOUT_MS,
+  DEFAULT_MAX_CONCURRENT_STREAMS,
+  DEFAULT_MAX_METADATA_BYTES,
+  DEFAULT_MAX_METADATA_ENTRIES,
+  DEFAULT_MAX_WRITE_QUEUE_BYTES,
+  DEFAULT_STREAM_BUFFER_BYTES,
+} from "./limits.js";
 export { Metadata, type MetadataInit } from "./metadata.js";
 export type { AnyIterable, MessageCodec, MethodInfo, MethodKind } from "./method.js";
 export {
@@ -34,7 +42,7 @@ export {
   type QueueLimits,
   type WritableIterable,
 } from "./queue.js";
-export { createServer, Server, type ServerOptions } from "./server.js";
+export { createServer, Server, type ServerOptions, type ShutdownOptions } from "./server.js";
 export {
   type AnyService,
   type Client,
