@@ -9,21 +9,21 @@
  */
 export const BOUNDS = {
   /** Per connection, bytes queued for writing before reading stops (server and client). */
-  maxWriteQueueBytes: undefined as number | undefined,
+  maxWriteQueueBytes: (8 << 20) as number | undefined,
   /** Per stream, inbound bytes buffered for a reader that is behind. */
-  streamBufferBytes: undefined as number | undefined,
+  streamBufferBytes: (8 << 20) as number | undefined,
   /** Per connection, concurrent streams (the excess is refused with RESOURCE_EXHAUSTED). */
-  maxConcurrentStreams: undefined as number | undefined,
+  maxConcurrentStreams: 100 as number | undefined,
   /** Per request, metadata entries. */
-  maxMetadataEntries: undefined as number | undefined,
+  maxMetadataEntries: 1024 as number | undefined,
   /** Per request, metadata bytes. */
-  maxMetadataBytes: undefined as number | undefined,
+  maxMetadataBytes: (64 << 10) as number | undefined,
   /** How long a partially received frame may take to complete (ms). */
-  frameTimeoutMs: undefined as number | undefined,
+  frameTimeoutMs: 500 as number | undefined,
   /** How long a connection may stay without a frame (ms). */
-  idleTimeoutMs: undefined as number | undefined,
+  idleTimeoutMs: 10_000 as number | undefined,
   /** shutdown({ timeoutMs }): how long a graceful shutdown may wait before close(). */
-  shutdownTimeoutMs: undefined as number | undefined,
+  shutdownTimeoutMs: 500 as number | undefined,
 };
 
 /** A bound's name. */
@@ -64,11 +64,4 @@ export function holds(growthBytes: number, boundBytes: number): boolean {
  * tests assert the fixed behaviour and are `todo` while listed here: delete an entry when the
  * engine fixes it, and the test starts to count.
  */
-export const OPEN_FINDINGS: Record<string, string | undefined> = {
-  f3: "issue 8 (3): a stream whose reader keeps up fails at 1,024 queued messages",
-  f4: "issue 8 (4): abandoned bidi streams never half-close; their handlers keep running",
-  f6: "issue 8 (6): shutdown() waits forever for an endless stream",
-  f7: "issue 8 (7): a frame of unknown type for a pending unary call is ignored",
-  garbage:
-    "a client without a deadline waits forever behind an oversize 'header' of garbage (client frame/idle timeout)",
-};
+export const OPEN_FINDINGS: Record<string, string | undefined> = {};

@@ -19,7 +19,7 @@ export interface Sizes {
   unreadReplies: number;
   /** Finding (1): ~4 MiB messages per bidi stream (4 streams) whose echoes are never read. */
   unreadEchoPerStream: number;
-  /** Finding (1), client side: 1 MiB requests to a server that never reads. */
+  /** Finding (1), client side: MiB of requests (8 KiB each, one shared buffer) to a server that never reads. */
   unreadRequests: number;
   /** Finding (2): ~4 MiB messages in an unread server stream. */
   unreadStreamMessages: number;

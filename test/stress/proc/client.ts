@@ -6,7 +6,8 @@
  *
  * - call {kind: unary|server|client|bidi, size?, watchMs}: one call; answers with its outcome, or
  *   "pending" when it has not settled after watchMs (it keeps running).
- * - flood-unary {count, size}: count Blob requests of size bytes, not awaited (the peer may never read).
+ * - flood-unary {count, size, shared?}: count Blob requests of size bytes, not awaited (the peer may
+ *   never read); with shared, one buffer serves every request.
  * - unread-stream {count, size}: Flood(count, size), reads one message and then stops reading.
  * - hold {unary, streams, ms}: Hold calls and open bidi streams, to be killed mid-flight.
  * - outcomes, stats.
@@ -66,9 +67,12 @@ async function run(c: Record<string, unknown>): Promise<Record<string, unknown>>
     }
     case "flood-unary": {
       const stress = await client(socket);
+      // One buffer for every request (`shared`): what grows is what the engine queues (small
+      // requests are copied into their frames), not the application's own request buffers.
+      const shared = c.shared ? Buffer.alloc(Number(c.size), 1) : undefined;
       for (let i = 0; i < Number(c.count); i++) {
-        // A buffer per request, as an application has: the engine may queue them without copying.
-        stress.blob(Buffer.alloc(Number(c.size), i)).then(
+        // Else a buffer per request, as an application has: the engine may queue them without copying.
+        stress.blob(shared ?? Buffer.alloc(Number(c.size), i)).then(
           () => outcomes.push({ cmd: "flood-unary", ok: true }),
           (e: unknown) => outcomes.push({ cmd: "flood-unary", ...outcomeOf(e) }),
         );

@@ -48,18 +48,24 @@ export async function deafServer(
   return { path, server, sockets };
 }
 
-/** Finding (1), client side: `count` unary requests of `size` bytes to a server that never reads. */
+/**
+ * Finding (1), client side: `count` MiB of unary requests to a server that never reads, sent as
+ * 8 KiB requests sharing one buffer: small requests are what the engine copies into its write
+ * queue, so the growth measured is the engine's (per-request 1 MiB buffers would measure the
+ * application's own allocations, which no engine bound can limit).
+ */
 export async function clientUnreadRequests(
   dir: string,
-  count: number,
-  size = 1 << 20,
+  mibs: number,
+  size = 8 << 10,
 ): Promise<AttackResult> {
+  const count = Math.round((mibs * 2 ** 20) / size);
   const t0 = performance.now();
   const deaf = await deafServer(dir);
   const client = await startClient(boundOptions("maxWriteQueueBytes"));
   const base = rssOf(client.pid).rss;
   const sampler = new RssSampler(client.pid);
-  await client.command({ cmd: "flood-unary", socket: deaf.path, count, size });
+  await client.command({ cmd: "flood-unary", socket: deaf.path, count, size, shared: true });
   await sleep(1000);
   const peak = sampler.stop();
   const alive = client.alive;
