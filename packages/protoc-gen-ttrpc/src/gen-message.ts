@@ -6,8 +6,9 @@
 import type { DescEnum, DescMessage } from "@bufbuild/protobuf";
 import { decodeFunction } from "./gen-decode.js";
 import { encodeFunctions } from "./gen-encode.js";
-import { elementType, fieldType, hasPresence, initialValue } from "./model.js";
+import { elementType, fieldType, hasPresence, initialValue, las } from "./model.js";
 import { lit, prop, type Refs } from "./names.js";
+import { literal } from "./scalars.js";
 
 /** A TSDoc block from a descriptor's comments (protoplugin's text), indented. */
 export type DocFn = (
@@ -61,12 +62,28 @@ function messageNew(r: Refs, msg: DescMessage): string {
   );
 }
 
+/** `, { field: default, … }` for fields with a `[default = …]`, or nothing. */
+function defaultsOf(r: Refs, msg: DescMessage): string {
+  const props: string[] = [];
+  for (const f of msg.fields) {
+    if (f.oneof !== undefined) continue;
+    if (f.fieldKind === "scalar") {
+      const d = f.getDefaultValue();
+      if (d !== undefined) props.push(`${prop(f.localName)}: ${literal(f.scalar, las(f), d)}`);
+    } else if (f.fieldKind === "enum") {
+      const d = f.getDefaultValue();
+      if (d !== undefined) props.push(`${prop(f.localName)}: ${d} as ${r.t(f.enum)}`);
+    }
+  }
+  return props.length === 0 ? "" : `, { ${props.join(", ")} }`;
+}
+
 /** The codec constant `Foo`: typeName, create, encode, decode, toBinary. */
 function messageConst(r: Refs, msg: DescMessage, doc: DocFn): string {
   const T = r.t(msg);
   return [
     doc(msg, ""),
-    `export const ${T}: ${r.w("$Codec")}<${T}> = ${r.w("$codec")}(${lit(msg.typeName)}, ${T}$new, ${T}$size, ${T}$write, ${T}$read);`,
+    `export const ${T}: ${r.w("$Codec")}<${T}> = ${r.w("$codec")}(${lit(msg.typeName)}, ${T}$new, ${T}$size, ${T}$write, ${T}$read${defaultsOf(r, msg)});`,
   ]
     .filter((l) => l !== "")
     .join("\n");

@@ -2,6 +2,8 @@
 // unknown-field handling behave as documented.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
+import { create } from "@bufbuild/protobuf";
+import * as esP2 from "./gen/es/feature2_pb.js";
 import * as p2 from "./gen/ttrpc/feature2_ttrpc.js";
 import * as p3 from "./gen/ttrpc/feature3_ttrpc.js";
 import { $DecodeError } from "./gen/ttrpc/ttrpc_wire.js";
@@ -131,6 +133,18 @@ describe("encoding", { timeout: 10_000 }, () => {
     const o = p3.Oneofs.create();
     assert.equal(o.kind.case, undefined);
     assert.equal(p2.P2.create().a, undefined);
+  });
+
+  test("proto2 [default = …] values are on the codec constant, as protobuf-es reads them", () => {
+    const es = create(esP2.P2Schema);
+    for (const f of esP2.P2Schema.fields) {
+      if (f.fieldKind !== "scalar" && f.fieldKind !== "enum") continue;
+      if (f.getDefaultValue() === undefined) continue;
+      const ours = (p2.P2.defaults as Record<string, unknown>)[f.localName];
+      assert.deepStrictEqual(ours, (es as unknown as Record<string, unknown>)[f.localName], f.name);
+    }
+    assert.equal(p2.P2.defaults.a, 42);
+    assert.deepEqual(p3.Scalars.defaults, {});
     assert.equal(p3.Color.NEGATIVE, -1); // enum value names as protobuf-es shortens them
   });
 });

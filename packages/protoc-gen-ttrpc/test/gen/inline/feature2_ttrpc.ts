@@ -563,6 +563,7 @@ function $concat(out: Uint8Array | Uint8Array[]): Uint8Array {
  */
 class $Message<T extends object> implements $Codec<T> {
   readonly typeName: string;
+  readonly defaults: Partial<T>;
   readonly #make: () => T;
   readonly #size: (m: T) => number;
   readonly #write: (m: T, b: Buffer, p: number) => number;
@@ -573,8 +574,10 @@ class $Message<T extends object> implements $Codec<T> {
     size: (m: T) => number,
     write: (m: T, b: Buffer, p: number) => number,
     read: (r: $R, end: number, group: number, into: T | undefined) => T,
+    defaults: Partial<T>,
   ) {
     this.typeName = typeName;
+    this.defaults = defaults;
     this.#make = make;
     this.#size = size;
     this.#write = write;
@@ -603,6 +606,9 @@ class $Message<T extends object> implements $Codec<T> {
 }
 
 
+const $NO_DEFAULTS = Object.freeze({});
+
+
 /** Makes the codec constant of a message. */
 function $codec<T extends object>(
   typeName: string,
@@ -610,8 +616,9 @@ function $codec<T extends object>(
   size: (m: T) => number,
   write: (m: T, b: Buffer, p: number) => number,
   read: (r: $R, end: number, group: number, into: T | undefined) => T,
+  defaults: Partial<T> = $NO_DEFAULTS,
 ): $Codec<T> {
-  return new $Message(typeName, make, size, write, read);
+  return new $Message(typeName, make, size, write, read, defaults);
 }
 
 
@@ -648,6 +655,11 @@ function $other(
 export interface $Codec<T> {
   /** The fully-qualified protobuf name. */
   readonly typeName: string;
+  /**
+   * The `[default = …]` values (proto2, editions) of fields with explicit presence, which stay
+   * `undefined` in a message when absent: read them as `m.field ?? Foo.defaults.field`.
+   */
+  readonly defaults: Partial<T>;
   /** A message with every field at its default, then `init` assigned over it. */
   create(init?: Partial<T>): T;
   /** Encodes: one buffer, or chunks in order when large bytes fields are not copied. */
@@ -683,7 +695,7 @@ export interface P2 {
   $unknown?: Uint8Array[];
 }
 
-export const P2: $Codec<P2> = $codec("ttrpc.codegen.test.v1.p2.P2", P2$new, P2$size, P2$write, P2$read);
+export const P2: $Codec<P2> = $codec("ttrpc.codegen.test.v1.p2.P2", P2$new, P2$size, P2$write, P2$read, { a: 42, s: "hi", c: 5 as Closed, b: new Uint8Array([120, 1]), d: Number.NEGATIVE_INFINITY, fl: Number.NaN });
 
 export function P2$new(): P2 {
   return { unpacked: [], packed: [], rg: [], closedList: [], closedMap: {}, choice: { case: undefined } };

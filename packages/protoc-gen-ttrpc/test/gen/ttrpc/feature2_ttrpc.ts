@@ -33,7 +33,7 @@ export interface P2 {
   $unknown?: Uint8Array[];
 }
 
-export const P2: $Codec<P2> = $codec("ttrpc.codegen.test.v1.p2.P2", P2$new, P2$size, P2$write, P2$read);
+export const P2: $Codec<P2> = $codec("ttrpc.codegen.test.v1.p2.P2", P2$new, P2$size, P2$write, P2$read, { a: 42, s: "hi", c: 5 as Closed, b: new Uint8Array([120, 1]), d: Number.NEGATIVE_INFINITY, fl: Number.NaN });
 
 export function P2$new(): P2 {
   return { unpacked: [], packed: [], rg: [], closedList: [], closedMap: {}, choice: { case: undefined } };

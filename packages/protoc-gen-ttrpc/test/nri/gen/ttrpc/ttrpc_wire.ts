@@ -560,6 +560,7 @@ export function $concat(out: Uint8Array | Uint8Array[]): Uint8Array {
  */
 class $Message<T extends object> implements $Codec<T> {
   readonly typeName: string;
+  readonly defaults: Partial<T>;
   readonly #make: () => T;
   readonly #size: (m: T) => number;
   readonly #write: (m: T, b: Buffer, p: number) => number;
@@ -570,8 +571,10 @@ class $Message<T extends object> implements $Codec<T> {
     size: (m: T) => number,
     write: (m: T, b: Buffer, p: number) => number,
     read: (r: $R, end: number, group: number, into: T | undefined) => T,
+    defaults: Partial<T>,
   ) {
     this.typeName = typeName;
+    this.defaults = defaults;
     this.#make = make;
     this.#size = size;
     this.#write = write;
@@ -599,6 +602,8 @@ class $Message<T extends object> implements $Codec<T> {
   }
 }
 
+const $NO_DEFAULTS = Object.freeze({});
+
 /** Makes the codec constant of a message. */
 export function $codec<T extends object>(
   typeName: string,
@@ -606,8 +611,9 @@ export function $codec<T extends object>(
   size: (m: T) => number,
   write: (m: T, b: Buffer, p: number) => number,
   read: (r: $R, end: number, group: number, into: T | undefined) => T,
+  defaults: Partial<T> = $NO_DEFAULTS,
 ): $Codec<T> {
-  return new $Message(typeName, make, size, write, read);
+  return new $Message(typeName, make, size, write, read, defaults);
 }
 
 /**
@@ -642,6 +648,11 @@ export function $other(
 export interface $Codec<T> {
   /** The fully-qualified protobuf name. */
   readonly typeName: string;
+  /**
+   * The `[default = …]` values (proto2, editions) of fields with explicit presence, which stay
+   * `undefined` in a message when absent: read them as `m.field ?? Foo.defaults.field`.
+   */
+  readonly defaults: Partial<T>;
   /** A message with every field at its default, then `init` assigned over it. */
   create(init?: Partial<T>): T;
   /** Encodes: one buffer, or chunks in order when large bytes fields are not copied. */
