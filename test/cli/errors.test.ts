@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { after, describe, test } from "node:test";
 import { interopSuite, socketPath, startGoServer, tempDir } from "../interop/peer.js";
-import { INTEROP, oneLine, PATH_WITH_PROTOC, spawnCli, statusOf, ttrpc } from "./helpers.js";
+import { INTEROP, oneLine, PATH_WITH_PROTOC, REPO, spawnCli, statusOf, ttrpc } from "./helpers.js";
 
 const T = { timeout: 60_000 };
 const env = { PATH: PATH_WITH_PROTOC };
@@ -160,6 +160,28 @@ interopSuite("ttrpc: bad input against the Go peer", (bin) => {
     });
     assert.equal(r.code, 3);
     assert.match(oneLine(r), /^ttrpc call: stdin line 2: invalid JSON/);
+  });
+
+  test("a reply that does not fit the schema: exit 13, one line naming the type", T, async (t) => {
+    const server = await startGoServer(bin, socketPath(dir, "go"));
+    t.after(() => server.kill());
+    const r = await ttrpc([
+      "call",
+      server.socket,
+      "ttrpc.interop.v1.Interop/Payload",
+      "--no-builtin",
+      "--proto",
+      "wrong.proto",
+      "-I",
+      join(REPO, "test/cli/proto"),
+      "-d",
+      '{"size":5}',
+    ]);
+    assert.equal(r.code, 13);
+    assert.match(
+      oneLine(r),
+      /the reply does not decode as ttrpc\.interop\.v1\.Wrong .*does the schema match/,
+    );
   });
 
   test("the peer dies mid-stream: exit 14, one JSON status line", T, async (t) => {

@@ -88,7 +88,15 @@ export async function runCall(argv: string[], io: Io): Promise<number> {
   const first = request && codec.encode(method.input, request.value, request.where);
 
   const print = (bytes: Uint8Array, pretty: boolean) => {
-    const json = codec.decode(method.output, bytes);
+    let json: unknown;
+    try {
+      json = codec.decode(method.output, bytes);
+    } catch (err) {
+      throw new CliError(
+        `the reply does not decode as ${method.output.typeName} (${(err as Error).message}): does the schema match the server's?`,
+        Code.Internal,
+      );
+    }
     io.stdout.write(
       `${pretty && values.compact !== true ? JSON.stringify(json, null, 2) : JSON.stringify(json)}\n`,
     );
