@@ -18,7 +18,10 @@ export type TapEvent = Record<string, unknown>;
 
 /** Per-connection state: the method of each stream id. */
 export class StreamTable {
-  readonly methods = new Map<number, { path: string; method: DescMethod | undefined }>();
+  readonly methods = new Map<
+    number,
+    { path: string; method: DescMethod | undefined; requestDir: Direction }
+  >();
 }
 
 function formatTimeout(nano: bigint): string {
@@ -85,7 +88,7 @@ export class FrameFormatter {
         } catch {
           method = undefined;
         }
-        table.methods.set(frame.streamId, { path, method });
+        table.methods.set(frame.streamId, { path, method, requestDir: dir });
         ev.service = req.service;
         ev.method = req.method;
         ev.timeoutNano = req.timeoutNano.toString();
@@ -112,7 +115,10 @@ export class FrameFormatter {
       } else if (frame.type === 3) {
         const known = table.methods.get(frame.streamId);
         if (known) ev.rpc = known.path;
-        if (!(frame.flags & 4)) this.#payload(ev, frame.data, known?.method, toServer);
+        // Data from the side that sent the Request carries requests, whichever side of the
+        // socket that is (a ttrpc server may be the one that connected).
+        const input = known ? dir === known.requestDir : toServer;
+        if (!(frame.flags & 4)) this.#payload(ev, frame.data, known?.method, input);
       } else {
         ev.dataHex = frame.data.toString("hex");
       }
