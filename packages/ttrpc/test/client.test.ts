@@ -29,9 +29,11 @@ const Svc = defineService({
 });
 
 describe("deadlines", () => {
-  it("timeoutMs fails the call with DEADLINE_EXCEEDED and aborts the handler's signal at that deadline", async () => {
+  it("timeoutMs fails the call with DEADLINE_EXCEEDED and aborts the handler's signal at that deadline", {
+    timeout: 20_000,
+  }, async (t) => {
     const aborted = deferred<unknown>();
-    const p = await pair(Svc, {
+    const p = await pair(t, Svc, {
       hang(_req, ctx) {
         ctx.signal.addEventListener("abort", () => aborted.resolve(ctx.signal.reason));
         return new Promise(() => {});
@@ -46,8 +48,10 @@ describe("deadlines", () => {
     await p.close();
   });
 
-  it("a deadline also covers streams, and the stream's metadata and timeout reach the server", async () => {
-    const p = await pair(Svc, {
+  it("a deadline also covers streams, and the stream's metadata and timeout reach the server", {
+    timeout: 20_000,
+  }, async (t) => {
+    const p = await pair(t, Svc, {
       async *count(_n, ctx) {
         yield { md: ctx.metadata.getAll("x-k"), left: ctx.timeoutMs() };
         await new Promise((_, reject) =>
@@ -65,9 +69,11 @@ describe("deadlines", () => {
     await p.close();
   });
 
-  it("a zero or negative timeout fails at once without sending anything", async () => {
+  it("a zero or negative timeout fails at once without sending anything", {
+    timeout: 20_000,
+  }, async (t) => {
     let calls = 0;
-    const p = await pair(Svc, {
+    const p = await pair(t, Svc, {
       echo: () => {
         calls++;
         return 1;
@@ -82,9 +88,11 @@ describe("deadlines", () => {
 });
 
 describe("cancellation", () => {
-  it("an aborted signal fails a unary call with CANCELLED; the connection goes on", async () => {
+  it("an aborted signal fails a unary call with CANCELLED; the connection goes on", {
+    timeout: 20_000,
+  }, async (t) => {
     const started = deferred();
-    const p = await pair(Svc, {
+    const p = await pair(t, Svc, {
       hang() {
         started.resolve();
         return new Promise(() => {});
@@ -101,16 +109,16 @@ describe("cancellation", () => {
     await p.close();
   });
 
-  it("an already aborted signal fails before anything is sent", async () => {
-    const p = await pair(Svc, { echo: (r) => r });
+  it("an already aborted signal fails before anything is sent", { timeout: 20_000 }, async (t) => {
+    const p = await pair(t, Svc, { echo: (r) => r });
     await assert.rejects(p.client.echo(1, { signal: AbortSignal.abort() }), {
       code: Code.Canceled,
     });
     await p.close();
   });
 
-  it("the abort reason is kept when it is a TtrpcError", async () => {
-    const p = await pair(Svc, { hang: () => new Promise(() => {}) });
+  it("the abort reason is kept when it is a TtrpcError", { timeout: 20_000 }, async (t) => {
+    const p = await pair(t, Svc, { hang: () => new Promise(() => {}) });
     const controller = new AbortController();
     const call = p.client.hang(1, { signal: controller.signal });
     controller.abort(new TtrpcError("shutting down", Code.Aborted));
@@ -118,8 +126,10 @@ describe("cancellation", () => {
     await p.close();
   });
 
-  it("breaking out of a server stream drops it locally; the client sends nothing more", async () => {
-    const p = await pair(Svc, {
+  it("breaking out of a server stream drops it locally; the client sends nothing more", {
+    timeout: 20_000,
+  }, async (t) => {
+    const p = await pair(t, Svc, {
       async *count(n: unknown) {
         for (let i = 0; i < (n as number); i++) yield i;
       },
@@ -136,9 +146,9 @@ describe("cancellation", () => {
     await p.close();
   });
 
-  it("aborting a bidi stream stops its request pump", async () => {
+  it("aborting a bidi stream stops its request pump", { timeout: 20_000 }, async (t) => {
     let sent = 0;
-    const p = await pair(Svc, {
+    const p = await pair(t, Svc, {
       async *chat(reqs) {
         for await (const r of reqs) yield r;
       },
@@ -167,8 +177,8 @@ describe("cancellation", () => {
     await p.close();
   });
 
-  it("a failing request iterable fails the call with its error", async () => {
-    const p = await pair(Svc, {
+  it("a failing request iterable fails the call with its error", { timeout: 20_000 }, async (t) => {
+    const p = await pair(t, Svc, {
       async sum(reqs) {
         for await (const _ of reqs);
         return 0;
@@ -184,10 +194,12 @@ describe("cancellation", () => {
 });
 
 describe("connection loss", () => {
-  it("a server that dies fails every pending call and stream with UNAVAILABLE; later calls fail at once", async () => {
+  it("a server that dies fails every pending call and stream with UNAVAILABLE; later calls fail at once", {
+    timeout: 20_000,
+  }, async (t) => {
     const started = deferred();
     let n = 0;
-    const p = await pair(Svc, {
+    const p = await pair(t, Svc, {
       hang() {
         if (++n === 2) started.resolve();
         return new Promise(() => {});
@@ -203,6 +215,7 @@ describe("connection loss", () => {
     await started.promise;
     // Kill the transport under the server, as a crashed peer would.
     const other = await connect(p.path);
+    t.after(() => other.close());
     await p.server.close();
     for (const call of calls) await assert.rejects(call, { code: Code.Unavailable });
     await assert.rejects(stream.next(), { code: Code.Unavailable });
@@ -212,9 +225,10 @@ describe("connection loss", () => {
     await other.close();
   });
 
-  it("one connection's death does not touch another", async () => {
-    const p = await pair(Svc, { echo: (r) => r });
+  it("one connection's death does not touch another", { timeout: 20_000 }, async (t) => {
+    const p = await pair(t, Svc, { echo: (r) => r });
     const second = await connect(p.path);
+    t.after(() => second.close());
     const c2 = createClient(Svc, second);
     await p.conn.close();
     await assert.rejects(p.client.echo(1), { code: Code.Unavailable });
@@ -223,11 +237,11 @@ describe("connection loss", () => {
     await p.server.close();
   });
 
-  it("connect to a missing socket rejects with UNAVAILABLE", async () => {
+  it("connect to a missing socket rejects with UNAVAILABLE", { timeout: 20_000 }, async () => {
     await assert.rejects(connect(tempSocket("missing.sock")), { code: Code.Unavailable });
   });
 
-  it("connect honours an aborted signal", async () => {
+  it("connect honours an aborted signal", { timeout: 20_000 }, async () => {
     await assert.rejects(connect(tempSocket("x.sock"), { signal: AbortSignal.abort() }), {
       code: Code.Canceled,
     });
@@ -235,16 +249,19 @@ describe("connection loss", () => {
 });
 
 describe("size limit", () => {
-  it("a response over the limit becomes RESOURCE_EXHAUSTED for that call only (Go would drop the connection)", async () => {
-    const p = await pair(Svc, { big: (n) => "x".repeat(n as number), echo: (r) => r });
+  it("a response over the limit becomes RESOURCE_EXHAUSTED for that call only (Go would drop the connection)", {
+    timeout: 20_000,
+  }, async (t) => {
+    const p = await pair(t, Svc, { big: (n) => "x".repeat(n as number), echo: (r) => r });
     await assert.rejects(p.client.big(4 * 1024 * 1024 + 10), { code: Code.ResourceExhausted });
     assert.equal((await p.client.big(10)).length, 10);
     assert.equal(await p.client.echo("ok"), "ok");
     await p.close();
   });
 
-  it("maxMessageBytes is configurable on both sides", async () => {
+  it("maxMessageBytes is configurable on both sides", { timeout: 20_000 }, async (t) => {
     const p = await pair(
+      t,
       Svc,
       { big: (n) => "y".repeat(n as number) },
       { server: { maxMessageBytes: 1024 }, client: { maxMessageBytes: 2048 } },
@@ -254,8 +271,10 @@ describe("size limit", () => {
     await p.close();
   });
 
-  it("a streamed message over the limit fails the stream with RESOURCE_EXHAUSTED", async () => {
-    const p = await pair(Svc, {
+  it("a streamed message over the limit fails the stream with RESOURCE_EXHAUSTED", {
+    timeout: 20_000,
+  }, async (t) => {
+    const p = await pair(t, Svc, {
       async *count() {
         yield "small";
         yield "z".repeat(4 * 1024 * 1024 + 1);
@@ -269,8 +288,11 @@ describe("size limit", () => {
 });
 
 describe("back-pressure", () => {
-  it("a stream nobody reads never blocks unary calls or other streams on the same connection", async () => {
+  it("a stream nobody reads never blocks unary calls or other streams on the same connection", {
+    timeout: 20_000,
+  }, async (t) => {
     const p = await pair(
+      t,
       Svc,
       {
         async *count(n) {
@@ -300,8 +322,11 @@ describe("back-pressure", () => {
     await p.close();
   });
 
-  it("a fast stream far beyond its buffer fails at once instead of buffering without bound", async () => {
+  it("a fast stream far beyond its buffer fails at once instead of buffering without bound", {
+    timeout: 20_000,
+  }, async (t) => {
     const p = await pair(
+      t,
       Svc,
       {
         async *count(n) {
@@ -323,8 +348,11 @@ describe("back-pressure", () => {
     await p.close();
   });
 
-  it("a server handler that does not read its client stream fails that stream only", async () => {
+  it("a server handler that does not read its client stream fails that stream only", {
+    timeout: 20_000,
+  }, async (t) => {
     const p = await pair(
+      t,
       Svc,
       {
         sum: () => new Promise(() => {}),
@@ -342,9 +370,11 @@ describe("back-pressure", () => {
     await p.close();
   });
 
-  it("a large server stream honours socket back-pressure and arrives whole", async () => {
+  it("a large server stream honours socket back-pressure and arrives whole", {
+    timeout: 20_000,
+  }, async (t) => {
     const chunk = "q".repeat(256 * 1024);
-    const p = await pair(Svc, {
+    const p = await pair(t, Svc, {
       async *count(n) {
         for (let i = 0; i < (n as number); i++) yield chunk;
       },
@@ -357,7 +387,9 @@ describe("back-pressure", () => {
 });
 
 describe("interceptors", () => {
-  it("run in order on client and server, see every call kind, and may change metadata and timeout", async () => {
+  it("run in order on client and server, see every call kind, and may change metadata and timeout", {
+    timeout: 20_000,
+  }, async (t) => {
     const log: string[] = [];
     const tag =
       (name: string): Interceptor =>
@@ -374,6 +406,7 @@ describe("interceptors", () => {
       return next(req);
     };
     const p = await pair(
+      t,
       Svc,
       {
         echo: (_r, ctx) => ({
@@ -420,7 +453,9 @@ describe("interceptors", () => {
     await p.close();
   });
 
-  it("a stream interceptor can transform messages in both directions", async () => {
+  it("a stream interceptor can transform messages in both directions", {
+    timeout: 20_000,
+  }, async (t) => {
     const upper: Interceptor = (next) => async (req) => {
       if (!req.stream) return next(req);
       const source = req.messages;
@@ -438,6 +473,7 @@ describe("interceptors", () => {
       };
     };
     const p = await pair(
+      t,
       Svc,
       {
         async *chat(reqs) {
@@ -450,13 +486,13 @@ describe("interceptors", () => {
     await p.close();
   });
 
-  it("a server interceptor can refuse a call with a status", async () => {
+  it("a server interceptor can refuse a call with a status", { timeout: 20_000 }, async (t) => {
     const auth: Interceptor = (next) => async (req) => {
       if (req.metadata.get("authorization") !== "token")
         throw new TtrpcError("who are you", Code.Unauthenticated);
       return next(req);
     };
-    const p = await pair(Svc, { echo: (r) => r }, { server: { interceptors: [auth] } });
+    const p = await pair(t, Svc, { echo: (r) => r }, { server: { interceptors: [auth] } });
     await assert.rejects(p.client.echo(1), { code: Code.Unauthenticated });
     assert.equal(await p.client.echo(1, { metadata: new Metadata({ Authorization: "token" }) }), 1);
     await p.close();
@@ -464,7 +500,9 @@ describe("interceptors", () => {
 });
 
 describe("handshaker", () => {
-  it("its result is the handler's peer; a refused handshake closes the connection", async () => {
+  it("its result is the handler's peer; a refused handshake closes the connection", {
+    timeout: 20_000,
+  }, async (t) => {
     const server = createServer({
       handshaker: async (socket) => {
         const hello = await new Promise<Buffer>((resolve) => socket.once("data", resolve));
@@ -474,6 +512,7 @@ describe("handshaker", () => {
       },
       onError: () => {},
     });
+    t.after(() => server.close());
     server.register(Svc, { echo: (_r, ctx) => ctx.peer });
     const path = tempSocket();
     await server.listen(path);
@@ -483,17 +522,19 @@ describe("handshaker", () => {
     socket.write("let me in\n");
     await new Promise((r) => socket.once("data", r)); // the server's "ok"
     const conn = await connect(socket);
+    t.after(() => conn.close());
     assert.deepEqual(await createClient(Svc, conn).echo(1), { user: "tester" });
     await conn.close();
     const bad = createConnection(path);
     await new Promise((r) => bad.once("connect", r));
     bad.write("nope\n");
     const badConn = await connect(bad);
+    t.after(() => badConn.close());
     assert.equal((await badConn.closed)?.code, Code.Unavailable);
     await server.close();
   });
 
-  it("a handshake that takes too long is abandoned", async () => {
+  it("a handshake that takes too long is abandoned", { timeout: 20_000 }, async (t) => {
     const errors: unknown[] = [];
     const server = createServer({
       handshaker: (_socket, signal) =>
@@ -501,9 +542,11 @@ describe("handshaker", () => {
       handshakeTimeoutMs: 50,
       onError: (e) => errors.push(e),
     });
+    t.after(() => server.close());
     const path = tempSocket();
     await server.listen(path);
     const conn = await connect(path);
+    t.after(() => conn.close());
     assert.equal((await conn.closed)?.code, Code.Unavailable);
     assert.equal((errors[0] as TtrpcError).code, Code.DeadlineExceeded);
     await server.close();
@@ -511,8 +554,10 @@ describe("handshaker", () => {
 });
 
 describe("protobuf-es services", () => {
-  it("take init objects, return typed messages, and carry bytes and status details", async () => {
-    const p = await pair(Interop, {
+  it("take init objects, return typed messages, and carry bytes and status details", {
+    timeout: 20_000,
+  }, async (t) => {
+    const p = await pair(t, Interop, {
       payload: (req) => ({ data: new Uint8Array(req.size).fill(9) }),
       size: (req) => ({ size: req.data.length }),
       fail(req) {
@@ -542,8 +587,8 @@ describe("protobuf-es services", () => {
     await p.close();
   });
 
-  it("types flow from the descriptor", async () => {
-    const p = await pair(Streaming, { echo: (req) => ({ seq: req.seq + 1 }) });
+  it("types flow from the descriptor", { timeout: 20_000 }, async (t) => {
+    const p = await pair(t, Streaming, { echo: (req) => ({ seq: req.seq + 1 }) });
     const res = await p.client.echo({ seq: 1 });
     const seq: number = res.seq;
     assert.equal(seq, 2);
@@ -554,7 +599,7 @@ describe("protobuf-es services", () => {
     await p.close();
   });
 
-  it("types flow from a plain definition too", async () => {
+  it("types flow from a plain definition too", { timeout: 20_000 }, async (t) => {
     const num = { encode: (n: number) => Buffer.from([n]), decode: (b: Uint8Array) => b[0] ?? 0 };
     const str = {
       encode: (t: string) => Buffer.from(t),
@@ -567,7 +612,7 @@ describe("protobuf-es services", () => {
         digits: { name: "Digits", kind: "server_streaming", input: str, output: num },
       },
     });
-    const p = await pair(Typed, {
+    const p = await pair(t, Typed, {
       describe: (n, ctx) => `${n} via ${ctx.method.path}`,
       *digits(text) {
         for (const c of text) yield Number(c);

@@ -43,7 +43,9 @@ async function serve(t: TestContext, impl: object, options?: ServerOptions) {
 }
 
 describe("issue 8 (7) defects", { timeout: 20_000 }, () => {
-  test("frames in the same read as a synchronous server.close() start no calls", async (t) => {
+  test("frames in the same read as a synchronous server.close() start no calls", {
+    timeout: 15_000,
+  }, async (t) => {
     const ran: string[] = [];
     const holder: { server?: ReturnType<typeof createServer> } = {};
     const { server, path } = await serve(t, {
@@ -62,7 +64,9 @@ describe("issue 8 (7) defects", { timeout: 20_000 }, () => {
     assert.deepEqual(ran, ["first"]);
   });
 
-  test("a deadline is on the monotonic clock: a wall clock stepped back does not stretch it", async (t) => {
+  test("a deadline is on the monotonic clock: a wall clock stepped back does not stretch it", {
+    timeout: 15_000,
+  }, async (t) => {
     const { path } = await serve(t, {
       unary: (_m: Uint8Array, ctx: HandlerContext) =>
         new Promise((_, reject) =>
@@ -86,7 +90,9 @@ describe("issue 8 (7) defects", { timeout: 20_000 }, () => {
     );
   });
 
-  test("ctx.deadline is epoch milliseconds (what Date.now() reads); ctx.timeoutMs() is monotonic", async (t) => {
+  test("ctx.deadline is epoch milliseconds (what Date.now() reads); ctx.timeoutMs() is monotonic", {
+    timeout: 15_000,
+  }, async (t) => {
     const seen = deferred<[number | undefined, number | undefined]>();
     const { path } = await serve(t, {
       unary: (m: Uint8Array, ctx: HandlerContext) => {
@@ -103,7 +109,9 @@ describe("issue 8 (7) defects", { timeout: 20_000 }, () => {
     assert.ok(left !== undefined && left > 4000 && left <= 5000);
   });
 
-  test("a handler never runs after its call failed while the protobuf runtime loaded", () => {
+  test("a handler never runs after its call failed while the protobuf runtime loaded", {
+    timeout: 15_000,
+  }, () => {
     const r = spawnSync(
       process.execPath,
       [
@@ -120,7 +128,9 @@ describe("issue 8 (7) defects", { timeout: 20_000 }, () => {
     assert.match(r.stdout, /handler runs 0\b/);
   });
 
-  test("an onError that throws does not crash the process (a warning instead)", async (t) => {
+  test("an onError that throws does not crash the process (a warning instead)", {
+    timeout: 15_000,
+  }, async (t) => {
     const warned = deferred<Error>();
     const onWarning = (w: Error) => {
       if ((w as { code?: string }).code === "TTRPC_ONERROR_THREW") warned.resolve(w);
@@ -145,7 +155,9 @@ describe("issue 8 (7) defects", { timeout: 20_000 }, () => {
     assert.match((await warned.promise).message, /onError is broken/);
   });
 
-  test("a handshaker that returns a socket that is not a Duplex refuses the connection via onError", async (t) => {
+  test("a handshaker that returns a socket that is not a Duplex refuses the connection via onError", {
+    timeout: 15_000,
+  }, async (t) => {
     const errors: unknown[] = [];
     const { path } = await serve(
       t,
@@ -162,7 +174,9 @@ describe("issue 8 (7) defects", { timeout: 20_000 }, () => {
     assert.match(String(errors[0]), /not a Duplex/);
   });
 
-  test("a codec that cannot encode is INTERNAL on every call kind, on both sides", async (t) => {
+  test("a codec that cannot encode is INTERNAL on every call kind, on both sides", {
+    timeout: 15_000,
+  }, async (t) => {
     const failing: MessageCodec<unknown> = {
       encode: (m) => {
         if (m === "bad") throw new Error("cannot encode");
@@ -217,7 +231,7 @@ describe("issue 8 (7) defects", { timeout: 20_000 }, () => {
     }
   });
 
-  test("a TimeoutError is DEADLINE_EXCEEDED on the wire too", async (t) => {
+  test("a TimeoutError is DEADLINE_EXCEEDED on the wire too", { timeout: 15_000 }, async (t) => {
     const { path } = await serve(t, {
       unary: () => {
         throw new DOMException("took too long", "TimeoutError");
@@ -233,7 +247,9 @@ describe("issue 8 (7) defects", { timeout: 20_000 }, () => {
 describe("envelope decoder (issue 8 (7))", { timeout: 5_000 }, () => {
   const request = pbRequest({ service: "s", method: "m", payload: b("p") });
 
-  test("an unknown group field (wire types 3/4) is skipped, as protobuf does", () => {
+  test("an unknown group field (wire types 3/4) is skipped, as protobuf does", {
+    timeout: 15_000,
+  }, () => {
     const group = Buffer.concat([varint(9 * 8 + 3), varintField(1, 7), varint(9 * 8 + 4)]);
     const nested = Buffer.concat([
       varint(10 * 8 + 3),
@@ -251,7 +267,9 @@ describe("envelope decoder (issue 8 (7))", { timeout: 5_000 }, () => {
     assert.equal(decodeResponse(Buffer.concat([lenField(1, status), group])).status?.code, 5);
   });
 
-  test("a group that never ends, or ends with the wrong field, is malformed", () => {
+  test("a group that never ends, or ends with the wrong field, is malformed", {
+    timeout: 15_000,
+  }, () => {
     assert.throws(() => decodeRequest(Buffer.concat([request, varint(9 * 8 + 3)])), MalformedError);
     assert.throws(
       () => decodeRequest(Buffer.concat([request, varint(9 * 8 + 3), varint(8 * 8 + 4)])),
@@ -260,7 +278,7 @@ describe("envelope decoder (issue 8 (7))", { timeout: 5_000 }, () => {
     assert.throws(() => decodeRequest(Buffer.concat([request, varint(9 * 8 + 4)])), MalformedError);
   });
 
-  test("field number 0 is malformed in a Response and in a Status", () => {
+  test("field number 0 is malformed in a Response and in a Status", { timeout: 15_000 }, () => {
     assert.throws(() => decodeResponse(varintField(0, 1)), MalformedError);
     assert.throws(() => decodeResponse(lenField(1, varintField(0, 1))), MalformedError);
     assert.throws(
@@ -269,7 +287,9 @@ describe("envelope decoder (issue 8 (7))", { timeout: 5_000 }, () => {
     );
   });
 
-  test("a 10-byte varint that overflows 64 bits is malformed; -1 (10th byte 0x01) is not", () => {
+  test("a 10-byte varint that overflows 64 bits is malformed; -1 (10th byte 0x01) is not", {
+    timeout: 15_000,
+  }, () => {
     const over = Buffer.from("20ffffffffffffffffff02", "hex");
     assert.throws(() => decodeRequest(Buffer.concat([request, over])), MalformedError);
     const minusOne = Buffer.from("20ffffffffffffffffff01", "hex");

@@ -2,6 +2,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { TestContext } from "node:test";
 import {
   type AnyService,
   type Client,
@@ -54,11 +55,45 @@ export interface Pair<S extends AnyService> {
   close(): Promise<void>;
 }
 
-/** A server with one service on a temporary unix socket, and a connected client. */
+type PairOptions = { server?: ServerOptions; client?: ConnectOptions };
+
+/**
+ * A server with one service on a temporary unix socket, and a connected client. Given the test's
+ * context first, both are closed when the test ends (`t.after`), whatever it asserts.
+ */
+export async function pair<S extends AnyService>(
+  t: TestContext,
+  service: S,
+  impl: Partial<ServiceImpl<S>>,
+  options?: PairOptions,
+): Promise<Pair<S>>;
+/** The same, closed by the caller (a pair shared by a suite, closed in its `after`). */
 export async function pair<S extends AnyService>(
   service: S,
   impl: Partial<ServiceImpl<S>>,
-  options: { server?: ServerOptions; client?: ConnectOptions } = {},
+  options?: PairOptions,
+): Promise<Pair<S>>;
+export async function pair<S extends AnyService>(...args: unknown[]): Promise<Pair<S>> {
+  const t = isTestContext(args[0]) ? (args.shift() as TestContext) : undefined;
+  const [service, impl, options = {}] = args as [S, Partial<ServiceImpl<S>>, PairOptions?];
+  const p = await openPair(service, impl, options);
+  t?.after(() => p.close());
+  return p;
+}
+
+function isTestContext(value: unknown): value is TestContext {
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    typeof (value as { after?: unknown }).after === "function" &&
+    typeof (value as { diagnostic?: unknown }).diagnostic === "function"
+  );
+}
+
+async function openPair<S extends AnyService>(
+  service: S,
+  impl: Partial<ServiceImpl<S>>,
+  options: PairOptions,
 ): Promise<Pair<S>> {
   const server = createServer(options.server);
   server.register(service, impl);

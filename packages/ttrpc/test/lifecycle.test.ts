@@ -44,7 +44,9 @@ function echoCounter() {
 }
 
 describe("streams that end (issue 8 (2))", { timeout: 20_000 }, () => {
-  test("breaking out of a bidi and then closing its writable requests half-closes: the handler ends", async (t) => {
+  test("breaking out of a bidi and then closing its writable requests half-closes: the handler ends", {
+    timeout: 15_000,
+  }, async (t) => {
     const { state, impl } = echoCounter();
     const { wire, conn } = await serve(t, impl);
     const n = 20;
@@ -62,7 +64,9 @@ describe("streams that end (issue 8 (2))", { timeout: 20_000 }, () => {
     assert.equal(conn.activeStreams, 0, "the client forgot every stream");
   });
 
-  test("breaking out of a bidi fed by an array (already half-closed) leaves nothing running", async (t) => {
+  test("breaking out of a bidi fed by an array (already half-closed) leaves nothing running", {
+    timeout: 15_000,
+  }, async (t) => {
     const { state, impl } = echoCounter();
     const { wire, conn } = await serve(t, impl);
     for await (const _ of wire.bidi([b("a"), b("b"), b("c")])) break;
@@ -70,7 +74,9 @@ describe("streams that end (issue 8 (2))", { timeout: 20_000 }, () => {
     assert.equal(conn.activeStreams, 0);
   });
 
-  test("requests written after the break still go out before the half-close", async (t) => {
+  test("requests written after the break still go out before the half-close", {
+    timeout: 15_000,
+  }, async (t) => {
     const got: string[] = [];
     const done = deferred();
     const { wire } = await serve(t, {
@@ -91,7 +97,9 @@ describe("streams that end (issue 8 (2))", { timeout: 20_000 }, () => {
     assert.deepEqual(got, ["1", "2"]);
   });
 
-  test("an aborted request stream sends no half-close (the server must not commit partial input)", async (t) => {
+  test("an aborted request stream sends no half-close (the server must not commit partial input)", {
+    timeout: 15_000,
+  }, async (t) => {
     const signal = deferred<unknown>();
     let sawEnd = false;
     const { wire } = await serve(
@@ -117,7 +125,9 @@ describe("streams that end (issue 8 (2))", { timeout: 20_000 }, () => {
     assert.equal(sawEnd, false);
   });
 
-  test("no server-side call, timer or buffer outlives its stream", async (t) => {
+  test("no server-side call, timer or buffer outlives its stream", {
+    timeout: 15_000,
+  }, async (t) => {
     const { state, impl } = echoCounter();
     const { wire } = await serve(t, impl, { streamIdleTimeoutMs: 60_000 });
     const timers = () => process.getActiveResourcesInfo().filter((r) => r === "Timeout").length;
@@ -155,7 +165,9 @@ describe("a shutdown that always ends (issue 8 (3))", { timeout: 20_000 }, () =>
     return { seen, impl };
   }
 
-  test("shutdown({ timeoutMs }) falls back to close(): handlers hear draining, then their signal", async (t) => {
+  test("shutdown({ timeoutMs }) falls back to close(): handlers hear draining, then their signal", {
+    timeout: 15_000,
+  }, async (t) => {
     const { seen, impl } = endless();
     const { server, wire } = await serve(t, impl);
     const reading = collect(wire.serverStream(b("go")));
@@ -168,7 +180,9 @@ describe("a shutdown that always ends (issue 8 (3))", { timeout: 20_000 }, () =>
     assert.equal(codeOf(r.error), S.UNAVAILABLE);
   });
 
-  test("shutdown({ signal }) falls back to close() when the signal aborts", async (t) => {
+  test("shutdown({ signal }) falls back to close() when the signal aborts", {
+    timeout: 15_000,
+  }, async (t) => {
     const { seen, impl } = endless();
     const { server, wire } = await serve(t, impl);
     const reading = collect(wire.serverStream(b("go")));
@@ -181,7 +195,9 @@ describe("a shutdown that always ends (issue 8 (3))", { timeout: 20_000 }, () =>
     assert.equal(codeOf((await reading).error), S.UNAVAILABLE);
   });
 
-  test("the server's shutdownTimeoutMs bounds a shutdown() called without options", async (t) => {
+  test("the server's shutdownTimeoutMs bounds a shutdown() called without options", {
+    timeout: 15_000,
+  }, async (t) => {
     const { impl } = endless();
     const { server, wire } = await serve(t, impl, { shutdownTimeoutMs: 100 });
     const reading = collect(wire.serverStream(b("go")));
@@ -190,7 +206,9 @@ describe("a shutdown that always ends (issue 8 (3))", { timeout: 20_000 }, () =>
     assert.equal(codeOf((await reading).error), S.UNAVAILABLE);
   });
 
-  test("a handler that watches ctx.draining winds down, and the shutdown completes gracefully", async (t) => {
+  test("a handler that watches ctx.draining winds down, and the shutdown completes gracefully", {
+    timeout: 15_000,
+  }, async (t) => {
     const { wire, server } = await serve(t, {
       async *serverStream(_req: Uint8Array, ctx: HandlerContext) {
         while (!ctx.draining.aborted) {
@@ -208,7 +226,9 @@ describe("a shutdown that always ends (issue 8 (3))", { timeout: 20_000 }, () =>
     assert.equal(Buffer.from(r.items.at(-1) ?? []).toString(), "bye");
   });
 
-  test("a call in flight reads ctx.draining as aborted once the shutdown began; new calls are refused", async (t) => {
+  test("a call in flight reads ctx.draining as aborted once the shutdown began; new calls are refused", {
+    timeout: 15_000,
+  }, async (t) => {
     const release = deferred();
     const { wire, server } = await serve(t, {
       unary: async (_m: Uint8Array, ctx: HandlerContext) => {

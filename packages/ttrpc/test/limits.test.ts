@@ -50,7 +50,7 @@ async function until(cond: () => boolean): Promise<void> {
 }
 
 describe("options are checked when a server or connection is made", { timeout: 10_000 }, () => {
-  test("nonsensical values throw a RangeError naming the option", () => {
+  test("nonsensical values throw a RangeError naming the option", { timeout: 15_000 }, () => {
     for (const options of [
       { streamBufferSize: 0 },
       { streamBufferSize: -1 },
@@ -71,7 +71,7 @@ describe("options are checked when a server or connection is made", { timeout: 1
     }
   });
 
-  test("a value that is not a number throws a TypeError", () => {
+  test("a value that is not a number throws a TypeError", { timeout: 15_000 }, () => {
     assert.throws(
       () => createServer({ maxWriteQueueBytes: "16MiB" as unknown as number }),
       TypeError,
@@ -79,7 +79,9 @@ describe("options are checked when a server or connection is made", { timeout: 1
     assert.throws(() => createServer({ onError: 5 as unknown as () => void }), TypeError);
   });
 
-  test("connect() checks its options too, and Infinity means no bound", async (t) => {
+  test("connect() checks its options too, and Infinity means no bound", {
+    timeout: 15_000,
+  }, async (t) => {
     const a = createConnection("/nonexistent-ttrpc-test.sock");
     a.on("error", () => {});
     t.after(() => a.destroy());
@@ -88,7 +90,7 @@ describe("options are checked when a server or connection is made", { timeout: 1
     assert.ok(createServer({ streamBufferBytes: Number.POSITIVE_INFINITY }));
   });
 
-  test("shutdown() checks its timeout", async () => {
+  test("shutdown() checks its timeout", { timeout: 15_000 }, async () => {
     const server = createServer();
     await assert.rejects(server.shutdown({ timeoutMs: Number.NaN }), RangeError);
     await server.close();
@@ -96,7 +98,9 @@ describe("options are checked when a server or connection is made", { timeout: 1
 });
 
 describe("per-connection write queue (maxWriteQueueBytes)", { timeout: 20_000 }, () => {
-  test("a client that never reads stops the server from starting calls; reading again lets all finish", async (t) => {
+  test("a client that never reads stops the server from starting calls; reading again lets all finish", {
+    timeout: 15_000,
+  }, async (t) => {
     let started = 0;
     const size = 256 * 1024;
     const { path } = await serve(
@@ -133,7 +137,9 @@ describe("per-connection write queue (maxWriteQueueBytes)", { timeout: 20_000 },
     );
   });
 
-  test("a server that never reads makes new client calls wait, in order, not fill memory", async (t) => {
+  test("a server that never reads makes new client calls wait, in order, not fill memory", {
+    timeout: 15_000,
+  }, async (t) => {
     const path = join(tmpDir(t), "deaf.sock");
     const accepted: Socket[] = [];
     const deaf = createNetServer({ pauseOnConnect: true }, (s) => accepted.push(s));
@@ -167,7 +173,9 @@ describe("per-connection write queue (maxWriteQueueBytes)", { timeout: 20_000 },
 describe("per-stream buffers in bytes and messages (streamBufferBytes)", {
   timeout: 20_000,
 }, () => {
-  test("an unread server stream of large messages fails at its byte bound, not at 64 messages", async (t) => {
+  test("an unread server stream of large messages fails at its byte bound, not at 64 messages", {
+    timeout: 15_000,
+  }, async (t) => {
     const { path } = await serve(t, {
       async *serverStream() {
         for (let i = 0; i < 48; i++) yield Buffer.alloc(256 * 1024, i);
@@ -186,7 +194,9 @@ describe("per-stream buffers in bytes and messages (streamBufferBytes)", {
     assert.ok(rest.items.length <= 8, `${rest.items.length} messages of 256 KiB were buffered`);
   });
 
-  test("a reader that keeps up never fails: 1,100 tiny messages from an array and from a handler", async (t) => {
+  test("a reader that keeps up never fails: 1,100 tiny messages from an array and from a handler", {
+    timeout: 15_000,
+  }, async (t) => {
     const n = 1100;
     const { path } = await serve(t, {
       async clientStream(reqs: AsyncIterable<Uint8Array>) {
@@ -206,7 +216,9 @@ describe("per-stream buffers in bytes and messages (streamBufferBytes)", {
     assert.equal(got.items.length, n);
   });
 
-  test("a server handler that stops reading a client stream fails it at the byte bound", async (t) => {
+  test("a server handler that stops reading a client stream fails it at the byte bound", {
+    timeout: 15_000,
+  }, async (t) => {
     const aborted = deferred<unknown>();
     const { path } = await serve(
       t,
@@ -234,7 +246,9 @@ describe("per-stream buffers in bytes and messages (streamBufferBytes)", {
 });
 
 describe("streams per connection and metadata per request", { timeout: 20_000 }, () => {
-  test("streaming calls past maxConcurrentStreams are refused with RESOURCE_EXHAUSTED; unary calls are not counted", async (t) => {
+  test("streaming calls past maxConcurrentStreams are refused with RESOURCE_EXHAUSTED; unary calls are not counted", {
+    timeout: 15_000,
+  }, async (t) => {
     const { path } = await serve(
       t,
       {
@@ -266,7 +280,9 @@ describe("streams per connection and metadata per request", { timeout: 20_000 },
     open[1]?.close();
   });
 
-  test("metadata past maxMetadataEntries or maxMetadataBytes is refused with RESOURCE_EXHAUSTED", async (t) => {
+  test("metadata past maxMetadataEntries or maxMetadataBytes is refused with RESOURCE_EXHAUSTED", {
+    timeout: 15_000,
+  }, async (t) => {
     let ran = 0;
     const { path } = await serve(
       t,
@@ -290,7 +306,9 @@ describe("streams per connection and metadata per request", { timeout: 20_000 },
     assert.equal(ran, 1);
   });
 
-  test("by default a metadata bomb (200,000 entries) is refused", async (t) => {
+  test("by default a metadata bomb (200,000 entries) is refused", {
+    timeout: 15_000,
+  }, async (t) => {
     const { path } = await serve(t, { unary: (m: Uint8Array) => m });
     const { wire } = await client(t, path);
     const metadata = Array.from(
@@ -305,7 +323,9 @@ describe("streams per connection and metadata per request", { timeout: 20_000 },
 describe("time bounds: partial frames, idle connections, quiet client streams", {
   timeout: 20_000,
 }, () => {
-  test("server: a frame that does not complete within frameTimeoutMs closes the connection (slowloris)", async (t) => {
+  test("server: a frame that does not complete within frameTimeoutMs closes the connection (slowloris)", {
+    timeout: 15_000,
+  }, async (t) => {
     const { path } = await serve(t, { unary: (m: Uint8Array) => m }, { frameTimeoutMs: 200 });
     const peer = await rawClient(t, path);
     const body = pbRequest({ service: SERVICE, method: "Unary", payload: b("x") });
@@ -320,7 +340,9 @@ describe("time bounds: partial frames, idle connections, quiet client streams", 
     assert.equal(peer.frames.length, 0);
   });
 
-  test("client: a frame that does not complete fails the pending calls with UNAVAILABLE", async (t) => {
+  test("client: a frame that does not complete fails the pending calls with UNAVAILABLE", {
+    timeout: 15_000,
+  }, async (t) => {
     const path = join(tmpDir(t), "liar.sock");
     const sockets: Socket[] = [];
     const liar = createNetServer((s) => {
@@ -338,7 +360,9 @@ describe("time bounds: partial frames, idle connections, quiet client streams", 
     assert.match(String(!r.ok && (r.error as Error).message), /did not complete/);
   });
 
-  test("client: bytes that are not ttrpc (a header with its reserved first byte set) close the connection", async (t) => {
+  test("client: bytes that are not ttrpc (a header with its reserved first byte set) close the connection", {
+    timeout: 15_000,
+  }, async (t) => {
     const path = join(tmpDir(t), "http.sock");
     const sockets: Socket[] = [];
     const http = createNetServer((s) => {
@@ -357,7 +381,9 @@ describe("time bounds: partial frames, idle connections, quiet client streams", 
     assert.equal(conn.isClosed, true);
   });
 
-  test("idleTimeoutMs closes a connection with no call and no frame; a call in flight keeps it", async (t) => {
+  test("idleTimeoutMs closes a connection with no call and no frame; a call in flight keeps it", {
+    timeout: 15_000,
+  }, async (t) => {
     const release = deferred();
     const { path } = await serve(
       t,
@@ -380,7 +406,9 @@ describe("time bounds: partial frames, idle connections, quiet client streams", 
     await conn.closed;
   });
 
-  test("streamIdleTimeoutMs ends a client stream whose client went quiet (DEADLINE_EXCEEDED)", async (t) => {
+  test("streamIdleTimeoutMs ends a client stream whose client went quiet (DEADLINE_EXCEEDED)", {
+    timeout: 15_000,
+  }, async (t) => {
     const reason = deferred<unknown>();
     const { path } = await serve(
       t,

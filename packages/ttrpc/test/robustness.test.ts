@@ -25,9 +25,11 @@ const Svc = defineService({
 });
 
 describe("timeouts at the edges", () => {
-  it("a 30-day timeout does not fire at once (setTimeout caps at 2^31-1 ms)", async () => {
+  it("a 30-day timeout does not fire at once (setTimeout caps at 2^31-1 ms)", {
+    timeout: 20_000,
+  }, async (t) => {
     const month = 30 * 24 * 3600 * 1000;
-    const p = await pair(Svc, {
+    const p = await pair(t, Svc, {
       async echo(_r, ctx) {
         await sleep(20);
         return ctx.timeoutMs();
@@ -38,14 +40,16 @@ describe("timeouts at the edges", () => {
     await p.close();
   });
 
-  it("timeoutMs: Infinity means no deadline (it once looped forever in the varint encoder)", async () => {
-    const p = await pair(Svc, { echo: (_r, ctx) => ctx.deadline ?? "none" });
+  it("timeoutMs: Infinity means no deadline (it once looped forever in the varint encoder)", {
+    timeout: 20_000,
+  }, async (t) => {
+    const p = await pair(t, Svc, { echo: (_r, ctx) => ctx.deadline ?? "none" });
     assert.equal(await p.client.echo(1, { timeoutMs: Number.POSITIVE_INFINITY }), "none");
     await p.close();
   });
 
-  it("timeoutMs: NaN is refused as INVALID_ARGUMENT", async () => {
-    const p = await pair(Svc, { echo: (r) => r });
+  it("timeoutMs: NaN is refused as INVALID_ARGUMENT", { timeout: 20_000 }, async (t) => {
+    const p = await pair(t, Svc, { echo: (r) => r });
     await assert.rejects(p.client.echo(1, { timeoutMs: Number.NaN }), {
       code: Code.InvalidArgument,
     });
@@ -55,8 +59,8 @@ describe("timeouts at the edges", () => {
 });
 
 describe("handlers that misbehave", () => {
-  it("rejecting or throwing undefined still answers UNKNOWN", async () => {
-    const p = await pair(Svc, {
+  it("rejecting or throwing undefined still answers UNKNOWN", { timeout: 20_000 }, async (t) => {
+    const p = await pair(t, Svc, {
       echo: () => Promise.reject(undefined),
       // biome-ignore lint/correctness/useYield: it throws before its first message
       async *items() {
@@ -74,8 +78,10 @@ describe("handlers that misbehave", () => {
     await p.close();
   });
 
-  it("throwing a value that cannot be turned into a string answers UNKNOWN; the server lives on", async () => {
-    const p = await pair(Svc, {
+  it("throwing a value that cannot be turned into a string answers UNKNOWN; the server lives on", {
+    timeout: 20_000,
+  }, async (t) => {
+    const p = await pair(t, Svc, {
       echo(r) {
         if (r === "sync") throw Object.create(null);
         return Promise.reject(Object.create(null));
@@ -86,8 +92,10 @@ describe("handlers that misbehave", () => {
     await p.close();
   });
 
-  it("a TtrpcError with code 0 is sent as UNKNOWN, never as success", async () => {
-    const p = await pair(Svc, {
+  it("a TtrpcError with code 0 is sent as UNKNOWN, never as success", {
+    timeout: 20_000,
+  }, async (t) => {
+    const p = await pair(t, Svc, {
       echo() {
         throw new TtrpcError("oops", 0);
       },
@@ -96,8 +104,10 @@ describe("handlers that misbehave", () => {
     await p.close();
   });
 
-  it("a client-stream handler may stop reading early and still answer", async () => {
-    const p = await pair(Svc, {
+  it("a client-stream handler may stop reading early and still answer", {
+    timeout: 20_000,
+  }, async (t) => {
+    const p = await pair(t, Svc, {
       async first(reqs) {
         for await (const r of reqs) return r;
         return "empty";
@@ -110,33 +120,44 @@ describe("handlers that misbehave", () => {
 });
 
 describe("transports and handshakes", () => {
-  it("a handshaker that ignores its signal cannot hold up close() or its timeout", async () => {
+  it("a handshaker that ignores its signal cannot hold up close() or its timeout", {
+    timeout: 20_000,
+  }, async (t) => {
     const errors: unknown[] = [];
     const server = createServer({
       handshaker: () => new Promise(() => {}),
       handshakeTimeoutMs: 50,
       onError: (e) => errors.push(e),
     });
+    t.after(() => server.close());
     const path = tempSocket();
     await server.listen(path);
     const timedOut = await connect(path);
+    t.after(() => timedOut.close());
     assert.equal((await timedOut.closed)?.code, Code.Unavailable);
     assert.equal((errors[0] as TtrpcError).code, Code.DeadlineExceeded);
     const hanging = await connect(path);
+    t.after(() => hanging.close());
     await server.close();
     assert.equal((await hanging.closed)?.code, Code.Unavailable);
   });
 
-  it("connect() on a transport that is already dead fails its calls instead of hanging", async () => {
+  it("connect() on a transport that is already dead fails its calls instead of hanging", {
+    timeout: 20_000,
+  }, async (t) => {
     const dead = new PassThrough();
     dead.destroy();
     const conn = await connect(dead);
+    t.after(() => conn.close());
     assert.equal((await conn.closed)?.code, Code.Unavailable);
     await assert.rejects(createClient(Svc, conn).echo(1), { code: Code.Unavailable });
   });
 
-  it("a server forgets a connection whose socket died during the handshake", async () => {
+  it("a server forgets a connection whose socket died during the handshake", {
+    timeout: 20_000,
+  }, async (t) => {
     const server = createServer({ handshaker: () => sleep(30).then(() => ({})) });
+    t.after(() => server.close());
     const dead = new PassThrough();
     server.handleConnection(dead);
     dead.destroy();
@@ -147,8 +168,10 @@ describe("transports and handshakes", () => {
 });
 
 describe("client odds and ends", () => {
-  it("aborting a writable request stream without a reason fails the call (it is not a close)", async () => {
-    const p = await pair(Svc, {
+  it("aborting a writable request stream without a reason fails the call (it is not a close)", {
+    timeout: 20_000,
+  }, async (t) => {
+    const p = await pair(t, Svc, {
       async first(reqs) {
         let n = 0;
         for await (const _ of reqs) n++;
@@ -163,11 +186,13 @@ describe("client odds and ends", () => {
     await p.close();
   });
 
-  it("an interceptor that throws synchronously rejects the call", async () => {
+  it("an interceptor that throws synchronously rejects the call", {
+    timeout: 20_000,
+  }, async (t) => {
     const broken: Interceptor = () => () => {
       throw new TtrpcError("no", Code.PermissionDenied);
     };
-    const p = await pair(Svc, { echo: (r) => r }, { client: { interceptors: [broken] } });
+    const p = await pair(t, Svc, { echo: (r) => r }, { client: { interceptors: [broken] } });
     const call = p.client.echo(1);
     assert.ok(call instanceof Promise);
     await assert.rejects(call, { code: Code.PermissionDenied });
@@ -176,7 +201,7 @@ describe("client odds and ends", () => {
 });
 
 describe("stream queue", () => {
-  it("return() settles a next() that is waiting", async () => {
+  it("return() settles a next() that is waiting", { timeout: 20_000 }, async () => {
     const queue = new MessageQueue<number>();
     const pending = queue.next();
     await queue.return();

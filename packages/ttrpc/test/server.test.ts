@@ -25,8 +25,8 @@ const Test = defineService({
 });
 
 describe("server (Go server_test.go)", () => {
-  it("TestServer: concurrent calls, each with its own metadata", async () => {
-    const p = await pair(Test, {
+  it("TestServer: concurrent calls, each with its own metadata", { timeout: 20_000 }, async (t) => {
+    const p = await pair(t, Test, {
       test: (req, ctx) => ({ payload: `${req}${req}`, md: ctx.metadata.get("test-key") }),
     });
     const results = await Promise.all(
@@ -39,8 +39,10 @@ describe("server (Go server_test.go)", () => {
     await p.close();
   });
 
-  it("TestServerUnimplemented: unknown service and unknown method give UNIMPLEMENTED", async () => {
-    const p = await pair(Test, { test: () => "ok" });
+  it("TestServerUnimplemented: unknown service and unknown method give UNIMPLEMENTED", {
+    timeout: 20_000,
+  }, async (t) => {
+    const p = await pair(t, Test, { test: () => "ok" });
     const Other = defineService({
       typeName: "no.such.Service",
       methods: { x: { name: "X", kind: "unary", input: json, output: json } },
@@ -66,13 +68,17 @@ describe("server (Go server_test.go)", () => {
     await p.close();
   });
 
-  it("TestServerListenerClosed: closing the listener stops accepting, open connections keep working", async () => {
+  it("TestServerListenerClosed: closing the listener stops accepting, open connections keep working", {
+    timeout: 20_000,
+  }, async (t) => {
     const server = createServer().register(Test, { test: () => "ok" });
+    t.after(() => server.close());
     const path = tempSocket();
     const net = createNetServer();
     await new Promise<void>((r) => net.listen(path, r));
     server.serve(net);
     const conn = await connect(path);
+    t.after(() => conn.close());
     // close() stops accepting at once; its callback would wait for open connections.
     net.close();
     assert.equal(await createClient(Test, conn).test(1), "ok");
@@ -81,11 +87,13 @@ describe("server (Go server_test.go)", () => {
     await server.close();
   });
 
-  it("TestServerShutdown: graceful shutdown lets blocked calls on two connections finish", async () => {
+  it("TestServerShutdown: graceful shutdown lets blocked calls on two connections finish", {
+    timeout: 20_000,
+  }, async (t) => {
     const release = deferred();
     let started = 0;
     const allStarted = deferred();
-    const p = await pair(Test, {
+    const p = await pair(t, Test, {
       async block() {
         if (++started === 5) allStarted.resolve();
         await release.promise;
@@ -94,6 +102,7 @@ describe("server (Go server_test.go)", () => {
       test: () => "ok",
     });
     const conn2 = await connect(p.path);
+    t.after(() => conn2.close());
     const client2 = createClient(Test, conn2);
     const calls = [
       p.client.block(1),
@@ -117,9 +126,9 @@ describe("server (Go server_test.go)", () => {
     assert.equal(existsSync(p.path), false);
   });
 
-  it("shutdown waits for a stream in flight to finish", async () => {
+  it("shutdown waits for a stream in flight to finish", { timeout: 20_000 }, async (t) => {
     const gate = deferred();
-    const p = await pair(Test, {
+    const p = await pair(t, Test, {
       async *ticks() {
         yield 1;
         await gate.promise;
@@ -140,10 +149,12 @@ describe("server (Go server_test.go)", () => {
     await shutdown;
   });
 
-  it("TestServerClose: close aborts handlers (UNAVAILABLE) and fails calls in flight", async () => {
+  it("TestServerClose: close aborts handlers (UNAVAILABLE) and fails calls in flight", {
+    timeout: 20_000,
+  }, async (t) => {
     const aborted = deferred<unknown>();
     const started = deferred();
-    const p = await pair(Test, {
+    const p = await pair(t, Test, {
       block(_req, ctx) {
         started.resolve();
         return new Promise((_, reject) =>
@@ -164,27 +175,48 @@ describe("server (Go server_test.go)", () => {
     assert.equal(p.server.connectionCount, 0);
   });
 
-  it("TestImmediateServerShutdown: shutdown before serving returns promptly", async () => {
+  it("TestImmediateServerShutdown: shutdown before serving returns promptly", {
+    timeout: 20_000,
+  }, async (t) => {
     const server = createServer();
+    t.after(() => server.close());
     await server.shutdown();
     await assert.rejects(server.listen(tempSocket()), { code: Code.Unavailable });
   });
 
-  it("TestOversizeCall: a request over 4 MiB fails with RESOURCE_EXHAUSTED, the connection survives", async () => {
+  it("TestOversizeCall: the client itself refuses a request over 4 MiB (RESOURCE_EXHAUSTED), the connection survives", {
+    timeout: 20_000,
+  }, async (t) => {
     const Big = defineService({
       typeName: "test.v1.Big",
       methods: { echo: { name: "Echo", kind: "unary", input: text, output: text } },
     });
-    const p = await pair(Big, { echo: (s) => String(s.length) });
+    const seen: number[] = [];
+    // The server would take 8 MiB: only the sender's own check can refuse the request.
+    const p = await pair(
+      t,
+      Big,
+      {
+        echo: (s) => {
+          seen.push(s.length);
+          return String(s.length);
+        },
+      },
+      { server: { maxMessageBytes: 8 << 20 } },
+    );
     await assert.rejects(p.client.echo("x".repeat(4 * 1024 * 1024 + 1)), {
       code: Code.ResourceExhausted,
+      rawMessage: /^message length 4194\d+ exceed maximum message size of 4194304$/,
     });
     assert.equal(await p.client.echo("abc"), "3");
+    assert.deepEqual(seen, [3], "the oversize request never reached the server");
     await p.close();
   });
 
-  it("TestClientEOF: after the server closes, calls fail with UNAVAILABLE", async () => {
-    const p = await pair(Test, { test: () => "ok" });
+  it("TestClientEOF: after the server closes, calls fail with UNAVAILABLE", {
+    timeout: 20_000,
+  }, async (t) => {
+    const p = await pair(t, Test, { test: () => "ok" });
     assert.equal(await p.client.test(1), "ok");
     await p.server.close();
     const error = await p.conn.closed;
@@ -192,8 +224,10 @@ describe("server (Go server_test.go)", () => {
     await assert.rejects(p.client.test(1), { code: Code.Unavailable });
   });
 
-  it("TestServerRequestTimeout: the client's timeout is the handler's deadline", async () => {
-    const p = await pair(Test, {
+  it("TestServerRequestTimeout: the client's timeout is the handler's deadline", {
+    timeout: 20_000,
+  }, async (t) => {
+    const p = await pair(t, Test, {
       test: (_req, ctx) => ({ deadline: ctx.deadline, left: ctx.timeoutMs(), now: Date.now() }),
     });
     const sent = Date.now();
@@ -210,8 +244,10 @@ describe("server (Go server_test.go)", () => {
     await p.close();
   });
 
-  it("TestServerConnectionsLeak: the server forgets a connection the client closed", async () => {
-    const p = await pair(Test, { test: () => "ok" });
+  it("TestServerConnectionsLeak: the server forgets a connection the client closed", {
+    timeout: 20_000,
+  }, async (t) => {
+    const p = await pair(t, Test, { test: () => "ok" });
     await p.client.test(1);
     assert.equal(p.server.connectionCount, 1);
     await p.conn.close();
@@ -220,10 +256,12 @@ describe("server (Go server_test.go)", () => {
     await p.server.close();
   });
 
-  it("a client that disconnects aborts its handler's signal with CANCELLED", async () => {
+  it("a client that disconnects aborts its handler's signal with CANCELLED", {
+    timeout: 20_000,
+  }, async (t) => {
     const aborted = deferred<unknown>();
     const started = deferred();
-    const p = await pair(Test, {
+    const p = await pair(t, Test, {
       block(_req, ctx) {
         started.resolve();
         ctx.signal.addEventListener("abort", () => aborted.resolve(ctx.signal.reason));
@@ -239,27 +277,33 @@ describe("server (Go server_test.go)", () => {
 });
 
 describe("server setup", () => {
-  it("register throws for the same service twice, and for a non-function handler", () => {
+  it("register throws for the same service twice, and for a non-function handler", {
+    timeout: 20_000,
+  }, (t) => {
     const server = createServer();
+    t.after(() => server.close());
     server.register(Test, {});
     assert.throws(() => server.register(Test, {}), /already registered/);
     const server2 = createServer();
+    t.after(() => server2.close());
     assert.throws(() => server2.register(Test, { test: 1 as never }), /not a function/);
   });
 
-  it("a class instance works as an implementation (methods are bound)", async () => {
+  it("a class instance works as an implementation (methods are bound)", {
+    timeout: 20_000,
+  }, async (t) => {
     class Impl {
       prefix = "got:";
       test(req: unknown) {
         return this.prefix + String(req);
       }
     }
-    const p = await pair(Test, new Impl());
+    const p = await pair(t, Test, new Impl());
     assert.equal(await p.client.test(7), "got:7");
     await p.close();
   });
 
-  it("listen removes a stale socket file", async () => {
+  it("listen removes a stale socket file", { timeout: 20_000 }, async (t) => {
     const path = tempSocket();
     // A crashed server: it listened, then died without removing its socket file.
     const crashed = spawnSync(process.execPath, [
@@ -269,16 +313,21 @@ describe("server setup", () => {
     assert.equal(crashed.signal, "SIGKILL");
     assert.equal(existsSync(path), true);
     const server = createServer().register(Test, { test: () => "fresh" });
+    t.after(() => server.close());
     await server.listen(path);
     const conn = await connect(path);
+    t.after(() => conn.close());
     assert.equal(await createClient(Test, conn).test(1), "fresh");
     await conn.close();
     await server.close();
   });
 
-  it("listen refuses to replace a live socket or a regular file", async () => {
+  it("listen refuses to replace a live socket or a regular file", {
+    timeout: 20_000,
+  }, async (t) => {
     const path = tempSocket();
     const first = createServer();
+    t.after(() => first.close());
     await first.listen(path);
     await assert.rejects(createServer().listen(path), { code: "EADDRINUSE" });
     await first.close();
@@ -287,19 +336,23 @@ describe("server setup", () => {
     await assert.rejects(createServer().listen(file), { code: "EADDRINUSE" });
   });
 
-  it("handleConnection serves any Duplex", async () => {
+  it("handleConnection serves any Duplex", { timeout: 20_000 }, async (t) => {
     const server = createServer().register(Test, { test: () => "duplex" });
+    t.after(() => server.close());
     const path = tempSocket();
     const net = createNetServer((socket: Socket) => server.handleConnection(socket));
     await new Promise<void>((r) => net.listen(path, r));
     const conn = await connect(path);
+    t.after(() => conn.close());
     assert.equal(await createClient(Test, conn).test(1), "duplex");
     await conn.close();
     await server.close();
     net.close();
   });
 
-  it("Symbol.asyncDispose shuts the server down and closes the connection", async () => {
+  it("Symbol.asyncDispose shuts the server down and closes the connection", {
+    timeout: 20_000,
+  }, async () => {
     const path = tempSocket();
     {
       await using server = createServer().register(Test, { test: () => "ok" });
@@ -310,9 +363,11 @@ describe("server setup", () => {
     assert.equal(existsSync(path), false);
   });
 
-  it("handler errors: TtrpcError keeps its code, message and details; others become UNKNOWN; errno codes map like Go", async () => {
+  it("handler errors: TtrpcError keeps its code, message and details; others become UNKNOWN; errno codes map like Go", {
+    timeout: 20_000,
+  }, async (t) => {
     const detail = { typeUrl: "type.googleapis.com/test.Detail", value: new Uint8Array([8, 1]) };
-    const p = await pair(Test, {
+    const p = await pair(t, Test, {
       test(req) {
         if (req === "typed") throw new TtrpcError("not here", Code.NotFound, { details: [detail] });
         if (req === "enoent") throw Object.assign(new Error("no file"), { code: "ENOENT" });
@@ -334,8 +389,11 @@ describe("server setup", () => {
     await p.close();
   });
 
-  it("exposeErrorMessages: false hides the message of unexpected errors", async () => {
+  it("exposeErrorMessages: false hides the message of unexpected errors", {
+    timeout: 20_000,
+  }, async (t) => {
     const p = await pair(
+      t,
       Test,
       {
         test() {
@@ -350,9 +408,9 @@ describe("server setup", () => {
 
   it("one status mapping: a TimeoutError becomes DEADLINE_EXCEEDED on the server as in TtrpcError.from", {
     timeout: 10_000,
-  }, async () => {
+  }, async (t) => {
     const timeout = () => new DOMException("the operation timed out", "TimeoutError");
-    const p = await pair(Test, {
+    const p = await pair(t, Test, {
       test(req) {
         if (req === "aborted") AbortSignal.abort().throwIfAborted();
         throw timeout();
@@ -369,9 +427,9 @@ describe("server setup", () => {
 
   it("the handler context is its own object: the call's machinery is out of reach", {
     timeout: 10_000,
-  }, async () => {
+  }, async (t) => {
     let ctx: HandlerContext | undefined;
-    const p = await pair(Test, {
+    const p = await pair(t, Test, {
       test(_req, context) {
         ctx = context;
         return "ok";
@@ -390,9 +448,9 @@ describe("server setup", () => {
     await p.close();
   });
 
-  it("a handler's signal aborts once the call is over", async () => {
+  it("a handler's signal aborts once the call is over", { timeout: 20_000 }, async (t) => {
     let signal: AbortSignal | undefined;
-    const p = await pair(Test, {
+    const p = await pair(t, Test, {
       test(_req, ctx) {
         signal = ctx.signal;
         return "ok";

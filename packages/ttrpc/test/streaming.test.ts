@@ -14,21 +14,23 @@ import { collect, type Pair, pair } from "./helpers.js";
 
 type EchoInit = MessageInitShape<typeof EchoPayloadSchema>;
 
-describe("streaming suite (Go integration/streaming)", () => {
+describe("streaming suite (Go integration/streaming)", { timeout: 60_000 }, () => {
   let p: Pair<typeof Streaming>;
   before(async () => {
     p = await pair(Streaming, implementations(new Recorder()).streaming);
   });
   after(() => p.close());
 
-  it("Echo: unary", async () => {
+  it("Echo: unary", { timeout: 20_000 }, async () => {
     const res = await p.client.echo({ seq: 1, msg: "hello" });
     assert.equal(res.seq, 2);
     assert.equal(res.msg, "hello");
     assert.equal(res.$typeName, "ttrpc.interop.v1.EchoPayload");
   });
 
-  it("EchoStream: 50 bidi round trips, then the client closes and the stream ends", async () => {
+  it("EchoStream: 50 bidi round trips, then the client closes and the stream ends", {
+    timeout: 20_000,
+  }, async () => {
     const requests = createWritableIterable<EchoInit>();
     const responses = p.client.echoStream(requests)[Symbol.asyncIterator]();
     for (let i = 0; i < 100; i += 2) {
@@ -42,7 +44,7 @@ describe("streaming suite (Go integration/streaming)", () => {
     assert.equal((await responses.next()).done, true);
   });
 
-  it("SumStream: client-streaming, empty messages included", async () => {
+  it("SumStream: client-streaming, empty messages included", { timeout: 20_000 }, async () => {
     const parts: MessageInitShape<typeof PartSchema>[] = [
       { add: 1 },
       {},
@@ -56,7 +58,9 @@ describe("streaming suite (Go integration/streaming)", () => {
     assert.equal(res.num, 6);
   });
 
-  it("DivideStream: server-streaming with empty first and last parts", async () => {
+  it("DivideStream: server-streaming with empty first and last parts", {
+    timeout: 20_000,
+  }, async () => {
     const parts = await collect(p.client.divideStream({ sum: 392, num: 4 }));
     assert.deepEqual(
       parts.map((x) => x.add),
@@ -69,7 +73,9 @@ describe("streaming suite (Go integration/streaming)", () => {
     );
   });
 
-  it("EchoNull: client-streaming returning google.protobuf.Empty", async () => {
+  it("EchoNull: client-streaming returning google.protobuf.Empty", {
+    timeout: 20_000,
+  }, async () => {
     const res = await p.client.echoNull(
       (async function* () {
         for (let i = 0; i < 10; i++) yield { seq: i, msg: "null" };
@@ -78,13 +84,17 @@ describe("streaming suite (Go integration/streaming)", () => {
     assert.equal(res.$typeName, "google.protobuf.Empty");
   });
 
-  it("EchoNullStream: 10 Empty messages per input until the client closes", async () => {
+  it("EchoNullStream: 10 Empty messages per input until the client closes", {
+    timeout: 20_000,
+  }, async () => {
     const out = await collect(p.client.echoNullStream([{ seq: 1 }, { seq: 2 }, { seq: 3 }]));
     assert.equal(out.length, 30);
     for (const m of out) assert.equal(m.$typeName, "google.protobuf.Empty");
   });
 
-  it("EmptyPayloadStream: a 0-byte Empty request still runs the handler (Go issue #126)", async () => {
+  it("EmptyPayloadStream: a 0-byte Empty request still runs the handler (Go issue #126)", {
+    timeout: 20_000,
+  }, async () => {
     const out = await collect(p.client.emptyPayloadStream({}));
     assert.deepEqual(
       out.map((m) => [m.seq, m.msg]),
@@ -95,7 +105,9 @@ describe("streaming suite (Go integration/streaming)", () => {
     );
   });
 
-  it("TestStreamClient: a unary call and 100 bidi round trips on one connection", async () => {
+  it("TestStreamClient: a unary call and 100 bidi round trips on one connection", {
+    timeout: 20_000,
+  }, async () => {
     assert.equal((await p.client.echo({ seq: 41 })).seq, 42);
     const requests = createWritableIterable<EchoInit>();
     const responses = p.client.echoStream(requests)[Symbol.asyncIterator]();
@@ -107,7 +119,7 @@ describe("streaming suite (Go integration/streaming)", () => {
     assert.deepEqual(await responses.next(), { done: true, value: undefined });
   });
 
-  it("many streams of every kind at once on one connection", async () => {
+  it("many streams of every kind at once on one connection", { timeout: 20_000 }, async () => {
     const work: Promise<unknown>[] = [];
     for (let i = 0; i < 50; i++) {
       work.push(p.client.echo({ seq: i }).then((r) => assert.equal(r.seq, i + 1)));
