@@ -226,7 +226,8 @@ export class StreamCall extends ClientCall {
       // side is its own: it goes on until its iterable ends, and then the half-close goes out,
       // so the server's handler sees the end of its input (PROTOCOL.md, "Abandoned streams").
       queue.onReturn = () => {
-        if (this.localClosed) this.finish(undefined);
+        // Not opened yet (waiting for the write queue): it never will be.
+        if (this.localClosed || this.id === 0) this.finish(undefined);
         else this.#abandoned = true;
       };
       this.queue = queue;

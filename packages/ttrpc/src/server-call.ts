@@ -165,6 +165,8 @@ export class ServerCall extends Stream implements DeadlineOwner {
   fail(error: TtrpcError, local: boolean): void {
     if (!this.ended) {
       if (local) sendStatus(this.site.channel, this.id, error);
+      // The reader hears this error, not the plain end that `finish` gives.
+      this.requests?.fail(error, true);
       this.finish();
     }
     abortContext(this.context, error);
@@ -179,6 +181,8 @@ export class ServerCall extends Stream implements DeadlineOwner {
     this.localClosed = true;
     this.deadline?.cancel();
     if (this.#idleTimer !== undefined) this.#stopIdle();
+    // Requests nobody will read are dropped now, with their grace timer: nothing outlives the call.
+    this.requests?.fail(CALL_COMPLETED, true);
     this.site.release(this);
   }
 
