@@ -35,8 +35,14 @@ function checkFrame(channel: Channel): void {
   channel.checkFrame();
 }
 
-/** Frames smaller than this are copied into their tick's one write; larger chunks are not copied. */
-const COALESCE_LIMIT = 16 * 1024;
+/**
+ * Chunks smaller than this are copied together into one write (a 64-byte unary frame costs less
+ * copied than written on its own); larger ones go out as they are: copying 1 KiB stream frames
+ * into one big buffer cost 10–18% more CPU per message than writing them (measured, issue 9).
+ */
+const COALESCE_LIMIT = 512;
+/** A run of copied chunks stays within Node's Buffer pool: no allocation of its own. */
+const RUN_LIMIT = 4096;
 
 function flushTick(channel: Channel): void {
   channel.flush();
@@ -242,16 +248,24 @@ export class Channel {
       let runBytes = 0;
       for (let i = 0; i <= count; i++) {
         const chunk = i < count ? (pending[i] as Uint8Array) : undefined;
-        if (chunk !== undefined && chunk.length < COALESCE_LIMIT) {
+        const small = chunk !== undefined && chunk.length < COALESCE_LIMIT;
+        if (small && runBytes + chunk.length <= RUN_LIMIT) {
           runBytes += chunk.length;
           continue;
         }
+        // The run ends here: one chunk goes out as it is, several copied into one buffer.
         if (i - runStart === 1) ok = socket.write(pending[runStart] as Uint8Array) && ok;
         else if (i - runStart > 1)
           ok = socket.write(coalesce(pending, runStart, i, runBytes)) && ok;
-        if (chunk !== undefined) ok = socket.write(chunk) && ok;
-        runStart = i + 1;
-        runBytes = 0;
+        if (small) {
+          // A small chunk the run had no room for starts the next one.
+          runStart = i;
+          runBytes = chunk.length;
+        } else {
+          if (chunk !== undefined) ok = socket.write(chunk) && ok;
+          runStart = i + 1;
+          runBytes = 0;
+        }
       }
       socket.uncork();
     }
