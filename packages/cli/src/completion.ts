@@ -9,7 +9,7 @@ const FLAGS: Record<string, string> = {
   call: "-d --data -H --header --namespace --timeout --max-msg-size --emit-defaults --proto-names --allow-unknown-fields --compact",
   list: "--origin --methods",
   describe: "--template --proto-names",
-  tap: "--listen --target --json --raw --max-msg-size --emit-defaults --proto-names",
+  tap: "--listen --target --json --raw --nri --max-msg-size --emit-defaults --proto-names",
   bench:
     "-d --data -c --concurrency --connections -n --total --duration --timeout -H --header --namespace --json --max-msg-size",
   completion: "bash zsh",

@@ -108,6 +108,9 @@ when the schemas know the method (hex otherwise). Malformed frames are printed a
   --target ADDR          the real server
   --json                 one JSON object per frame (NDJSON) instead of text
   --raw                  print payloads as hex even when the schema knows them
+  --nri                  the socket carries NRI's connection mux (an NRI runtime's socket): split it
+                         and print both ttrpc connections (m1: runtime calls plugin, m2: plugin
+                         calls runtime)
   --max-msg-size SIZE    frames larger than this are shown without their payload (default 4MiB);
                          they are still forwarded
 

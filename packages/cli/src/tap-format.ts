@@ -27,7 +27,7 @@ export class StreamTable {
 function formatTimeout(nano: bigint): string {
   if (nano === 0n) return "none";
   const ms = Number(nano) / 1e6;
-  return ms >= 1000 ? `${ms / 1000}s` : `${ms}ms`;
+  return ms >= 1000 ? `${+(ms / 1000).toFixed(3)}s` : `${+ms.toFixed(3)}ms`;
 }
 
 /** Turns frames into events; decoding failures become `malformed` events, never exceptions. */
@@ -93,7 +93,10 @@ export class FrameFormatter {
         ev.method = req.method;
         ev.timeoutNano = req.timeoutNano.toString();
         ev.metadata = req.metadata;
-        this.#payload(ev, req.payload, method, true);
+        // No payload field is the empty message (Go's client sends an empty request that way).
+        const streamsIn = (frame.flags & 2) !== 0;
+        const payload = req.payload ?? (method && !streamsIn ? new Uint8Array() : undefined);
+        this.#payload(ev, payload, method, true);
       } else if (frame.type === 2) {
         const res = decodeResponse(frame.data);
         const known = table.methods.get(frame.streamId);
@@ -141,7 +144,7 @@ export function textLine(ev: TapEvent): string {
   const arrow = ev.dir === "client->server" ? "->" : "<-";
   const parts = [
     String(ev.time).slice(11, 23),
-    `c${ev.conn}`,
+    ev.mux === undefined ? `c${ev.conn}` : `c${ev.conn}/m${ev.mux}`,
     arrow,
     `#${ev.stream}`,
     String(ev.type).toUpperCase(),

@@ -14,6 +14,7 @@ import { parse, SCHEMA_OPTIONS, schemaOptions, size, str } from "./args.js";
 import type { Io } from "./call.js";
 import { CliError, usageError } from "./cli-error.js";
 import { JsonCodec } from "./json.js";
+import { MuxReader } from "./mux.js";
 import { loadSchema } from "./schema/load.js";
 import {
   type Direction,
@@ -31,6 +32,7 @@ export const TAP_OPTIONS = {
   target: { type: "string" },
   json: { type: "boolean" },
   raw: { type: "boolean" },
+  nri: { type: "boolean" },
   "max-msg-size": { type: "string" },
   "emit-defaults": { type: "boolean" },
   "proto-names": { type: "boolean" },
@@ -73,6 +75,7 @@ export async function runTap(argv: string[], io: Io): Promise<number> {
   });
   const formatter = new FrameFormatter(schema, codec, values.raw === true);
   const json = values.json === true;
+  const nri = values.nri === true;
   const emit = (ev: TapEvent) => io.stdout.write(`${json ? JSON.stringify(ev) : textLine(ev)}\n`);
   const note = (conn: number, event: string, detail?: string) => {
     const ev: TapEvent = { time: new Date().toISOString(), conn, event };
@@ -90,17 +93,39 @@ export async function runTap(argv: string[], io: Io): Promise<number> {
     sockets.add(upstream);
     note(conn, "open");
     const table = new StreamTable();
+    // With --nri each mux id has its own stream table: ids are separate ttrpc connections.
+    const tables = new Map<number, StreamTable>();
+    const tableOf = (mux: number) => {
+      let t = tables.get(mux);
+      if (!t) {
+        t = new StreamTable();
+        tables.set(mux, t);
+      }
+      return t;
+    };
     const watch = (from: Socket, to: Socket, dir: Direction) => {
       const reader = new FrameReader(max);
+      const muxReader = nri ? new MuxReader(max) : undefined;
       // The data listener runs after pipe's (registered first), so the bytes are already on
       // their way when they are parsed.
       from.pipe(to);
       from.on("data", (chunk: Buffer) => {
+        if (muxReader) {
+          for (const { mux, frame } of muxReader.push(chunk)) {
+            emit({ ...formatter.event(conn, dir, frame, tableOf(mux)), mux });
+          }
+          if (muxReader.lost && !lostNoted) {
+            lostNoted = true;
+            note(conn, "mux-lost", muxReader.lost);
+          }
+          return;
+        }
         for (const frame of reader.push(chunk)) emit(formatter.event(conn, dir, frame, table));
       });
+      let lostNoted = false;
       from.once("end", () => {
-        if (reader.pending > 0)
-          note(conn, "truncated", `${dir}: ${reader.pending} bytes of an incomplete frame`);
+        const pending = muxReader ? muxReader.pending : reader.pending;
+        if (pending > 0) note(conn, "truncated", `${dir}: ${pending} bytes of an incomplete frame`);
         note(conn, "half-closed", dir === "client->server" ? "by the client" : "by the server");
       });
     };
