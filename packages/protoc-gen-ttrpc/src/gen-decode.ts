@@ -6,8 +6,16 @@
  */
 import type { DescField, DescMessage } from "@bufbuild/protobuf";
 import { ScalarType } from "@bufbuild/protobuf";
-import { closedValues, elementType, las, sortedFields, strict, unwrapped } from "./model.js";
-import { lit, type Refs } from "./names.js";
+import {
+  closedValues,
+  elementType,
+  initialValue,
+  las,
+  sortedFields,
+  strict,
+  unwrapped,
+} from "./model.js";
+import { lit, prop, type Refs } from "./names.js";
 import { readExpr, tagValue, WT, wireType } from "./scalars.js";
 
 /** Reads a message value: length-delimited or a group; `into` merges (repeated occurrences). */
@@ -131,7 +139,7 @@ function mapCases(r: Refs, f: DescField & { fieldKind: "map" }, cases: string[])
   if (f.mapKind === "message") {
     vTag = tagValue(2, WT.LEN);
     readV = `${r.t(f.message, "$read")}(r, ${r.w("$len")}(r), 0, v)`;
-    zeroV = `${r.t(f.message, "$new")}()`;
+    zeroV = `${r.t(f.message)}.create()`;
   } else {
     const vt = f.mapKind === "enum" ? ScalarType.INT32 : f.scalar;
     vTag = tagValue(2, wireType(vt));
@@ -185,6 +193,20 @@ function mapCases(r: Refs, f: DescField & { fieldKind: "map" }, cases: string[])
   );
 }
 
+/** A new message with every field at its default, as an object literal (in `Foo$read`). */
+function newMessage(r: Refs, msg: DescMessage): string {
+  const props: string[] = [];
+  for (const member of msg.members) {
+    if (member.kind === "oneof") {
+      props.push(`${prop(member.localName)}: { case: undefined }`);
+      continue;
+    }
+    const init = initialValue(r, member);
+    if (init !== undefined) props.push(`${prop(member.localName)}: ${init}`);
+  }
+  return `{ ${props.join(", ")} }`;
+}
+
 /** The `Foo$read` function of a message. */
 export function decodeFunction(r: Refs, msg: DescMessage): string {
   const cases: string[] = [];
@@ -204,7 +226,7 @@ export function decodeFunction(r: Refs, msg: DescMessage): string {
   return [
     `export function ${T}$read(r: ${r.w("$R")}, end: number, group: number, into: ${T} | undefined): ${T} {`,
     `  ${r.w("$deeper")}(r, ${lit(msg.typeName)});`,
-    `  const m = into ?? ${T}$new();`,
+    `  const m: ${T} = into ?? ${newMessage(r, msg)};`,
     "  const e0 = r.e;",
     "  if (group === 0) r.e = end;",
     "  for (;;) {",

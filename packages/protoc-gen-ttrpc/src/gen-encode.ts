@@ -1,5 +1,6 @@
 /**
- * Generates `Foo$size` (the size pass) and `Foo$write` (the write pass) of a message. Both visit
+ * Generates `Foo$enc`, both passes of encoding a message in one function: with `b` undefined it
+ * returns the size (the size pass), with a buffer it writes at `p` (the write pass). Both visit
  * the fields in number order and make the same decisions; lengths that the write pass needs
  * before a value (nested messages, strings, packed fields, map entries) are computed once in the
  * size pass and kept, in visiting order, in the wire module's `$W.sz`.
@@ -14,6 +15,8 @@ import { is64, nonZero, sizeExpr, tagBytes, WT, wireType, writeExpr } from "./sc
 interface Code {
   size: string[];
   write: string[];
+  /** Whole statements of `Foo$enc`, both passes (filled by {@link guarded}). */
+  both: string[];
 }
 
 /** Fixed element sizes of packed fields, which need no stored length. */
@@ -36,16 +39,16 @@ function messageValue(
   if (delimited) {
     const s = tagBytes(no, WT.SGROUP);
     const e = tagBytes(no, WT.EGROUP);
-    c.size.push(`n += ${s.len + e.len} + ${r.t(msg, "$size")}(${v});`);
-    c.write.push(`${s.stmt} p = ${r.t(msg, "$write")}(${v}, b, p); ${e.stmt}`);
+    c.size.push(`n += ${s.len + e.len} + ${r.t(msg, "$enc")}(${v}, undefined, 0);`);
+    c.write.push(`${s.stmt} p = ${r.t(msg, "$enc")}(${v}, b, p); ${e.stmt}`);
     return;
   }
   const tag = tagBytes(no, WT.LEN);
   c.size.push(
-    `{ const s = ${r.w("$put")}(${r.w("$slot")}(), ${r.t(msg, "$size")}(${v})); n += ${tag.len} + ${r.w("$sv")}(s) + s; }`,
+    `{ const s = ${r.w("$put")}(${r.w("$slot")}(), ${r.t(msg, "$enc")}(${v}, undefined, 0)); n += ${tag.len} + ${r.w("$sv")}(s) + s; }`,
   );
   c.write.push(
-    `${tag.stmt} p = ${r.w("$wv")}(b, p, ${r.w("$next")}()); p = ${r.t(msg, "$write")}(${v}, b, p);`,
+    `${tag.stmt} p = ${r.w("$wv")}(b, p, ${r.w("$next")}()); p = ${r.t(msg, "$enc")}(${v}, b, p);`,
   );
 }
 
@@ -76,13 +79,23 @@ function singularValue(r: Refs, f: DescField, v: string, c: Code): void {
 
 /** Wraps the inner code of both passes in the same condition. */
 function guarded(cond: string, pre: string, inner: Code, c: Code): void {
-  c.size.push(`${pre}if (${cond}) {`, ...inner.size.map((l) => `  ${l}`), "}");
-  c.write.push(`${pre}if (${cond}) {`, ...inner.write.map((l) => `  ${l}`), "}");
+  // In the size pass (`b` undefined) `p` accumulates the size; in the write pass, the position.
+  const size = inner.size.map((l) => `    ${l.replace(/\bn \+= /g, "p += ")}`);
+  const write = inner.write.map((l) => `    ${l}`);
+  c.both.push(
+    `${pre}if (${cond}) {`,
+    "  if (b === undefined) {",
+    ...size,
+    "  } else {",
+    ...write,
+    "  }",
+    "}",
+  );
 }
 
 function singular(r: Refs, f: DescField, msg: DescMessage, c: Code): void {
   const v = `v${f.number}`;
-  const inner: Code = { size: [], write: [] };
+  const inner: Code = { size: [], write: [], both: [] };
   if (f.oneof !== undefined) {
     const o = `o${f.number}`;
     singularValue(r, f, `${o}.value`, inner);
@@ -100,8 +113,7 @@ function singular(r: Refs, f: DescField, msg: DescMessage, c: Code): void {
     guarded(`${v} !== undefined && ${v} !== null`, pre, inner, c);
     if (f.fieldKind !== "message" && f.presence === PRESENCE.LEGACY_REQUIRED) {
       const err = `cannot encode field ${msg.typeName}.${f.name} to binary: required field not set`;
-      c.size.push(`else throw new Error(${lit(err)});`);
-      c.write.push("");
+      c.both.push(`else throw new Error(${lit(err)});`);
     }
     return;
   }
@@ -117,7 +129,7 @@ function singular(r: Refs, f: DescField, msg: DescMessage, c: Code): void {
 function list(r: Refs, f: DescField & { fieldKind: "list" }, c: Code): void {
   const a = `a${f.number}`;
   const pre = `const ${a} = m.${f.localName}; `;
-  const inner: Code = { size: [], write: [] };
+  const inner: Code = { size: [], write: [], both: [] };
   if (f.listKind === "message") {
     messageValue(r, f.message, f.number, f.delimitedEncoding, "v", inner);
     guarded(
@@ -126,6 +138,7 @@ function list(r: Refs, f: DescField & { fieldKind: "list" }, c: Code): void {
       {
         size: [`for (const v of ${a}) {`, ...inner.size.map((l) => `  ${l}`), "}"],
         write: [`for (const v of ${a}) {`, ...inner.write.map((l) => `  ${l}`), "}"],
+        both: [],
       },
       c,
     );
@@ -138,9 +151,15 @@ function list(r: Refs, f: DescField & { fieldKind: "list" }, c: Code): void {
     if (fixed !== undefined) {
       // A constant size per element: no loop in the size pass.
       const tag = tagBytes(f.number, wireType(t));
-      c.size.push(`${pre}if (${a} !== undefined) n += ${a}.length * ${tag.len + fixed};`);
-      c.write.push(
-        `${pre}if (${a} !== undefined) for (const v of ${a}) { ${tag.stmt} p = ${writeExpr(r, t, long, "v")}; }`,
+      guarded(
+        `${a} !== undefined`,
+        pre,
+        {
+          size: [`n += ${a}.length * ${tag.len + fixed};`],
+          write: [`for (const v of ${a}) { ${tag.stmt} p = ${writeExpr(r, t, long, "v")}; }`],
+          both: [],
+        },
+        c,
       );
       return;
     }
@@ -151,6 +170,7 @@ function list(r: Refs, f: DescField & { fieldKind: "list" }, c: Code): void {
       {
         size: [`for (const v of ${a}) ${inner.size[0]}`],
         write: [`for (const v of ${a}) { ${inner.write[0]} }`],
+        both: [],
       },
       c,
     );
@@ -204,11 +224,11 @@ function map(r: Refs, f: DescField & { fieldKind: "map" }, c: Code): void {
   if (f.mapKind === "message") {
     const vTag = tagBytes(2, WT.LEN);
     size.push(
-      `const vs = ${r.w("$put")}(${r.w("$slot")}(), ${r.t(f.message, "$size")}(v));`,
+      `const vs = ${r.w("$put")}(${r.w("$slot")}(), ${r.t(f.message, "$enc")}(v, undefined, 0));`,
       `s += ${vTag.len} + ${r.w("$sv")}(vs) + vs;`,
     );
     write.push(
-      `${vTag.stmt} p = ${r.w("$wv")}(b, p, ${r.w("$next")}()); p = ${r.t(f.message, "$write")}(v, b, p);`,
+      `${vTag.stmt} p = ${r.w("$wv")}(b, p, ${r.w("$next")}()); p = ${r.t(f.message, "$enc")}(v, b, p);`,
     );
   } else {
     const vt = f.mapKind === "enum" ? ScalarType.INT32 : f.scalar;
@@ -233,34 +253,28 @@ function map(r: Refs, f: DescField & { fieldKind: "map" }, c: Code): void {
   guarded(
     `${mp} !== undefined`,
     `const ${mp} = m.${f.localName}; `,
-    { size: loop(size), write: loop(write) },
+    { size: loop(size), write: loop(write), both: [] },
     c,
   );
 }
 
-/** The `Foo$size` and `Foo$write` functions of a message. */
+/** The `Foo$enc` function of a message. */
 export function encodeFunctions(r: Refs, msg: DescMessage): string {
-  const c: Code = { size: [], write: [] };
+  const c: Code = { size: [], write: [], both: [] };
   for (const f of sortedFields(msg)) {
     if (f.fieldKind === "list") list(r, f, c);
     else if (f.fieldKind === "map") map(r, f, c);
     else singular(r, f, msg, c);
   }
   const T = r.t(msg);
-  const ind = (lines: string[]) => lines.filter((l) => l !== "").map((l) => `  ${l}`);
   return [
-    `export function ${T}$size(m: ${T}): number {`,
-    "  let n = 0;",
-    ...ind(c.size),
+    `export function ${T}$enc(m: ${T}, b: Buffer | undefined, p: number): number {`,
+    ...c.both.map((l) => `  ${l}`),
     "  const u = m.$unknown;",
-    "  if (u !== undefined) for (const x of u) n += x.length;",
-    "  return n;",
-    "}",
-    "",
-    `export function ${T}$write(m: ${T}, b: Buffer, p: number): number {`,
-    ...ind(c.write),
-    "  const u = m.$unknown;",
-    `  if (u !== undefined) for (const x of u) p = ${r.w("$wR")}(b, p, x);`,
+    "  if (u !== undefined) {",
+    "    if (b === undefined) for (const x of u) p += x.length;",
+    `    else for (const x of u) p = ${r.w("$wR")}(b, p, x);`,
+    "  }",
     "  return p;",
     "}",
   ].join("\n");

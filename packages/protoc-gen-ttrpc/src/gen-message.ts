@@ -1,12 +1,12 @@
 /**
- * Generates a message's interface, its `$new` (all defaults) and its codec constant, and enums
+ * Generates a message's interface and its codec constant, and enums
  * as const objects.
  * @module
  */
 import type { DescEnum, DescMessage } from "@bufbuild/protobuf";
 import { decodeFunction } from "./gen-decode.js";
 import { encodeFunctions } from "./gen-encode.js";
-import { elementType, fieldType, hasPresence, initialValue, las } from "./model.js";
+import { elementType, fieldType, hasPresence, las } from "./model.js";
 import { lit, prop, type Refs } from "./names.js";
 import { literal } from "./scalars.js";
 
@@ -45,23 +45,6 @@ function messageInterface(r: Refs, msg: DescMessage, doc: DocFn): string {
   return lines.filter((l) => l !== "").join("\n");
 }
 
-/** `Foo$new`: a message with every field at its default. */
-function messageNew(r: Refs, msg: DescMessage): string {
-  const T = r.t(msg);
-  const props: string[] = [];
-  for (const member of msg.members) {
-    if (member.kind === "oneof") {
-      props.push(`${prop(member.localName)}: { case: undefined }`);
-      continue;
-    }
-    const init = initialValue(r, member);
-    if (init !== undefined) props.push(`${prop(member.localName)}: ${init}`);
-  }
-  return [`export function ${T}$new(): ${T} {`, `  return { ${props.join(", ")} };`, "}"].join(
-    "\n",
-  );
-}
-
 /** `, { field: default, … }` for fields with a `[default = …]`, or nothing. */
 function defaultsOf(r: Refs, msg: DescMessage): string {
   const props: string[] = [];
@@ -83,7 +66,7 @@ function messageConst(r: Refs, msg: DescMessage, doc: DocFn): string {
   const T = r.t(msg);
   return [
     doc(msg, ""),
-    `export const ${T}: ${r.w("$Codec")}<${T}> = ${r.w("$codec")}(${lit(msg.typeName)}, ${T}$new, ${T}$size, ${T}$write, ${T}$read${defaultsOf(r, msg)});`,
+    `export const ${T}: ${r.w("$Codec")}<${T}> = ${r.w("$codec")}(${lit(msg.typeName)}, ${T}$enc, ${T}$read${defaultsOf(r, msg)});`,
   ]
     .filter((l) => l !== "")
     .join("\n");
@@ -94,7 +77,6 @@ export function messageCode(r: Refs, msg: DescMessage, doc: DocFn): string {
   return [
     messageInterface(r, msg, doc),
     messageConst(r, msg, doc),
-    messageNew(r, msg),
     encodeFunctions(r, msg),
     decodeFunction(r, msg),
   ].join("\n\n");

@@ -15,34 +15,27 @@ export interface BenchMessage {
   $unknown?: Uint8Array[];
 }
 
-export const BenchMessage: $Codec<BenchMessage> = $codec("ttrpc.bench.v1.BenchMessage", BenchMessage$new, BenchMessage$size, BenchMessage$write, BenchMessage$read);
+export const BenchMessage: $Codec<BenchMessage> = $codec("ttrpc.bench.v1.BenchMessage", BenchMessage$enc, BenchMessage$read);
 
-export function BenchMessage$new(): BenchMessage {
-  return { payload: $EMPTY };
-}
-
-export function BenchMessage$size(m: BenchMessage): number {
-  let n = 0;
+export function BenchMessage$enc(m: BenchMessage, b: Buffer | undefined, p: number): number {
   const v1 = m.payload; if ((v1 !== undefined && v1.length > 0)) {
-    n += 1 + $sB(v1);
+    if (b === undefined) {
+      p += 1 + $sB(v1);
+    } else {
+      b[p++] = 10; p = $wB(b, p, v1);
+    }
   }
   const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-export function BenchMessage$write(m: BenchMessage, b: Buffer, p: number): number {
-  const v1 = m.payload; if ((v1 !== undefined && v1.length > 0)) {
-    b[p++] = 10; p = $wB(b, p, v1);
+  if (u !== undefined) {
+    if (b === undefined) for (const x of u) p += x.length;
+    else for (const x of u) p = $wR(b, p, x);
   }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
 export function BenchMessage$read(r: $R, end: number, group: number, into: BenchMessage | undefined): BenchMessage {
   $deeper(r, "ttrpc.bench.v1.BenchMessage");
-  const m = into ?? BenchMessage$new();
+  const m: BenchMessage = into ?? { payload: $EMPTY };
   const e0 = r.e;
   if (group === 0) r.e = end;
   for (;;) {
@@ -71,40 +64,34 @@ export interface StreamRequest {
   $unknown?: Uint8Array[];
 }
 
-export const StreamRequest: $Codec<StreamRequest> = $codec("ttrpc.bench.v1.StreamRequest", StreamRequest$new, StreamRequest$size, StreamRequest$write, StreamRequest$read);
+export const StreamRequest: $Codec<StreamRequest> = $codec("ttrpc.bench.v1.StreamRequest", StreamRequest$enc, StreamRequest$read);
 
-export function StreamRequest$new(): StreamRequest {
-  return { count: 0, size: 0 };
-}
-
-export function StreamRequest$size(m: StreamRequest): number {
-  let n = 0;
+export function StreamRequest$enc(m: StreamRequest, b: Buffer | undefined, p: number): number {
   const v1 = m.count; if (v1) {
-    n += 1 + $sv(v1 >>> 0);
+    if (b === undefined) {
+      p += 1 + $sv(v1 >>> 0);
+    } else {
+      b[p++] = 8; p = $wv(b, p, v1 >>> 0);
+    }
   }
   const v2 = m.size; if (v2) {
-    n += 1 + $sv(v2 >>> 0);
+    if (b === undefined) {
+      p += 1 + $sv(v2 >>> 0);
+    } else {
+      b[p++] = 16; p = $wv(b, p, v2 >>> 0);
+    }
   }
   const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-export function StreamRequest$write(m: StreamRequest, b: Buffer, p: number): number {
-  const v1 = m.count; if (v1) {
-    b[p++] = 8; p = $wv(b, p, v1 >>> 0);
+  if (u !== undefined) {
+    if (b === undefined) for (const x of u) p += x.length;
+    else for (const x of u) p = $wR(b, p, x);
   }
-  const v2 = m.size; if (v2) {
-    b[p++] = 16; p = $wv(b, p, v2 >>> 0);
-  }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
 export function StreamRequest$read(r: $R, end: number, group: number, into: StreamRequest | undefined): StreamRequest {
   $deeper(r, "ttrpc.bench.v1.StreamRequest");
-  const m = into ?? StreamRequest$new();
+  const m: StreamRequest = into ?? { count: 0, size: 0 };
   const e0 = r.e;
   if (group === 0) r.e = end;
   for (;;) {

@@ -17,40 +17,34 @@ export interface EchoPayload {
   $unknown?: Uint8Array[];
 }
 
-export const EchoPayload: $Codec<EchoPayload> = $codec("ttrpc.interop.v1.EchoPayload", EchoPayload$new, EchoPayload$size, EchoPayload$write, EchoPayload$read);
+export const EchoPayload: $Codec<EchoPayload> = $codec("ttrpc.interop.v1.EchoPayload", EchoPayload$enc, EchoPayload$read);
 
-export function EchoPayload$new(): EchoPayload {
-  return { seq: 0, msg: "" };
-}
-
-export function EchoPayload$size(m: EchoPayload): number {
-  let n = 0;
+export function EchoPayload$enc(m: EchoPayload, b: Buffer | undefined, p: number): number {
   const v1 = m.seq; if (v1) {
-    n += 1 + $sv(v1 >>> 0);
+    if (b === undefined) {
+      p += 1 + $sv(v1 >>> 0);
+    } else {
+      b[p++] = 8; p = $wv(b, p, v1 >>> 0);
+    }
   }
   const v2 = m.msg; if (v2) {
-    n += 1 + $sS(v2);
+    if (b === undefined) {
+      p += 1 + $sS(v2);
+    } else {
+      b[p++] = 18; p = $wS(b, p, v2);
+    }
   }
   const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-export function EchoPayload$write(m: EchoPayload, b: Buffer, p: number): number {
-  const v1 = m.seq; if (v1) {
-    b[p++] = 8; p = $wv(b, p, v1 >>> 0);
+  if (u !== undefined) {
+    if (b === undefined) for (const x of u) p += x.length;
+    else for (const x of u) p = $wR(b, p, x);
   }
-  const v2 = m.msg; if (v2) {
-    b[p++] = 18; p = $wS(b, p, v2);
-  }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
 export function EchoPayload$read(r: $R, end: number, group: number, into: EchoPayload | undefined): EchoPayload {
   $deeper(r, "ttrpc.interop.v1.EchoPayload");
-  const m = into ?? EchoPayload$new();
+  const m: EchoPayload = into ?? { seq: 0, msg: "" };
   const e0 = r.e;
   if (group === 0) r.e = end;
   for (;;) {
@@ -77,34 +71,27 @@ export interface Part {
   $unknown?: Uint8Array[];
 }
 
-export const Part: $Codec<Part> = $codec("ttrpc.interop.v1.Part", Part$new, Part$size, Part$write, Part$read);
+export const Part: $Codec<Part> = $codec("ttrpc.interop.v1.Part", Part$enc, Part$read);
 
-export function Part$new(): Part {
-  return { add: 0 };
-}
-
-export function Part$size(m: Part): number {
-  let n = 0;
+export function Part$enc(m: Part, b: Buffer | undefined, p: number): number {
   const v1 = m.add; if (v1) {
-    n += 1 + $sv32(v1);
+    if (b === undefined) {
+      p += 1 + $sv32(v1);
+    } else {
+      b[p++] = 8; p = $wv32(b, p, v1);
+    }
   }
   const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-export function Part$write(m: Part, b: Buffer, p: number): number {
-  const v1 = m.add; if (v1) {
-    b[p++] = 8; p = $wv32(b, p, v1);
+  if (u !== undefined) {
+    if (b === undefined) for (const x of u) p += x.length;
+    else for (const x of u) p = $wR(b, p, x);
   }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
 export function Part$read(r: $R, end: number, group: number, into: Part | undefined): Part {
   $deeper(r, "ttrpc.interop.v1.Part");
-  const m = into ?? Part$new();
+  const m: Part = into ?? { add: 0 };
   const e0 = r.e;
   if (group === 0) r.e = end;
   for (;;) {
@@ -131,40 +118,34 @@ export interface Sum {
   $unknown?: Uint8Array[];
 }
 
-export const Sum: $Codec<Sum> = $codec("ttrpc.interop.v1.Sum", Sum$new, Sum$size, Sum$write, Sum$read);
+export const Sum: $Codec<Sum> = $codec("ttrpc.interop.v1.Sum", Sum$enc, Sum$read);
 
-export function Sum$new(): Sum {
-  return { sum: 0, num: 0 };
-}
-
-export function Sum$size(m: Sum): number {
-  let n = 0;
+export function Sum$enc(m: Sum, b: Buffer | undefined, p: number): number {
   const v1 = m.sum; if (v1) {
-    n += 1 + $sv32(v1);
+    if (b === undefined) {
+      p += 1 + $sv32(v1);
+    } else {
+      b[p++] = 8; p = $wv32(b, p, v1);
+    }
   }
   const v2 = m.num; if (v2) {
-    n += 1 + $sv32(v2);
+    if (b === undefined) {
+      p += 1 + $sv32(v2);
+    } else {
+      b[p++] = 16; p = $wv32(b, p, v2);
+    }
   }
   const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-export function Sum$write(m: Sum, b: Buffer, p: number): number {
-  const v1 = m.sum; if (v1) {
-    b[p++] = 8; p = $wv32(b, p, v1);
+  if (u !== undefined) {
+    if (b === undefined) for (const x of u) p += x.length;
+    else for (const x of u) p = $wR(b, p, x);
   }
-  const v2 = m.num; if (v2) {
-    b[p++] = 16; p = $wv32(b, p, v2);
-  }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
 export function Sum$read(r: $R, end: number, group: number, into: Sum | undefined): Sum {
   $deeper(r, "ttrpc.interop.v1.Sum");
-  const m = into ?? Sum$new();
+  const m: Sum = into ?? { sum: 0, num: 0 };
   const e0 = r.e;
   if (group === 0) r.e = end;
   for (;;) {
@@ -192,40 +173,34 @@ export interface KeyValues {
   $unknown?: Uint8Array[];
 }
 
-export const KeyValues: $Codec<KeyValues> = $codec("ttrpc.interop.v1.KeyValues", KeyValues$new, KeyValues$size, KeyValues$write, KeyValues$read);
+export const KeyValues: $Codec<KeyValues> = $codec("ttrpc.interop.v1.KeyValues", KeyValues$enc, KeyValues$read);
 
-export function KeyValues$new(): KeyValues {
-  return { key: "", values: [] };
-}
-
-export function KeyValues$size(m: KeyValues): number {
-  let n = 0;
+export function KeyValues$enc(m: KeyValues, b: Buffer | undefined, p: number): number {
   const v1 = m.key; if (v1) {
-    n += 1 + $sS(v1);
+    if (b === undefined) {
+      p += 1 + $sS(v1);
+    } else {
+      b[p++] = 10; p = $wS(b, p, v1);
+    }
   }
   const a2 = m.values; if (a2 !== undefined) {
-    for (const v of a2) n += 1 + $sS(v);
+    if (b === undefined) {
+      for (const v of a2) p += 1 + $sS(v);
+    } else {
+      for (const v of a2) { b[p++] = 18; p = $wS(b, p, v); }
+    }
   }
   const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-export function KeyValues$write(m: KeyValues, b: Buffer, p: number): number {
-  const v1 = m.key; if (v1) {
-    b[p++] = 10; p = $wS(b, p, v1);
+  if (u !== undefined) {
+    if (b === undefined) for (const x of u) p += x.length;
+    else for (const x of u) p = $wR(b, p, x);
   }
-  const a2 = m.values; if (a2 !== undefined) {
-    for (const v of a2) { b[p++] = 18; p = $wS(b, p, v); }
-  }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
 export function KeyValues$read(r: $R, end: number, group: number, into: KeyValues | undefined): KeyValues {
   $deeper(r, "ttrpc.interop.v1.KeyValues");
-  const m = into ?? KeyValues$new();
+  const m: KeyValues = into ?? { key: "", values: [] };
   const e0 = r.e;
   if (group === 0) r.e = end;
   for (;;) {
@@ -252,38 +227,31 @@ export interface MetadataList {
   $unknown?: Uint8Array[];
 }
 
-export const MetadataList: $Codec<MetadataList> = $codec("ttrpc.interop.v1.MetadataList", MetadataList$new, MetadataList$size, MetadataList$write, MetadataList$read);
+export const MetadataList: $Codec<MetadataList> = $codec("ttrpc.interop.v1.MetadataList", MetadataList$enc, MetadataList$read);
 
-export function MetadataList$new(): MetadataList {
-  return { entries: [] };
-}
-
-export function MetadataList$size(m: MetadataList): number {
-  let n = 0;
+export function MetadataList$enc(m: MetadataList, b: Buffer | undefined, p: number): number {
   const a1 = m.entries; if (a1 !== undefined) {
-    for (const v of a1) {
-      { const s = $put($slot(), KeyValues$size(v)); n += 1 + $sv(s) + s; }
+    if (b === undefined) {
+      for (const v of a1) {
+        { const s = $put($slot(), KeyValues$enc(v, undefined, 0)); p += 1 + $sv(s) + s; }
+      }
+    } else {
+      for (const v of a1) {
+        b[p++] = 10; p = $wv(b, p, $next()); p = KeyValues$enc(v, b, p);
+      }
     }
   }
   const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-export function MetadataList$write(m: MetadataList, b: Buffer, p: number): number {
-  const a1 = m.entries; if (a1 !== undefined) {
-    for (const v of a1) {
-      b[p++] = 10; p = $wv(b, p, $next()); p = KeyValues$write(v, b, p);
-    }
+  if (u !== undefined) {
+    if (b === undefined) for (const x of u) p += x.length;
+    else for (const x of u) p = $wR(b, p, x);
   }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
 export function MetadataList$read(r: $R, end: number, group: number, into: MetadataList | undefined): MetadataList {
   $deeper(r, "ttrpc.interop.v1.MetadataList");
-  const m = into ?? MetadataList$new();
+  const m: MetadataList = into ?? { entries: [] };
   const e0 = r.e;
   if (group === 0) r.e = end;
   for (;;) {
@@ -309,34 +277,27 @@ export interface MetadataStreamRequest {
   $unknown?: Uint8Array[];
 }
 
-export const MetadataStreamRequest: $Codec<MetadataStreamRequest> = $codec("ttrpc.interop.v1.MetadataStreamRequest", MetadataStreamRequest$new, MetadataStreamRequest$size, MetadataStreamRequest$write, MetadataStreamRequest$read);
+export const MetadataStreamRequest: $Codec<MetadataStreamRequest> = $codec("ttrpc.interop.v1.MetadataStreamRequest", MetadataStreamRequest$enc, MetadataStreamRequest$read);
 
-export function MetadataStreamRequest$new(): MetadataStreamRequest {
-  return { count: 0 };
-}
-
-export function MetadataStreamRequest$size(m: MetadataStreamRequest): number {
-  let n = 0;
+export function MetadataStreamRequest$enc(m: MetadataStreamRequest, b: Buffer | undefined, p: number): number {
   const v1 = m.count; if (v1) {
-    n += 1 + $sv(v1 >>> 0);
+    if (b === undefined) {
+      p += 1 + $sv(v1 >>> 0);
+    } else {
+      b[p++] = 8; p = $wv(b, p, v1 >>> 0);
+    }
   }
   const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-export function MetadataStreamRequest$write(m: MetadataStreamRequest, b: Buffer, p: number): number {
-  const v1 = m.count; if (v1) {
-    b[p++] = 8; p = $wv(b, p, v1 >>> 0);
+  if (u !== undefined) {
+    if (b === undefined) for (const x of u) p += x.length;
+    else for (const x of u) p = $wR(b, p, x);
   }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
 export function MetadataStreamRequest$read(r: $R, end: number, group: number, into: MetadataStreamRequest | undefined): MetadataStreamRequest {
   $deeper(r, "ttrpc.interop.v1.MetadataStreamRequest");
-  const m = into ?? MetadataStreamRequest$new();
+  const m: MetadataStreamRequest = into ?? { count: 0 };
   const e0 = r.e;
   if (group === 0) r.e = end;
   for (;;) {
@@ -364,40 +325,34 @@ export interface DeadlineInfo {
   $unknown?: Uint8Array[];
 }
 
-export const DeadlineInfo: $Codec<DeadlineInfo> = $codec("ttrpc.interop.v1.DeadlineInfo", DeadlineInfo$new, DeadlineInfo$size, DeadlineInfo$write, DeadlineInfo$read);
+export const DeadlineInfo: $Codec<DeadlineInfo> = $codec("ttrpc.interop.v1.DeadlineInfo", DeadlineInfo$enc, DeadlineInfo$read);
 
-export function DeadlineInfo$new(): DeadlineInfo {
-  return { hasDeadline: false, remainingMs: 0n };
-}
-
-export function DeadlineInfo$size(m: DeadlineInfo): number {
-  let n = 0;
+export function DeadlineInfo$enc(m: DeadlineInfo, b: Buffer | undefined, p: number): number {
   const v1 = m.hasDeadline; if (v1) {
-    n += 1 + 1;
+    if (b === undefined) {
+      p += 1 + 1;
+    } else {
+      b[p++] = 8; p = ((b[p] = v1 ? 1 : 0), p + 1);
+    }
   }
   const v2 = m.remainingMs; if (v2) {
-    n += 1 + $sv64(v2);
+    if (b === undefined) {
+      p += 1 + $sv64(v2);
+    } else {
+      b[p++] = 16; p = $wv64(b, p, v2);
+    }
   }
   const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-export function DeadlineInfo$write(m: DeadlineInfo, b: Buffer, p: number): number {
-  const v1 = m.hasDeadline; if (v1) {
-    b[p++] = 8; p = ((b[p] = v1 ? 1 : 0), p + 1);
+  if (u !== undefined) {
+    if (b === undefined) for (const x of u) p += x.length;
+    else for (const x of u) p = $wR(b, p, x);
   }
-  const v2 = m.remainingMs; if (v2) {
-    b[p++] = 16; p = $wv64(b, p, v2);
-  }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
 export function DeadlineInfo$read(r: $R, end: number, group: number, into: DeadlineInfo | undefined): DeadlineInfo {
   $deeper(r, "ttrpc.interop.v1.DeadlineInfo");
-  const m = into ?? DeadlineInfo$new();
+  const m: DeadlineInfo = into ?? { hasDeadline: false, remainingMs: 0n };
   const e0 = r.e;
   if (group === 0) r.e = end;
   for (;;) {
@@ -427,52 +382,48 @@ export interface FailRequest {
   $unknown?: Uint8Array[];
 }
 
-export const FailRequest: $Codec<FailRequest> = $codec("ttrpc.interop.v1.FailRequest", FailRequest$new, FailRequest$size, FailRequest$write, FailRequest$read);
+export const FailRequest: $Codec<FailRequest> = $codec("ttrpc.interop.v1.FailRequest", FailRequest$enc, FailRequest$read);
 
-export function FailRequest$new(): FailRequest {
-  return { code: 0, message: "", detailTypeUrl: "", detailValue: $EMPTY };
-}
-
-export function FailRequest$size(m: FailRequest): number {
-  let n = 0;
+export function FailRequest$enc(m: FailRequest, b: Buffer | undefined, p: number): number {
   const v1 = m.code; if (v1) {
-    n += 1 + $sv32(v1);
+    if (b === undefined) {
+      p += 1 + $sv32(v1);
+    } else {
+      b[p++] = 8; p = $wv32(b, p, v1);
+    }
   }
   const v2 = m.message; if (v2) {
-    n += 1 + $sS(v2);
+    if (b === undefined) {
+      p += 1 + $sS(v2);
+    } else {
+      b[p++] = 18; p = $wS(b, p, v2);
+    }
   }
   const v3 = m.detailTypeUrl; if (v3) {
-    n += 1 + $sS(v3);
+    if (b === undefined) {
+      p += 1 + $sS(v3);
+    } else {
+      b[p++] = 26; p = $wS(b, p, v3);
+    }
   }
   const v4 = m.detailValue; if ((v4 !== undefined && v4.length > 0)) {
-    n += 1 + $sB(v4);
+    if (b === undefined) {
+      p += 1 + $sB(v4);
+    } else {
+      b[p++] = 34; p = $wB(b, p, v4);
+    }
   }
   const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-export function FailRequest$write(m: FailRequest, b: Buffer, p: number): number {
-  const v1 = m.code; if (v1) {
-    b[p++] = 8; p = $wv32(b, p, v1);
+  if (u !== undefined) {
+    if (b === undefined) for (const x of u) p += x.length;
+    else for (const x of u) p = $wR(b, p, x);
   }
-  const v2 = m.message; if (v2) {
-    b[p++] = 18; p = $wS(b, p, v2);
-  }
-  const v3 = m.detailTypeUrl; if (v3) {
-    b[p++] = 26; p = $wS(b, p, v3);
-  }
-  const v4 = m.detailValue; if ((v4 !== undefined && v4.length > 0)) {
-    b[p++] = 34; p = $wB(b, p, v4);
-  }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
 export function FailRequest$read(r: $R, end: number, group: number, into: FailRequest | undefined): FailRequest {
   $deeper(r, "ttrpc.interop.v1.FailRequest");
-  const m = into ?? FailRequest$new();
+  const m: FailRequest = into ?? { code: 0, message: "", detailTypeUrl: "", detailValue: $EMPTY };
   const e0 = r.e;
   if (group === 0) r.e = end;
   for (;;) {
@@ -502,40 +453,34 @@ export interface SleepRequest {
   $unknown?: Uint8Array[];
 }
 
-export const SleepRequest: $Codec<SleepRequest> = $codec("ttrpc.interop.v1.SleepRequest", SleepRequest$new, SleepRequest$size, SleepRequest$write, SleepRequest$read);
+export const SleepRequest: $Codec<SleepRequest> = $codec("ttrpc.interop.v1.SleepRequest", SleepRequest$enc, SleepRequest$read);
 
-export function SleepRequest$new(): SleepRequest {
-  return { ms: 0, tag: "" };
-}
-
-export function SleepRequest$size(m: SleepRequest): number {
-  let n = 0;
+export function SleepRequest$enc(m: SleepRequest, b: Buffer | undefined, p: number): number {
   const v1 = m.ms; if (v1) {
-    n += 1 + $sv(v1 >>> 0);
+    if (b === undefined) {
+      p += 1 + $sv(v1 >>> 0);
+    } else {
+      b[p++] = 8; p = $wv(b, p, v1 >>> 0);
+    }
   }
   const v2 = m.tag; if (v2) {
-    n += 1 + $sS(v2);
+    if (b === undefined) {
+      p += 1 + $sS(v2);
+    } else {
+      b[p++] = 18; p = $wS(b, p, v2);
+    }
   }
   const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-export function SleepRequest$write(m: SleepRequest, b: Buffer, p: number): number {
-  const v1 = m.ms; if (v1) {
-    b[p++] = 8; p = $wv(b, p, v1 >>> 0);
+  if (u !== undefined) {
+    if (b === undefined) for (const x of u) p += x.length;
+    else for (const x of u) p = $wR(b, p, x);
   }
-  const v2 = m.tag; if (v2) {
-    b[p++] = 18; p = $wS(b, p, v2);
-  }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
 export function SleepRequest$read(r: $R, end: number, group: number, into: SleepRequest | undefined): SleepRequest {
   $deeper(r, "ttrpc.interop.v1.SleepRequest");
-  const m = into ?? SleepRequest$new();
+  const m: SleepRequest = into ?? { ms: 0, tag: "" };
   const e0 = r.e;
   if (group === 0) r.e = end;
   for (;;) {
@@ -563,40 +508,34 @@ export interface SleepOutcomeRequest {
   $unknown?: Uint8Array[];
 }
 
-export const SleepOutcomeRequest: $Codec<SleepOutcomeRequest> = $codec("ttrpc.interop.v1.SleepOutcomeRequest", SleepOutcomeRequest$new, SleepOutcomeRequest$size, SleepOutcomeRequest$write, SleepOutcomeRequest$read);
+export const SleepOutcomeRequest: $Codec<SleepOutcomeRequest> = $codec("ttrpc.interop.v1.SleepOutcomeRequest", SleepOutcomeRequest$enc, SleepOutcomeRequest$read);
 
-export function SleepOutcomeRequest$new(): SleepOutcomeRequest {
-  return { tag: "", waitMs: 0 };
-}
-
-export function SleepOutcomeRequest$size(m: SleepOutcomeRequest): number {
-  let n = 0;
+export function SleepOutcomeRequest$enc(m: SleepOutcomeRequest, b: Buffer | undefined, p: number): number {
   const v1 = m.tag; if (v1) {
-    n += 1 + $sS(v1);
+    if (b === undefined) {
+      p += 1 + $sS(v1);
+    } else {
+      b[p++] = 10; p = $wS(b, p, v1);
+    }
   }
   const v2 = m.waitMs; if (v2) {
-    n += 1 + $sv(v2 >>> 0);
+    if (b === undefined) {
+      p += 1 + $sv(v2 >>> 0);
+    } else {
+      b[p++] = 16; p = $wv(b, p, v2 >>> 0);
+    }
   }
   const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-export function SleepOutcomeRequest$write(m: SleepOutcomeRequest, b: Buffer, p: number): number {
-  const v1 = m.tag; if (v1) {
-    b[p++] = 10; p = $wS(b, p, v1);
+  if (u !== undefined) {
+    if (b === undefined) for (const x of u) p += x.length;
+    else for (const x of u) p = $wR(b, p, x);
   }
-  const v2 = m.waitMs; if (v2) {
-    b[p++] = 16; p = $wv(b, p, v2 >>> 0);
-  }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
 export function SleepOutcomeRequest$read(r: $R, end: number, group: number, into: SleepOutcomeRequest | undefined): SleepOutcomeRequest {
   $deeper(r, "ttrpc.interop.v1.SleepOutcomeRequest");
-  const m = into ?? SleepOutcomeRequest$new();
+  const m: SleepOutcomeRequest = into ?? { tag: "", waitMs: 0 };
   const e0 = r.e;
   if (group === 0) r.e = end;
   for (;;) {
@@ -630,58 +569,55 @@ export interface SleepResponse {
   $unknown?: Uint8Array[];
 }
 
-export const SleepResponse: $Codec<SleepResponse> = $codec("ttrpc.interop.v1.SleepResponse", SleepResponse$new, SleepResponse$size, SleepResponse$write, SleepResponse$read);
+export const SleepResponse: $Codec<SleepResponse> = $codec("ttrpc.interop.v1.SleepResponse", SleepResponse$enc, SleepResponse$read);
 
-export function SleepResponse$new(): SleepResponse {
-  return { tag: "", cancelled: false, found: false, finished: false, reason: "" };
-}
-
-export function SleepResponse$size(m: SleepResponse): number {
-  let n = 0;
+export function SleepResponse$enc(m: SleepResponse, b: Buffer | undefined, p: number): number {
   const v1 = m.tag; if (v1) {
-    n += 1 + $sS(v1);
+    if (b === undefined) {
+      p += 1 + $sS(v1);
+    } else {
+      b[p++] = 10; p = $wS(b, p, v1);
+    }
   }
   const v2 = m.cancelled; if (v2) {
-    n += 1 + 1;
+    if (b === undefined) {
+      p += 1 + 1;
+    } else {
+      b[p++] = 16; p = ((b[p] = v2 ? 1 : 0), p + 1);
+    }
   }
   const v3 = m.found; if (v3) {
-    n += 1 + 1;
+    if (b === undefined) {
+      p += 1 + 1;
+    } else {
+      b[p++] = 24; p = ((b[p] = v3 ? 1 : 0), p + 1);
+    }
   }
   const v4 = m.finished; if (v4) {
-    n += 1 + 1;
+    if (b === undefined) {
+      p += 1 + 1;
+    } else {
+      b[p++] = 32; p = ((b[p] = v4 ? 1 : 0), p + 1);
+    }
   }
   const v5 = m.reason; if (v5) {
-    n += 1 + $sS(v5);
+    if (b === undefined) {
+      p += 1 + $sS(v5);
+    } else {
+      b[p++] = 42; p = $wS(b, p, v5);
+    }
   }
   const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-export function SleepResponse$write(m: SleepResponse, b: Buffer, p: number): number {
-  const v1 = m.tag; if (v1) {
-    b[p++] = 10; p = $wS(b, p, v1);
+  if (u !== undefined) {
+    if (b === undefined) for (const x of u) p += x.length;
+    else for (const x of u) p = $wR(b, p, x);
   }
-  const v2 = m.cancelled; if (v2) {
-    b[p++] = 16; p = ((b[p] = v2 ? 1 : 0), p + 1);
-  }
-  const v3 = m.found; if (v3) {
-    b[p++] = 24; p = ((b[p] = v3 ? 1 : 0), p + 1);
-  }
-  const v4 = m.finished; if (v4) {
-    b[p++] = 32; p = ((b[p] = v4 ? 1 : 0), p + 1);
-  }
-  const v5 = m.reason; if (v5) {
-    b[p++] = 42; p = $wS(b, p, v5);
-  }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
 export function SleepResponse$read(r: $R, end: number, group: number, into: SleepResponse | undefined): SleepResponse {
   $deeper(r, "ttrpc.interop.v1.SleepResponse");
-  const m = into ?? SleepResponse$new();
+  const m: SleepResponse = into ?? { tag: "", cancelled: false, found: false, finished: false, reason: "" };
   const e0 = r.e;
   if (group === 0) r.e = end;
   for (;;) {
@@ -711,34 +647,27 @@ export interface PayloadRequest {
   $unknown?: Uint8Array[];
 }
 
-export const PayloadRequest: $Codec<PayloadRequest> = $codec("ttrpc.interop.v1.PayloadRequest", PayloadRequest$new, PayloadRequest$size, PayloadRequest$write, PayloadRequest$read);
+export const PayloadRequest: $Codec<PayloadRequest> = $codec("ttrpc.interop.v1.PayloadRequest", PayloadRequest$enc, PayloadRequest$read);
 
-export function PayloadRequest$new(): PayloadRequest {
-  return { size: 0 };
-}
-
-export function PayloadRequest$size(m: PayloadRequest): number {
-  let n = 0;
+export function PayloadRequest$enc(m: PayloadRequest, b: Buffer | undefined, p: number): number {
   const v1 = m.size; if (v1) {
-    n += 1 + $sv(v1 >>> 0);
+    if (b === undefined) {
+      p += 1 + $sv(v1 >>> 0);
+    } else {
+      b[p++] = 8; p = $wv(b, p, v1 >>> 0);
+    }
   }
   const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-export function PayloadRequest$write(m: PayloadRequest, b: Buffer, p: number): number {
-  const v1 = m.size; if (v1) {
-    b[p++] = 8; p = $wv(b, p, v1 >>> 0);
+  if (u !== undefined) {
+    if (b === undefined) for (const x of u) p += x.length;
+    else for (const x of u) p = $wR(b, p, x);
   }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
 export function PayloadRequest$read(r: $R, end: number, group: number, into: PayloadRequest | undefined): PayloadRequest {
   $deeper(r, "ttrpc.interop.v1.PayloadRequest");
-  const m = into ?? PayloadRequest$new();
+  const m: PayloadRequest = into ?? { size: 0 };
   const e0 = r.e;
   if (group === 0) r.e = end;
   for (;;) {
@@ -764,34 +693,27 @@ export interface PayloadResponse {
   $unknown?: Uint8Array[];
 }
 
-export const PayloadResponse: $Codec<PayloadResponse> = $codec("ttrpc.interop.v1.PayloadResponse", PayloadResponse$new, PayloadResponse$size, PayloadResponse$write, PayloadResponse$read);
+export const PayloadResponse: $Codec<PayloadResponse> = $codec("ttrpc.interop.v1.PayloadResponse", PayloadResponse$enc, PayloadResponse$read);
 
-export function PayloadResponse$new(): PayloadResponse {
-  return { data: $EMPTY };
-}
-
-export function PayloadResponse$size(m: PayloadResponse): number {
-  let n = 0;
+export function PayloadResponse$enc(m: PayloadResponse, b: Buffer | undefined, p: number): number {
   const v1 = m.data; if ((v1 !== undefined && v1.length > 0)) {
-    n += 1 + $sB(v1);
+    if (b === undefined) {
+      p += 1 + $sB(v1);
+    } else {
+      b[p++] = 10; p = $wB(b, p, v1);
+    }
   }
   const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-export function PayloadResponse$write(m: PayloadResponse, b: Buffer, p: number): number {
-  const v1 = m.data; if ((v1 !== undefined && v1.length > 0)) {
-    b[p++] = 10; p = $wB(b, p, v1);
+  if (u !== undefined) {
+    if (b === undefined) for (const x of u) p += x.length;
+    else for (const x of u) p = $wR(b, p, x);
   }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
 export function PayloadResponse$read(r: $R, end: number, group: number, into: PayloadResponse | undefined): PayloadResponse {
   $deeper(r, "ttrpc.interop.v1.PayloadResponse");
-  const m = into ?? PayloadResponse$new();
+  const m: PayloadResponse = into ?? { data: $EMPTY };
   const e0 = r.e;
   if (group === 0) r.e = end;
   for (;;) {
@@ -817,34 +739,27 @@ export interface SizeRequest {
   $unknown?: Uint8Array[];
 }
 
-export const SizeRequest: $Codec<SizeRequest> = $codec("ttrpc.interop.v1.SizeRequest", SizeRequest$new, SizeRequest$size, SizeRequest$write, SizeRequest$read);
+export const SizeRequest: $Codec<SizeRequest> = $codec("ttrpc.interop.v1.SizeRequest", SizeRequest$enc, SizeRequest$read);
 
-export function SizeRequest$new(): SizeRequest {
-  return { data: $EMPTY };
-}
-
-export function SizeRequest$size(m: SizeRequest): number {
-  let n = 0;
+export function SizeRequest$enc(m: SizeRequest, b: Buffer | undefined, p: number): number {
   const v1 = m.data; if ((v1 !== undefined && v1.length > 0)) {
-    n += 1 + $sB(v1);
+    if (b === undefined) {
+      p += 1 + $sB(v1);
+    } else {
+      b[p++] = 10; p = $wB(b, p, v1);
+    }
   }
   const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-export function SizeRequest$write(m: SizeRequest, b: Buffer, p: number): number {
-  const v1 = m.data; if ((v1 !== undefined && v1.length > 0)) {
-    b[p++] = 10; p = $wB(b, p, v1);
+  if (u !== undefined) {
+    if (b === undefined) for (const x of u) p += x.length;
+    else for (const x of u) p = $wR(b, p, x);
   }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
 export function SizeRequest$read(r: $R, end: number, group: number, into: SizeRequest | undefined): SizeRequest {
   $deeper(r, "ttrpc.interop.v1.SizeRequest");
-  const m = into ?? SizeRequest$new();
+  const m: SizeRequest = into ?? { data: $EMPTY };
   const e0 = r.e;
   if (group === 0) r.e = end;
   for (;;) {
@@ -870,34 +785,27 @@ export interface SizeResponse {
   $unknown?: Uint8Array[];
 }
 
-export const SizeResponse: $Codec<SizeResponse> = $codec("ttrpc.interop.v1.SizeResponse", SizeResponse$new, SizeResponse$size, SizeResponse$write, SizeResponse$read);
+export const SizeResponse: $Codec<SizeResponse> = $codec("ttrpc.interop.v1.SizeResponse", SizeResponse$enc, SizeResponse$read);
 
-export function SizeResponse$new(): SizeResponse {
-  return { size: 0 };
-}
-
-export function SizeResponse$size(m: SizeResponse): number {
-  let n = 0;
+export function SizeResponse$enc(m: SizeResponse, b: Buffer | undefined, p: number): number {
   const v1 = m.size; if (v1) {
-    n += 1 + $sv(v1 >>> 0);
+    if (b === undefined) {
+      p += 1 + $sv(v1 >>> 0);
+    } else {
+      b[p++] = 8; p = $wv(b, p, v1 >>> 0);
+    }
   }
   const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-export function SizeResponse$write(m: SizeResponse, b: Buffer, p: number): number {
-  const v1 = m.size; if (v1) {
-    b[p++] = 8; p = $wv(b, p, v1 >>> 0);
+  if (u !== undefined) {
+    if (b === undefined) for (const x of u) p += x.length;
+    else for (const x of u) p = $wR(b, p, x);
   }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
 export function SizeResponse$read(r: $R, end: number, group: number, into: SizeResponse | undefined): SizeResponse {
   $deeper(r, "ttrpc.interop.v1.SizeResponse");
-  const m = into ?? SizeResponse$new();
+  const m: SizeResponse = into ?? { size: 0 };
   const e0 = r.e;
   if (group === 0) r.e = end;
   for (;;) {

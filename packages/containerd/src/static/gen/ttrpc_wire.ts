@@ -533,7 +533,7 @@ export function $setOwn(o: Record<string, unknown>, k: string, v: unknown): void
 export function $chunked<T>(
   size: number,
   m: T,
-  write: (m: T, b: Buffer, p: number) => number,
+  write: (m: T, b: Buffer | undefined, p: number) => number,
 ): Uint8Array[] {
   const b = Buffer.allocUnsafe(size - $W.ext);
   const chunks: Uint8Array[] = [];
@@ -561,36 +561,31 @@ export function $concat(out: Uint8Array | Uint8Array[]): Uint8Array {
 class $Message<T extends object> implements $Codec<T> {
   readonly typeName: string;
   readonly defaults: Partial<T>;
-  readonly #make: () => T;
-  readonly #size: (m: T) => number;
-  readonly #write: (m: T, b: Buffer, p: number) => number;
+  readonly #enc: (m: T, b: Buffer | undefined, p: number) => number;
   readonly #read: (r: $R, end: number, group: number, into: T | undefined) => T;
   constructor(
     typeName: string,
-    make: () => T,
-    size: (m: T) => number,
-    write: (m: T, b: Buffer, p: number) => number,
+    enc: (m: T, b: Buffer | undefined, p: number) => number,
     read: (r: $R, end: number, group: number, into: T | undefined) => T,
     defaults: Partial<T>,
   ) {
     this.typeName = typeName;
     this.defaults = defaults;
-    this.#make = make;
-    this.#size = size;
-    this.#write = write;
+    this.#enc = enc;
     this.#read = read;
   }
   create(init?: Partial<T>): T {
-    const m = this.#make();
+    // Reading nothing gives a message with defaults (one literal in the reader, no $new).
+    const m = this.#read({ b: $NO_BYTES, p: 0, e: 0, d: 0 }, 0, 0, undefined);
     if (init !== undefined) Object.assign(m, init);
     return m;
   }
   encode(m: T): Uint8Array | Uint8Array[] {
     $begin();
-    const n = this.#size(m);
-    if ($W.ext !== 0) return $chunked(n, m, this.#write);
+    const n = this.#enc(m, undefined, 0);
+    if ($W.ext !== 0) return $chunked(n, m, this.#enc);
     const b = Buffer.allocUnsafe(n);
-    this.#write(m, b, 0);
+    this.#enc(m, b, 0);
     return b;
   }
   decode(bytes: Uint8Array): T {
@@ -603,17 +598,16 @@ class $Message<T extends object> implements $Codec<T> {
 }
 
 const $NO_DEFAULTS = Object.freeze({});
+const $NO_BYTES = Buffer.alloc(0);
 
 /** Makes the codec constant of a message. */
 export function $codec<T extends object>(
   typeName: string,
-  make: () => T,
-  size: (m: T) => number,
-  write: (m: T, b: Buffer, p: number) => number,
+  enc: (m: T, b: Buffer | undefined, p: number) => number,
   read: (r: $R, end: number, group: number, into: T | undefined) => T,
   defaults: Partial<T> = $NO_DEFAULTS,
 ): $Codec<T> {
-  return new $Message(typeName, make, size, write, read, defaults);
+  return new $Message(typeName, enc, read, defaults);
 }
 
 /**

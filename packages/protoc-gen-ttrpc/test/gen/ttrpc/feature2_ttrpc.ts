@@ -33,153 +33,162 @@ export interface P2 {
   $unknown?: Uint8Array[];
 }
 
-export const P2: $Codec<P2> = $codec("ttrpc.codegen.test.v1.p2.P2", P2$new, P2$size, P2$write, P2$read, { a: 42, s: "hi", c: 5 as Closed, b: new Uint8Array([120, 1]), d: Number.NEGATIVE_INFINITY, fl: Number.NaN });
+export const P2: $Codec<P2> = $codec("ttrpc.codegen.test.v1.p2.P2", P2$enc, P2$read, { a: 42, s: "hi", c: 5 as Closed, b: new Uint8Array([120, 1]), d: Number.NEGATIVE_INFINITY, fl: Number.NaN });
 
-export function P2$new(): P2 {
-  return { unpacked: [], packed: [], rg: [], closedList: [], closedMap: {}, choice: { case: undefined } };
-}
-
-export function P2$size(m: P2): number {
-  let n = 0;
+export function P2$enc(m: P2, b: Buffer | undefined, p: number): number {
   const v1 = m.a; if (v1 !== undefined && v1 !== null) {
-    n += 1 + $sv32(v1);
+    if (b === undefined) {
+      p += 1 + $sv32(v1);
+    } else {
+      b[p++] = 8; p = $wv32(b, p, v1);
+    }
   }
   const v2 = m.s; if (v2 !== undefined && v2 !== null) {
-    n += 1 + $sS(v2);
+    if (b === undefined) {
+      p += 1 + $sS(v2);
+    } else {
+      b[p++] = 18; p = $wS(b, p, v2);
+    }
   }
   const v3 = m.c; if (v3 !== undefined && v3 !== null) {
-    n += 1 + $sv32(v3);
+    if (b === undefined) {
+      p += 1 + $sv32(v3);
+    } else {
+      b[p++] = 24; p = $wv32(b, p, v3);
+    }
   }
   const v4 = m.r; if (v4 !== undefined && v4 !== null) {
-    n += 1 + $sv64(v4);
+    if (b === undefined) {
+      p += 1 + $sv64(v4);
+    } else {
+      b[p++] = 32; p = $wv64(b, p, v4);
+    }
   }
   else throw new Error("cannot encode field ttrpc.codegen.test.v1.p2.P2.r to binary: required field not set");
   const a5 = m.unpacked; if (a5 !== undefined) {
-    for (const v of a5) n += 1 + $sv32(v);
+    if (b === undefined) {
+      for (const v of a5) p += 1 + $sv32(v);
+    } else {
+      for (const v of a5) { b[p++] = 40; p = $wv32(b, p, v); }
+    }
   }
   const a6 = m.packed; if (a6 !== undefined && a6.length > 0) {
-    let s = 0;
-    for (const v of a6) s += $sv32(v);
-    $put($slot(), s);
-    n += 1 + $sv(s) + s;
+    if (b === undefined) {
+      let s = 0;
+      for (const v of a6) s += $sv32(v);
+      $put($slot(), s);
+      p += 1 + $sv(s) + s;
+    } else {
+      b[p++] = 50; p = $wv(b, p, $next());
+      for (const v of a6) p = $wv32(b, p, v);
+    }
   }
   const v7 = m.g; if (v7 !== undefined && v7 !== null) {
-    n += 2 + P2_G$size(v7);
+    if (b === undefined) {
+      p += 2 + P2_G$enc(v7, undefined, 0);
+    } else {
+      b[p++] = 59; p = P2_G$enc(v7, b, p); b[p++] = 60;
+    }
   }
   const a9 = m.rg; if (a9 !== undefined) {
-    for (const v of a9) {
-      n += 2 + P2_RG$size(v);
+    if (b === undefined) {
+      for (const v of a9) {
+        p += 2 + P2_RG$enc(v, undefined, 0);
+      }
+    } else {
+      for (const v of a9) {
+        b[p++] = 75; p = P2_RG$enc(v, b, p); b[p++] = 76;
+      }
     }
   }
   const v11 = m.b; if (v11 !== undefined && v11 !== null) {
-    n += 1 + $sB(v11);
+    if (b === undefined) {
+      p += 1 + $sB(v11);
+    } else {
+      b[p++] = 90; p = $wB(b, p, v11);
+    }
   }
   const v12 = m.d; if (v12 !== undefined && v12 !== null) {
-    n += 1 + 8;
+    if (b === undefined) {
+      p += 1 + 8;
+    } else {
+      b[p++] = 97; p = $wf64(b, p, v12);
+    }
   }
   const v13 = m.fl; if (v13 !== undefined && v13 !== null) {
-    n += 1 + 4;
+    if (b === undefined) {
+      p += 1 + 4;
+    } else {
+      b[p++] = 109; p = $wf32(b, p, v13);
+    }
   }
   const v14 = m.anyBytes; if (v14 !== undefined && v14 !== null) {
-    n += 1 + $sS(v14);
+    if (b === undefined) {
+      p += 1 + $sS(v14);
+    } else {
+      b[p++] = 114; p = $wS(b, p, v14);
+    }
   }
   const a15 = m.closedList; if (a15 !== undefined) {
-    for (const v of a15) n += 1 + $sv32(v);
+    if (b === undefined) {
+      for (const v of a15) p += 1 + $sv32(v);
+    } else {
+      for (const v of a15) { b[p++] = 120; p = $wv32(b, p, v); }
+    }
   }
   const m16 = m.closedMap; if (m16 !== undefined) {
-    for (const k of Object.keys(m16)) {
-      const v = m16[k]!;
-      const i = $slot();
-      const kv = k;
-      let s = 1 + $sS(kv);
-      s += 1 + $sv32(v);
-      $put(i, s);
-      n += 2 + $sv(s) + s;
+    if (b === undefined) {
+      for (const k of Object.keys(m16)) {
+        const v = m16[k]!;
+        const i = $slot();
+        const kv = k;
+        let s = 1 + $sS(kv);
+        s += 1 + $sv32(v);
+        $put(i, s);
+        p += 2 + $sv(s) + s;
+      }
+    } else {
+      for (const k of Object.keys(m16)) {
+        const v = m16[k]!;
+        b[p++] = 130; b[p++] = 1; p = $wv(b, p, $next());
+        const kv = k;
+        b[p++] = 10; p = $wS(b, p, kv);
+        b[p++] = 16; p = $wv32(b, p, v);
+      }
     }
   }
   const v17 = m.child; if (v17 !== undefined && v17 !== null) {
-    { const s = $put($slot(), P2$size(v17)); n += 2 + $sv(s) + s; }
-  }
-  const o18 = m.choice; if (o18 !== undefined && o18.case === "choiceEnum") {
-    n += 2 + $sv32(o18.value);
-  }
-  const o19 = m.choice; if (o19 !== undefined && o19.case === "choiceString") {
-    n += 2 + $sS(o19.value);
-  }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-export function P2$write(m: P2, b: Buffer, p: number): number {
-  const v1 = m.a; if (v1 !== undefined && v1 !== null) {
-    b[p++] = 8; p = $wv32(b, p, v1);
-  }
-  const v2 = m.s; if (v2 !== undefined && v2 !== null) {
-    b[p++] = 18; p = $wS(b, p, v2);
-  }
-  const v3 = m.c; if (v3 !== undefined && v3 !== null) {
-    b[p++] = 24; p = $wv32(b, p, v3);
-  }
-  const v4 = m.r; if (v4 !== undefined && v4 !== null) {
-    b[p++] = 32; p = $wv64(b, p, v4);
-  }
-  const a5 = m.unpacked; if (a5 !== undefined) {
-    for (const v of a5) { b[p++] = 40; p = $wv32(b, p, v); }
-  }
-  const a6 = m.packed; if (a6 !== undefined && a6.length > 0) {
-    b[p++] = 50; p = $wv(b, p, $next());
-    for (const v of a6) p = $wv32(b, p, v);
-  }
-  const v7 = m.g; if (v7 !== undefined && v7 !== null) {
-    b[p++] = 59; p = P2_G$write(v7, b, p); b[p++] = 60;
-  }
-  const a9 = m.rg; if (a9 !== undefined) {
-    for (const v of a9) {
-      b[p++] = 75; p = P2_RG$write(v, b, p); b[p++] = 76;
+    if (b === undefined) {
+      { const s = $put($slot(), P2$enc(v17, undefined, 0)); p += 2 + $sv(s) + s; }
+    } else {
+      b[p++] = 138; b[p++] = 1; p = $wv(b, p, $next()); p = P2$enc(v17, b, p);
     }
   }
-  const v11 = m.b; if (v11 !== undefined && v11 !== null) {
-    b[p++] = 90; p = $wB(b, p, v11);
-  }
-  const v12 = m.d; if (v12 !== undefined && v12 !== null) {
-    b[p++] = 97; p = $wf64(b, p, v12);
-  }
-  const v13 = m.fl; if (v13 !== undefined && v13 !== null) {
-    b[p++] = 109; p = $wf32(b, p, v13);
-  }
-  const v14 = m.anyBytes; if (v14 !== undefined && v14 !== null) {
-    b[p++] = 114; p = $wS(b, p, v14);
-  }
-  const a15 = m.closedList; if (a15 !== undefined) {
-    for (const v of a15) { b[p++] = 120; p = $wv32(b, p, v); }
-  }
-  const m16 = m.closedMap; if (m16 !== undefined) {
-    for (const k of Object.keys(m16)) {
-      const v = m16[k]!;
-      b[p++] = 130; b[p++] = 1; p = $wv(b, p, $next());
-      const kv = k;
-      b[p++] = 10; p = $wS(b, p, kv);
-      b[p++] = 16; p = $wv32(b, p, v);
+  const o18 = m.choice; if (o18 !== undefined && o18.case === "choiceEnum") {
+    if (b === undefined) {
+      p += 2 + $sv32(o18.value);
+    } else {
+      b[p++] = 144; b[p++] = 1; p = $wv32(b, p, o18.value);
     }
   }
-  const v17 = m.child; if (v17 !== undefined && v17 !== null) {
-    b[p++] = 138; b[p++] = 1; p = $wv(b, p, $next()); p = P2$write(v17, b, p);
-  }
-  const o18 = m.choice; if (o18 !== undefined && o18.case === "choiceEnum") {
-    b[p++] = 144; b[p++] = 1; p = $wv32(b, p, o18.value);
-  }
   const o19 = m.choice; if (o19 !== undefined && o19.case === "choiceString") {
-    b[p++] = 154; b[p++] = 1; p = $wS(b, p, o19.value);
+    if (b === undefined) {
+      p += 2 + $sS(o19.value);
+    } else {
+      b[p++] = 154; b[p++] = 1; p = $wS(b, p, o19.value);
+    }
   }
   const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
+  if (u !== undefined) {
+    if (b === undefined) for (const x of u) p += x.length;
+    else for (const x of u) p = $wR(b, p, x);
+  }
   return p;
 }
 
 export function P2$read(r: $R, end: number, group: number, into: P2 | undefined): P2 {
   $deeper(r, "ttrpc.codegen.test.v1.p2.P2");
-  const m = into ?? P2$new();
+  const m: P2 = into ?? { unpacked: [], packed: [], rg: [], closedList: [], closedMap: {}, choice: { case: undefined } };
   const e0 = r.e;
   if (group === 0) r.e = end;
   for (;;) {
@@ -265,34 +274,27 @@ export interface P2_G {
   $unknown?: Uint8Array[];
 }
 
-export const P2_G: $Codec<P2_G> = $codec("ttrpc.codegen.test.v1.p2.P2.G", P2_G$new, P2_G$size, P2_G$write, P2_G$read);
+export const P2_G: $Codec<P2_G> = $codec("ttrpc.codegen.test.v1.p2.P2.G", P2_G$enc, P2_G$read);
 
-export function P2_G$new(): P2_G {
-  return {  };
-}
-
-export function P2_G$size(m: P2_G): number {
-  let n = 0;
+export function P2_G$enc(m: P2_G, b: Buffer | undefined, p: number): number {
   const v8 = m.x; if (v8 !== undefined && v8 !== null) {
-    n += 1 + $sv32(v8);
+    if (b === undefined) {
+      p += 1 + $sv32(v8);
+    } else {
+      b[p++] = 64; p = $wv32(b, p, v8);
+    }
   }
   const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-export function P2_G$write(m: P2_G, b: Buffer, p: number): number {
-  const v8 = m.x; if (v8 !== undefined && v8 !== null) {
-    b[p++] = 64; p = $wv32(b, p, v8);
+  if (u !== undefined) {
+    if (b === undefined) for (const x of u) p += x.length;
+    else for (const x of u) p = $wR(b, p, x);
   }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
 export function P2_G$read(r: $R, end: number, group: number, into: P2_G | undefined): P2_G {
   $deeper(r, "ttrpc.codegen.test.v1.p2.P2.G");
-  const m = into ?? P2_G$new();
+  const m: P2_G = into ?? {  };
   const e0 = r.e;
   if (group === 0) r.e = end;
   for (;;) {
@@ -318,34 +320,27 @@ export interface P2_RG {
   $unknown?: Uint8Array[];
 }
 
-export const P2_RG: $Codec<P2_RG> = $codec("ttrpc.codegen.test.v1.p2.P2.RG", P2_RG$new, P2_RG$size, P2_RG$write, P2_RG$read);
+export const P2_RG: $Codec<P2_RG> = $codec("ttrpc.codegen.test.v1.p2.P2.RG", P2_RG$enc, P2_RG$read);
 
-export function P2_RG$new(): P2_RG {
-  return {  };
-}
-
-export function P2_RG$size(m: P2_RG): number {
-  let n = 0;
+export function P2_RG$enc(m: P2_RG, b: Buffer | undefined, p: number): number {
   const v10 = m.y; if (v10 !== undefined && v10 !== null) {
-    n += 1 + $sS(v10);
+    if (b === undefined) {
+      p += 1 + $sS(v10);
+    } else {
+      b[p++] = 82; p = $wS(b, p, v10);
+    }
   }
   const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-export function P2_RG$write(m: P2_RG, b: Buffer, p: number): number {
-  const v10 = m.y; if (v10 !== undefined && v10 !== null) {
-    b[p++] = 82; p = $wS(b, p, v10);
+  if (u !== undefined) {
+    if (b === undefined) for (const x of u) p += x.length;
+    else for (const x of u) p = $wR(b, p, x);
   }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
 export function P2_RG$read(r: $R, end: number, group: number, into: P2_RG | undefined): P2_RG {
   $deeper(r, "ttrpc.codegen.test.v1.p2.P2.RG");
-  const m = into ?? P2_RG$new();
+  const m: P2_RG = into ?? {  };
   const e0 = r.e;
   if (group === 0) r.e = end;
   for (;;) {

@@ -7,11 +7,11 @@
 
 import type { $Codec, $R } from "./ttrpc_wire.js";
 import { $big, $bool, $bytes, $codec, $deeper, $EMPTY, $eof, $f32, $f64, $fx32, $fx64, $i32, $i64, $len, $next, $other, $put, $s32, $s64, $sB, $setOwn, $sfx32, $sfx64, $skip, $slot, $sS, $str, $sv, $sv32, $sv64, $tag, $u32, $u64, $wB, $wf32, $wf64, $wfx32, $wfx64, $wire, $wR, $wS, $wsfx32, $wv, $wv32, $wv64, $zz32, $zz64 } from "./ttrpc_wire.js";
-import { Any, Any$read, Any$size, Any$write } from "./google/protobuf/any_ttrpc.js";
-import { Timestamp, Timestamp$read, Timestamp$size, Timestamp$write } from "./google/protobuf/timestamp_ttrpc.js";
-import { Duration, Duration$read, Duration$size, Duration$write } from "./google/protobuf/duration_ttrpc.js";
-import { Empty, Empty$read, Empty$size, Empty$write } from "./google/protobuf/empty_ttrpc.js";
-import { BoolValue$read, BoolValue$size, BoolValue$write, BytesValue$read, BytesValue$size, BytesValue$write, DoubleValue$read, DoubleValue$size, DoubleValue$write, FloatValue$read, FloatValue$size, FloatValue$write, Int32Value, Int32Value$read, Int32Value$size, Int32Value$write, Int64Value$read, Int64Value$size, Int64Value$write, StringValue$read, StringValue$size, StringValue$write, UInt32Value$read, UInt32Value$size, UInt32Value$write, UInt64Value$read, UInt64Value$size, UInt64Value$write } from "./google/protobuf/wrappers_ttrpc.js";
+import { Any, Any$enc, Any$read } from "./google/protobuf/any_ttrpc.js";
+import { Timestamp, Timestamp$enc, Timestamp$read } from "./google/protobuf/timestamp_ttrpc.js";
+import { Duration, Duration$enc, Duration$read } from "./google/protobuf/duration_ttrpc.js";
+import { Empty, Empty$enc, Empty$read } from "./google/protobuf/empty_ttrpc.js";
+import { BoolValue$enc, BoolValue$read, BytesValue$enc, BytesValue$read, DoubleValue$enc, DoubleValue$read, FloatValue$enc, FloatValue$read, Int32Value, Int32Value$enc, Int32Value$read, Int64Value$enc, Int64Value$read, StringValue$enc, StringValue$read, UInt32Value$enc, UInt32Value$read, UInt64Value$enc, UInt64Value$read } from "./google/protobuf/wrappers_ttrpc.js";
 import { defineService } from "ttrpc";
 
 /** Every scalar type with implicit presence. */
@@ -39,136 +39,146 @@ export interface Scalars {
 }
 
 /** Every scalar type with implicit presence. */
-export const Scalars: $Codec<Scalars> = $codec("ttrpc.codegen.test.v1.Scalars", Scalars$new, Scalars$size, Scalars$write, Scalars$read);
+export const Scalars: $Codec<Scalars> = $codec("ttrpc.codegen.test.v1.Scalars", Scalars$enc, Scalars$read);
 
-export function Scalars$new(): Scalars {
-  return { fDouble: 0, fFloat: 0, fInt64: 0n, fUint64: 0n, fInt32: 0, fFixed64: 0n, fFixed32: 0, fBool: false, fString: "", fBytes: $EMPTY, fUint32: 0, fSfixed32: 0, fSfixed64: 0n, fSint32: 0, fSint64: 0n, fEnum: 0, fInt64String: "0", fUint64String: "0" };
-}
-
-export function Scalars$size(m: Scalars): number {
-  let n = 0;
+export function Scalars$enc(m: Scalars, b: Buffer | undefined, p: number): number {
   const v1 = m.fDouble; if ((v1 !== undefined && (v1 !== 0 || 1 / v1 < 0))) {
-    n += 1 + 8;
+    if (b === undefined) {
+      p += 1 + 8;
+    } else {
+      b[p++] = 9; p = $wf64(b, p, v1);
+    }
   }
   const v2 = m.fFloat; if ((v2 !== undefined && (v2 !== 0 || 1 / v2 < 0))) {
-    n += 1 + 4;
+    if (b === undefined) {
+      p += 1 + 4;
+    } else {
+      b[p++] = 21; p = $wf32(b, p, v2);
+    }
   }
   const v3 = m.fInt64; if (v3) {
-    n += 1 + $sv64(v3);
+    if (b === undefined) {
+      p += 1 + $sv64(v3);
+    } else {
+      b[p++] = 24; p = $wv64(b, p, v3);
+    }
   }
   const v4 = m.fUint64; if (v4) {
-    n += 1 + $sv64(v4);
+    if (b === undefined) {
+      p += 1 + $sv64(v4);
+    } else {
+      b[p++] = 32; p = $wv64(b, p, v4);
+    }
   }
   const v5 = m.fInt32; if (v5) {
-    n += 1 + $sv32(v5);
+    if (b === undefined) {
+      p += 1 + $sv32(v5);
+    } else {
+      b[p++] = 40; p = $wv32(b, p, v5);
+    }
   }
   const v6 = m.fFixed64; if (v6) {
-    n += 1 + 8;
+    if (b === undefined) {
+      p += 1 + 8;
+    } else {
+      b[p++] = 49; p = $wfx64(b, p, v6);
+    }
   }
   const v7 = m.fFixed32; if (v7) {
-    n += 1 + 4;
+    if (b === undefined) {
+      p += 1 + 4;
+    } else {
+      b[p++] = 61; p = $wfx32(b, p, v7);
+    }
   }
   const v8 = m.fBool; if (v8) {
-    n += 1 + 1;
+    if (b === undefined) {
+      p += 1 + 1;
+    } else {
+      b[p++] = 64; p = ((b[p] = v8 ? 1 : 0), p + 1);
+    }
   }
   const v9 = m.fString; if (v9) {
-    n += 1 + $sS(v9);
+    if (b === undefined) {
+      p += 1 + $sS(v9);
+    } else {
+      b[p++] = 74; p = $wS(b, p, v9);
+    }
   }
   const v12 = m.fBytes; if ((v12 !== undefined && v12.length > 0)) {
-    n += 1 + $sB(v12);
+    if (b === undefined) {
+      p += 1 + $sB(v12);
+    } else {
+      b[p++] = 98; p = $wB(b, p, v12);
+    }
   }
   const v13 = m.fUint32; if (v13) {
-    n += 1 + $sv(v13 >>> 0);
+    if (b === undefined) {
+      p += 1 + $sv(v13 >>> 0);
+    } else {
+      b[p++] = 104; p = $wv(b, p, v13 >>> 0);
+    }
   }
   const v15 = m.fSfixed32; if (v15) {
-    n += 1 + 4;
+    if (b === undefined) {
+      p += 1 + 4;
+    } else {
+      b[p++] = 125; p = $wsfx32(b, p, v15);
+    }
   }
   const v16 = m.fSfixed64; if (v16) {
-    n += 2 + 8;
+    if (b === undefined) {
+      p += 2 + 8;
+    } else {
+      b[p++] = 129; b[p++] = 1; p = $wfx64(b, p, v16);
+    }
   }
   const v17 = m.fSint32; if (v17) {
-    n += 2 + $sv($zz32(v17));
+    if (b === undefined) {
+      p += 2 + $sv($zz32(v17));
+    } else {
+      b[p++] = 136; b[p++] = 1; p = $wv(b, p, $zz32(v17));
+    }
   }
   const v18 = m.fSint64; if (v18) {
-    n += 2 + $sv64($zz64(v18));
+    if (b === undefined) {
+      p += 2 + $sv64($zz64(v18));
+    } else {
+      b[p++] = 144; b[p++] = 1; p = $wv64(b, p, $zz64(v18));
+    }
   }
   const v19 = m.fEnum; if (v19 !== undefined && v19 !== 0) {
-    n += 2 + $sv32(v19);
+    if (b === undefined) {
+      p += 2 + $sv32(v19);
+    } else {
+      b[p++] = 152; b[p++] = 1; p = $wv32(b, p, v19);
+    }
   }
   const v20 = m.fInt64String; if ((v20 && v20 !== "0")) {
-    n += 2 + $sv64($big(v20));
+    if (b === undefined) {
+      p += 2 + $sv64($big(v20));
+    } else {
+      b[p++] = 160; b[p++] = 1; p = $wv64(b, p, $big(v20));
+    }
   }
   const v21 = m.fUint64String; if ((v21 && v21 !== "0")) {
-    n += 2 + $sv64($big(v21));
+    if (b === undefined) {
+      p += 2 + $sv64($big(v21));
+    } else {
+      b[p++] = 168; b[p++] = 1; p = $wv64(b, p, $big(v21));
+    }
   }
   const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-export function Scalars$write(m: Scalars, b: Buffer, p: number): number {
-  const v1 = m.fDouble; if ((v1 !== undefined && (v1 !== 0 || 1 / v1 < 0))) {
-    b[p++] = 9; p = $wf64(b, p, v1);
+  if (u !== undefined) {
+    if (b === undefined) for (const x of u) p += x.length;
+    else for (const x of u) p = $wR(b, p, x);
   }
-  const v2 = m.fFloat; if ((v2 !== undefined && (v2 !== 0 || 1 / v2 < 0))) {
-    b[p++] = 21; p = $wf32(b, p, v2);
-  }
-  const v3 = m.fInt64; if (v3) {
-    b[p++] = 24; p = $wv64(b, p, v3);
-  }
-  const v4 = m.fUint64; if (v4) {
-    b[p++] = 32; p = $wv64(b, p, v4);
-  }
-  const v5 = m.fInt32; if (v5) {
-    b[p++] = 40; p = $wv32(b, p, v5);
-  }
-  const v6 = m.fFixed64; if (v6) {
-    b[p++] = 49; p = $wfx64(b, p, v6);
-  }
-  const v7 = m.fFixed32; if (v7) {
-    b[p++] = 61; p = $wfx32(b, p, v7);
-  }
-  const v8 = m.fBool; if (v8) {
-    b[p++] = 64; p = ((b[p] = v8 ? 1 : 0), p + 1);
-  }
-  const v9 = m.fString; if (v9) {
-    b[p++] = 74; p = $wS(b, p, v9);
-  }
-  const v12 = m.fBytes; if ((v12 !== undefined && v12.length > 0)) {
-    b[p++] = 98; p = $wB(b, p, v12);
-  }
-  const v13 = m.fUint32; if (v13) {
-    b[p++] = 104; p = $wv(b, p, v13 >>> 0);
-  }
-  const v15 = m.fSfixed32; if (v15) {
-    b[p++] = 125; p = $wsfx32(b, p, v15);
-  }
-  const v16 = m.fSfixed64; if (v16) {
-    b[p++] = 129; b[p++] = 1; p = $wfx64(b, p, v16);
-  }
-  const v17 = m.fSint32; if (v17) {
-    b[p++] = 136; b[p++] = 1; p = $wv(b, p, $zz32(v17));
-  }
-  const v18 = m.fSint64; if (v18) {
-    b[p++] = 144; b[p++] = 1; p = $wv64(b, p, $zz64(v18));
-  }
-  const v19 = m.fEnum; if (v19 !== undefined && v19 !== 0) {
-    b[p++] = 152; b[p++] = 1; p = $wv32(b, p, v19);
-  }
-  const v20 = m.fInt64String; if ((v20 && v20 !== "0")) {
-    b[p++] = 160; b[p++] = 1; p = $wv64(b, p, $big(v20));
-  }
-  const v21 = m.fUint64String; if ((v21 && v21 !== "0")) {
-    b[p++] = 168; b[p++] = 1; p = $wv64(b, p, $big(v21));
-  }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
 export function Scalars$read(r: $R, end: number, group: number, into: Scalars | undefined): Scalars {
   $deeper(r, "ttrpc.codegen.test.v1.Scalars");
-  const m = into ?? Scalars$new();
+  const m: Scalars = into ?? { fDouble: 0, fFloat: 0, fInt64: 0n, fUint64: 0n, fInt32: 0, fFixed64: 0n, fFixed32: 0, fBool: false, fString: "", fBytes: $EMPTY, fUint32: 0, fSfixed32: 0, fSfixed64: 0n, fSint32: 0, fSint64: 0n, fEnum: 0, fInt64String: "0", fUint64String: "0" };
   const e0 = r.e;
   if (group === 0) r.e = end;
   for (;;) {
@@ -233,189 +243,206 @@ export interface Repeated {
 }
 
 /** Repeated fields: packed by default, unpacked on request. */
-export const Repeated: $Codec<Repeated> = $codec("ttrpc.codegen.test.v1.Repeated", Repeated$new, Repeated$size, Repeated$write, Repeated$read);
+export const Repeated: $Codec<Repeated> = $codec("ttrpc.codegen.test.v1.Repeated", Repeated$enc, Repeated$read);
 
-export function Repeated$new(): Repeated {
-  return { rDouble: [], rFloat: [], rInt64: [], rUint64: [], rInt32: [], rFixed64: [], rFixed32: [], rBool: [], rString: [], rBytes: [], rUint32: [], rSfixed32: [], rSfixed64: [], rSint32: [], rSint64: [], rEnum: [], uInt32: [], uSint64: [], uDouble: [], uEnum: [], rMessage: [] };
-}
-
-export function Repeated$size(m: Repeated): number {
-  let n = 0;
+export function Repeated$enc(m: Repeated, b: Buffer | undefined, p: number): number {
   const a1 = m.rDouble; if (a1 !== undefined && a1.length > 0) {
-    n += 1 + $sv(a1.length * 8) + a1.length * 8;
+    if (b === undefined) {
+      p += 1 + $sv(a1.length * 8) + a1.length * 8;
+    } else {
+      b[p++] = 10; p = $wv(b, p, a1.length * 8);
+      for (const v of a1) p = $wf64(b, p, v);
+    }
   }
   const a2 = m.rFloat; if (a2 !== undefined && a2.length > 0) {
-    n += 1 + $sv(a2.length * 4) + a2.length * 4;
+    if (b === undefined) {
+      p += 1 + $sv(a2.length * 4) + a2.length * 4;
+    } else {
+      b[p++] = 18; p = $wv(b, p, a2.length * 4);
+      for (const v of a2) p = $wf32(b, p, v);
+    }
   }
   const a3 = m.rInt64; if (a3 !== undefined && a3.length > 0) {
-    let s = 0;
-    for (const v of a3) s += $sv64(v);
-    $put($slot(), s);
-    n += 1 + $sv(s) + s;
+    if (b === undefined) {
+      let s = 0;
+      for (const v of a3) s += $sv64(v);
+      $put($slot(), s);
+      p += 1 + $sv(s) + s;
+    } else {
+      b[p++] = 26; p = $wv(b, p, $next());
+      for (const v of a3) p = $wv64(b, p, v);
+    }
   }
   const a4 = m.rUint64; if (a4 !== undefined && a4.length > 0) {
-    let s = 0;
-    for (const v of a4) s += $sv64(v);
-    $put($slot(), s);
-    n += 1 + $sv(s) + s;
+    if (b === undefined) {
+      let s = 0;
+      for (const v of a4) s += $sv64(v);
+      $put($slot(), s);
+      p += 1 + $sv(s) + s;
+    } else {
+      b[p++] = 34; p = $wv(b, p, $next());
+      for (const v of a4) p = $wv64(b, p, v);
+    }
   }
   const a5 = m.rInt32; if (a5 !== undefined && a5.length > 0) {
-    let s = 0;
-    for (const v of a5) s += $sv32(v);
-    $put($slot(), s);
-    n += 1 + $sv(s) + s;
+    if (b === undefined) {
+      let s = 0;
+      for (const v of a5) s += $sv32(v);
+      $put($slot(), s);
+      p += 1 + $sv(s) + s;
+    } else {
+      b[p++] = 42; p = $wv(b, p, $next());
+      for (const v of a5) p = $wv32(b, p, v);
+    }
   }
   const a6 = m.rFixed64; if (a6 !== undefined && a6.length > 0) {
-    n += 1 + $sv(a6.length * 8) + a6.length * 8;
+    if (b === undefined) {
+      p += 1 + $sv(a6.length * 8) + a6.length * 8;
+    } else {
+      b[p++] = 50; p = $wv(b, p, a6.length * 8);
+      for (const v of a6) p = $wfx64(b, p, v);
+    }
   }
   const a7 = m.rFixed32; if (a7 !== undefined && a7.length > 0) {
-    n += 1 + $sv(a7.length * 4) + a7.length * 4;
+    if (b === undefined) {
+      p += 1 + $sv(a7.length * 4) + a7.length * 4;
+    } else {
+      b[p++] = 58; p = $wv(b, p, a7.length * 4);
+      for (const v of a7) p = $wfx32(b, p, v);
+    }
   }
   const a8 = m.rBool; if (a8 !== undefined && a8.length > 0) {
-    n += 1 + $sv(a8.length * 1) + a8.length * 1;
+    if (b === undefined) {
+      p += 1 + $sv(a8.length * 1) + a8.length * 1;
+    } else {
+      b[p++] = 66; p = $wv(b, p, a8.length * 1);
+      for (const v of a8) p = ((b[p] = v ? 1 : 0), p + 1);
+    }
   }
   const a9 = m.rString; if (a9 !== undefined) {
-    for (const v of a9) n += 1 + $sS(v);
+    if (b === undefined) {
+      for (const v of a9) p += 1 + $sS(v);
+    } else {
+      for (const v of a9) { b[p++] = 74; p = $wS(b, p, v); }
+    }
   }
   const a12 = m.rBytes; if (a12 !== undefined) {
-    for (const v of a12) n += 1 + $sB(v);
+    if (b === undefined) {
+      for (const v of a12) p += 1 + $sB(v);
+    } else {
+      for (const v of a12) { b[p++] = 98; p = $wB(b, p, v); }
+    }
   }
   const a13 = m.rUint32; if (a13 !== undefined && a13.length > 0) {
-    let s = 0;
-    for (const v of a13) s += $sv(v >>> 0);
-    $put($slot(), s);
-    n += 1 + $sv(s) + s;
+    if (b === undefined) {
+      let s = 0;
+      for (const v of a13) s += $sv(v >>> 0);
+      $put($slot(), s);
+      p += 1 + $sv(s) + s;
+    } else {
+      b[p++] = 106; p = $wv(b, p, $next());
+      for (const v of a13) p = $wv(b, p, v >>> 0);
+    }
   }
   const a15 = m.rSfixed32; if (a15 !== undefined && a15.length > 0) {
-    n += 1 + $sv(a15.length * 4) + a15.length * 4;
+    if (b === undefined) {
+      p += 1 + $sv(a15.length * 4) + a15.length * 4;
+    } else {
+      b[p++] = 122; p = $wv(b, p, a15.length * 4);
+      for (const v of a15) p = $wsfx32(b, p, v);
+    }
   }
   const a16 = m.rSfixed64; if (a16 !== undefined && a16.length > 0) {
-    n += 2 + $sv(a16.length * 8) + a16.length * 8;
+    if (b === undefined) {
+      p += 2 + $sv(a16.length * 8) + a16.length * 8;
+    } else {
+      b[p++] = 130; b[p++] = 1; p = $wv(b, p, a16.length * 8);
+      for (const v of a16) p = $wfx64(b, p, v);
+    }
   }
   const a17 = m.rSint32; if (a17 !== undefined && a17.length > 0) {
-    let s = 0;
-    for (const v of a17) s += $sv($zz32(v));
-    $put($slot(), s);
-    n += 2 + $sv(s) + s;
+    if (b === undefined) {
+      let s = 0;
+      for (const v of a17) s += $sv($zz32(v));
+      $put($slot(), s);
+      p += 2 + $sv(s) + s;
+    } else {
+      b[p++] = 138; b[p++] = 1; p = $wv(b, p, $next());
+      for (const v of a17) p = $wv(b, p, $zz32(v));
+    }
   }
   const a18 = m.rSint64; if (a18 !== undefined && a18.length > 0) {
-    let s = 0;
-    for (const v of a18) s += $sv64($zz64(v));
-    $put($slot(), s);
-    n += 2 + $sv(s) + s;
+    if (b === undefined) {
+      let s = 0;
+      for (const v of a18) s += $sv64($zz64(v));
+      $put($slot(), s);
+      p += 2 + $sv(s) + s;
+    } else {
+      b[p++] = 146; b[p++] = 1; p = $wv(b, p, $next());
+      for (const v of a18) p = $wv64(b, p, $zz64(v));
+    }
   }
   const a19 = m.rEnum; if (a19 !== undefined && a19.length > 0) {
-    let s = 0;
-    for (const v of a19) s += $sv32(v);
-    $put($slot(), s);
-    n += 2 + $sv(s) + s;
+    if (b === undefined) {
+      let s = 0;
+      for (const v of a19) s += $sv32(v);
+      $put($slot(), s);
+      p += 2 + $sv(s) + s;
+    } else {
+      b[p++] = 154; b[p++] = 1; p = $wv(b, p, $next());
+      for (const v of a19) p = $wv32(b, p, v);
+    }
   }
   const a20 = m.uInt32; if (a20 !== undefined) {
-    for (const v of a20) n += 2 + $sv32(v);
+    if (b === undefined) {
+      for (const v of a20) p += 2 + $sv32(v);
+    } else {
+      for (const v of a20) { b[p++] = 160; b[p++] = 1; p = $wv32(b, p, v); }
+    }
   }
   const a21 = m.uSint64; if (a21 !== undefined) {
-    for (const v of a21) n += 2 + $sv64($zz64(v));
+    if (b === undefined) {
+      for (const v of a21) p += 2 + $sv64($zz64(v));
+    } else {
+      for (const v of a21) { b[p++] = 168; b[p++] = 1; p = $wv64(b, p, $zz64(v)); }
+    }
   }
-  const a22 = m.uDouble; if (a22 !== undefined) n += a22.length * 10;
+  const a22 = m.uDouble; if (a22 !== undefined) {
+    if (b === undefined) {
+      p += a22.length * 10;
+    } else {
+      for (const v of a22) { b[p++] = 177; b[p++] = 1; p = $wf64(b, p, v); }
+    }
+  }
   const a23 = m.uEnum; if (a23 !== undefined) {
-    for (const v of a23) n += 2 + $sv32(v);
+    if (b === undefined) {
+      for (const v of a23) p += 2 + $sv32(v);
+    } else {
+      for (const v of a23) { b[p++] = 184; b[p++] = 1; p = $wv32(b, p, v); }
+    }
   }
   const a24 = m.rMessage; if (a24 !== undefined) {
-    for (const v of a24) {
-      { const s = $put($slot(), Scalars$size(v)); n += 2 + $sv(s) + s; }
+    if (b === undefined) {
+      for (const v of a24) {
+        { const s = $put($slot(), Scalars$enc(v, undefined, 0)); p += 2 + $sv(s) + s; }
+      }
+    } else {
+      for (const v of a24) {
+        b[p++] = 194; b[p++] = 1; p = $wv(b, p, $next()); p = Scalars$enc(v, b, p);
+      }
     }
   }
   const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-export function Repeated$write(m: Repeated, b: Buffer, p: number): number {
-  const a1 = m.rDouble; if (a1 !== undefined && a1.length > 0) {
-    b[p++] = 10; p = $wv(b, p, a1.length * 8);
-    for (const v of a1) p = $wf64(b, p, v);
+  if (u !== undefined) {
+    if (b === undefined) for (const x of u) p += x.length;
+    else for (const x of u) p = $wR(b, p, x);
   }
-  const a2 = m.rFloat; if (a2 !== undefined && a2.length > 0) {
-    b[p++] = 18; p = $wv(b, p, a2.length * 4);
-    for (const v of a2) p = $wf32(b, p, v);
-  }
-  const a3 = m.rInt64; if (a3 !== undefined && a3.length > 0) {
-    b[p++] = 26; p = $wv(b, p, $next());
-    for (const v of a3) p = $wv64(b, p, v);
-  }
-  const a4 = m.rUint64; if (a4 !== undefined && a4.length > 0) {
-    b[p++] = 34; p = $wv(b, p, $next());
-    for (const v of a4) p = $wv64(b, p, v);
-  }
-  const a5 = m.rInt32; if (a5 !== undefined && a5.length > 0) {
-    b[p++] = 42; p = $wv(b, p, $next());
-    for (const v of a5) p = $wv32(b, p, v);
-  }
-  const a6 = m.rFixed64; if (a6 !== undefined && a6.length > 0) {
-    b[p++] = 50; p = $wv(b, p, a6.length * 8);
-    for (const v of a6) p = $wfx64(b, p, v);
-  }
-  const a7 = m.rFixed32; if (a7 !== undefined && a7.length > 0) {
-    b[p++] = 58; p = $wv(b, p, a7.length * 4);
-    for (const v of a7) p = $wfx32(b, p, v);
-  }
-  const a8 = m.rBool; if (a8 !== undefined && a8.length > 0) {
-    b[p++] = 66; p = $wv(b, p, a8.length * 1);
-    for (const v of a8) p = ((b[p] = v ? 1 : 0), p + 1);
-  }
-  const a9 = m.rString; if (a9 !== undefined) {
-    for (const v of a9) { b[p++] = 74; p = $wS(b, p, v); }
-  }
-  const a12 = m.rBytes; if (a12 !== undefined) {
-    for (const v of a12) { b[p++] = 98; p = $wB(b, p, v); }
-  }
-  const a13 = m.rUint32; if (a13 !== undefined && a13.length > 0) {
-    b[p++] = 106; p = $wv(b, p, $next());
-    for (const v of a13) p = $wv(b, p, v >>> 0);
-  }
-  const a15 = m.rSfixed32; if (a15 !== undefined && a15.length > 0) {
-    b[p++] = 122; p = $wv(b, p, a15.length * 4);
-    for (const v of a15) p = $wsfx32(b, p, v);
-  }
-  const a16 = m.rSfixed64; if (a16 !== undefined && a16.length > 0) {
-    b[p++] = 130; b[p++] = 1; p = $wv(b, p, a16.length * 8);
-    for (const v of a16) p = $wfx64(b, p, v);
-  }
-  const a17 = m.rSint32; if (a17 !== undefined && a17.length > 0) {
-    b[p++] = 138; b[p++] = 1; p = $wv(b, p, $next());
-    for (const v of a17) p = $wv(b, p, $zz32(v));
-  }
-  const a18 = m.rSint64; if (a18 !== undefined && a18.length > 0) {
-    b[p++] = 146; b[p++] = 1; p = $wv(b, p, $next());
-    for (const v of a18) p = $wv64(b, p, $zz64(v));
-  }
-  const a19 = m.rEnum; if (a19 !== undefined && a19.length > 0) {
-    b[p++] = 154; b[p++] = 1; p = $wv(b, p, $next());
-    for (const v of a19) p = $wv32(b, p, v);
-  }
-  const a20 = m.uInt32; if (a20 !== undefined) {
-    for (const v of a20) { b[p++] = 160; b[p++] = 1; p = $wv32(b, p, v); }
-  }
-  const a21 = m.uSint64; if (a21 !== undefined) {
-    for (const v of a21) { b[p++] = 168; b[p++] = 1; p = $wv64(b, p, $zz64(v)); }
-  }
-  const a22 = m.uDouble; if (a22 !== undefined) for (const v of a22) { b[p++] = 177; b[p++] = 1; p = $wf64(b, p, v); }
-  const a23 = m.uEnum; if (a23 !== undefined) {
-    for (const v of a23) { b[p++] = 184; b[p++] = 1; p = $wv32(b, p, v); }
-  }
-  const a24 = m.rMessage; if (a24 !== undefined) {
-    for (const v of a24) {
-      b[p++] = 194; b[p++] = 1; p = $wv(b, p, $next()); p = Scalars$write(v, b, p);
-    }
-  }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
 export function Repeated$read(r: $R, end: number, group: number, into: Repeated | undefined): Repeated {
   $deeper(r, "ttrpc.codegen.test.v1.Repeated");
-  const m = into ?? Repeated$new();
+  const m: Repeated = into ?? { rDouble: [], rFloat: [], rInt64: [], rUint64: [], rInt32: [], rFixed64: [], rFixed32: [], rBool: [], rString: [], rBytes: [], rUint32: [], rSfixed32: [], rSfixed64: [], rSint32: [], rSint64: [], rEnum: [], uInt32: [], uSint64: [], uDouble: [], uEnum: [], rMessage: [] };
   const e0 = r.e;
   if (group === 0) r.e = end;
   for (;;) {
@@ -580,88 +607,90 @@ export interface Optionals {
 }
 
 /** proto3 `optional`: explicit presence. */
-export const Optionals: $Codec<Optionals> = $codec("ttrpc.codegen.test.v1.Optionals", Optionals$new, Optionals$size, Optionals$write, Optionals$read);
+export const Optionals: $Codec<Optionals> = $codec("ttrpc.codegen.test.v1.Optionals", Optionals$enc, Optionals$read);
 
-export function Optionals$new(): Optionals {
-  return {  };
-}
-
-export function Optionals$size(m: Optionals): number {
-  let n = 0;
+export function Optionals$enc(m: Optionals, b: Buffer | undefined, p: number): number {
   const v1 = m.oDouble; if (v1 !== undefined && v1 !== null) {
-    n += 1 + 8;
+    if (b === undefined) {
+      p += 1 + 8;
+    } else {
+      b[p++] = 9; p = $wf64(b, p, v1);
+    }
   }
   const v2 = m.oFloat; if (v2 !== undefined && v2 !== null) {
-    n += 1 + 4;
+    if (b === undefined) {
+      p += 1 + 4;
+    } else {
+      b[p++] = 21; p = $wf32(b, p, v2);
+    }
   }
   const v3 = m.oInt64; if (v3 !== undefined && v3 !== null) {
-    n += 1 + $sv64(v3);
+    if (b === undefined) {
+      p += 1 + $sv64(v3);
+    } else {
+      b[p++] = 24; p = $wv64(b, p, v3);
+    }
   }
   const v4 = m.oUint32; if (v4 !== undefined && v4 !== null) {
-    n += 1 + $sv(v4 >>> 0);
+    if (b === undefined) {
+      p += 1 + $sv(v4 >>> 0);
+    } else {
+      b[p++] = 32; p = $wv(b, p, v4 >>> 0);
+    }
   }
   const v5 = m.oInt32; if (v5 !== undefined && v5 !== null) {
-    n += 1 + $sv32(v5);
+    if (b === undefined) {
+      p += 1 + $sv32(v5);
+    } else {
+      b[p++] = 40; p = $wv32(b, p, v5);
+    }
   }
   const v8 = m.oBool; if (v8 !== undefined && v8 !== null) {
-    n += 1 + 1;
+    if (b === undefined) {
+      p += 1 + 1;
+    } else {
+      b[p++] = 64; p = ((b[p] = v8 ? 1 : 0), p + 1);
+    }
   }
   const v9 = m.oString; if (v9 !== undefined && v9 !== null) {
-    n += 1 + $sS(v9);
+    if (b === undefined) {
+      p += 1 + $sS(v9);
+    } else {
+      b[p++] = 74; p = $wS(b, p, v9);
+    }
   }
   const v12 = m.oBytes; if (v12 !== undefined && v12 !== null) {
-    n += 1 + $sB(v12);
+    if (b === undefined) {
+      p += 1 + $sB(v12);
+    } else {
+      b[p++] = 98; p = $wB(b, p, v12);
+    }
   }
   const v18 = m.oSint64; if (v18 !== undefined && v18 !== null) {
-    n += 2 + $sv64($zz64(v18));
+    if (b === undefined) {
+      p += 2 + $sv64($zz64(v18));
+    } else {
+      b[p++] = 144; b[p++] = 1; p = $wv64(b, p, $zz64(v18));
+    }
   }
   const v19 = m.oEnum; if (v19 !== undefined && v19 !== null) {
-    n += 2 + $sv32(v19);
+    if (b === undefined) {
+      p += 2 + $sv32(v19);
+    } else {
+      b[p++] = 152; b[p++] = 1; p = $wv32(b, p, v19);
+    }
   }
   const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-export function Optionals$write(m: Optionals, b: Buffer, p: number): number {
-  const v1 = m.oDouble; if (v1 !== undefined && v1 !== null) {
-    b[p++] = 9; p = $wf64(b, p, v1);
+  if (u !== undefined) {
+    if (b === undefined) for (const x of u) p += x.length;
+    else for (const x of u) p = $wR(b, p, x);
   }
-  const v2 = m.oFloat; if (v2 !== undefined && v2 !== null) {
-    b[p++] = 21; p = $wf32(b, p, v2);
-  }
-  const v3 = m.oInt64; if (v3 !== undefined && v3 !== null) {
-    b[p++] = 24; p = $wv64(b, p, v3);
-  }
-  const v4 = m.oUint32; if (v4 !== undefined && v4 !== null) {
-    b[p++] = 32; p = $wv(b, p, v4 >>> 0);
-  }
-  const v5 = m.oInt32; if (v5 !== undefined && v5 !== null) {
-    b[p++] = 40; p = $wv32(b, p, v5);
-  }
-  const v8 = m.oBool; if (v8 !== undefined && v8 !== null) {
-    b[p++] = 64; p = ((b[p] = v8 ? 1 : 0), p + 1);
-  }
-  const v9 = m.oString; if (v9 !== undefined && v9 !== null) {
-    b[p++] = 74; p = $wS(b, p, v9);
-  }
-  const v12 = m.oBytes; if (v12 !== undefined && v12 !== null) {
-    b[p++] = 98; p = $wB(b, p, v12);
-  }
-  const v18 = m.oSint64; if (v18 !== undefined && v18 !== null) {
-    b[p++] = 144; b[p++] = 1; p = $wv64(b, p, $zz64(v18));
-  }
-  const v19 = m.oEnum; if (v19 !== undefined && v19 !== null) {
-    b[p++] = 152; b[p++] = 1; p = $wv32(b, p, v19);
-  }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
 export function Optionals$read(r: $R, end: number, group: number, into: Optionals | undefined): Optionals {
   $deeper(r, "ttrpc.codegen.test.v1.Optionals");
-  const m = into ?? Optionals$new();
+  const m: Optionals = into ?? {  };
   const e0 = r.e;
   if (group === 0) r.e = end;
   for (;;) {
@@ -705,224 +734,226 @@ export interface Maps {
   $unknown?: Uint8Array[];
 }
 
-export const Maps: $Codec<Maps> = $codec("ttrpc.codegen.test.v1.Maps", Maps$new, Maps$size, Maps$write, Maps$read);
+export const Maps: $Codec<Maps> = $codec("ttrpc.codegen.test.v1.Maps", Maps$enc, Maps$read);
 
-export function Maps$new(): Maps {
-  return { stringString: {}, int32Int64: {}, int64String: {}, uint32Bytes: {}, boolEnum: {}, sint64Message: {}, fixed32Double: {}, stringMessage: {}, sfixed64Bool: {}, sint32Float: {} };
-}
-
-export function Maps$size(m: Maps): number {
-  let n = 0;
+export function Maps$enc(m: Maps, b: Buffer | undefined, p: number): number {
   const m1 = m.stringString; if (m1 !== undefined) {
-    for (const k of Object.keys(m1)) {
-      const v = m1[k]!;
-      const i = $slot();
-      const kv = k;
-      let s = 1 + $sS(kv);
-      s += 1 + $sS(v);
-      $put(i, s);
-      n += 1 + $sv(s) + s;
+    if (b === undefined) {
+      for (const k of Object.keys(m1)) {
+        const v = m1[k]!;
+        const i = $slot();
+        const kv = k;
+        let s = 1 + $sS(kv);
+        s += 1 + $sS(v);
+        $put(i, s);
+        p += 1 + $sv(s) + s;
+      }
+    } else {
+      for (const k of Object.keys(m1)) {
+        const v = m1[k]!;
+        b[p++] = 10; p = $wv(b, p, $next());
+        const kv = k;
+        b[p++] = 10; p = $wS(b, p, kv);
+        b[p++] = 18; p = $wS(b, p, v);
+      }
     }
   }
   const m2 = m.int32Int64; if (m2 !== undefined) {
-    for (const k of Object.keys(m2)) {
-      const v = m2[k]!;
-      const i = $slot();
-      const kv = Number(k);
-      let s = 1 + $sv32(kv);
-      s += 1 + $sv64(v);
-      $put(i, s);
-      n += 1 + $sv(s) + s;
+    if (b === undefined) {
+      for (const k of Object.keys(m2)) {
+        const v = m2[k]!;
+        const i = $slot();
+        const kv = Number(k);
+        let s = 1 + $sv32(kv);
+        s += 1 + $sv64(v);
+        $put(i, s);
+        p += 1 + $sv(s) + s;
+      }
+    } else {
+      for (const k of Object.keys(m2)) {
+        const v = m2[k]!;
+        b[p++] = 18; p = $wv(b, p, $next());
+        const kv = Number(k);
+        b[p++] = 8; p = $wv32(b, p, kv);
+        b[p++] = 16; p = $wv64(b, p, v);
+      }
     }
   }
   const m3 = m.int64String; if (m3 !== undefined) {
-    for (const k of Object.keys(m3)) {
-      const v = m3[k]!;
-      const i = $slot();
-      const kv = BigInt(k);
-      let s = 1 + $sv64(kv);
-      s += 1 + $sS(v);
-      $put(i, s);
-      n += 1 + $sv(s) + s;
+    if (b === undefined) {
+      for (const k of Object.keys(m3)) {
+        const v = m3[k]!;
+        const i = $slot();
+        const kv = BigInt(k);
+        let s = 1 + $sv64(kv);
+        s += 1 + $sS(v);
+        $put(i, s);
+        p += 1 + $sv(s) + s;
+      }
+    } else {
+      for (const k of Object.keys(m3)) {
+        const v = m3[k]!;
+        b[p++] = 26; p = $wv(b, p, $next());
+        const kv = BigInt(k);
+        b[p++] = 8; p = $wv64(b, p, kv);
+        b[p++] = 18; p = $wS(b, p, v);
+      }
     }
   }
   const m4 = m.uint32Bytes; if (m4 !== undefined) {
-    for (const k of Object.keys(m4)) {
-      const v = m4[k]!;
-      const i = $slot();
-      const kv = Number(k);
-      let s = 1 + $sv(kv >>> 0);
-      s += 1 + $sB(v);
-      $put(i, s);
-      n += 1 + $sv(s) + s;
+    if (b === undefined) {
+      for (const k of Object.keys(m4)) {
+        const v = m4[k]!;
+        const i = $slot();
+        const kv = Number(k);
+        let s = 1 + $sv(kv >>> 0);
+        s += 1 + $sB(v);
+        $put(i, s);
+        p += 1 + $sv(s) + s;
+      }
+    } else {
+      for (const k of Object.keys(m4)) {
+        const v = m4[k]!;
+        b[p++] = 34; p = $wv(b, p, $next());
+        const kv = Number(k);
+        b[p++] = 8; p = $wv(b, p, kv >>> 0);
+        b[p++] = 18; p = $wB(b, p, v);
+      }
     }
   }
   const m5 = m.boolEnum; if (m5 !== undefined) {
-    for (const k of Object.keys(m5)) {
-      const v = m5[k]!;
-      const i = $slot();
-      let s = 1 + 1;
-      s += 1 + $sv32(v);
-      $put(i, s);
-      n += 1 + $sv(s) + s;
+    if (b === undefined) {
+      for (const k of Object.keys(m5)) {
+        const v = m5[k]!;
+        const i = $slot();
+        let s = 1 + 1;
+        s += 1 + $sv32(v);
+        $put(i, s);
+        p += 1 + $sv(s) + s;
+      }
+    } else {
+      for (const k of Object.keys(m5)) {
+        const v = m5[k]!;
+        b[p++] = 42; p = $wv(b, p, $next());
+        const kv = k === "true";
+        b[p++] = 8; p = ((b[p] = kv ? 1 : 0), p + 1);
+        b[p++] = 16; p = $wv32(b, p, v);
+      }
     }
   }
   const m6 = m.sint64Message; if (m6 !== undefined) {
-    for (const k of Object.keys(m6)) {
-      const v = m6[k]!;
-      const i = $slot();
-      const kv = BigInt(k);
-      let s = 1 + $sv64($zz64(kv));
-      const vs = $put($slot(), Scalars$size(v));
-      s += 1 + $sv(vs) + vs;
-      $put(i, s);
-      n += 1 + $sv(s) + s;
+    if (b === undefined) {
+      for (const k of Object.keys(m6)) {
+        const v = m6[k]!;
+        const i = $slot();
+        const kv = BigInt(k);
+        let s = 1 + $sv64($zz64(kv));
+        const vs = $put($slot(), Scalars$enc(v, undefined, 0));
+        s += 1 + $sv(vs) + vs;
+        $put(i, s);
+        p += 1 + $sv(s) + s;
+      }
+    } else {
+      for (const k of Object.keys(m6)) {
+        const v = m6[k]!;
+        b[p++] = 50; p = $wv(b, p, $next());
+        const kv = BigInt(k);
+        b[p++] = 8; p = $wv64(b, p, $zz64(kv));
+        b[p++] = 18; p = $wv(b, p, $next()); p = Scalars$enc(v, b, p);
+      }
     }
   }
   const m7 = m.fixed32Double; if (m7 !== undefined) {
-    for (const _k of Object.keys(m7)) {
-      const i = $slot();
-      let s = 1 + 4;
-      s += 1 + 8;
-      $put(i, s);
-      n += 1 + $sv(s) + s;
+    if (b === undefined) {
+      for (const _k of Object.keys(m7)) {
+        const i = $slot();
+        let s = 1 + 4;
+        s += 1 + 8;
+        $put(i, s);
+        p += 1 + $sv(s) + s;
+      }
+    } else {
+      for (const k of Object.keys(m7)) {
+        const v = m7[k]!;
+        b[p++] = 58; p = $wv(b, p, $next());
+        const kv = Number(k);
+        b[p++] = 13; p = $wfx32(b, p, kv);
+        b[p++] = 17; p = $wf64(b, p, v);
+      }
     }
   }
   const m8 = m.stringMessage; if (m8 !== undefined) {
-    for (const k of Object.keys(m8)) {
-      const v = m8[k]!;
-      const i = $slot();
-      const kv = k;
-      let s = 1 + $sS(kv);
-      const vs = $put($slot(), Scalars$size(v));
-      s += 1 + $sv(vs) + vs;
-      $put(i, s);
-      n += 1 + $sv(s) + s;
+    if (b === undefined) {
+      for (const k of Object.keys(m8)) {
+        const v = m8[k]!;
+        const i = $slot();
+        const kv = k;
+        let s = 1 + $sS(kv);
+        const vs = $put($slot(), Scalars$enc(v, undefined, 0));
+        s += 1 + $sv(vs) + vs;
+        $put(i, s);
+        p += 1 + $sv(s) + s;
+      }
+    } else {
+      for (const k of Object.keys(m8)) {
+        const v = m8[k]!;
+        b[p++] = 66; p = $wv(b, p, $next());
+        const kv = k;
+        b[p++] = 10; p = $wS(b, p, kv);
+        b[p++] = 18; p = $wv(b, p, $next()); p = Scalars$enc(v, b, p);
+      }
     }
   }
   const m9 = m.sfixed64Bool; if (m9 !== undefined) {
-    for (const _k of Object.keys(m9)) {
-      const i = $slot();
-      let s = 1 + 8;
-      s += 1 + 1;
-      $put(i, s);
-      n += 1 + $sv(s) + s;
+    if (b === undefined) {
+      for (const _k of Object.keys(m9)) {
+        const i = $slot();
+        let s = 1 + 8;
+        s += 1 + 1;
+        $put(i, s);
+        p += 1 + $sv(s) + s;
+      }
+    } else {
+      for (const k of Object.keys(m9)) {
+        const v = m9[k]!;
+        b[p++] = 74; p = $wv(b, p, $next());
+        const kv = BigInt(k);
+        b[p++] = 9; p = $wfx64(b, p, kv);
+        b[p++] = 16; p = ((b[p] = v ? 1 : 0), p + 1);
+      }
     }
   }
   const m10 = m.sint32Float; if (m10 !== undefined) {
-    for (const k of Object.keys(m10)) {
-      const i = $slot();
-      const kv = Number(k);
-      let s = 1 + $sv($zz32(kv));
-      s += 1 + 4;
-      $put(i, s);
-      n += 1 + $sv(s) + s;
+    if (b === undefined) {
+      for (const k of Object.keys(m10)) {
+        const i = $slot();
+        const kv = Number(k);
+        let s = 1 + $sv($zz32(kv));
+        s += 1 + 4;
+        $put(i, s);
+        p += 1 + $sv(s) + s;
+      }
+    } else {
+      for (const k of Object.keys(m10)) {
+        const v = m10[k]!;
+        b[p++] = 82; p = $wv(b, p, $next());
+        const kv = Number(k);
+        b[p++] = 8; p = $wv(b, p, $zz32(kv));
+        b[p++] = 21; p = $wf32(b, p, v);
+      }
     }
   }
   const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-export function Maps$write(m: Maps, b: Buffer, p: number): number {
-  const m1 = m.stringString; if (m1 !== undefined) {
-    for (const k of Object.keys(m1)) {
-      const v = m1[k]!;
-      b[p++] = 10; p = $wv(b, p, $next());
-      const kv = k;
-      b[p++] = 10; p = $wS(b, p, kv);
-      b[p++] = 18; p = $wS(b, p, v);
-    }
+  if (u !== undefined) {
+    if (b === undefined) for (const x of u) p += x.length;
+    else for (const x of u) p = $wR(b, p, x);
   }
-  const m2 = m.int32Int64; if (m2 !== undefined) {
-    for (const k of Object.keys(m2)) {
-      const v = m2[k]!;
-      b[p++] = 18; p = $wv(b, p, $next());
-      const kv = Number(k);
-      b[p++] = 8; p = $wv32(b, p, kv);
-      b[p++] = 16; p = $wv64(b, p, v);
-    }
-  }
-  const m3 = m.int64String; if (m3 !== undefined) {
-    for (const k of Object.keys(m3)) {
-      const v = m3[k]!;
-      b[p++] = 26; p = $wv(b, p, $next());
-      const kv = BigInt(k);
-      b[p++] = 8; p = $wv64(b, p, kv);
-      b[p++] = 18; p = $wS(b, p, v);
-    }
-  }
-  const m4 = m.uint32Bytes; if (m4 !== undefined) {
-    for (const k of Object.keys(m4)) {
-      const v = m4[k]!;
-      b[p++] = 34; p = $wv(b, p, $next());
-      const kv = Number(k);
-      b[p++] = 8; p = $wv(b, p, kv >>> 0);
-      b[p++] = 18; p = $wB(b, p, v);
-    }
-  }
-  const m5 = m.boolEnum; if (m5 !== undefined) {
-    for (const k of Object.keys(m5)) {
-      const v = m5[k]!;
-      b[p++] = 42; p = $wv(b, p, $next());
-      const kv = k === "true";
-      b[p++] = 8; p = ((b[p] = kv ? 1 : 0), p + 1);
-      b[p++] = 16; p = $wv32(b, p, v);
-    }
-  }
-  const m6 = m.sint64Message; if (m6 !== undefined) {
-    for (const k of Object.keys(m6)) {
-      const v = m6[k]!;
-      b[p++] = 50; p = $wv(b, p, $next());
-      const kv = BigInt(k);
-      b[p++] = 8; p = $wv64(b, p, $zz64(kv));
-      b[p++] = 18; p = $wv(b, p, $next()); p = Scalars$write(v, b, p);
-    }
-  }
-  const m7 = m.fixed32Double; if (m7 !== undefined) {
-    for (const k of Object.keys(m7)) {
-      const v = m7[k]!;
-      b[p++] = 58; p = $wv(b, p, $next());
-      const kv = Number(k);
-      b[p++] = 13; p = $wfx32(b, p, kv);
-      b[p++] = 17; p = $wf64(b, p, v);
-    }
-  }
-  const m8 = m.stringMessage; if (m8 !== undefined) {
-    for (const k of Object.keys(m8)) {
-      const v = m8[k]!;
-      b[p++] = 66; p = $wv(b, p, $next());
-      const kv = k;
-      b[p++] = 10; p = $wS(b, p, kv);
-      b[p++] = 18; p = $wv(b, p, $next()); p = Scalars$write(v, b, p);
-    }
-  }
-  const m9 = m.sfixed64Bool; if (m9 !== undefined) {
-    for (const k of Object.keys(m9)) {
-      const v = m9[k]!;
-      b[p++] = 74; p = $wv(b, p, $next());
-      const kv = BigInt(k);
-      b[p++] = 9; p = $wfx64(b, p, kv);
-      b[p++] = 16; p = ((b[p] = v ? 1 : 0), p + 1);
-    }
-  }
-  const m10 = m.sint32Float; if (m10 !== undefined) {
-    for (const k of Object.keys(m10)) {
-      const v = m10[k]!;
-      b[p++] = 82; p = $wv(b, p, $next());
-      const kv = Number(k);
-      b[p++] = 8; p = $wv(b, p, $zz32(kv));
-      b[p++] = 21; p = $wf32(b, p, v);
-    }
-  }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
 export function Maps$read(r: $R, end: number, group: number, into: Maps | undefined): Maps {
   $deeper(r, "ttrpc.codegen.test.v1.Maps");
-  const m = into ?? Maps$new();
+  const m: Maps = into ?? { stringString: {}, int32Int64: {}, int64String: {}, uint32Bytes: {}, boolEnum: {}, sint64Message: {}, fixed32Double: {}, stringMessage: {}, sfixed64Bool: {}, sint32Float: {} };
   const e0 = r.e;
   if (group === 0) r.e = end;
   for (;;) {
@@ -1032,7 +1063,7 @@ export function Maps$read(r: $R, end: number, group: number, into: Maps | undefi
           else $skip(r, t, r.d);
         }
         r.e = e0;
-        m.sint64Message[String(k)] = v ?? Scalars$new();
+        m.sint64Message[String(k)] = v ?? Scalars.create();
         continue;
       }
       case 58: {
@@ -1066,7 +1097,7 @@ export function Maps$read(r: $R, end: number, group: number, into: Maps | undefi
           else $skip(r, t, r.d);
         }
         r.e = e0;
-        $setOwn(m.stringMessage, k, v ?? Scalars$new());
+        $setOwn(m.stringMessage, k, v ?? Scalars.create());
         continue;
       }
       case 74: {
@@ -1132,88 +1163,90 @@ export interface Oneofs {
   $unknown?: Uint8Array[];
 }
 
-export const Oneofs: $Codec<Oneofs> = $codec("ttrpc.codegen.test.v1.Oneofs", Oneofs$new, Oneofs$size, Oneofs$write, Oneofs$read);
+export const Oneofs: $Codec<Oneofs> = $codec("ttrpc.codegen.test.v1.Oneofs", Oneofs$enc, Oneofs$read);
 
-export function Oneofs$new(): Oneofs {
-  return { kind: { case: undefined }, other: { case: undefined }, after: "" };
-}
-
-export function Oneofs$size(m: Oneofs): number {
-  let n = 0;
+export function Oneofs$enc(m: Oneofs, b: Buffer | undefined, p: number): number {
   const o1 = m.kind; if (o1 !== undefined && o1.case === "kString") {
-    n += 1 + $sS(o1.value);
+    if (b === undefined) {
+      p += 1 + $sS(o1.value);
+    } else {
+      b[p++] = 10; p = $wS(b, p, o1.value);
+    }
   }
   const o2 = m.kind; if (o2 !== undefined && o2.case === "kInt32") {
-    n += 1 + $sv32(o2.value);
+    if (b === undefined) {
+      p += 1 + $sv32(o2.value);
+    } else {
+      b[p++] = 16; p = $wv32(b, p, o2.value);
+    }
   }
   const o3 = m.kind; if (o3 !== undefined && o3.case === "kMessage") {
-    { const s = $put($slot(), Scalars$size(o3.value)); n += 1 + $sv(s) + s; }
+    if (b === undefined) {
+      { const s = $put($slot(), Scalars$enc(o3.value, undefined, 0)); p += 1 + $sv(s) + s; }
+    } else {
+      b[p++] = 26; p = $wv(b, p, $next()); p = Scalars$enc(o3.value, b, p);
+    }
   }
   const o4 = m.kind; if (o4 !== undefined && o4.case === "kEnum") {
-    n += 1 + $sv32(o4.value);
+    if (b === undefined) {
+      p += 1 + $sv32(o4.value);
+    } else {
+      b[p++] = 32; p = $wv32(b, p, o4.value);
+    }
   }
   const o5 = m.kind; if (o5 !== undefined && o5.case === "kBytes") {
-    n += 1 + $sB(o5.value);
+    if (b === undefined) {
+      p += 1 + $sB(o5.value);
+    } else {
+      b[p++] = 42; p = $wB(b, p, o5.value);
+    }
   }
   const o6 = m.kind; if (o6 !== undefined && o6.case === "kInt64") {
-    n += 1 + $sv64(o6.value);
+    if (b === undefined) {
+      p += 1 + $sv64(o6.value);
+    } else {
+      b[p++] = 48; p = $wv64(b, p, o6.value);
+    }
   }
   const o7 = m.other; if (o7 !== undefined && o7.case === "oBool") {
-    n += 1 + 1;
+    if (b === undefined) {
+      p += 1 + 1;
+    } else {
+      b[p++] = 56; p = ((b[p] = o7.value ? 1 : 0), p + 1);
+    }
   }
   const o8 = m.other; if (o8 !== undefined && o8.case === "oInner") {
-    { const s = $put($slot(), Nested_Inner$size(o8.value)); n += 1 + $sv(s) + s; }
+    if (b === undefined) {
+      { const s = $put($slot(), Nested_Inner$enc(o8.value, undefined, 0)); p += 1 + $sv(s) + s; }
+    } else {
+      b[p++] = 66; p = $wv(b, p, $next()); p = Nested_Inner$enc(o8.value, b, p);
+    }
   }
   const o9 = m.kind; if (o9 !== undefined && o9.case === "kDouble") {
-    n += 1 + 8;
+    if (b === undefined) {
+      p += 1 + 8;
+    } else {
+      b[p++] = 73; p = $wf64(b, p, o9.value);
+    }
   }
   const v10 = m.after; if (v10) {
-    n += 1 + $sS(v10);
+    if (b === undefined) {
+      p += 1 + $sS(v10);
+    } else {
+      b[p++] = 82; p = $wS(b, p, v10);
+    }
   }
   const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-export function Oneofs$write(m: Oneofs, b: Buffer, p: number): number {
-  const o1 = m.kind; if (o1 !== undefined && o1.case === "kString") {
-    b[p++] = 10; p = $wS(b, p, o1.value);
+  if (u !== undefined) {
+    if (b === undefined) for (const x of u) p += x.length;
+    else for (const x of u) p = $wR(b, p, x);
   }
-  const o2 = m.kind; if (o2 !== undefined && o2.case === "kInt32") {
-    b[p++] = 16; p = $wv32(b, p, o2.value);
-  }
-  const o3 = m.kind; if (o3 !== undefined && o3.case === "kMessage") {
-    b[p++] = 26; p = $wv(b, p, $next()); p = Scalars$write(o3.value, b, p);
-  }
-  const o4 = m.kind; if (o4 !== undefined && o4.case === "kEnum") {
-    b[p++] = 32; p = $wv32(b, p, o4.value);
-  }
-  const o5 = m.kind; if (o5 !== undefined && o5.case === "kBytes") {
-    b[p++] = 42; p = $wB(b, p, o5.value);
-  }
-  const o6 = m.kind; if (o6 !== undefined && o6.case === "kInt64") {
-    b[p++] = 48; p = $wv64(b, p, o6.value);
-  }
-  const o7 = m.other; if (o7 !== undefined && o7.case === "oBool") {
-    b[p++] = 56; p = ((b[p] = o7.value ? 1 : 0), p + 1);
-  }
-  const o8 = m.other; if (o8 !== undefined && o8.case === "oInner") {
-    b[p++] = 66; p = $wv(b, p, $next()); p = Nested_Inner$write(o8.value, b, p);
-  }
-  const o9 = m.kind; if (o9 !== undefined && o9.case === "kDouble") {
-    b[p++] = 73; p = $wf64(b, p, o9.value);
-  }
-  const v10 = m.after; if (v10) {
-    b[p++] = 82; p = $wS(b, p, v10);
-  }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
 export function Oneofs$read(r: $R, end: number, group: number, into: Oneofs | undefined): Oneofs {
   $deeper(r, "ttrpc.codegen.test.v1.Oneofs");
-  const m = into ?? Oneofs$new();
+  const m: Oneofs = into ?? { kind: { case: undefined }, other: { case: undefined }, after: "" };
   const e0 = r.e;
   if (group === 0) r.e = end;
   for (;;) {
@@ -1249,44 +1282,38 @@ export interface Nested {
   $unknown?: Uint8Array[];
 }
 
-export const Nested: $Codec<Nested> = $codec("ttrpc.codegen.test.v1.Nested", Nested$new, Nested$size, Nested$write, Nested$read);
+export const Nested: $Codec<Nested> = $codec("ttrpc.codegen.test.v1.Nested", Nested$enc, Nested$read);
 
-export function Nested$new(): Nested {
-  return { list: [] };
-}
-
-export function Nested$size(m: Nested): number {
-  let n = 0;
+export function Nested$enc(m: Nested, b: Buffer | undefined, p: number): number {
   const v1 = m.inner; if (v1 !== undefined && v1 !== null) {
-    { const s = $put($slot(), Nested_Inner$size(v1)); n += 1 + $sv(s) + s; }
+    if (b === undefined) {
+      { const s = $put($slot(), Nested_Inner$enc(v1, undefined, 0)); p += 1 + $sv(s) + s; }
+    } else {
+      b[p++] = 10; p = $wv(b, p, $next()); p = Nested_Inner$enc(v1, b, p);
+    }
   }
   const a2 = m.list; if (a2 !== undefined) {
-    for (const v of a2) {
-      { const s = $put($slot(), Nested_Inner$size(v)); n += 1 + $sv(s) + s; }
+    if (b === undefined) {
+      for (const v of a2) {
+        { const s = $put($slot(), Nested_Inner$enc(v, undefined, 0)); p += 1 + $sv(s) + s; }
+      }
+    } else {
+      for (const v of a2) {
+        b[p++] = 18; p = $wv(b, p, $next()); p = Nested_Inner$enc(v, b, p);
+      }
     }
   }
   const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-export function Nested$write(m: Nested, b: Buffer, p: number): number {
-  const v1 = m.inner; if (v1 !== undefined && v1 !== null) {
-    b[p++] = 10; p = $wv(b, p, $next()); p = Nested_Inner$write(v1, b, p);
+  if (u !== undefined) {
+    if (b === undefined) for (const x of u) p += x.length;
+    else for (const x of u) p = $wR(b, p, x);
   }
-  const a2 = m.list; if (a2 !== undefined) {
-    for (const v of a2) {
-      b[p++] = 18; p = $wv(b, p, $next()); p = Nested_Inner$write(v, b, p);
-    }
-  }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
 export function Nested$read(r: $R, end: number, group: number, into: Nested | undefined): Nested {
   $deeper(r, "ttrpc.codegen.test.v1.Nested");
-  const m = into ?? Nested$new();
+  const m: Nested = into ?? { list: [] };
   const e0 = r.e;
   if (group === 0) r.e = end;
   for (;;) {
@@ -1315,46 +1342,41 @@ export interface Nested_Inner {
   $unknown?: Uint8Array[];
 }
 
-export const Nested_Inner: $Codec<Nested_Inner> = $codec("ttrpc.codegen.test.v1.Nested.Inner", Nested_Inner$new, Nested_Inner$size, Nested_Inner$write, Nested_Inner$read);
+export const Nested_Inner: $Codec<Nested_Inner> = $codec("ttrpc.codegen.test.v1.Nested.Inner", Nested_Inner$enc, Nested_Inner$read);
 
-export function Nested_Inner$new(): Nested_Inner {
-  return { name: "", mode: 0 };
-}
-
-export function Nested_Inner$size(m: Nested_Inner): number {
-  let n = 0;
+export function Nested_Inner$enc(m: Nested_Inner, b: Buffer | undefined, p: number): number {
   const v1 = m.name; if (v1) {
-    n += 1 + $sS(v1);
+    if (b === undefined) {
+      p += 1 + $sS(v1);
+    } else {
+      b[p++] = 10; p = $wS(b, p, v1);
+    }
   }
   const v2 = m.child; if (v2 !== undefined && v2 !== null) {
-    { const s = $put($slot(), Nested_Inner$size(v2)); n += 1 + $sv(s) + s; }
+    if (b === undefined) {
+      { const s = $put($slot(), Nested_Inner$enc(v2, undefined, 0)); p += 1 + $sv(s) + s; }
+    } else {
+      b[p++] = 18; p = $wv(b, p, $next()); p = Nested_Inner$enc(v2, b, p);
+    }
   }
   const v3 = m.mode; if (v3 !== undefined && v3 !== 0) {
-    n += 1 + $sv32(v3);
+    if (b === undefined) {
+      p += 1 + $sv32(v3);
+    } else {
+      b[p++] = 24; p = $wv32(b, p, v3);
+    }
   }
   const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-export function Nested_Inner$write(m: Nested_Inner, b: Buffer, p: number): number {
-  const v1 = m.name; if (v1) {
-    b[p++] = 10; p = $wS(b, p, v1);
+  if (u !== undefined) {
+    if (b === undefined) for (const x of u) p += x.length;
+    else for (const x of u) p = $wR(b, p, x);
   }
-  const v2 = m.child; if (v2 !== undefined && v2 !== null) {
-    b[p++] = 18; p = $wv(b, p, $next()); p = Nested_Inner$write(v2, b, p);
-  }
-  const v3 = m.mode; if (v3 !== undefined && v3 !== 0) {
-    b[p++] = 24; p = $wv32(b, p, v3);
-  }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
 export function Nested_Inner$read(r: $R, end: number, group: number, into: Nested_Inner | undefined): Nested_Inner {
   $deeper(r, "ttrpc.codegen.test.v1.Nested.Inner");
-  const m = into ?? Nested_Inner$new();
+  const m: Nested_Inner = into ?? { name: "", mode: 0 };
   const e0 = r.e;
   if (group === 0) r.e = end;
   for (;;) {
@@ -1391,40 +1413,34 @@ export interface Recursive {
   $unknown?: Uint8Array[];
 }
 
-export const Recursive: $Codec<Recursive> = $codec("ttrpc.codegen.test.v1.Recursive", Recursive$new, Recursive$size, Recursive$write, Recursive$read);
+export const Recursive: $Codec<Recursive> = $codec("ttrpc.codegen.test.v1.Recursive", Recursive$enc, Recursive$read);
 
-export function Recursive$new(): Recursive {
-  return { depth: 0 };
-}
-
-export function Recursive$size(m: Recursive): number {
-  let n = 0;
+export function Recursive$enc(m: Recursive, b: Buffer | undefined, p: number): number {
   const v1 = m.child; if (v1 !== undefined && v1 !== null) {
-    { const s = $put($slot(), Recursive$size(v1)); n += 1 + $sv(s) + s; }
+    if (b === undefined) {
+      { const s = $put($slot(), Recursive$enc(v1, undefined, 0)); p += 1 + $sv(s) + s; }
+    } else {
+      b[p++] = 10; p = $wv(b, p, $next()); p = Recursive$enc(v1, b, p);
+    }
   }
   const v2 = m.depth; if (v2) {
-    n += 1 + $sv32(v2);
+    if (b === undefined) {
+      p += 1 + $sv32(v2);
+    } else {
+      b[p++] = 16; p = $wv32(b, p, v2);
+    }
   }
   const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-export function Recursive$write(m: Recursive, b: Buffer, p: number): number {
-  const v1 = m.child; if (v1 !== undefined && v1 !== null) {
-    b[p++] = 10; p = $wv(b, p, $next()); p = Recursive$write(v1, b, p);
+  if (u !== undefined) {
+    if (b === undefined) for (const x of u) p += x.length;
+    else for (const x of u) p = $wR(b, p, x);
   }
-  const v2 = m.depth; if (v2) {
-    b[p++] = 16; p = $wv32(b, p, v2);
-  }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
 export function Recursive$read(r: $R, end: number, group: number, into: Recursive | undefined): Recursive {
   $deeper(r, "ttrpc.codegen.test.v1.Recursive");
-  const m = into ?? Recursive$new();
+  const m: Recursive = into ?? { depth: 0 };
   const e0 = r.e;
   if (group === 0) r.e = end;
   for (;;) {
@@ -1467,126 +1483,133 @@ export interface Wkt {
 }
 
 /** The well-known types containerd and NRI use. Wrappers are held unwrapped, as in protobuf-es. */
-export const Wkt: $Codec<Wkt> = $codec("ttrpc.codegen.test.v1.Wkt", Wkt$new, Wkt$size, Wkt$write, Wkt$read);
+export const Wkt: $Codec<Wkt> = $codec("ttrpc.codegen.test.v1.Wkt", Wkt$enc, Wkt$read);
 
-export function Wkt$new(): Wkt {
-  return { rWrapped: [], rTs: [] };
-}
-
-export function Wkt$size(m: Wkt): number {
-  let n = 0;
+export function Wkt$enc(m: Wkt, b: Buffer | undefined, p: number): number {
   const v1 = m.any; if (v1 !== undefined && v1 !== null) {
-    { const s = $put($slot(), Any$size(v1)); n += 1 + $sv(s) + s; }
+    if (b === undefined) {
+      { const s = $put($slot(), Any$enc(v1, undefined, 0)); p += 1 + $sv(s) + s; }
+    } else {
+      b[p++] = 10; p = $wv(b, p, $next()); p = Any$enc(v1, b, p);
+    }
   }
   const v2 = m.ts; if (v2 !== undefined && v2 !== null) {
-    { const s = $put($slot(), Timestamp$size(v2)); n += 1 + $sv(s) + s; }
+    if (b === undefined) {
+      { const s = $put($slot(), Timestamp$enc(v2, undefined, 0)); p += 1 + $sv(s) + s; }
+    } else {
+      b[p++] = 18; p = $wv(b, p, $next()); p = Timestamp$enc(v2, b, p);
+    }
   }
   const v3 = m.dur; if (v3 !== undefined && v3 !== null) {
-    { const s = $put($slot(), Duration$size(v3)); n += 1 + $sv(s) + s; }
+    if (b === undefined) {
+      { const s = $put($slot(), Duration$enc(v3, undefined, 0)); p += 1 + $sv(s) + s; }
+    } else {
+      b[p++] = 26; p = $wv(b, p, $next()); p = Duration$enc(v3, b, p);
+    }
   }
   const v4 = m.empty; if (v4 !== undefined && v4 !== null) {
-    { const s = $put($slot(), Empty$size(v4)); n += 1 + $sv(s) + s; }
+    if (b === undefined) {
+      { const s = $put($slot(), Empty$enc(v4, undefined, 0)); p += 1 + $sv(s) + s; }
+    } else {
+      b[p++] = 34; p = $wv(b, p, $next()); p = Empty$enc(v4, b, p);
+    }
   }
   const v5 = m.wDouble; if (v5 !== undefined && v5 !== null) {
-    { const s = $put($slot(), DoubleValue$size({ value: v5 })); n += 1 + $sv(s) + s; }
+    if (b === undefined) {
+      { const s = $put($slot(), DoubleValue$enc({ value: v5 }, undefined, 0)); p += 1 + $sv(s) + s; }
+    } else {
+      b[p++] = 42; p = $wv(b, p, $next()); p = DoubleValue$enc({ value: v5 }, b, p);
+    }
   }
   const v6 = m.wFloat; if (v6 !== undefined && v6 !== null) {
-    { const s = $put($slot(), FloatValue$size({ value: v6 })); n += 1 + $sv(s) + s; }
+    if (b === undefined) {
+      { const s = $put($slot(), FloatValue$enc({ value: v6 }, undefined, 0)); p += 1 + $sv(s) + s; }
+    } else {
+      b[p++] = 50; p = $wv(b, p, $next()); p = FloatValue$enc({ value: v6 }, b, p);
+    }
   }
   const v7 = m.wInt64; if (v7 !== undefined && v7 !== null) {
-    { const s = $put($slot(), Int64Value$size({ value: v7 })); n += 1 + $sv(s) + s; }
+    if (b === undefined) {
+      { const s = $put($slot(), Int64Value$enc({ value: v7 }, undefined, 0)); p += 1 + $sv(s) + s; }
+    } else {
+      b[p++] = 58; p = $wv(b, p, $next()); p = Int64Value$enc({ value: v7 }, b, p);
+    }
   }
   const v8 = m.wUint64; if (v8 !== undefined && v8 !== null) {
-    { const s = $put($slot(), UInt64Value$size({ value: v8 })); n += 1 + $sv(s) + s; }
+    if (b === undefined) {
+      { const s = $put($slot(), UInt64Value$enc({ value: v8 }, undefined, 0)); p += 1 + $sv(s) + s; }
+    } else {
+      b[p++] = 66; p = $wv(b, p, $next()); p = UInt64Value$enc({ value: v8 }, b, p);
+    }
   }
   const v9 = m.wInt32; if (v9 !== undefined && v9 !== null) {
-    { const s = $put($slot(), Int32Value$size({ value: v9 })); n += 1 + $sv(s) + s; }
+    if (b === undefined) {
+      { const s = $put($slot(), Int32Value$enc({ value: v9 }, undefined, 0)); p += 1 + $sv(s) + s; }
+    } else {
+      b[p++] = 74; p = $wv(b, p, $next()); p = Int32Value$enc({ value: v9 }, b, p);
+    }
   }
   const v10 = m.wUint32; if (v10 !== undefined && v10 !== null) {
-    { const s = $put($slot(), UInt32Value$size({ value: v10 })); n += 1 + $sv(s) + s; }
+    if (b === undefined) {
+      { const s = $put($slot(), UInt32Value$enc({ value: v10 }, undefined, 0)); p += 1 + $sv(s) + s; }
+    } else {
+      b[p++] = 82; p = $wv(b, p, $next()); p = UInt32Value$enc({ value: v10 }, b, p);
+    }
   }
   const v11 = m.wBool; if (v11 !== undefined && v11 !== null) {
-    { const s = $put($slot(), BoolValue$size({ value: v11 })); n += 1 + $sv(s) + s; }
+    if (b === undefined) {
+      { const s = $put($slot(), BoolValue$enc({ value: v11 }, undefined, 0)); p += 1 + $sv(s) + s; }
+    } else {
+      b[p++] = 90; p = $wv(b, p, $next()); p = BoolValue$enc({ value: v11 }, b, p);
+    }
   }
   const v12 = m.wString; if (v12 !== undefined && v12 !== null) {
-    { const s = $put($slot(), StringValue$size({ value: v12 })); n += 1 + $sv(s) + s; }
+    if (b === undefined) {
+      { const s = $put($slot(), StringValue$enc({ value: v12 }, undefined, 0)); p += 1 + $sv(s) + s; }
+    } else {
+      b[p++] = 98; p = $wv(b, p, $next()); p = StringValue$enc({ value: v12 }, b, p);
+    }
   }
   const v13 = m.wBytes; if (v13 !== undefined && v13 !== null) {
-    { const s = $put($slot(), BytesValue$size({ value: v13 })); n += 1 + $sv(s) + s; }
+    if (b === undefined) {
+      { const s = $put($slot(), BytesValue$enc({ value: v13 }, undefined, 0)); p += 1 + $sv(s) + s; }
+    } else {
+      b[p++] = 106; p = $wv(b, p, $next()); p = BytesValue$enc({ value: v13 }, b, p);
+    }
   }
   const a14 = m.rWrapped; if (a14 !== undefined) {
-    for (const v of a14) {
-      { const s = $put($slot(), Int32Value$size(v)); n += 1 + $sv(s) + s; }
+    if (b === undefined) {
+      for (const v of a14) {
+        { const s = $put($slot(), Int32Value$enc(v, undefined, 0)); p += 1 + $sv(s) + s; }
+      }
+    } else {
+      for (const v of a14) {
+        b[p++] = 114; p = $wv(b, p, $next()); p = Int32Value$enc(v, b, p);
+      }
     }
   }
   const a15 = m.rTs; if (a15 !== undefined) {
-    for (const v of a15) {
-      { const s = $put($slot(), Timestamp$size(v)); n += 1 + $sv(s) + s; }
+    if (b === undefined) {
+      for (const v of a15) {
+        { const s = $put($slot(), Timestamp$enc(v, undefined, 0)); p += 1 + $sv(s) + s; }
+      }
+    } else {
+      for (const v of a15) {
+        b[p++] = 122; p = $wv(b, p, $next()); p = Timestamp$enc(v, b, p);
+      }
     }
   }
   const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-export function Wkt$write(m: Wkt, b: Buffer, p: number): number {
-  const v1 = m.any; if (v1 !== undefined && v1 !== null) {
-    b[p++] = 10; p = $wv(b, p, $next()); p = Any$write(v1, b, p);
+  if (u !== undefined) {
+    if (b === undefined) for (const x of u) p += x.length;
+    else for (const x of u) p = $wR(b, p, x);
   }
-  const v2 = m.ts; if (v2 !== undefined && v2 !== null) {
-    b[p++] = 18; p = $wv(b, p, $next()); p = Timestamp$write(v2, b, p);
-  }
-  const v3 = m.dur; if (v3 !== undefined && v3 !== null) {
-    b[p++] = 26; p = $wv(b, p, $next()); p = Duration$write(v3, b, p);
-  }
-  const v4 = m.empty; if (v4 !== undefined && v4 !== null) {
-    b[p++] = 34; p = $wv(b, p, $next()); p = Empty$write(v4, b, p);
-  }
-  const v5 = m.wDouble; if (v5 !== undefined && v5 !== null) {
-    b[p++] = 42; p = $wv(b, p, $next()); p = DoubleValue$write({ value: v5 }, b, p);
-  }
-  const v6 = m.wFloat; if (v6 !== undefined && v6 !== null) {
-    b[p++] = 50; p = $wv(b, p, $next()); p = FloatValue$write({ value: v6 }, b, p);
-  }
-  const v7 = m.wInt64; if (v7 !== undefined && v7 !== null) {
-    b[p++] = 58; p = $wv(b, p, $next()); p = Int64Value$write({ value: v7 }, b, p);
-  }
-  const v8 = m.wUint64; if (v8 !== undefined && v8 !== null) {
-    b[p++] = 66; p = $wv(b, p, $next()); p = UInt64Value$write({ value: v8 }, b, p);
-  }
-  const v9 = m.wInt32; if (v9 !== undefined && v9 !== null) {
-    b[p++] = 74; p = $wv(b, p, $next()); p = Int32Value$write({ value: v9 }, b, p);
-  }
-  const v10 = m.wUint32; if (v10 !== undefined && v10 !== null) {
-    b[p++] = 82; p = $wv(b, p, $next()); p = UInt32Value$write({ value: v10 }, b, p);
-  }
-  const v11 = m.wBool; if (v11 !== undefined && v11 !== null) {
-    b[p++] = 90; p = $wv(b, p, $next()); p = BoolValue$write({ value: v11 }, b, p);
-  }
-  const v12 = m.wString; if (v12 !== undefined && v12 !== null) {
-    b[p++] = 98; p = $wv(b, p, $next()); p = StringValue$write({ value: v12 }, b, p);
-  }
-  const v13 = m.wBytes; if (v13 !== undefined && v13 !== null) {
-    b[p++] = 106; p = $wv(b, p, $next()); p = BytesValue$write({ value: v13 }, b, p);
-  }
-  const a14 = m.rWrapped; if (a14 !== undefined) {
-    for (const v of a14) {
-      b[p++] = 114; p = $wv(b, p, $next()); p = Int32Value$write(v, b, p);
-    }
-  }
-  const a15 = m.rTs; if (a15 !== undefined) {
-    for (const v of a15) {
-      b[p++] = 122; p = $wv(b, p, $next()); p = Timestamp$write(v, b, p);
-    }
-  }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
 export function Wkt$read(r: $R, end: number, group: number, into: Wkt | undefined): Wkt {
   $deeper(r, "ttrpc.codegen.test.v1.Wkt");
-  const m = into ?? Wkt$new();
+  const m: Wkt = into ?? { rWrapped: [], rTs: [] };
   const e0 = r.e;
   if (group === 0) r.e = end;
   for (;;) {
@@ -1635,76 +1658,76 @@ export interface Large {
 }
 
 /** Field numbers whose tags take one to five bytes. */
-export const Large: $Codec<Large> = $codec("ttrpc.codegen.test.v1.Large", Large$new, Large$size, Large$write, Large$read);
+export const Large: $Codec<Large> = $codec("ttrpc.codegen.test.v1.Large", Large$enc, Large$read);
 
-export function Large$new(): Large {
-  return { n1: 0, n15: 0, n16: 0, n2047: 0, n2048: 0, n262143: 0, n262144: 0, max: "" };
-}
-
-export function Large$size(m: Large): number {
-  let n = 0;
+export function Large$enc(m: Large, b: Buffer | undefined, p: number): number {
   const v1 = m.n1; if (v1) {
-    n += 1 + $sv32(v1);
+    if (b === undefined) {
+      p += 1 + $sv32(v1);
+    } else {
+      b[p++] = 8; p = $wv32(b, p, v1);
+    }
   }
   const v15 = m.n15; if (v15) {
-    n += 1 + $sv32(v15);
+    if (b === undefined) {
+      p += 1 + $sv32(v15);
+    } else {
+      b[p++] = 120; p = $wv32(b, p, v15);
+    }
   }
   const v16 = m.n16; if (v16) {
-    n += 2 + $sv32(v16);
+    if (b === undefined) {
+      p += 2 + $sv32(v16);
+    } else {
+      b[p++] = 128; b[p++] = 1; p = $wv32(b, p, v16);
+    }
   }
   const v2047 = m.n2047; if (v2047) {
-    n += 2 + $sv32(v2047);
+    if (b === undefined) {
+      p += 2 + $sv32(v2047);
+    } else {
+      b[p++] = 248; b[p++] = 127; p = $wv32(b, p, v2047);
+    }
   }
   const v2048 = m.n2048; if (v2048) {
-    n += 3 + $sv32(v2048);
+    if (b === undefined) {
+      p += 3 + $sv32(v2048);
+    } else {
+      b[p++] = 128; b[p++] = 128; b[p++] = 1; p = $wv32(b, p, v2048);
+    }
   }
   const v262143 = m.n262143; if (v262143) {
-    n += 3 + $sv32(v262143);
+    if (b === undefined) {
+      p += 3 + $sv32(v262143);
+    } else {
+      b[p++] = 248; b[p++] = 255; b[p++] = 127; p = $wv32(b, p, v262143);
+    }
   }
   const v262144 = m.n262144; if (v262144) {
-    n += 4 + $sv32(v262144);
+    if (b === undefined) {
+      p += 4 + $sv32(v262144);
+    } else {
+      b[p++] = 128; b[p++] = 128; b[p++] = 128; b[p++] = 1; p = $wv32(b, p, v262144);
+    }
   }
   const v536870911 = m.max; if (v536870911) {
-    n += 5 + $sS(v536870911);
+    if (b === undefined) {
+      p += 5 + $sS(v536870911);
+    } else {
+      b[p++] = 250; b[p++] = 255; b[p++] = 255; b[p++] = 255; b[p++] = 15; p = $wS(b, p, v536870911);
+    }
   }
   const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-export function Large$write(m: Large, b: Buffer, p: number): number {
-  const v1 = m.n1; if (v1) {
-    b[p++] = 8; p = $wv32(b, p, v1);
+  if (u !== undefined) {
+    if (b === undefined) for (const x of u) p += x.length;
+    else for (const x of u) p = $wR(b, p, x);
   }
-  const v15 = m.n15; if (v15) {
-    b[p++] = 120; p = $wv32(b, p, v15);
-  }
-  const v16 = m.n16; if (v16) {
-    b[p++] = 128; b[p++] = 1; p = $wv32(b, p, v16);
-  }
-  const v2047 = m.n2047; if (v2047) {
-    b[p++] = 248; b[p++] = 127; p = $wv32(b, p, v2047);
-  }
-  const v2048 = m.n2048; if (v2048) {
-    b[p++] = 128; b[p++] = 128; b[p++] = 1; p = $wv32(b, p, v2048);
-  }
-  const v262143 = m.n262143; if (v262143) {
-    b[p++] = 248; b[p++] = 255; b[p++] = 127; p = $wv32(b, p, v262143);
-  }
-  const v262144 = m.n262144; if (v262144) {
-    b[p++] = 128; b[p++] = 128; b[p++] = 128; b[p++] = 1; p = $wv32(b, p, v262144);
-  }
-  const v536870911 = m.max; if (v536870911) {
-    b[p++] = 250; b[p++] = 255; b[p++] = 255; b[p++] = 255; b[p++] = 15; p = $wS(b, p, v536870911);
-  }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
 export function Large$read(r: $R, end: number, group: number, into: Large | undefined): Large {
   $deeper(r, "ttrpc.codegen.test.v1.Large");
-  const m = into ?? Large$new();
+  const m: Large = into ?? { n1: 0, n15: 0, n16: 0, n2047: 0, n2048: 0, n262143: 0, n262144: 0, max: "" };
   const e0 = r.e;
   if (group === 0) r.e = end;
   for (;;) {
@@ -1745,82 +1768,83 @@ export interface Everything {
   $unknown?: Uint8Array[];
 }
 
-export const Everything: $Codec<Everything> = $codec("ttrpc.codegen.test.v1.Everything", Everything$new, Everything$size, Everything$write, Everything$read);
+export const Everything: $Codec<Everything> = $codec("ttrpc.codegen.test.v1.Everything", Everything$enc, Everything$read);
 
-export function Everything$new(): Everything {
-  return {  };
-}
-
-export function Everything$size(m: Everything): number {
-  let n = 0;
+export function Everything$enc(m: Everything, b: Buffer | undefined, p: number): number {
   const v1 = m.scalars; if (v1 !== undefined && v1 !== null) {
-    { const s = $put($slot(), Scalars$size(v1)); n += 1 + $sv(s) + s; }
+    if (b === undefined) {
+      { const s = $put($slot(), Scalars$enc(v1, undefined, 0)); p += 1 + $sv(s) + s; }
+    } else {
+      b[p++] = 10; p = $wv(b, p, $next()); p = Scalars$enc(v1, b, p);
+    }
   }
   const v2 = m.repeated; if (v2 !== undefined && v2 !== null) {
-    { const s = $put($slot(), Repeated$size(v2)); n += 1 + $sv(s) + s; }
+    if (b === undefined) {
+      { const s = $put($slot(), Repeated$enc(v2, undefined, 0)); p += 1 + $sv(s) + s; }
+    } else {
+      b[p++] = 18; p = $wv(b, p, $next()); p = Repeated$enc(v2, b, p);
+    }
   }
   const v3 = m.optionals; if (v3 !== undefined && v3 !== null) {
-    { const s = $put($slot(), Optionals$size(v3)); n += 1 + $sv(s) + s; }
+    if (b === undefined) {
+      { const s = $put($slot(), Optionals$enc(v3, undefined, 0)); p += 1 + $sv(s) + s; }
+    } else {
+      b[p++] = 26; p = $wv(b, p, $next()); p = Optionals$enc(v3, b, p);
+    }
   }
   const v4 = m.maps; if (v4 !== undefined && v4 !== null) {
-    { const s = $put($slot(), Maps$size(v4)); n += 1 + $sv(s) + s; }
+    if (b === undefined) {
+      { const s = $put($slot(), Maps$enc(v4, undefined, 0)); p += 1 + $sv(s) + s; }
+    } else {
+      b[p++] = 34; p = $wv(b, p, $next()); p = Maps$enc(v4, b, p);
+    }
   }
   const v5 = m.oneofs; if (v5 !== undefined && v5 !== null) {
-    { const s = $put($slot(), Oneofs$size(v5)); n += 1 + $sv(s) + s; }
+    if (b === undefined) {
+      { const s = $put($slot(), Oneofs$enc(v5, undefined, 0)); p += 1 + $sv(s) + s; }
+    } else {
+      b[p++] = 42; p = $wv(b, p, $next()); p = Oneofs$enc(v5, b, p);
+    }
   }
   const v6 = m.nested; if (v6 !== undefined && v6 !== null) {
-    { const s = $put($slot(), Nested$size(v6)); n += 1 + $sv(s) + s; }
+    if (b === undefined) {
+      { const s = $put($slot(), Nested$enc(v6, undefined, 0)); p += 1 + $sv(s) + s; }
+    } else {
+      b[p++] = 50; p = $wv(b, p, $next()); p = Nested$enc(v6, b, p);
+    }
   }
   const v7 = m.recursive; if (v7 !== undefined && v7 !== null) {
-    { const s = $put($slot(), Recursive$size(v7)); n += 1 + $sv(s) + s; }
+    if (b === undefined) {
+      { const s = $put($slot(), Recursive$enc(v7, undefined, 0)); p += 1 + $sv(s) + s; }
+    } else {
+      b[p++] = 58; p = $wv(b, p, $next()); p = Recursive$enc(v7, b, p);
+    }
   }
   const v8 = m.wkt; if (v8 !== undefined && v8 !== null) {
-    { const s = $put($slot(), Wkt$size(v8)); n += 1 + $sv(s) + s; }
+    if (b === undefined) {
+      { const s = $put($slot(), Wkt$enc(v8, undefined, 0)); p += 1 + $sv(s) + s; }
+    } else {
+      b[p++] = 66; p = $wv(b, p, $next()); p = Wkt$enc(v8, b, p);
+    }
   }
   const v9 = m.large; if (v9 !== undefined && v9 !== null) {
-    { const s = $put($slot(), Large$size(v9)); n += 1 + $sv(s) + s; }
+    if (b === undefined) {
+      { const s = $put($slot(), Large$enc(v9, undefined, 0)); p += 1 + $sv(s) + s; }
+    } else {
+      b[p++] = 74; p = $wv(b, p, $next()); p = Large$enc(v9, b, p);
+    }
   }
   const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-export function Everything$write(m: Everything, b: Buffer, p: number): number {
-  const v1 = m.scalars; if (v1 !== undefined && v1 !== null) {
-    b[p++] = 10; p = $wv(b, p, $next()); p = Scalars$write(v1, b, p);
+  if (u !== undefined) {
+    if (b === undefined) for (const x of u) p += x.length;
+    else for (const x of u) p = $wR(b, p, x);
   }
-  const v2 = m.repeated; if (v2 !== undefined && v2 !== null) {
-    b[p++] = 18; p = $wv(b, p, $next()); p = Repeated$write(v2, b, p);
-  }
-  const v3 = m.optionals; if (v3 !== undefined && v3 !== null) {
-    b[p++] = 26; p = $wv(b, p, $next()); p = Optionals$write(v3, b, p);
-  }
-  const v4 = m.maps; if (v4 !== undefined && v4 !== null) {
-    b[p++] = 34; p = $wv(b, p, $next()); p = Maps$write(v4, b, p);
-  }
-  const v5 = m.oneofs; if (v5 !== undefined && v5 !== null) {
-    b[p++] = 42; p = $wv(b, p, $next()); p = Oneofs$write(v5, b, p);
-  }
-  const v6 = m.nested; if (v6 !== undefined && v6 !== null) {
-    b[p++] = 50; p = $wv(b, p, $next()); p = Nested$write(v6, b, p);
-  }
-  const v7 = m.recursive; if (v7 !== undefined && v7 !== null) {
-    b[p++] = 58; p = $wv(b, p, $next()); p = Recursive$write(v7, b, p);
-  }
-  const v8 = m.wkt; if (v8 !== undefined && v8 !== null) {
-    b[p++] = 66; p = $wv(b, p, $next()); p = Wkt$write(v8, b, p);
-  }
-  const v9 = m.large; if (v9 !== undefined && v9 !== null) {
-    b[p++] = 74; p = $wv(b, p, $next()); p = Large$write(v9, b, p);
-  }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
 export function Everything$read(r: $R, end: number, group: number, into: Everything | undefined): Everything {
   $deeper(r, "ttrpc.codegen.test.v1.Everything");
-  const m = into ?? Everything$new();
+  const m: Everything = into ?? {  };
   const e0 = r.e;
   if (group === 0) r.e = end;
   for (;;) {

@@ -22,84 +22,84 @@ export interface Ed {
   $unknown?: Uint8Array[];
 }
 
-export const Ed: $Codec<Ed> = $codec("ttrpc.codegen.test.v1.ed.Ed", Ed$new, Ed$size, Ed$write, Ed$read);
+export const Ed: $Codec<Ed> = $codec("ttrpc.codegen.test.v1.ed.Ed", Ed$enc, Ed$read);
 
-export function Ed$new(): Ed {
-  return { a: 0, p: [], s: "", children: [], packed: [] };
-}
-
-export function Ed$size(m: Ed): number {
-  let n = 0;
+export function Ed$enc(m: Ed, b: Buffer | undefined, p: number): number {
   const v1 = m.a; if (v1) {
-    n += 1 + $sv32(v1);
+    if (b === undefined) {
+      p += 1 + $sv32(v1);
+    } else {
+      b[p++] = 8; p = $wv32(b, p, v1);
+    }
   }
   const v2 = m.b; if (v2 !== undefined && v2 !== null) {
-    n += 1 + $sv32(v2);
+    if (b === undefined) {
+      p += 1 + $sv32(v2);
+    } else {
+      b[p++] = 16; p = $wv32(b, p, v2);
+    }
   }
   const v3 = m.c; if (v3 !== undefined && v3 !== null) {
-    n += 2 + Ed_Child$size(v3);
+    if (b === undefined) {
+      p += 2 + Ed_Child$enc(v3, undefined, 0);
+    } else {
+      b[p++] = 27; p = Ed_Child$enc(v3, b, p); b[p++] = 28;
+    }
   }
   const a4 = m.p; if (a4 !== undefined) {
-    for (const v of a4) n += 1 + $sv32(v);
+    if (b === undefined) {
+      for (const v of a4) p += 1 + $sv32(v);
+    } else {
+      for (const v of a4) { b[p++] = 32; p = $wv32(b, p, v); }
+    }
   }
   const v5 = m.s; if (v5) {
-    n += 1 + $sS(v5);
+    if (b === undefined) {
+      p += 1 + $sS(v5);
+    } else {
+      b[p++] = 42; p = $wS(b, p, v5);
+    }
   }
   const v6 = m.e; if (v6 !== undefined && v6 !== null) {
-    n += 1 + $sv32(v6);
+    if (b === undefined) {
+      p += 1 + $sv32(v6);
+    } else {
+      b[p++] = 48; p = $wv32(b, p, v6);
+    }
   }
   const a7 = m.children; if (a7 !== undefined) {
-    for (const v of a7) {
-      n += 2 + Ed_Child$size(v);
+    if (b === undefined) {
+      for (const v of a7) {
+        p += 2 + Ed_Child$enc(v, undefined, 0);
+      }
+    } else {
+      for (const v of a7) {
+        b[p++] = 59; p = Ed_Child$enc(v, b, p); b[p++] = 60;
+      }
     }
   }
   const a8 = m.packed; if (a8 !== undefined && a8.length > 0) {
-    let s = 0;
-    for (const v of a8) s += $sv32(v);
-    $put($slot(), s);
-    n += 1 + $sv(s) + s;
-  }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-export function Ed$write(m: Ed, b: Buffer, p: number): number {
-  const v1 = m.a; if (v1) {
-    b[p++] = 8; p = $wv32(b, p, v1);
-  }
-  const v2 = m.b; if (v2 !== undefined && v2 !== null) {
-    b[p++] = 16; p = $wv32(b, p, v2);
-  }
-  const v3 = m.c; if (v3 !== undefined && v3 !== null) {
-    b[p++] = 27; p = Ed_Child$write(v3, b, p); b[p++] = 28;
-  }
-  const a4 = m.p; if (a4 !== undefined) {
-    for (const v of a4) { b[p++] = 32; p = $wv32(b, p, v); }
-  }
-  const v5 = m.s; if (v5) {
-    b[p++] = 42; p = $wS(b, p, v5);
-  }
-  const v6 = m.e; if (v6 !== undefined && v6 !== null) {
-    b[p++] = 48; p = $wv32(b, p, v6);
-  }
-  const a7 = m.children; if (a7 !== undefined) {
-    for (const v of a7) {
-      b[p++] = 59; p = Ed_Child$write(v, b, p); b[p++] = 60;
+    if (b === undefined) {
+      let s = 0;
+      for (const v of a8) s += $sv32(v);
+      $put($slot(), s);
+      p += 1 + $sv(s) + s;
+    } else {
+      b[p++] = 66; p = $wv(b, p, $next());
+      for (const v of a8) p = $wv32(b, p, v);
     }
   }
-  const a8 = m.packed; if (a8 !== undefined && a8.length > 0) {
-    b[p++] = 66; p = $wv(b, p, $next());
-    for (const v of a8) p = $wv32(b, p, v);
-  }
   const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
+  if (u !== undefined) {
+    if (b === undefined) for (const x of u) p += x.length;
+    else for (const x of u) p = $wR(b, p, x);
+  }
   return p;
 }
 
 export function Ed$read(r: $R, end: number, group: number, into: Ed | undefined): Ed {
   $deeper(r, "ttrpc.codegen.test.v1.ed.Ed");
-  const m = into ?? Ed$new();
+  const m: Ed = into ?? { a: 0, p: [], s: "", children: [], packed: [] };
   const e0 = r.e;
   if (group === 0) r.e = end;
   for (;;) {
@@ -149,34 +149,27 @@ export interface Ed_Child {
   $unknown?: Uint8Array[];
 }
 
-export const Ed_Child: $Codec<Ed_Child> = $codec("ttrpc.codegen.test.v1.ed.Ed.Child", Ed_Child$new, Ed_Child$size, Ed_Child$write, Ed_Child$read);
+export const Ed_Child: $Codec<Ed_Child> = $codec("ttrpc.codegen.test.v1.ed.Ed.Child", Ed_Child$enc, Ed_Child$read);
 
-export function Ed_Child$new(): Ed_Child {
-  return { x: 0 };
-}
-
-export function Ed_Child$size(m: Ed_Child): number {
-  let n = 0;
+export function Ed_Child$enc(m: Ed_Child, b: Buffer | undefined, p: number): number {
   const v1 = m.x; if (v1) {
-    n += 1 + $sv32(v1);
+    if (b === undefined) {
+      p += 1 + $sv32(v1);
+    } else {
+      b[p++] = 8; p = $wv32(b, p, v1);
+    }
   }
   const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-export function Ed_Child$write(m: Ed_Child, b: Buffer, p: number): number {
-  const v1 = m.x; if (v1) {
-    b[p++] = 8; p = $wv32(b, p, v1);
+  if (u !== undefined) {
+    if (b === undefined) for (const x of u) p += x.length;
+    else for (const x of u) p = $wR(b, p, x);
   }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
 export function Ed_Child$read(r: $R, end: number, group: number, into: Ed_Child | undefined): Ed_Child {
   $deeper(r, "ttrpc.codegen.test.v1.ed.Ed.Child");
-  const m = into ?? Ed_Child$new();
+  const m: Ed_Child = into ?? { x: 0 };
   const e0 = r.e;
   if (group === 0) r.e = end;
   for (;;) {

@@ -17,10 +17,10 @@
 // @generated from file github.com/containerd/containerd/api/events/task.proto (package containerd.events, syntax proto3)
 /* eslint-disable */
 
-import { Mount, Mount$read, Mount$size, Mount$write } from "../types/mount_ttrpc.js";
+import { Mount, Mount$enc, Mount$read } from "../types/mount_ttrpc.js";
 import type { $Codec, $R } from "../ttrpc_wire.js";
 import { $bool, $codec, $deeper, $eof, $len, $next, $other, $put, $slot, $sS, $str, $sv, $tag, $u32, $wR, $wS, $wv } from "../ttrpc_wire.js";
-import { Timestamp, Timestamp$read, Timestamp$size, Timestamp$write } from "../google/protobuf/timestamp_ttrpc.js";
+import { Timestamp, Timestamp$enc, Timestamp$read } from "../google/protobuf/timestamp_ttrpc.js";
 
 export interface TaskCreate {
   containerId: string;
@@ -33,68 +33,66 @@ export interface TaskCreate {
   $unknown?: Uint8Array[];
 }
 
-export const TaskCreate: $Codec<TaskCreate> = $codec("containerd.events.TaskCreate", TaskCreate$new, TaskCreate$size, TaskCreate$write, TaskCreate$read);
+export const TaskCreate: $Codec<TaskCreate> = $codec("containerd.events.TaskCreate", TaskCreate$enc, TaskCreate$read);
 
-export function TaskCreate$new(): TaskCreate {
-  return { containerId: "", bundle: "", rootfs: [], checkpoint: "", pid: 0 };
-}
-
-export function TaskCreate$size(m: TaskCreate): number {
-  let n = 0;
+export function TaskCreate$enc(m: TaskCreate, b: Buffer | undefined, p: number): number {
   const v1 = m.containerId; if (v1) {
-    n += 1 + $sS(v1);
+    if (b === undefined) {
+      p += 1 + $sS(v1);
+    } else {
+      b[p++] = 10; p = $wS(b, p, v1);
+    }
   }
   const v2 = m.bundle; if (v2) {
-    n += 1 + $sS(v2);
+    if (b === undefined) {
+      p += 1 + $sS(v2);
+    } else {
+      b[p++] = 18; p = $wS(b, p, v2);
+    }
   }
   const a3 = m.rootfs; if (a3 !== undefined) {
-    for (const v of a3) {
-      { const s = $put($slot(), Mount$size(v)); n += 1 + $sv(s) + s; }
+    if (b === undefined) {
+      for (const v of a3) {
+        { const s = $put($slot(), Mount$enc(v, undefined, 0)); p += 1 + $sv(s) + s; }
+      }
+    } else {
+      for (const v of a3) {
+        b[p++] = 26; p = $wv(b, p, $next()); p = Mount$enc(v, b, p);
+      }
     }
   }
   const v4 = m.io; if (v4 !== undefined && v4 !== null) {
-    { const s = $put($slot(), TaskIO$size(v4)); n += 1 + $sv(s) + s; }
-  }
-  const v5 = m.checkpoint; if (v5) {
-    n += 1 + $sS(v5);
-  }
-  const v6 = m.pid; if (v6) {
-    n += 1 + $sv(v6 >>> 0);
-  }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-export function TaskCreate$write(m: TaskCreate, b: Buffer, p: number): number {
-  const v1 = m.containerId; if (v1) {
-    b[p++] = 10; p = $wS(b, p, v1);
-  }
-  const v2 = m.bundle; if (v2) {
-    b[p++] = 18; p = $wS(b, p, v2);
-  }
-  const a3 = m.rootfs; if (a3 !== undefined) {
-    for (const v of a3) {
-      b[p++] = 26; p = $wv(b, p, $next()); p = Mount$write(v, b, p);
+    if (b === undefined) {
+      { const s = $put($slot(), TaskIO$enc(v4, undefined, 0)); p += 1 + $sv(s) + s; }
+    } else {
+      b[p++] = 34; p = $wv(b, p, $next()); p = TaskIO$enc(v4, b, p);
     }
   }
-  const v4 = m.io; if (v4 !== undefined && v4 !== null) {
-    b[p++] = 34; p = $wv(b, p, $next()); p = TaskIO$write(v4, b, p);
-  }
   const v5 = m.checkpoint; if (v5) {
-    b[p++] = 42; p = $wS(b, p, v5);
+    if (b === undefined) {
+      p += 1 + $sS(v5);
+    } else {
+      b[p++] = 42; p = $wS(b, p, v5);
+    }
   }
   const v6 = m.pid; if (v6) {
-    b[p++] = 48; p = $wv(b, p, v6 >>> 0);
+    if (b === undefined) {
+      p += 1 + $sv(v6 >>> 0);
+    } else {
+      b[p++] = 48; p = $wv(b, p, v6 >>> 0);
+    }
   }
   const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
+  if (u !== undefined) {
+    if (b === undefined) for (const x of u) p += x.length;
+    else for (const x of u) p = $wR(b, p, x);
+  }
   return p;
 }
 
 export function TaskCreate$read(r: $R, end: number, group: number, into: TaskCreate | undefined): TaskCreate {
   $deeper(r, "containerd.events.TaskCreate");
-  const m = into ?? TaskCreate$new();
+  const m: TaskCreate = into ?? { containerId: "", bundle: "", rootfs: [], checkpoint: "", pid: 0 };
   const e0 = r.e;
   if (group === 0) r.e = end;
   for (;;) {
@@ -126,40 +124,34 @@ export interface TaskStart {
   $unknown?: Uint8Array[];
 }
 
-export const TaskStart: $Codec<TaskStart> = $codec("containerd.events.TaskStart", TaskStart$new, TaskStart$size, TaskStart$write, TaskStart$read);
+export const TaskStart: $Codec<TaskStart> = $codec("containerd.events.TaskStart", TaskStart$enc, TaskStart$read);
 
-export function TaskStart$new(): TaskStart {
-  return { containerId: "", pid: 0 };
-}
-
-export function TaskStart$size(m: TaskStart): number {
-  let n = 0;
+export function TaskStart$enc(m: TaskStart, b: Buffer | undefined, p: number): number {
   const v1 = m.containerId; if (v1) {
-    n += 1 + $sS(v1);
+    if (b === undefined) {
+      p += 1 + $sS(v1);
+    } else {
+      b[p++] = 10; p = $wS(b, p, v1);
+    }
   }
   const v2 = m.pid; if (v2) {
-    n += 1 + $sv(v2 >>> 0);
+    if (b === undefined) {
+      p += 1 + $sv(v2 >>> 0);
+    } else {
+      b[p++] = 16; p = $wv(b, p, v2 >>> 0);
+    }
   }
   const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-export function TaskStart$write(m: TaskStart, b: Buffer, p: number): number {
-  const v1 = m.containerId; if (v1) {
-    b[p++] = 10; p = $wS(b, p, v1);
+  if (u !== undefined) {
+    if (b === undefined) for (const x of u) p += x.length;
+    else for (const x of u) p = $wR(b, p, x);
   }
-  const v2 = m.pid; if (v2) {
-    b[p++] = 16; p = $wv(b, p, v2 >>> 0);
-  }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
 export function TaskStart$read(r: $R, end: number, group: number, into: TaskStart | undefined): TaskStart {
   $deeper(r, "containerd.events.TaskStart");
-  const m = into ?? TaskStart$new();
+  const m: TaskStart = into ?? { containerId: "", pid: 0 };
   const e0 = r.e;
   if (group === 0) r.e = end;
   for (;;) {
@@ -194,58 +186,55 @@ export interface TaskDelete {
   $unknown?: Uint8Array[];
 }
 
-export const TaskDelete: $Codec<TaskDelete> = $codec("containerd.events.TaskDelete", TaskDelete$new, TaskDelete$size, TaskDelete$write, TaskDelete$read);
+export const TaskDelete: $Codec<TaskDelete> = $codec("containerd.events.TaskDelete", TaskDelete$enc, TaskDelete$read);
 
-export function TaskDelete$new(): TaskDelete {
-  return { containerId: "", pid: 0, exitStatus: 0, id: "" };
-}
-
-export function TaskDelete$size(m: TaskDelete): number {
-  let n = 0;
+export function TaskDelete$enc(m: TaskDelete, b: Buffer | undefined, p: number): number {
   const v1 = m.containerId; if (v1) {
-    n += 1 + $sS(v1);
+    if (b === undefined) {
+      p += 1 + $sS(v1);
+    } else {
+      b[p++] = 10; p = $wS(b, p, v1);
+    }
   }
   const v2 = m.pid; if (v2) {
-    n += 1 + $sv(v2 >>> 0);
+    if (b === undefined) {
+      p += 1 + $sv(v2 >>> 0);
+    } else {
+      b[p++] = 16; p = $wv(b, p, v2 >>> 0);
+    }
   }
   const v3 = m.exitStatus; if (v3) {
-    n += 1 + $sv(v3 >>> 0);
+    if (b === undefined) {
+      p += 1 + $sv(v3 >>> 0);
+    } else {
+      b[p++] = 24; p = $wv(b, p, v3 >>> 0);
+    }
   }
   const v4 = m.exitedAt; if (v4 !== undefined && v4 !== null) {
-    { const s = $put($slot(), Timestamp$size(v4)); n += 1 + $sv(s) + s; }
+    if (b === undefined) {
+      { const s = $put($slot(), Timestamp$enc(v4, undefined, 0)); p += 1 + $sv(s) + s; }
+    } else {
+      b[p++] = 34; p = $wv(b, p, $next()); p = Timestamp$enc(v4, b, p);
+    }
   }
   const v5 = m.id; if (v5) {
-    n += 1 + $sS(v5);
+    if (b === undefined) {
+      p += 1 + $sS(v5);
+    } else {
+      b[p++] = 42; p = $wS(b, p, v5);
+    }
   }
   const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-export function TaskDelete$write(m: TaskDelete, b: Buffer, p: number): number {
-  const v1 = m.containerId; if (v1) {
-    b[p++] = 10; p = $wS(b, p, v1);
+  if (u !== undefined) {
+    if (b === undefined) for (const x of u) p += x.length;
+    else for (const x of u) p = $wR(b, p, x);
   }
-  const v2 = m.pid; if (v2) {
-    b[p++] = 16; p = $wv(b, p, v2 >>> 0);
-  }
-  const v3 = m.exitStatus; if (v3) {
-    b[p++] = 24; p = $wv(b, p, v3 >>> 0);
-  }
-  const v4 = m.exitedAt; if (v4 !== undefined && v4 !== null) {
-    b[p++] = 34; p = $wv(b, p, $next()); p = Timestamp$write(v4, b, p);
-  }
-  const v5 = m.id; if (v5) {
-    b[p++] = 42; p = $wS(b, p, v5);
-  }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
 export function TaskDelete$read(r: $R, end: number, group: number, into: TaskDelete | undefined): TaskDelete {
   $deeper(r, "containerd.events.TaskDelete");
-  const m = into ?? TaskDelete$new();
+  const m: TaskDelete = into ?? { containerId: "", pid: 0, exitStatus: 0, id: "" };
   const e0 = r.e;
   if (group === 0) r.e = end;
   for (;;) {
@@ -278,52 +267,48 @@ export interface TaskIO {
   $unknown?: Uint8Array[];
 }
 
-export const TaskIO: $Codec<TaskIO> = $codec("containerd.events.TaskIO", TaskIO$new, TaskIO$size, TaskIO$write, TaskIO$read);
+export const TaskIO: $Codec<TaskIO> = $codec("containerd.events.TaskIO", TaskIO$enc, TaskIO$read);
 
-export function TaskIO$new(): TaskIO {
-  return { stdin: "", stdout: "", stderr: "", terminal: false };
-}
-
-export function TaskIO$size(m: TaskIO): number {
-  let n = 0;
+export function TaskIO$enc(m: TaskIO, b: Buffer | undefined, p: number): number {
   const v1 = m.stdin; if (v1) {
-    n += 1 + $sS(v1);
+    if (b === undefined) {
+      p += 1 + $sS(v1);
+    } else {
+      b[p++] = 10; p = $wS(b, p, v1);
+    }
   }
   const v2 = m.stdout; if (v2) {
-    n += 1 + $sS(v2);
+    if (b === undefined) {
+      p += 1 + $sS(v2);
+    } else {
+      b[p++] = 18; p = $wS(b, p, v2);
+    }
   }
   const v3 = m.stderr; if (v3) {
-    n += 1 + $sS(v3);
+    if (b === undefined) {
+      p += 1 + $sS(v3);
+    } else {
+      b[p++] = 26; p = $wS(b, p, v3);
+    }
   }
   const v4 = m.terminal; if (v4) {
-    n += 1 + 1;
+    if (b === undefined) {
+      p += 1 + 1;
+    } else {
+      b[p++] = 32; p = ((b[p] = v4 ? 1 : 0), p + 1);
+    }
   }
   const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-export function TaskIO$write(m: TaskIO, b: Buffer, p: number): number {
-  const v1 = m.stdin; if (v1) {
-    b[p++] = 10; p = $wS(b, p, v1);
+  if (u !== undefined) {
+    if (b === undefined) for (const x of u) p += x.length;
+    else for (const x of u) p = $wR(b, p, x);
   }
-  const v2 = m.stdout; if (v2) {
-    b[p++] = 18; p = $wS(b, p, v2);
-  }
-  const v3 = m.stderr; if (v3) {
-    b[p++] = 26; p = $wS(b, p, v3);
-  }
-  const v4 = m.terminal; if (v4) {
-    b[p++] = 32; p = ((b[p] = v4 ? 1 : 0), p + 1);
-  }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
 export function TaskIO$read(r: $R, end: number, group: number, into: TaskIO | undefined): TaskIO {
   $deeper(r, "containerd.events.TaskIO");
-  const m = into ?? TaskIO$new();
+  const m: TaskIO = into ?? { stdin: "", stdout: "", stderr: "", terminal: false };
   const e0 = r.e;
   if (group === 0) r.e = end;
   for (;;) {
@@ -356,58 +341,55 @@ export interface TaskExit {
   $unknown?: Uint8Array[];
 }
 
-export const TaskExit: $Codec<TaskExit> = $codec("containerd.events.TaskExit", TaskExit$new, TaskExit$size, TaskExit$write, TaskExit$read);
+export const TaskExit: $Codec<TaskExit> = $codec("containerd.events.TaskExit", TaskExit$enc, TaskExit$read);
 
-export function TaskExit$new(): TaskExit {
-  return { containerId: "", id: "", pid: 0, exitStatus: 0 };
-}
-
-export function TaskExit$size(m: TaskExit): number {
-  let n = 0;
+export function TaskExit$enc(m: TaskExit, b: Buffer | undefined, p: number): number {
   const v1 = m.containerId; if (v1) {
-    n += 1 + $sS(v1);
+    if (b === undefined) {
+      p += 1 + $sS(v1);
+    } else {
+      b[p++] = 10; p = $wS(b, p, v1);
+    }
   }
   const v2 = m.id; if (v2) {
-    n += 1 + $sS(v2);
+    if (b === undefined) {
+      p += 1 + $sS(v2);
+    } else {
+      b[p++] = 18; p = $wS(b, p, v2);
+    }
   }
   const v3 = m.pid; if (v3) {
-    n += 1 + $sv(v3 >>> 0);
+    if (b === undefined) {
+      p += 1 + $sv(v3 >>> 0);
+    } else {
+      b[p++] = 24; p = $wv(b, p, v3 >>> 0);
+    }
   }
   const v4 = m.exitStatus; if (v4) {
-    n += 1 + $sv(v4 >>> 0);
+    if (b === undefined) {
+      p += 1 + $sv(v4 >>> 0);
+    } else {
+      b[p++] = 32; p = $wv(b, p, v4 >>> 0);
+    }
   }
   const v5 = m.exitedAt; if (v5 !== undefined && v5 !== null) {
-    { const s = $put($slot(), Timestamp$size(v5)); n += 1 + $sv(s) + s; }
+    if (b === undefined) {
+      { const s = $put($slot(), Timestamp$enc(v5, undefined, 0)); p += 1 + $sv(s) + s; }
+    } else {
+      b[p++] = 42; p = $wv(b, p, $next()); p = Timestamp$enc(v5, b, p);
+    }
   }
   const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-export function TaskExit$write(m: TaskExit, b: Buffer, p: number): number {
-  const v1 = m.containerId; if (v1) {
-    b[p++] = 10; p = $wS(b, p, v1);
+  if (u !== undefined) {
+    if (b === undefined) for (const x of u) p += x.length;
+    else for (const x of u) p = $wR(b, p, x);
   }
-  const v2 = m.id; if (v2) {
-    b[p++] = 18; p = $wS(b, p, v2);
-  }
-  const v3 = m.pid; if (v3) {
-    b[p++] = 24; p = $wv(b, p, v3 >>> 0);
-  }
-  const v4 = m.exitStatus; if (v4) {
-    b[p++] = 32; p = $wv(b, p, v4 >>> 0);
-  }
-  const v5 = m.exitedAt; if (v5 !== undefined && v5 !== null) {
-    b[p++] = 42; p = $wv(b, p, $next()); p = Timestamp$write(v5, b, p);
-  }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
 export function TaskExit$read(r: $R, end: number, group: number, into: TaskExit | undefined): TaskExit {
   $deeper(r, "containerd.events.TaskExit");
-  const m = into ?? TaskExit$new();
+  const m: TaskExit = into ?? { containerId: "", id: "", pid: 0, exitStatus: 0 };
   const e0 = r.e;
   if (group === 0) r.e = end;
   for (;;) {
@@ -437,34 +419,27 @@ export interface TaskOOM {
   $unknown?: Uint8Array[];
 }
 
-export const TaskOOM: $Codec<TaskOOM> = $codec("containerd.events.TaskOOM", TaskOOM$new, TaskOOM$size, TaskOOM$write, TaskOOM$read);
+export const TaskOOM: $Codec<TaskOOM> = $codec("containerd.events.TaskOOM", TaskOOM$enc, TaskOOM$read);
 
-export function TaskOOM$new(): TaskOOM {
-  return { containerId: "" };
-}
-
-export function TaskOOM$size(m: TaskOOM): number {
-  let n = 0;
+export function TaskOOM$enc(m: TaskOOM, b: Buffer | undefined, p: number): number {
   const v1 = m.containerId; if (v1) {
-    n += 1 + $sS(v1);
+    if (b === undefined) {
+      p += 1 + $sS(v1);
+    } else {
+      b[p++] = 10; p = $wS(b, p, v1);
+    }
   }
   const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-export function TaskOOM$write(m: TaskOOM, b: Buffer, p: number): number {
-  const v1 = m.containerId; if (v1) {
-    b[p++] = 10; p = $wS(b, p, v1);
+  if (u !== undefined) {
+    if (b === undefined) for (const x of u) p += x.length;
+    else for (const x of u) p = $wR(b, p, x);
   }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
 export function TaskOOM$read(r: $R, end: number, group: number, into: TaskOOM | undefined): TaskOOM {
   $deeper(r, "containerd.events.TaskOOM");
-  const m = into ?? TaskOOM$new();
+  const m: TaskOOM = into ?? { containerId: "" };
   const e0 = r.e;
   if (group === 0) r.e = end;
   for (;;) {
@@ -491,40 +466,34 @@ export interface TaskExecAdded {
   $unknown?: Uint8Array[];
 }
 
-export const TaskExecAdded: $Codec<TaskExecAdded> = $codec("containerd.events.TaskExecAdded", TaskExecAdded$new, TaskExecAdded$size, TaskExecAdded$write, TaskExecAdded$read);
+export const TaskExecAdded: $Codec<TaskExecAdded> = $codec("containerd.events.TaskExecAdded", TaskExecAdded$enc, TaskExecAdded$read);
 
-export function TaskExecAdded$new(): TaskExecAdded {
-  return { containerId: "", execId: "" };
-}
-
-export function TaskExecAdded$size(m: TaskExecAdded): number {
-  let n = 0;
+export function TaskExecAdded$enc(m: TaskExecAdded, b: Buffer | undefined, p: number): number {
   const v1 = m.containerId; if (v1) {
-    n += 1 + $sS(v1);
+    if (b === undefined) {
+      p += 1 + $sS(v1);
+    } else {
+      b[p++] = 10; p = $wS(b, p, v1);
+    }
   }
   const v2 = m.execId; if (v2) {
-    n += 1 + $sS(v2);
+    if (b === undefined) {
+      p += 1 + $sS(v2);
+    } else {
+      b[p++] = 18; p = $wS(b, p, v2);
+    }
   }
   const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-export function TaskExecAdded$write(m: TaskExecAdded, b: Buffer, p: number): number {
-  const v1 = m.containerId; if (v1) {
-    b[p++] = 10; p = $wS(b, p, v1);
+  if (u !== undefined) {
+    if (b === undefined) for (const x of u) p += x.length;
+    else for (const x of u) p = $wR(b, p, x);
   }
-  const v2 = m.execId; if (v2) {
-    b[p++] = 18; p = $wS(b, p, v2);
-  }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
 export function TaskExecAdded$read(r: $R, end: number, group: number, into: TaskExecAdded | undefined): TaskExecAdded {
   $deeper(r, "containerd.events.TaskExecAdded");
-  const m = into ?? TaskExecAdded$new();
+  const m: TaskExecAdded = into ?? { containerId: "", execId: "" };
   const e0 = r.e;
   if (group === 0) r.e = end;
   for (;;) {
@@ -553,46 +522,41 @@ export interface TaskExecStarted {
   $unknown?: Uint8Array[];
 }
 
-export const TaskExecStarted: $Codec<TaskExecStarted> = $codec("containerd.events.TaskExecStarted", TaskExecStarted$new, TaskExecStarted$size, TaskExecStarted$write, TaskExecStarted$read);
+export const TaskExecStarted: $Codec<TaskExecStarted> = $codec("containerd.events.TaskExecStarted", TaskExecStarted$enc, TaskExecStarted$read);
 
-export function TaskExecStarted$new(): TaskExecStarted {
-  return { containerId: "", execId: "", pid: 0 };
-}
-
-export function TaskExecStarted$size(m: TaskExecStarted): number {
-  let n = 0;
+export function TaskExecStarted$enc(m: TaskExecStarted, b: Buffer | undefined, p: number): number {
   const v1 = m.containerId; if (v1) {
-    n += 1 + $sS(v1);
+    if (b === undefined) {
+      p += 1 + $sS(v1);
+    } else {
+      b[p++] = 10; p = $wS(b, p, v1);
+    }
   }
   const v2 = m.execId; if (v2) {
-    n += 1 + $sS(v2);
+    if (b === undefined) {
+      p += 1 + $sS(v2);
+    } else {
+      b[p++] = 18; p = $wS(b, p, v2);
+    }
   }
   const v3 = m.pid; if (v3) {
-    n += 1 + $sv(v3 >>> 0);
+    if (b === undefined) {
+      p += 1 + $sv(v3 >>> 0);
+    } else {
+      b[p++] = 24; p = $wv(b, p, v3 >>> 0);
+    }
   }
   const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-export function TaskExecStarted$write(m: TaskExecStarted, b: Buffer, p: number): number {
-  const v1 = m.containerId; if (v1) {
-    b[p++] = 10; p = $wS(b, p, v1);
+  if (u !== undefined) {
+    if (b === undefined) for (const x of u) p += x.length;
+    else for (const x of u) p = $wR(b, p, x);
   }
-  const v2 = m.execId; if (v2) {
-    b[p++] = 18; p = $wS(b, p, v2);
-  }
-  const v3 = m.pid; if (v3) {
-    b[p++] = 24; p = $wv(b, p, v3 >>> 0);
-  }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
 export function TaskExecStarted$read(r: $R, end: number, group: number, into: TaskExecStarted | undefined): TaskExecStarted {
   $deeper(r, "containerd.events.TaskExecStarted");
-  const m = into ?? TaskExecStarted$new();
+  const m: TaskExecStarted = into ?? { containerId: "", execId: "", pid: 0 };
   const e0 = r.e;
   if (group === 0) r.e = end;
   for (;;) {
@@ -620,34 +584,27 @@ export interface TaskPaused {
   $unknown?: Uint8Array[];
 }
 
-export const TaskPaused: $Codec<TaskPaused> = $codec("containerd.events.TaskPaused", TaskPaused$new, TaskPaused$size, TaskPaused$write, TaskPaused$read);
+export const TaskPaused: $Codec<TaskPaused> = $codec("containerd.events.TaskPaused", TaskPaused$enc, TaskPaused$read);
 
-export function TaskPaused$new(): TaskPaused {
-  return { containerId: "" };
-}
-
-export function TaskPaused$size(m: TaskPaused): number {
-  let n = 0;
+export function TaskPaused$enc(m: TaskPaused, b: Buffer | undefined, p: number): number {
   const v1 = m.containerId; if (v1) {
-    n += 1 + $sS(v1);
+    if (b === undefined) {
+      p += 1 + $sS(v1);
+    } else {
+      b[p++] = 10; p = $wS(b, p, v1);
+    }
   }
   const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-export function TaskPaused$write(m: TaskPaused, b: Buffer, p: number): number {
-  const v1 = m.containerId; if (v1) {
-    b[p++] = 10; p = $wS(b, p, v1);
+  if (u !== undefined) {
+    if (b === undefined) for (const x of u) p += x.length;
+    else for (const x of u) p = $wR(b, p, x);
   }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
 export function TaskPaused$read(r: $R, end: number, group: number, into: TaskPaused | undefined): TaskPaused {
   $deeper(r, "containerd.events.TaskPaused");
-  const m = into ?? TaskPaused$new();
+  const m: TaskPaused = into ?? { containerId: "" };
   const e0 = r.e;
   if (group === 0) r.e = end;
   for (;;) {
@@ -673,34 +630,27 @@ export interface TaskResumed {
   $unknown?: Uint8Array[];
 }
 
-export const TaskResumed: $Codec<TaskResumed> = $codec("containerd.events.TaskResumed", TaskResumed$new, TaskResumed$size, TaskResumed$write, TaskResumed$read);
+export const TaskResumed: $Codec<TaskResumed> = $codec("containerd.events.TaskResumed", TaskResumed$enc, TaskResumed$read);
 
-export function TaskResumed$new(): TaskResumed {
-  return { containerId: "" };
-}
-
-export function TaskResumed$size(m: TaskResumed): number {
-  let n = 0;
+export function TaskResumed$enc(m: TaskResumed, b: Buffer | undefined, p: number): number {
   const v1 = m.containerId; if (v1) {
-    n += 1 + $sS(v1);
+    if (b === undefined) {
+      p += 1 + $sS(v1);
+    } else {
+      b[p++] = 10; p = $wS(b, p, v1);
+    }
   }
   const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-export function TaskResumed$write(m: TaskResumed, b: Buffer, p: number): number {
-  const v1 = m.containerId; if (v1) {
-    b[p++] = 10; p = $wS(b, p, v1);
+  if (u !== undefined) {
+    if (b === undefined) for (const x of u) p += x.length;
+    else for (const x of u) p = $wR(b, p, x);
   }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
 export function TaskResumed$read(r: $R, end: number, group: number, into: TaskResumed | undefined): TaskResumed {
   $deeper(r, "containerd.events.TaskResumed");
-  const m = into ?? TaskResumed$new();
+  const m: TaskResumed = into ?? { containerId: "" };
   const e0 = r.e;
   if (group === 0) r.e = end;
   for (;;) {
@@ -727,40 +677,34 @@ export interface TaskCheckpointed {
   $unknown?: Uint8Array[];
 }
 
-export const TaskCheckpointed: $Codec<TaskCheckpointed> = $codec("containerd.events.TaskCheckpointed", TaskCheckpointed$new, TaskCheckpointed$size, TaskCheckpointed$write, TaskCheckpointed$read);
+export const TaskCheckpointed: $Codec<TaskCheckpointed> = $codec("containerd.events.TaskCheckpointed", TaskCheckpointed$enc, TaskCheckpointed$read);
 
-export function TaskCheckpointed$new(): TaskCheckpointed {
-  return { containerId: "", checkpoint: "" };
-}
-
-export function TaskCheckpointed$size(m: TaskCheckpointed): number {
-  let n = 0;
+export function TaskCheckpointed$enc(m: TaskCheckpointed, b: Buffer | undefined, p: number): number {
   const v1 = m.containerId; if (v1) {
-    n += 1 + $sS(v1);
+    if (b === undefined) {
+      p += 1 + $sS(v1);
+    } else {
+      b[p++] = 10; p = $wS(b, p, v1);
+    }
   }
   const v2 = m.checkpoint; if (v2) {
-    n += 1 + $sS(v2);
+    if (b === undefined) {
+      p += 1 + $sS(v2);
+    } else {
+      b[p++] = 18; p = $wS(b, p, v2);
+    }
   }
   const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-export function TaskCheckpointed$write(m: TaskCheckpointed, b: Buffer, p: number): number {
-  const v1 = m.containerId; if (v1) {
-    b[p++] = 10; p = $wS(b, p, v1);
+  if (u !== undefined) {
+    if (b === undefined) for (const x of u) p += x.length;
+    else for (const x of u) p = $wR(b, p, x);
   }
-  const v2 = m.checkpoint; if (v2) {
-    b[p++] = 18; p = $wS(b, p, v2);
-  }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
 export function TaskCheckpointed$read(r: $R, end: number, group: number, into: TaskCheckpointed | undefined): TaskCheckpointed {
   $deeper(r, "containerd.events.TaskCheckpointed");
-  const m = into ?? TaskCheckpointed$new();
+  const m: TaskCheckpointed = into ?? { containerId: "", checkpoint: "" };
   const e0 = r.e;
   if (group === 0) r.e = end;
   for (;;) {

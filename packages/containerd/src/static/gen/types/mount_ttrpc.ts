@@ -54,52 +54,48 @@ export interface Mount {
  * The Mount type follows the structure of the mount syscall, including a type,
  * source, target and options.
  */
-export const Mount: $Codec<Mount> = $codec("containerd.types.Mount", Mount$new, Mount$size, Mount$write, Mount$read);
+export const Mount: $Codec<Mount> = $codec("containerd.types.Mount", Mount$enc, Mount$read);
 
-export function Mount$new(): Mount {
-  return { type: "", source: "", target: "", options: [] };
-}
-
-export function Mount$size(m: Mount): number {
-  let n = 0;
+export function Mount$enc(m: Mount, b: Buffer | undefined, p: number): number {
   const v1 = m.type; if (v1) {
-    n += 1 + $sS(v1);
+    if (b === undefined) {
+      p += 1 + $sS(v1);
+    } else {
+      b[p++] = 10; p = $wS(b, p, v1);
+    }
   }
   const v2 = m.source; if (v2) {
-    n += 1 + $sS(v2);
+    if (b === undefined) {
+      p += 1 + $sS(v2);
+    } else {
+      b[p++] = 18; p = $wS(b, p, v2);
+    }
   }
   const v3 = m.target; if (v3) {
-    n += 1 + $sS(v3);
+    if (b === undefined) {
+      p += 1 + $sS(v3);
+    } else {
+      b[p++] = 26; p = $wS(b, p, v3);
+    }
   }
   const a4 = m.options; if (a4 !== undefined) {
-    for (const v of a4) n += 1 + $sS(v);
+    if (b === undefined) {
+      for (const v of a4) p += 1 + $sS(v);
+    } else {
+      for (const v of a4) { b[p++] = 34; p = $wS(b, p, v); }
+    }
   }
   const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-export function Mount$write(m: Mount, b: Buffer, p: number): number {
-  const v1 = m.type; if (v1) {
-    b[p++] = 10; p = $wS(b, p, v1);
+  if (u !== undefined) {
+    if (b === undefined) for (const x of u) p += x.length;
+    else for (const x of u) p = $wR(b, p, x);
   }
-  const v2 = m.source; if (v2) {
-    b[p++] = 18; p = $wS(b, p, v2);
-  }
-  const v3 = m.target; if (v3) {
-    b[p++] = 26; p = $wS(b, p, v3);
-  }
-  const a4 = m.options; if (a4 !== undefined) {
-    for (const v of a4) { b[p++] = 34; p = $wS(b, p, v); }
-  }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
 export function Mount$read(r: $R, end: number, group: number, into: Mount | undefined): Mount {
   $deeper(r, "containerd.types.Mount");
-  const m = into ?? Mount$new();
+  const m: Mount = into ?? { type: "", source: "", target: "", options: [] };
   const e0 = r.e;
   if (group === 0) r.e = end;
   for (;;) {

@@ -30,40 +30,34 @@ export interface RegisterPluginRequest {
   $unknown?: Uint8Array[];
 }
 
-export const RegisterPluginRequest: $Codec<RegisterPluginRequest> = $codec("nri.pkg.api.v1alpha1.RegisterPluginRequest", RegisterPluginRequest$new, RegisterPluginRequest$size, RegisterPluginRequest$write, RegisterPluginRequest$read);
+export const RegisterPluginRequest: $Codec<RegisterPluginRequest> = $codec("nri.pkg.api.v1alpha1.RegisterPluginRequest", RegisterPluginRequest$enc, RegisterPluginRequest$read);
 
-export function RegisterPluginRequest$new(): RegisterPluginRequest {
-  return { pluginName: "", pluginIdx: "" };
-}
-
-export function RegisterPluginRequest$size(m: RegisterPluginRequest): number {
-  let n = 0;
+export function RegisterPluginRequest$enc(m: RegisterPluginRequest, b: Buffer | undefined, p: number): number {
   const v1 = m.pluginName; if (v1) {
-    n += 1 + $sS(v1);
+    if (b === undefined) {
+      p += 1 + $sS(v1);
+    } else {
+      b[p++] = 10; p = $wS(b, p, v1);
+    }
   }
   const v2 = m.pluginIdx; if (v2) {
-    n += 1 + $sS(v2);
+    if (b === undefined) {
+      p += 1 + $sS(v2);
+    } else {
+      b[p++] = 18; p = $wS(b, p, v2);
+    }
   }
   const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-export function RegisterPluginRequest$write(m: RegisterPluginRequest, b: Buffer, p: number): number {
-  const v1 = m.pluginName; if (v1) {
-    b[p++] = 10; p = $wS(b, p, v1);
+  if (u !== undefined) {
+    if (b === undefined) for (const x of u) p += x.length;
+    else for (const x of u) p = $wR(b, p, x);
   }
-  const v2 = m.pluginIdx; if (v2) {
-    b[p++] = 18; p = $wS(b, p, v2);
-  }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
 export function RegisterPluginRequest$read(r: $R, end: number, group: number, into: RegisterPluginRequest | undefined): RegisterPluginRequest {
   $deeper(r, "nri.pkg.api.v1alpha1.RegisterPluginRequest");
-  const m = into ?? RegisterPluginRequest$new();
+  const m: RegisterPluginRequest = into ?? { pluginName: "", pluginIdx: "" };
   const e0 = r.e;
   if (group === 0) r.e = end;
   for (;;) {
@@ -93,48 +87,42 @@ export interface UpdateContainersRequest {
   $unknown?: Uint8Array[];
 }
 
-export const UpdateContainersRequest: $Codec<UpdateContainersRequest> = $codec("nri.pkg.api.v1alpha1.UpdateContainersRequest", UpdateContainersRequest$new, UpdateContainersRequest$size, UpdateContainersRequest$write, UpdateContainersRequest$read);
+export const UpdateContainersRequest: $Codec<UpdateContainersRequest> = $codec("nri.pkg.api.v1alpha1.UpdateContainersRequest", UpdateContainersRequest$enc, UpdateContainersRequest$read);
 
-export function UpdateContainersRequest$new(): UpdateContainersRequest {
-  return { update: [], evict: [] };
-}
-
-export function UpdateContainersRequest$size(m: UpdateContainersRequest): number {
-  let n = 0;
+export function UpdateContainersRequest$enc(m: UpdateContainersRequest, b: Buffer | undefined, p: number): number {
   const a1 = m.update; if (a1 !== undefined) {
-    for (const v of a1) {
-      { const s = $put($slot(), ContainerUpdate$size(v)); n += 1 + $sv(s) + s; }
+    if (b === undefined) {
+      for (const v of a1) {
+        { const s = $put($slot(), ContainerUpdate$enc(v, undefined, 0)); p += 1 + $sv(s) + s; }
+      }
+    } else {
+      for (const v of a1) {
+        b[p++] = 10; p = $wv(b, p, $next()); p = ContainerUpdate$enc(v, b, p);
+      }
     }
   }
   const a2 = m.evict; if (a2 !== undefined) {
-    for (const v of a2) {
-      { const s = $put($slot(), ContainerEviction$size(v)); n += 1 + $sv(s) + s; }
+    if (b === undefined) {
+      for (const v of a2) {
+        { const s = $put($slot(), ContainerEviction$enc(v, undefined, 0)); p += 1 + $sv(s) + s; }
+      }
+    } else {
+      for (const v of a2) {
+        b[p++] = 18; p = $wv(b, p, $next()); p = ContainerEviction$enc(v, b, p);
+      }
     }
   }
   const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-export function UpdateContainersRequest$write(m: UpdateContainersRequest, b: Buffer, p: number): number {
-  const a1 = m.update; if (a1 !== undefined) {
-    for (const v of a1) {
-      b[p++] = 10; p = $wv(b, p, $next()); p = ContainerUpdate$write(v, b, p);
-    }
+  if (u !== undefined) {
+    if (b === undefined) for (const x of u) p += x.length;
+    else for (const x of u) p = $wR(b, p, x);
   }
-  const a2 = m.evict; if (a2 !== undefined) {
-    for (const v of a2) {
-      b[p++] = 18; p = $wv(b, p, $next()); p = ContainerEviction$write(v, b, p);
-    }
-  }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
 export function UpdateContainersRequest$read(r: $R, end: number, group: number, into: UpdateContainersRequest | undefined): UpdateContainersRequest {
   $deeper(r, "nri.pkg.api.v1alpha1.UpdateContainersRequest");
-  const m = into ?? UpdateContainersRequest$new();
+  const m: UpdateContainersRequest = into ?? { update: [], evict: [] };
   const e0 = r.e;
   if (group === 0) r.e = end;
   for (;;) {
@@ -162,38 +150,31 @@ export interface UpdateContainersResponse {
   $unknown?: Uint8Array[];
 }
 
-export const UpdateContainersResponse: $Codec<UpdateContainersResponse> = $codec("nri.pkg.api.v1alpha1.UpdateContainersResponse", UpdateContainersResponse$new, UpdateContainersResponse$size, UpdateContainersResponse$write, UpdateContainersResponse$read);
+export const UpdateContainersResponse: $Codec<UpdateContainersResponse> = $codec("nri.pkg.api.v1alpha1.UpdateContainersResponse", UpdateContainersResponse$enc, UpdateContainersResponse$read);
 
-export function UpdateContainersResponse$new(): UpdateContainersResponse {
-  return { failed: [] };
-}
-
-export function UpdateContainersResponse$size(m: UpdateContainersResponse): number {
-  let n = 0;
+export function UpdateContainersResponse$enc(m: UpdateContainersResponse, b: Buffer | undefined, p: number): number {
   const a1 = m.failed; if (a1 !== undefined) {
-    for (const v of a1) {
-      { const s = $put($slot(), ContainerUpdate$size(v)); n += 1 + $sv(s) + s; }
+    if (b === undefined) {
+      for (const v of a1) {
+        { const s = $put($slot(), ContainerUpdate$enc(v, undefined, 0)); p += 1 + $sv(s) + s; }
+      }
+    } else {
+      for (const v of a1) {
+        b[p++] = 10; p = $wv(b, p, $next()); p = ContainerUpdate$enc(v, b, p);
+      }
     }
   }
   const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-export function UpdateContainersResponse$write(m: UpdateContainersResponse, b: Buffer, p: number): number {
-  const a1 = m.failed; if (a1 !== undefined) {
-    for (const v of a1) {
-      b[p++] = 10; p = $wv(b, p, $next()); p = ContainerUpdate$write(v, b, p);
-    }
+  if (u !== undefined) {
+    if (b === undefined) for (const x of u) p += x.length;
+    else for (const x of u) p = $wR(b, p, x);
   }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
 export function UpdateContainersResponse$read(r: $R, end: number, group: number, into: UpdateContainersResponse | undefined): UpdateContainersResponse {
   $deeper(r, "nri.pkg.api.v1alpha1.UpdateContainersResponse");
-  const m = into ?? UpdateContainersResponse$new();
+  const m: UpdateContainersResponse = into ?? { failed: [] };
   const e0 = r.e;
   if (group === 0) r.e = end;
   for (;;) {
@@ -228,58 +209,55 @@ export interface ConfigureRequest {
   $unknown?: Uint8Array[];
 }
 
-export const ConfigureRequest: $Codec<ConfigureRequest> = $codec("nri.pkg.api.v1alpha1.ConfigureRequest", ConfigureRequest$new, ConfigureRequest$size, ConfigureRequest$write, ConfigureRequest$read);
+export const ConfigureRequest: $Codec<ConfigureRequest> = $codec("nri.pkg.api.v1alpha1.ConfigureRequest", ConfigureRequest$enc, ConfigureRequest$read);
 
-export function ConfigureRequest$new(): ConfigureRequest {
-  return { config: "", runtimeName: "", runtimeVersion: "", registrationTimeout: 0n, requestTimeout: 0n };
-}
-
-export function ConfigureRequest$size(m: ConfigureRequest): number {
-  let n = 0;
+export function ConfigureRequest$enc(m: ConfigureRequest, b: Buffer | undefined, p: number): number {
   const v1 = m.config; if (v1) {
-    n += 1 + $sS(v1);
+    if (b === undefined) {
+      p += 1 + $sS(v1);
+    } else {
+      b[p++] = 10; p = $wS(b, p, v1);
+    }
   }
   const v2 = m.runtimeName; if (v2) {
-    n += 1 + $sS(v2);
+    if (b === undefined) {
+      p += 1 + $sS(v2);
+    } else {
+      b[p++] = 18; p = $wS(b, p, v2);
+    }
   }
   const v3 = m.runtimeVersion; if (v3) {
-    n += 1 + $sS(v3);
+    if (b === undefined) {
+      p += 1 + $sS(v3);
+    } else {
+      b[p++] = 26; p = $wS(b, p, v3);
+    }
   }
   const v4 = m.registrationTimeout; if (v4) {
-    n += 1 + $sv64(v4);
+    if (b === undefined) {
+      p += 1 + $sv64(v4);
+    } else {
+      b[p++] = 32; p = $wv64(b, p, v4);
+    }
   }
   const v5 = m.requestTimeout; if (v5) {
-    n += 1 + $sv64(v5);
+    if (b === undefined) {
+      p += 1 + $sv64(v5);
+    } else {
+      b[p++] = 40; p = $wv64(b, p, v5);
+    }
   }
   const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-export function ConfigureRequest$write(m: ConfigureRequest, b: Buffer, p: number): number {
-  const v1 = m.config; if (v1) {
-    b[p++] = 10; p = $wS(b, p, v1);
+  if (u !== undefined) {
+    if (b === undefined) for (const x of u) p += x.length;
+    else for (const x of u) p = $wR(b, p, x);
   }
-  const v2 = m.runtimeName; if (v2) {
-    b[p++] = 18; p = $wS(b, p, v2);
-  }
-  const v3 = m.runtimeVersion; if (v3) {
-    b[p++] = 26; p = $wS(b, p, v3);
-  }
-  const v4 = m.registrationTimeout; if (v4) {
-    b[p++] = 32; p = $wv64(b, p, v4);
-  }
-  const v5 = m.requestTimeout; if (v5) {
-    b[p++] = 40; p = $wv64(b, p, v5);
-  }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
 export function ConfigureRequest$read(r: $R, end: number, group: number, into: ConfigureRequest | undefined): ConfigureRequest {
   $deeper(r, "nri.pkg.api.v1alpha1.ConfigureRequest");
-  const m = into ?? ConfigureRequest$new();
+  const m: ConfigureRequest = into ?? { config: "", runtimeName: "", runtimeVersion: "", registrationTimeout: 0n, requestTimeout: 0n };
   const e0 = r.e;
   if (group === 0) r.e = end;
   for (;;) {
@@ -313,34 +291,27 @@ export interface ConfigureResponse {
   $unknown?: Uint8Array[];
 }
 
-export const ConfigureResponse: $Codec<ConfigureResponse> = $codec("nri.pkg.api.v1alpha1.ConfigureResponse", ConfigureResponse$new, ConfigureResponse$size, ConfigureResponse$write, ConfigureResponse$read);
+export const ConfigureResponse: $Codec<ConfigureResponse> = $codec("nri.pkg.api.v1alpha1.ConfigureResponse", ConfigureResponse$enc, ConfigureResponse$read);
 
-export function ConfigureResponse$new(): ConfigureResponse {
-  return { events: 0 };
-}
-
-export function ConfigureResponse$size(m: ConfigureResponse): number {
-  let n = 0;
+export function ConfigureResponse$enc(m: ConfigureResponse, b: Buffer | undefined, p: number): number {
   const v2 = m.events; if (v2) {
-    n += 1 + $sv32(v2);
+    if (b === undefined) {
+      p += 1 + $sv32(v2);
+    } else {
+      b[p++] = 16; p = $wv32(b, p, v2);
+    }
   }
   const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-export function ConfigureResponse$write(m: ConfigureResponse, b: Buffer, p: number): number {
-  const v2 = m.events; if (v2) {
-    b[p++] = 16; p = $wv32(b, p, v2);
+  if (u !== undefined) {
+    if (b === undefined) for (const x of u) p += x.length;
+    else for (const x of u) p = $wR(b, p, x);
   }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
 export function ConfigureResponse$read(r: $R, end: number, group: number, into: ConfigureResponse | undefined): ConfigureResponse {
   $deeper(r, "nri.pkg.api.v1alpha1.ConfigureResponse");
-  const m = into ?? ConfigureResponse$new();
+  const m: ConfigureResponse = into ?? { events: 0 };
   const e0 = r.e;
   if (group === 0) r.e = end;
   for (;;) {
@@ -371,54 +342,49 @@ export interface SynchronizeRequest {
   $unknown?: Uint8Array[];
 }
 
-export const SynchronizeRequest: $Codec<SynchronizeRequest> = $codec("nri.pkg.api.v1alpha1.SynchronizeRequest", SynchronizeRequest$new, SynchronizeRequest$size, SynchronizeRequest$write, SynchronizeRequest$read);
+export const SynchronizeRequest: $Codec<SynchronizeRequest> = $codec("nri.pkg.api.v1alpha1.SynchronizeRequest", SynchronizeRequest$enc, SynchronizeRequest$read);
 
-export function SynchronizeRequest$new(): SynchronizeRequest {
-  return { pods: [], containers: [], more: false };
-}
-
-export function SynchronizeRequest$size(m: SynchronizeRequest): number {
-  let n = 0;
+export function SynchronizeRequest$enc(m: SynchronizeRequest, b: Buffer | undefined, p: number): number {
   const a1 = m.pods; if (a1 !== undefined) {
-    for (const v of a1) {
-      { const s = $put($slot(), PodSandbox$size(v)); n += 1 + $sv(s) + s; }
+    if (b === undefined) {
+      for (const v of a1) {
+        { const s = $put($slot(), PodSandbox$enc(v, undefined, 0)); p += 1 + $sv(s) + s; }
+      }
+    } else {
+      for (const v of a1) {
+        b[p++] = 10; p = $wv(b, p, $next()); p = PodSandbox$enc(v, b, p);
+      }
     }
   }
   const a2 = m.containers; if (a2 !== undefined) {
-    for (const v of a2) {
-      { const s = $put($slot(), Container$size(v)); n += 1 + $sv(s) + s; }
+    if (b === undefined) {
+      for (const v of a2) {
+        { const s = $put($slot(), Container$enc(v, undefined, 0)); p += 1 + $sv(s) + s; }
+      }
+    } else {
+      for (const v of a2) {
+        b[p++] = 18; p = $wv(b, p, $next()); p = Container$enc(v, b, p);
+      }
     }
   }
   const v3 = m.more; if (v3) {
-    n += 1 + 1;
-  }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-export function SynchronizeRequest$write(m: SynchronizeRequest, b: Buffer, p: number): number {
-  const a1 = m.pods; if (a1 !== undefined) {
-    for (const v of a1) {
-      b[p++] = 10; p = $wv(b, p, $next()); p = PodSandbox$write(v, b, p);
+    if (b === undefined) {
+      p += 1 + 1;
+    } else {
+      b[p++] = 24; p = ((b[p] = v3 ? 1 : 0), p + 1);
     }
   }
-  const a2 = m.containers; if (a2 !== undefined) {
-    for (const v of a2) {
-      b[p++] = 18; p = $wv(b, p, $next()); p = Container$write(v, b, p);
-    }
-  }
-  const v3 = m.more; if (v3) {
-    b[p++] = 24; p = ((b[p] = v3 ? 1 : 0), p + 1);
-  }
   const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
+  if (u !== undefined) {
+    if (b === undefined) for (const x of u) p += x.length;
+    else for (const x of u) p = $wR(b, p, x);
+  }
   return p;
 }
 
 export function SynchronizeRequest$read(r: $R, end: number, group: number, into: SynchronizeRequest | undefined): SynchronizeRequest {
   $deeper(r, "nri.pkg.api.v1alpha1.SynchronizeRequest");
-  const m = into ?? SynchronizeRequest$new();
+  const m: SynchronizeRequest = into ?? { pods: [], containers: [], more: false };
   const e0 = r.e;
   if (group === 0) r.e = end;
   for (;;) {
@@ -449,44 +415,38 @@ export interface SynchronizeResponse {
   $unknown?: Uint8Array[];
 }
 
-export const SynchronizeResponse: $Codec<SynchronizeResponse> = $codec("nri.pkg.api.v1alpha1.SynchronizeResponse", SynchronizeResponse$new, SynchronizeResponse$size, SynchronizeResponse$write, SynchronizeResponse$read);
+export const SynchronizeResponse: $Codec<SynchronizeResponse> = $codec("nri.pkg.api.v1alpha1.SynchronizeResponse", SynchronizeResponse$enc, SynchronizeResponse$read);
 
-export function SynchronizeResponse$new(): SynchronizeResponse {
-  return { update: [], more: false };
-}
-
-export function SynchronizeResponse$size(m: SynchronizeResponse): number {
-  let n = 0;
+export function SynchronizeResponse$enc(m: SynchronizeResponse, b: Buffer | undefined, p: number): number {
   const a1 = m.update; if (a1 !== undefined) {
-    for (const v of a1) {
-      { const s = $put($slot(), ContainerUpdate$size(v)); n += 1 + $sv(s) + s; }
+    if (b === undefined) {
+      for (const v of a1) {
+        { const s = $put($slot(), ContainerUpdate$enc(v, undefined, 0)); p += 1 + $sv(s) + s; }
+      }
+    } else {
+      for (const v of a1) {
+        b[p++] = 10; p = $wv(b, p, $next()); p = ContainerUpdate$enc(v, b, p);
+      }
     }
   }
   const v2 = m.more; if (v2) {
-    n += 1 + 1;
-  }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-export function SynchronizeResponse$write(m: SynchronizeResponse, b: Buffer, p: number): number {
-  const a1 = m.update; if (a1 !== undefined) {
-    for (const v of a1) {
-      b[p++] = 10; p = $wv(b, p, $next()); p = ContainerUpdate$write(v, b, p);
+    if (b === undefined) {
+      p += 1 + 1;
+    } else {
+      b[p++] = 16; p = ((b[p] = v2 ? 1 : 0), p + 1);
     }
   }
-  const v2 = m.more; if (v2) {
-    b[p++] = 16; p = ((b[p] = v2 ? 1 : 0), p + 1);
-  }
   const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
+  if (u !== undefined) {
+    if (b === undefined) for (const x of u) p += x.length;
+    else for (const x of u) p = $wR(b, p, x);
+  }
   return p;
 }
 
 export function SynchronizeResponse$read(r: $R, end: number, group: number, into: SynchronizeResponse | undefined): SynchronizeResponse {
   $deeper(r, "nri.pkg.api.v1alpha1.SynchronizeResponse");
-  const m = into ?? SynchronizeResponse$new();
+  const m: SynchronizeResponse = into ?? { update: [], more: false };
   const e0 = r.e;
   if (group === 0) r.e = end;
   for (;;) {
@@ -516,40 +476,34 @@ export interface CreateContainerRequest {
   $unknown?: Uint8Array[];
 }
 
-export const CreateContainerRequest: $Codec<CreateContainerRequest> = $codec("nri.pkg.api.v1alpha1.CreateContainerRequest", CreateContainerRequest$new, CreateContainerRequest$size, CreateContainerRequest$write, CreateContainerRequest$read);
+export const CreateContainerRequest: $Codec<CreateContainerRequest> = $codec("nri.pkg.api.v1alpha1.CreateContainerRequest", CreateContainerRequest$enc, CreateContainerRequest$read);
 
-export function CreateContainerRequest$new(): CreateContainerRequest {
-  return {  };
-}
-
-export function CreateContainerRequest$size(m: CreateContainerRequest): number {
-  let n = 0;
+export function CreateContainerRequest$enc(m: CreateContainerRequest, b: Buffer | undefined, p: number): number {
   const v1 = m.pod; if (v1 !== undefined && v1 !== null) {
-    { const s = $put($slot(), PodSandbox$size(v1)); n += 1 + $sv(s) + s; }
+    if (b === undefined) {
+      { const s = $put($slot(), PodSandbox$enc(v1, undefined, 0)); p += 1 + $sv(s) + s; }
+    } else {
+      b[p++] = 10; p = $wv(b, p, $next()); p = PodSandbox$enc(v1, b, p);
+    }
   }
   const v2 = m.container; if (v2 !== undefined && v2 !== null) {
-    { const s = $put($slot(), Container$size(v2)); n += 1 + $sv(s) + s; }
+    if (b === undefined) {
+      { const s = $put($slot(), Container$enc(v2, undefined, 0)); p += 1 + $sv(s) + s; }
+    } else {
+      b[p++] = 18; p = $wv(b, p, $next()); p = Container$enc(v2, b, p);
+    }
   }
   const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-export function CreateContainerRequest$write(m: CreateContainerRequest, b: Buffer, p: number): number {
-  const v1 = m.pod; if (v1 !== undefined && v1 !== null) {
-    b[p++] = 10; p = $wv(b, p, $next()); p = PodSandbox$write(v1, b, p);
+  if (u !== undefined) {
+    if (b === undefined) for (const x of u) p += x.length;
+    else for (const x of u) p = $wR(b, p, x);
   }
-  const v2 = m.container; if (v2 !== undefined && v2 !== null) {
-    b[p++] = 18; p = $wv(b, p, $next()); p = Container$write(v2, b, p);
-  }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
 export function CreateContainerRequest$read(r: $R, end: number, group: number, into: CreateContainerRequest | undefined): CreateContainerRequest {
   $deeper(r, "nri.pkg.api.v1alpha1.CreateContainerRequest");
-  const m = into ?? CreateContainerRequest$new();
+  const m: CreateContainerRequest = into ?? {  };
   const e0 = r.e;
   if (group === 0) r.e = end;
   for (;;) {
@@ -581,54 +535,49 @@ export interface CreateContainerResponse {
   $unknown?: Uint8Array[];
 }
 
-export const CreateContainerResponse: $Codec<CreateContainerResponse> = $codec("nri.pkg.api.v1alpha1.CreateContainerResponse", CreateContainerResponse$new, CreateContainerResponse$size, CreateContainerResponse$write, CreateContainerResponse$read);
+export const CreateContainerResponse: $Codec<CreateContainerResponse> = $codec("nri.pkg.api.v1alpha1.CreateContainerResponse", CreateContainerResponse$enc, CreateContainerResponse$read);
 
-export function CreateContainerResponse$new(): CreateContainerResponse {
-  return { update: [], evict: [] };
-}
-
-export function CreateContainerResponse$size(m: CreateContainerResponse): number {
-  let n = 0;
+export function CreateContainerResponse$enc(m: CreateContainerResponse, b: Buffer | undefined, p: number): number {
   const v1 = m.adjust; if (v1 !== undefined && v1 !== null) {
-    { const s = $put($slot(), ContainerAdjustment$size(v1)); n += 1 + $sv(s) + s; }
+    if (b === undefined) {
+      { const s = $put($slot(), ContainerAdjustment$enc(v1, undefined, 0)); p += 1 + $sv(s) + s; }
+    } else {
+      b[p++] = 10; p = $wv(b, p, $next()); p = ContainerAdjustment$enc(v1, b, p);
+    }
   }
   const a2 = m.update; if (a2 !== undefined) {
-    for (const v of a2) {
-      { const s = $put($slot(), ContainerUpdate$size(v)); n += 1 + $sv(s) + s; }
+    if (b === undefined) {
+      for (const v of a2) {
+        { const s = $put($slot(), ContainerUpdate$enc(v, undefined, 0)); p += 1 + $sv(s) + s; }
+      }
+    } else {
+      for (const v of a2) {
+        b[p++] = 18; p = $wv(b, p, $next()); p = ContainerUpdate$enc(v, b, p);
+      }
     }
   }
   const a3 = m.evict; if (a3 !== undefined) {
-    for (const v of a3) {
-      { const s = $put($slot(), ContainerEviction$size(v)); n += 1 + $sv(s) + s; }
+    if (b === undefined) {
+      for (const v of a3) {
+        { const s = $put($slot(), ContainerEviction$enc(v, undefined, 0)); p += 1 + $sv(s) + s; }
+      }
+    } else {
+      for (const v of a3) {
+        b[p++] = 26; p = $wv(b, p, $next()); p = ContainerEviction$enc(v, b, p);
+      }
     }
   }
   const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-export function CreateContainerResponse$write(m: CreateContainerResponse, b: Buffer, p: number): number {
-  const v1 = m.adjust; if (v1 !== undefined && v1 !== null) {
-    b[p++] = 10; p = $wv(b, p, $next()); p = ContainerAdjustment$write(v1, b, p);
+  if (u !== undefined) {
+    if (b === undefined) for (const x of u) p += x.length;
+    else for (const x of u) p = $wR(b, p, x);
   }
-  const a2 = m.update; if (a2 !== undefined) {
-    for (const v of a2) {
-      b[p++] = 18; p = $wv(b, p, $next()); p = ContainerUpdate$write(v, b, p);
-    }
-  }
-  const a3 = m.evict; if (a3 !== undefined) {
-    for (const v of a3) {
-      b[p++] = 26; p = $wv(b, p, $next()); p = ContainerEviction$write(v, b, p);
-    }
-  }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
 export function CreateContainerResponse$read(r: $R, end: number, group: number, into: CreateContainerResponse | undefined): CreateContainerResponse {
   $deeper(r, "nri.pkg.api.v1alpha1.CreateContainerResponse");
-  const m = into ?? CreateContainerResponse$new();
+  const m: CreateContainerResponse = into ?? { update: [], evict: [] };
   const e0 = r.e;
   if (group === 0) r.e = end;
   for (;;) {
@@ -661,46 +610,41 @@ export interface UpdateContainerRequest {
   $unknown?: Uint8Array[];
 }
 
-export const UpdateContainerRequest: $Codec<UpdateContainerRequest> = $codec("nri.pkg.api.v1alpha1.UpdateContainerRequest", UpdateContainerRequest$new, UpdateContainerRequest$size, UpdateContainerRequest$write, UpdateContainerRequest$read);
+export const UpdateContainerRequest: $Codec<UpdateContainerRequest> = $codec("nri.pkg.api.v1alpha1.UpdateContainerRequest", UpdateContainerRequest$enc, UpdateContainerRequest$read);
 
-export function UpdateContainerRequest$new(): UpdateContainerRequest {
-  return {  };
-}
-
-export function UpdateContainerRequest$size(m: UpdateContainerRequest): number {
-  let n = 0;
+export function UpdateContainerRequest$enc(m: UpdateContainerRequest, b: Buffer | undefined, p: number): number {
   const v1 = m.pod; if (v1 !== undefined && v1 !== null) {
-    { const s = $put($slot(), PodSandbox$size(v1)); n += 1 + $sv(s) + s; }
+    if (b === undefined) {
+      { const s = $put($slot(), PodSandbox$enc(v1, undefined, 0)); p += 1 + $sv(s) + s; }
+    } else {
+      b[p++] = 10; p = $wv(b, p, $next()); p = PodSandbox$enc(v1, b, p);
+    }
   }
   const v2 = m.container; if (v2 !== undefined && v2 !== null) {
-    { const s = $put($slot(), Container$size(v2)); n += 1 + $sv(s) + s; }
+    if (b === undefined) {
+      { const s = $put($slot(), Container$enc(v2, undefined, 0)); p += 1 + $sv(s) + s; }
+    } else {
+      b[p++] = 18; p = $wv(b, p, $next()); p = Container$enc(v2, b, p);
+    }
   }
   const v3 = m.linuxResources; if (v3 !== undefined && v3 !== null) {
-    { const s = $put($slot(), LinuxResources$size(v3)); n += 1 + $sv(s) + s; }
+    if (b === undefined) {
+      { const s = $put($slot(), LinuxResources$enc(v3, undefined, 0)); p += 1 + $sv(s) + s; }
+    } else {
+      b[p++] = 26; p = $wv(b, p, $next()); p = LinuxResources$enc(v3, b, p);
+    }
   }
   const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-export function UpdateContainerRequest$write(m: UpdateContainerRequest, b: Buffer, p: number): number {
-  const v1 = m.pod; if (v1 !== undefined && v1 !== null) {
-    b[p++] = 10; p = $wv(b, p, $next()); p = PodSandbox$write(v1, b, p);
+  if (u !== undefined) {
+    if (b === undefined) for (const x of u) p += x.length;
+    else for (const x of u) p = $wR(b, p, x);
   }
-  const v2 = m.container; if (v2 !== undefined && v2 !== null) {
-    b[p++] = 18; p = $wv(b, p, $next()); p = Container$write(v2, b, p);
-  }
-  const v3 = m.linuxResources; if (v3 !== undefined && v3 !== null) {
-    b[p++] = 26; p = $wv(b, p, $next()); p = LinuxResources$write(v3, b, p);
-  }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
 export function UpdateContainerRequest$read(r: $R, end: number, group: number, into: UpdateContainerRequest | undefined): UpdateContainerRequest {
   $deeper(r, "nri.pkg.api.v1alpha1.UpdateContainerRequest");
-  const m = into ?? UpdateContainerRequest$new();
+  const m: UpdateContainerRequest = into ?? {  };
   const e0 = r.e;
   if (group === 0) r.e = end;
   for (;;) {
@@ -731,48 +675,42 @@ export interface UpdateContainerResponse {
   $unknown?: Uint8Array[];
 }
 
-export const UpdateContainerResponse: $Codec<UpdateContainerResponse> = $codec("nri.pkg.api.v1alpha1.UpdateContainerResponse", UpdateContainerResponse$new, UpdateContainerResponse$size, UpdateContainerResponse$write, UpdateContainerResponse$read);
+export const UpdateContainerResponse: $Codec<UpdateContainerResponse> = $codec("nri.pkg.api.v1alpha1.UpdateContainerResponse", UpdateContainerResponse$enc, UpdateContainerResponse$read);
 
-export function UpdateContainerResponse$new(): UpdateContainerResponse {
-  return { update: [], evict: [] };
-}
-
-export function UpdateContainerResponse$size(m: UpdateContainerResponse): number {
-  let n = 0;
+export function UpdateContainerResponse$enc(m: UpdateContainerResponse, b: Buffer | undefined, p: number): number {
   const a1 = m.update; if (a1 !== undefined) {
-    for (const v of a1) {
-      { const s = $put($slot(), ContainerUpdate$size(v)); n += 1 + $sv(s) + s; }
+    if (b === undefined) {
+      for (const v of a1) {
+        { const s = $put($slot(), ContainerUpdate$enc(v, undefined, 0)); p += 1 + $sv(s) + s; }
+      }
+    } else {
+      for (const v of a1) {
+        b[p++] = 10; p = $wv(b, p, $next()); p = ContainerUpdate$enc(v, b, p);
+      }
     }
   }
   const a2 = m.evict; if (a2 !== undefined) {
-    for (const v of a2) {
-      { const s = $put($slot(), ContainerEviction$size(v)); n += 1 + $sv(s) + s; }
+    if (b === undefined) {
+      for (const v of a2) {
+        { const s = $put($slot(), ContainerEviction$enc(v, undefined, 0)); p += 1 + $sv(s) + s; }
+      }
+    } else {
+      for (const v of a2) {
+        b[p++] = 18; p = $wv(b, p, $next()); p = ContainerEviction$enc(v, b, p);
+      }
     }
   }
   const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-export function UpdateContainerResponse$write(m: UpdateContainerResponse, b: Buffer, p: number): number {
-  const a1 = m.update; if (a1 !== undefined) {
-    for (const v of a1) {
-      b[p++] = 10; p = $wv(b, p, $next()); p = ContainerUpdate$write(v, b, p);
-    }
+  if (u !== undefined) {
+    if (b === undefined) for (const x of u) p += x.length;
+    else for (const x of u) p = $wR(b, p, x);
   }
-  const a2 = m.evict; if (a2 !== undefined) {
-    for (const v of a2) {
-      b[p++] = 18; p = $wv(b, p, $next()); p = ContainerEviction$write(v, b, p);
-    }
-  }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
 export function UpdateContainerResponse$read(r: $R, end: number, group: number, into: UpdateContainerResponse | undefined): UpdateContainerResponse {
   $deeper(r, "nri.pkg.api.v1alpha1.UpdateContainerResponse");
-  const m = into ?? UpdateContainerResponse$new();
+  const m: UpdateContainerResponse = into ?? { update: [], evict: [] };
   const e0 = r.e;
   if (group === 0) r.e = end;
   for (;;) {
@@ -802,40 +740,34 @@ export interface StopContainerRequest {
   $unknown?: Uint8Array[];
 }
 
-export const StopContainerRequest: $Codec<StopContainerRequest> = $codec("nri.pkg.api.v1alpha1.StopContainerRequest", StopContainerRequest$new, StopContainerRequest$size, StopContainerRequest$write, StopContainerRequest$read);
+export const StopContainerRequest: $Codec<StopContainerRequest> = $codec("nri.pkg.api.v1alpha1.StopContainerRequest", StopContainerRequest$enc, StopContainerRequest$read);
 
-export function StopContainerRequest$new(): StopContainerRequest {
-  return {  };
-}
-
-export function StopContainerRequest$size(m: StopContainerRequest): number {
-  let n = 0;
+export function StopContainerRequest$enc(m: StopContainerRequest, b: Buffer | undefined, p: number): number {
   const v1 = m.pod; if (v1 !== undefined && v1 !== null) {
-    { const s = $put($slot(), PodSandbox$size(v1)); n += 1 + $sv(s) + s; }
+    if (b === undefined) {
+      { const s = $put($slot(), PodSandbox$enc(v1, undefined, 0)); p += 1 + $sv(s) + s; }
+    } else {
+      b[p++] = 10; p = $wv(b, p, $next()); p = PodSandbox$enc(v1, b, p);
+    }
   }
   const v2 = m.container; if (v2 !== undefined && v2 !== null) {
-    { const s = $put($slot(), Container$size(v2)); n += 1 + $sv(s) + s; }
+    if (b === undefined) {
+      { const s = $put($slot(), Container$enc(v2, undefined, 0)); p += 1 + $sv(s) + s; }
+    } else {
+      b[p++] = 18; p = $wv(b, p, $next()); p = Container$enc(v2, b, p);
+    }
   }
   const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-export function StopContainerRequest$write(m: StopContainerRequest, b: Buffer, p: number): number {
-  const v1 = m.pod; if (v1 !== undefined && v1 !== null) {
-    b[p++] = 10; p = $wv(b, p, $next()); p = PodSandbox$write(v1, b, p);
+  if (u !== undefined) {
+    if (b === undefined) for (const x of u) p += x.length;
+    else for (const x of u) p = $wR(b, p, x);
   }
-  const v2 = m.container; if (v2 !== undefined && v2 !== null) {
-    b[p++] = 18; p = $wv(b, p, $next()); p = Container$write(v2, b, p);
-  }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
 export function StopContainerRequest$read(r: $R, end: number, group: number, into: StopContainerRequest | undefined): StopContainerRequest {
   $deeper(r, "nri.pkg.api.v1alpha1.StopContainerRequest");
-  const m = into ?? StopContainerRequest$new();
+  const m: StopContainerRequest = into ?? {  };
   const e0 = r.e;
   if (group === 0) r.e = end;
   for (;;) {
@@ -863,38 +795,31 @@ export interface StopContainerResponse {
   $unknown?: Uint8Array[];
 }
 
-export const StopContainerResponse: $Codec<StopContainerResponse> = $codec("nri.pkg.api.v1alpha1.StopContainerResponse", StopContainerResponse$new, StopContainerResponse$size, StopContainerResponse$write, StopContainerResponse$read);
+export const StopContainerResponse: $Codec<StopContainerResponse> = $codec("nri.pkg.api.v1alpha1.StopContainerResponse", StopContainerResponse$enc, StopContainerResponse$read);
 
-export function StopContainerResponse$new(): StopContainerResponse {
-  return { update: [] };
-}
-
-export function StopContainerResponse$size(m: StopContainerResponse): number {
-  let n = 0;
+export function StopContainerResponse$enc(m: StopContainerResponse, b: Buffer | undefined, p: number): number {
   const a1 = m.update; if (a1 !== undefined) {
-    for (const v of a1) {
-      { const s = $put($slot(), ContainerUpdate$size(v)); n += 1 + $sv(s) + s; }
+    if (b === undefined) {
+      for (const v of a1) {
+        { const s = $put($slot(), ContainerUpdate$enc(v, undefined, 0)); p += 1 + $sv(s) + s; }
+      }
+    } else {
+      for (const v of a1) {
+        b[p++] = 10; p = $wv(b, p, $next()); p = ContainerUpdate$enc(v, b, p);
+      }
     }
   }
   const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-export function StopContainerResponse$write(m: StopContainerResponse, b: Buffer, p: number): number {
-  const a1 = m.update; if (a1 !== undefined) {
-    for (const v of a1) {
-      b[p++] = 10; p = $wv(b, p, $next()); p = ContainerUpdate$write(v, b, p);
-    }
+  if (u !== undefined) {
+    if (b === undefined) for (const x of u) p += x.length;
+    else for (const x of u) p = $wR(b, p, x);
   }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
 export function StopContainerResponse$read(r: $R, end: number, group: number, into: StopContainerResponse | undefined): StopContainerResponse {
   $deeper(r, "nri.pkg.api.v1alpha1.StopContainerResponse");
-  const m = into ?? StopContainerResponse$new();
+  const m: StopContainerResponse = into ?? { update: [] };
   const e0 = r.e;
   if (group === 0) r.e = end;
   for (;;) {
@@ -931,46 +856,41 @@ export interface StateChangeEvent {
   $unknown?: Uint8Array[];
 }
 
-export const StateChangeEvent: $Codec<StateChangeEvent> = $codec("nri.pkg.api.v1alpha1.StateChangeEvent", StateChangeEvent$new, StateChangeEvent$size, StateChangeEvent$write, StateChangeEvent$read);
+export const StateChangeEvent: $Codec<StateChangeEvent> = $codec("nri.pkg.api.v1alpha1.StateChangeEvent", StateChangeEvent$enc, StateChangeEvent$read);
 
-export function StateChangeEvent$new(): StateChangeEvent {
-  return { event: 0 };
-}
-
-export function StateChangeEvent$size(m: StateChangeEvent): number {
-  let n = 0;
+export function StateChangeEvent$enc(m: StateChangeEvent, b: Buffer | undefined, p: number): number {
   const v1 = m.event; if (v1 !== undefined && v1 !== 0) {
-    n += 1 + $sv32(v1);
+    if (b === undefined) {
+      p += 1 + $sv32(v1);
+    } else {
+      b[p++] = 8; p = $wv32(b, p, v1);
+    }
   }
   const v2 = m.pod; if (v2 !== undefined && v2 !== null) {
-    { const s = $put($slot(), PodSandbox$size(v2)); n += 1 + $sv(s) + s; }
+    if (b === undefined) {
+      { const s = $put($slot(), PodSandbox$enc(v2, undefined, 0)); p += 1 + $sv(s) + s; }
+    } else {
+      b[p++] = 18; p = $wv(b, p, $next()); p = PodSandbox$enc(v2, b, p);
+    }
   }
   const v3 = m.container; if (v3 !== undefined && v3 !== null) {
-    { const s = $put($slot(), Container$size(v3)); n += 1 + $sv(s) + s; }
+    if (b === undefined) {
+      { const s = $put($slot(), Container$enc(v3, undefined, 0)); p += 1 + $sv(s) + s; }
+    } else {
+      b[p++] = 26; p = $wv(b, p, $next()); p = Container$enc(v3, b, p);
+    }
   }
   const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-export function StateChangeEvent$write(m: StateChangeEvent, b: Buffer, p: number): number {
-  const v1 = m.event; if (v1 !== undefined && v1 !== 0) {
-    b[p++] = 8; p = $wv32(b, p, v1);
+  if (u !== undefined) {
+    if (b === undefined) for (const x of u) p += x.length;
+    else for (const x of u) p = $wR(b, p, x);
   }
-  const v2 = m.pod; if (v2 !== undefined && v2 !== null) {
-    b[p++] = 18; p = $wv(b, p, $next()); p = PodSandbox$write(v2, b, p);
-  }
-  const v3 = m.container; if (v3 !== undefined && v3 !== null) {
-    b[p++] = 26; p = $wv(b, p, $next()); p = Container$write(v3, b, p);
-  }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
 export function StateChangeEvent$read(r: $R, end: number, group: number, into: StateChangeEvent | undefined): StateChangeEvent {
   $deeper(r, "nri.pkg.api.v1alpha1.StateChangeEvent");
-  const m = into ?? StateChangeEvent$new();
+  const m: StateChangeEvent = into ?? { event: 0 };
   const e0 = r.e;
   if (group === 0) r.e = end;
   for (;;) {
@@ -999,28 +919,20 @@ export interface Empty {
 }
 
 /** Empty response for those *Requests that are semantically events. */
-export const Empty: $Codec<Empty> = $codec("nri.pkg.api.v1alpha1.Empty", Empty$new, Empty$size, Empty$write, Empty$read);
+export const Empty: $Codec<Empty> = $codec("nri.pkg.api.v1alpha1.Empty", Empty$enc, Empty$read);
 
-export function Empty$new(): Empty {
-  return {  };
-}
-
-export function Empty$size(m: Empty): number {
-  let n = 0;
+export function Empty$enc(m: Empty, b: Buffer | undefined, p: number): number {
   const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-export function Empty$write(m: Empty, b: Buffer, p: number): number {
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
+  if (u !== undefined) {
+    if (b === undefined) for (const x of u) p += x.length;
+    else for (const x of u) p = $wR(b, p, x);
+  }
   return p;
 }
 
 export function Empty$read(r: $R, end: number, group: number, into: Empty | undefined): Empty {
   $deeper(r, "nri.pkg.api.v1alpha1.Empty");
-  const m = into ?? Empty$new();
+  const m: Empty = into ?? {  };
   const e0 = r.e;
   if (group === 0) r.e = end;
   for (;;) {
@@ -1054,116 +966,118 @@ export interface PodSandbox {
 }
 
 /** Pod metadata that is considered relevant for a plugin. */
-export const PodSandbox: $Codec<PodSandbox> = $codec("nri.pkg.api.v1alpha1.PodSandbox", PodSandbox$new, PodSandbox$size, PodSandbox$write, PodSandbox$read);
+export const PodSandbox: $Codec<PodSandbox> = $codec("nri.pkg.api.v1alpha1.PodSandbox", PodSandbox$enc, PodSandbox$read);
 
-export function PodSandbox$new(): PodSandbox {
-  return { id: "", name: "", uid: "", namespace: "", labels: {}, annotations: {}, runtimeHandler: "", pid: 0, ips: [] };
-}
-
-export function PodSandbox$size(m: PodSandbox): number {
-  let n = 0;
+export function PodSandbox$enc(m: PodSandbox, b: Buffer | undefined, p: number): number {
   const v1 = m.id; if (v1) {
-    n += 1 + $sS(v1);
+    if (b === undefined) {
+      p += 1 + $sS(v1);
+    } else {
+      b[p++] = 10; p = $wS(b, p, v1);
+    }
   }
   const v2 = m.name; if (v2) {
-    n += 1 + $sS(v2);
+    if (b === undefined) {
+      p += 1 + $sS(v2);
+    } else {
+      b[p++] = 18; p = $wS(b, p, v2);
+    }
   }
   const v3 = m.uid; if (v3) {
-    n += 1 + $sS(v3);
+    if (b === undefined) {
+      p += 1 + $sS(v3);
+    } else {
+      b[p++] = 26; p = $wS(b, p, v3);
+    }
   }
   const v4 = m.namespace; if (v4) {
-    n += 1 + $sS(v4);
+    if (b === undefined) {
+      p += 1 + $sS(v4);
+    } else {
+      b[p++] = 34; p = $wS(b, p, v4);
+    }
   }
   const m5 = m.labels; if (m5 !== undefined) {
-    for (const k of Object.keys(m5)) {
-      const v = m5[k]!;
-      const i = $slot();
-      const kv = k;
-      let s = 1 + $sS(kv);
-      s += 1 + $sS(v);
-      $put(i, s);
-      n += 1 + $sv(s) + s;
+    if (b === undefined) {
+      for (const k of Object.keys(m5)) {
+        const v = m5[k]!;
+        const i = $slot();
+        const kv = k;
+        let s = 1 + $sS(kv);
+        s += 1 + $sS(v);
+        $put(i, s);
+        p += 1 + $sv(s) + s;
+      }
+    } else {
+      for (const k of Object.keys(m5)) {
+        const v = m5[k]!;
+        b[p++] = 42; p = $wv(b, p, $next());
+        const kv = k;
+        b[p++] = 10; p = $wS(b, p, kv);
+        b[p++] = 18; p = $wS(b, p, v);
+      }
     }
   }
   const m6 = m.annotations; if (m6 !== undefined) {
-    for (const k of Object.keys(m6)) {
-      const v = m6[k]!;
-      const i = $slot();
-      const kv = k;
-      let s = 1 + $sS(kv);
-      s += 1 + $sS(v);
-      $put(i, s);
-      n += 1 + $sv(s) + s;
+    if (b === undefined) {
+      for (const k of Object.keys(m6)) {
+        const v = m6[k]!;
+        const i = $slot();
+        const kv = k;
+        let s = 1 + $sS(kv);
+        s += 1 + $sS(v);
+        $put(i, s);
+        p += 1 + $sv(s) + s;
+      }
+    } else {
+      for (const k of Object.keys(m6)) {
+        const v = m6[k]!;
+        b[p++] = 50; p = $wv(b, p, $next());
+        const kv = k;
+        b[p++] = 10; p = $wS(b, p, kv);
+        b[p++] = 18; p = $wS(b, p, v);
+      }
     }
   }
   const v7 = m.runtimeHandler; if (v7) {
-    n += 1 + $sS(v7);
-  }
-  const v8 = m.linux; if (v8 !== undefined && v8 !== null) {
-    { const s = $put($slot(), LinuxPodSandbox$size(v8)); n += 1 + $sv(s) + s; }
-  }
-  const v9 = m.pid; if (v9) {
-    n += 1 + $sv(v9 >>> 0);
-  }
-  const a10 = m.ips; if (a10 !== undefined) {
-    for (const v of a10) n += 1 + $sS(v);
-  }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-export function PodSandbox$write(m: PodSandbox, b: Buffer, p: number): number {
-  const v1 = m.id; if (v1) {
-    b[p++] = 10; p = $wS(b, p, v1);
-  }
-  const v2 = m.name; if (v2) {
-    b[p++] = 18; p = $wS(b, p, v2);
-  }
-  const v3 = m.uid; if (v3) {
-    b[p++] = 26; p = $wS(b, p, v3);
-  }
-  const v4 = m.namespace; if (v4) {
-    b[p++] = 34; p = $wS(b, p, v4);
-  }
-  const m5 = m.labels; if (m5 !== undefined) {
-    for (const k of Object.keys(m5)) {
-      const v = m5[k]!;
-      b[p++] = 42; p = $wv(b, p, $next());
-      const kv = k;
-      b[p++] = 10; p = $wS(b, p, kv);
-      b[p++] = 18; p = $wS(b, p, v);
+    if (b === undefined) {
+      p += 1 + $sS(v7);
+    } else {
+      b[p++] = 58; p = $wS(b, p, v7);
     }
   }
-  const m6 = m.annotations; if (m6 !== undefined) {
-    for (const k of Object.keys(m6)) {
-      const v = m6[k]!;
-      b[p++] = 50; p = $wv(b, p, $next());
-      const kv = k;
-      b[p++] = 10; p = $wS(b, p, kv);
-      b[p++] = 18; p = $wS(b, p, v);
+  const v8 = m.linux; if (v8 !== undefined && v8 !== null) {
+    if (b === undefined) {
+      { const s = $put($slot(), LinuxPodSandbox$enc(v8, undefined, 0)); p += 1 + $sv(s) + s; }
+    } else {
+      b[p++] = 66; p = $wv(b, p, $next()); p = LinuxPodSandbox$enc(v8, b, p);
     }
   }
-  const v7 = m.runtimeHandler; if (v7) {
-    b[p++] = 58; p = $wS(b, p, v7);
-  }
-  const v8 = m.linux; if (v8 !== undefined && v8 !== null) {
-    b[p++] = 66; p = $wv(b, p, $next()); p = LinuxPodSandbox$write(v8, b, p);
-  }
   const v9 = m.pid; if (v9) {
-    b[p++] = 72; p = $wv(b, p, v9 >>> 0);
+    if (b === undefined) {
+      p += 1 + $sv(v9 >>> 0);
+    } else {
+      b[p++] = 72; p = $wv(b, p, v9 >>> 0);
+    }
   }
   const a10 = m.ips; if (a10 !== undefined) {
-    for (const v of a10) { b[p++] = 82; p = $wS(b, p, v); }
+    if (b === undefined) {
+      for (const v of a10) p += 1 + $sS(v);
+    } else {
+      for (const v of a10) { b[p++] = 82; p = $wS(b, p, v); }
+    }
   }
   const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
+  if (u !== undefined) {
+    if (b === undefined) for (const x of u) p += x.length;
+    else for (const x of u) p = $wR(b, p, x);
+  }
   return p;
 }
 
 export function PodSandbox$read(r: $R, end: number, group: number, into: PodSandbox | undefined): PodSandbox {
   $deeper(r, "nri.pkg.api.v1alpha1.PodSandbox");
-  const m = into ?? PodSandbox$new();
+  const m: PodSandbox = into ?? { id: "", name: "", uid: "", namespace: "", labels: {}, annotations: {}, runtimeHandler: "", pid: 0, ips: [] };
   const e0 = r.e;
   if (group === 0) r.e = end;
   for (;;) {
@@ -1237,68 +1151,66 @@ export interface LinuxPodSandbox {
 }
 
 /** PodSandbox linux-specific metadata */
-export const LinuxPodSandbox: $Codec<LinuxPodSandbox> = $codec("nri.pkg.api.v1alpha1.LinuxPodSandbox", LinuxPodSandbox$new, LinuxPodSandbox$size, LinuxPodSandbox$write, LinuxPodSandbox$read);
+export const LinuxPodSandbox: $Codec<LinuxPodSandbox> = $codec("nri.pkg.api.v1alpha1.LinuxPodSandbox", LinuxPodSandbox$enc, LinuxPodSandbox$read);
 
-export function LinuxPodSandbox$new(): LinuxPodSandbox {
-  return { cgroupParent: "", cgroupsPath: "", namespaces: [] };
-}
-
-export function LinuxPodSandbox$size(m: LinuxPodSandbox): number {
-  let n = 0;
+export function LinuxPodSandbox$enc(m: LinuxPodSandbox, b: Buffer | undefined, p: number): number {
   const v1 = m.podOverhead; if (v1 !== undefined && v1 !== null) {
-    { const s = $put($slot(), LinuxResources$size(v1)); n += 1 + $sv(s) + s; }
+    if (b === undefined) {
+      { const s = $put($slot(), LinuxResources$enc(v1, undefined, 0)); p += 1 + $sv(s) + s; }
+    } else {
+      b[p++] = 10; p = $wv(b, p, $next()); p = LinuxResources$enc(v1, b, p);
+    }
   }
   const v2 = m.podResources; if (v2 !== undefined && v2 !== null) {
-    { const s = $put($slot(), LinuxResources$size(v2)); n += 1 + $sv(s) + s; }
+    if (b === undefined) {
+      { const s = $put($slot(), LinuxResources$enc(v2, undefined, 0)); p += 1 + $sv(s) + s; }
+    } else {
+      b[p++] = 18; p = $wv(b, p, $next()); p = LinuxResources$enc(v2, b, p);
+    }
   }
   const v3 = m.cgroupParent; if (v3) {
-    n += 1 + $sS(v3);
+    if (b === undefined) {
+      p += 1 + $sS(v3);
+    } else {
+      b[p++] = 26; p = $wS(b, p, v3);
+    }
   }
   const v4 = m.cgroupsPath; if (v4) {
-    n += 1 + $sS(v4);
+    if (b === undefined) {
+      p += 1 + $sS(v4);
+    } else {
+      b[p++] = 34; p = $wS(b, p, v4);
+    }
   }
   const a5 = m.namespaces; if (a5 !== undefined) {
-    for (const v of a5) {
-      { const s = $put($slot(), LinuxNamespace$size(v)); n += 1 + $sv(s) + s; }
+    if (b === undefined) {
+      for (const v of a5) {
+        { const s = $put($slot(), LinuxNamespace$enc(v, undefined, 0)); p += 1 + $sv(s) + s; }
+      }
+    } else {
+      for (const v of a5) {
+        b[p++] = 42; p = $wv(b, p, $next()); p = LinuxNamespace$enc(v, b, p);
+      }
     }
   }
   const v6 = m.resources; if (v6 !== undefined && v6 !== null) {
-    { const s = $put($slot(), LinuxResources$size(v6)); n += 1 + $sv(s) + s; }
-  }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-export function LinuxPodSandbox$write(m: LinuxPodSandbox, b: Buffer, p: number): number {
-  const v1 = m.podOverhead; if (v1 !== undefined && v1 !== null) {
-    b[p++] = 10; p = $wv(b, p, $next()); p = LinuxResources$write(v1, b, p);
-  }
-  const v2 = m.podResources; if (v2 !== undefined && v2 !== null) {
-    b[p++] = 18; p = $wv(b, p, $next()); p = LinuxResources$write(v2, b, p);
-  }
-  const v3 = m.cgroupParent; if (v3) {
-    b[p++] = 26; p = $wS(b, p, v3);
-  }
-  const v4 = m.cgroupsPath; if (v4) {
-    b[p++] = 34; p = $wS(b, p, v4);
-  }
-  const a5 = m.namespaces; if (a5 !== undefined) {
-    for (const v of a5) {
-      b[p++] = 42; p = $wv(b, p, $next()); p = LinuxNamespace$write(v, b, p);
+    if (b === undefined) {
+      { const s = $put($slot(), LinuxResources$enc(v6, undefined, 0)); p += 1 + $sv(s) + s; }
+    } else {
+      b[p++] = 50; p = $wv(b, p, $next()); p = LinuxResources$enc(v6, b, p);
     }
   }
-  const v6 = m.resources; if (v6 !== undefined && v6 !== null) {
-    b[p++] = 50; p = $wv(b, p, $next()); p = LinuxResources$write(v6, b, p);
-  }
   const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
+  if (u !== undefined) {
+    if (b === undefined) for (const x of u) p += x.length;
+    else for (const x of u) p = $wR(b, p, x);
+  }
   return p;
 }
 
 export function LinuxPodSandbox$read(r: $R, end: number, group: number, into: LinuxPodSandbox | undefined): LinuxPodSandbox {
   $deeper(r, "nri.pkg.api.v1alpha1.LinuxPodSandbox");
-  const m = into ?? LinuxPodSandbox$new();
+  const m: LinuxPodSandbox = into ?? { cgroupParent: "", cgroupsPath: "", namespaces: [] };
   const e0 = r.e;
   if (group === 0) r.e = end;
   for (;;) {
@@ -1343,142 +1255,147 @@ export interface Container {
 }
 
 /** Container metadata that is considered relevant for a plugin. */
-export const Container: $Codec<Container> = $codec("nri.pkg.api.v1alpha1.Container", Container$new, Container$size, Container$write, Container$read);
+export const Container: $Codec<Container> = $codec("nri.pkg.api.v1alpha1.Container", Container$enc, Container$read);
 
-export function Container$new(): Container {
-  return { id: "", podSandboxId: "", name: "", state: 0, labels: {}, annotations: {}, args: [], env: [], mounts: [], pid: 0, rlimits: [] };
-}
-
-export function Container$size(m: Container): number {
-  let n = 0;
+export function Container$enc(m: Container, b: Buffer | undefined, p: number): number {
   const v1 = m.id; if (v1) {
-    n += 1 + $sS(v1);
+    if (b === undefined) {
+      p += 1 + $sS(v1);
+    } else {
+      b[p++] = 10; p = $wS(b, p, v1);
+    }
   }
   const v2 = m.podSandboxId; if (v2) {
-    n += 1 + $sS(v2);
+    if (b === undefined) {
+      p += 1 + $sS(v2);
+    } else {
+      b[p++] = 18; p = $wS(b, p, v2);
+    }
   }
   const v3 = m.name; if (v3) {
-    n += 1 + $sS(v3);
+    if (b === undefined) {
+      p += 1 + $sS(v3);
+    } else {
+      b[p++] = 26; p = $wS(b, p, v3);
+    }
   }
   const v4 = m.state; if (v4 !== undefined && v4 !== 0) {
-    n += 1 + $sv32(v4);
+    if (b === undefined) {
+      p += 1 + $sv32(v4);
+    } else {
+      b[p++] = 32; p = $wv32(b, p, v4);
+    }
   }
   const m5 = m.labels; if (m5 !== undefined) {
-    for (const k of Object.keys(m5)) {
-      const v = m5[k]!;
-      const i = $slot();
-      const kv = k;
-      let s = 1 + $sS(kv);
-      s += 1 + $sS(v);
-      $put(i, s);
-      n += 1 + $sv(s) + s;
+    if (b === undefined) {
+      for (const k of Object.keys(m5)) {
+        const v = m5[k]!;
+        const i = $slot();
+        const kv = k;
+        let s = 1 + $sS(kv);
+        s += 1 + $sS(v);
+        $put(i, s);
+        p += 1 + $sv(s) + s;
+      }
+    } else {
+      for (const k of Object.keys(m5)) {
+        const v = m5[k]!;
+        b[p++] = 42; p = $wv(b, p, $next());
+        const kv = k;
+        b[p++] = 10; p = $wS(b, p, kv);
+        b[p++] = 18; p = $wS(b, p, v);
+      }
     }
   }
   const m6 = m.annotations; if (m6 !== undefined) {
-    for (const k of Object.keys(m6)) {
-      const v = m6[k]!;
-      const i = $slot();
-      const kv = k;
-      let s = 1 + $sS(kv);
-      s += 1 + $sS(v);
-      $put(i, s);
-      n += 1 + $sv(s) + s;
+    if (b === undefined) {
+      for (const k of Object.keys(m6)) {
+        const v = m6[k]!;
+        const i = $slot();
+        const kv = k;
+        let s = 1 + $sS(kv);
+        s += 1 + $sS(v);
+        $put(i, s);
+        p += 1 + $sv(s) + s;
+      }
+    } else {
+      for (const k of Object.keys(m6)) {
+        const v = m6[k]!;
+        b[p++] = 50; p = $wv(b, p, $next());
+        const kv = k;
+        b[p++] = 10; p = $wS(b, p, kv);
+        b[p++] = 18; p = $wS(b, p, v);
+      }
     }
   }
   const a7 = m.args; if (a7 !== undefined) {
-    for (const v of a7) n += 1 + $sS(v);
+    if (b === undefined) {
+      for (const v of a7) p += 1 + $sS(v);
+    } else {
+      for (const v of a7) { b[p++] = 58; p = $wS(b, p, v); }
+    }
   }
   const a8 = m.env; if (a8 !== undefined) {
-    for (const v of a8) n += 1 + $sS(v);
+    if (b === undefined) {
+      for (const v of a8) p += 1 + $sS(v);
+    } else {
+      for (const v of a8) { b[p++] = 66; p = $wS(b, p, v); }
+    }
   }
   const a9 = m.mounts; if (a9 !== undefined) {
-    for (const v of a9) {
-      { const s = $put($slot(), Mount$size(v)); n += 1 + $sv(s) + s; }
+    if (b === undefined) {
+      for (const v of a9) {
+        { const s = $put($slot(), Mount$enc(v, undefined, 0)); p += 1 + $sv(s) + s; }
+      }
+    } else {
+      for (const v of a9) {
+        b[p++] = 74; p = $wv(b, p, $next()); p = Mount$enc(v, b, p);
+      }
     }
   }
   const v10 = m.hooks; if (v10 !== undefined && v10 !== null) {
-    { const s = $put($slot(), Hooks$size(v10)); n += 1 + $sv(s) + s; }
+    if (b === undefined) {
+      { const s = $put($slot(), Hooks$enc(v10, undefined, 0)); p += 1 + $sv(s) + s; }
+    } else {
+      b[p++] = 82; p = $wv(b, p, $next()); p = Hooks$enc(v10, b, p);
+    }
   }
   const v11 = m.linux; if (v11 !== undefined && v11 !== null) {
-    { const s = $put($slot(), LinuxContainer$size(v11)); n += 1 + $sv(s) + s; }
+    if (b === undefined) {
+      { const s = $put($slot(), LinuxContainer$enc(v11, undefined, 0)); p += 1 + $sv(s) + s; }
+    } else {
+      b[p++] = 90; p = $wv(b, p, $next()); p = LinuxContainer$enc(v11, b, p);
+    }
   }
   const v12 = m.pid; if (v12) {
-    n += 1 + $sv(v12 >>> 0);
+    if (b === undefined) {
+      p += 1 + $sv(v12 >>> 0);
+    } else {
+      b[p++] = 96; p = $wv(b, p, v12 >>> 0);
+    }
   }
   const a13 = m.rlimits; if (a13 !== undefined) {
-    for (const v of a13) {
-      { const s = $put($slot(), POSIXRlimit$size(v)); n += 1 + $sv(s) + s; }
+    if (b === undefined) {
+      for (const v of a13) {
+        { const s = $put($slot(), POSIXRlimit$enc(v, undefined, 0)); p += 1 + $sv(s) + s; }
+      }
+    } else {
+      for (const v of a13) {
+        b[p++] = 106; p = $wv(b, p, $next()); p = POSIXRlimit$enc(v, b, p);
+      }
     }
   }
   const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-export function Container$write(m: Container, b: Buffer, p: number): number {
-  const v1 = m.id; if (v1) {
-    b[p++] = 10; p = $wS(b, p, v1);
+  if (u !== undefined) {
+    if (b === undefined) for (const x of u) p += x.length;
+    else for (const x of u) p = $wR(b, p, x);
   }
-  const v2 = m.podSandboxId; if (v2) {
-    b[p++] = 18; p = $wS(b, p, v2);
-  }
-  const v3 = m.name; if (v3) {
-    b[p++] = 26; p = $wS(b, p, v3);
-  }
-  const v4 = m.state; if (v4 !== undefined && v4 !== 0) {
-    b[p++] = 32; p = $wv32(b, p, v4);
-  }
-  const m5 = m.labels; if (m5 !== undefined) {
-    for (const k of Object.keys(m5)) {
-      const v = m5[k]!;
-      b[p++] = 42; p = $wv(b, p, $next());
-      const kv = k;
-      b[p++] = 10; p = $wS(b, p, kv);
-      b[p++] = 18; p = $wS(b, p, v);
-    }
-  }
-  const m6 = m.annotations; if (m6 !== undefined) {
-    for (const k of Object.keys(m6)) {
-      const v = m6[k]!;
-      b[p++] = 50; p = $wv(b, p, $next());
-      const kv = k;
-      b[p++] = 10; p = $wS(b, p, kv);
-      b[p++] = 18; p = $wS(b, p, v);
-    }
-  }
-  const a7 = m.args; if (a7 !== undefined) {
-    for (const v of a7) { b[p++] = 58; p = $wS(b, p, v); }
-  }
-  const a8 = m.env; if (a8 !== undefined) {
-    for (const v of a8) { b[p++] = 66; p = $wS(b, p, v); }
-  }
-  const a9 = m.mounts; if (a9 !== undefined) {
-    for (const v of a9) {
-      b[p++] = 74; p = $wv(b, p, $next()); p = Mount$write(v, b, p);
-    }
-  }
-  const v10 = m.hooks; if (v10 !== undefined && v10 !== null) {
-    b[p++] = 82; p = $wv(b, p, $next()); p = Hooks$write(v10, b, p);
-  }
-  const v11 = m.linux; if (v11 !== undefined && v11 !== null) {
-    b[p++] = 90; p = $wv(b, p, $next()); p = LinuxContainer$write(v11, b, p);
-  }
-  const v12 = m.pid; if (v12) {
-    b[p++] = 96; p = $wv(b, p, v12 >>> 0);
-  }
-  const a13 = m.rlimits; if (a13 !== undefined) {
-    for (const v of a13) {
-      b[p++] = 106; p = $wv(b, p, $next()); p = POSIXRlimit$write(v, b, p);
-    }
-  }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
 export function Container$read(r: $R, end: number, group: number, into: Container | undefined): Container {
   $deeper(r, "nri.pkg.api.v1alpha1.Container");
-  const m = into ?? Container$new();
+  const m: Container = into ?? { id: "", podSandboxId: "", name: "", state: 0, labels: {}, annotations: {}, args: [], env: [], mounts: [], pid: 0, rlimits: [] };
   const e0 = r.e;
   if (group === 0) r.e = end;
   for (;;) {
@@ -1553,52 +1470,48 @@ export interface Mount {
 }
 
 /** A container mount. */
-export const Mount: $Codec<Mount> = $codec("nri.pkg.api.v1alpha1.Mount", Mount$new, Mount$size, Mount$write, Mount$read);
+export const Mount: $Codec<Mount> = $codec("nri.pkg.api.v1alpha1.Mount", Mount$enc, Mount$read);
 
-export function Mount$new(): Mount {
-  return { destination: "", type: "", source: "", options: [] };
-}
-
-export function Mount$size(m: Mount): number {
-  let n = 0;
+export function Mount$enc(m: Mount, b: Buffer | undefined, p: number): number {
   const v1 = m.destination; if (v1) {
-    n += 1 + $sS(v1);
+    if (b === undefined) {
+      p += 1 + $sS(v1);
+    } else {
+      b[p++] = 10; p = $wS(b, p, v1);
+    }
   }
   const v2 = m.type; if (v2) {
-    n += 1 + $sS(v2);
+    if (b === undefined) {
+      p += 1 + $sS(v2);
+    } else {
+      b[p++] = 18; p = $wS(b, p, v2);
+    }
   }
   const v3 = m.source; if (v3) {
-    n += 1 + $sS(v3);
+    if (b === undefined) {
+      p += 1 + $sS(v3);
+    } else {
+      b[p++] = 26; p = $wS(b, p, v3);
+    }
   }
   const a4 = m.options; if (a4 !== undefined) {
-    for (const v of a4) n += 1 + $sS(v);
+    if (b === undefined) {
+      for (const v of a4) p += 1 + $sS(v);
+    } else {
+      for (const v of a4) { b[p++] = 34; p = $wS(b, p, v); }
+    }
   }
   const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-export function Mount$write(m: Mount, b: Buffer, p: number): number {
-  const v1 = m.destination; if (v1) {
-    b[p++] = 10; p = $wS(b, p, v1);
+  if (u !== undefined) {
+    if (b === undefined) for (const x of u) p += x.length;
+    else for (const x of u) p = $wR(b, p, x);
   }
-  const v2 = m.type; if (v2) {
-    b[p++] = 18; p = $wS(b, p, v2);
-  }
-  const v3 = m.source; if (v3) {
-    b[p++] = 26; p = $wS(b, p, v3);
-  }
-  const a4 = m.options; if (a4 !== undefined) {
-    for (const v of a4) { b[p++] = 34; p = $wS(b, p, v); }
-  }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
 export function Mount$read(r: $R, end: number, group: number, into: Mount | undefined): Mount {
   $deeper(r, "nri.pkg.api.v1alpha1.Mount");
-  const m = into ?? Mount$new();
+  const m: Mount = into ?? { destination: "", type: "", source: "", options: [] };
   const e0 = r.e;
   if (group === 0) r.e = end;
   for (;;) {
@@ -1634,88 +1547,86 @@ export interface Hooks {
 }
 
 /** Container OCI hooks. */
-export const Hooks: $Codec<Hooks> = $codec("nri.pkg.api.v1alpha1.Hooks", Hooks$new, Hooks$size, Hooks$write, Hooks$read);
+export const Hooks: $Codec<Hooks> = $codec("nri.pkg.api.v1alpha1.Hooks", Hooks$enc, Hooks$read);
 
-export function Hooks$new(): Hooks {
-  return { prestart: [], createRuntime: [], createContainer: [], startContainer: [], poststart: [], poststop: [] };
-}
-
-export function Hooks$size(m: Hooks): number {
-  let n = 0;
+export function Hooks$enc(m: Hooks, b: Buffer | undefined, p: number): number {
   const a1 = m.prestart; if (a1 !== undefined) {
-    for (const v of a1) {
-      { const s = $put($slot(), Hook$size(v)); n += 1 + $sv(s) + s; }
+    if (b === undefined) {
+      for (const v of a1) {
+        { const s = $put($slot(), Hook$enc(v, undefined, 0)); p += 1 + $sv(s) + s; }
+      }
+    } else {
+      for (const v of a1) {
+        b[p++] = 10; p = $wv(b, p, $next()); p = Hook$enc(v, b, p);
+      }
     }
   }
   const a2 = m.createRuntime; if (a2 !== undefined) {
-    for (const v of a2) {
-      { const s = $put($slot(), Hook$size(v)); n += 1 + $sv(s) + s; }
+    if (b === undefined) {
+      for (const v of a2) {
+        { const s = $put($slot(), Hook$enc(v, undefined, 0)); p += 1 + $sv(s) + s; }
+      }
+    } else {
+      for (const v of a2) {
+        b[p++] = 18; p = $wv(b, p, $next()); p = Hook$enc(v, b, p);
+      }
     }
   }
   const a3 = m.createContainer; if (a3 !== undefined) {
-    for (const v of a3) {
-      { const s = $put($slot(), Hook$size(v)); n += 1 + $sv(s) + s; }
+    if (b === undefined) {
+      for (const v of a3) {
+        { const s = $put($slot(), Hook$enc(v, undefined, 0)); p += 1 + $sv(s) + s; }
+      }
+    } else {
+      for (const v of a3) {
+        b[p++] = 26; p = $wv(b, p, $next()); p = Hook$enc(v, b, p);
+      }
     }
   }
   const a4 = m.startContainer; if (a4 !== undefined) {
-    for (const v of a4) {
-      { const s = $put($slot(), Hook$size(v)); n += 1 + $sv(s) + s; }
+    if (b === undefined) {
+      for (const v of a4) {
+        { const s = $put($slot(), Hook$enc(v, undefined, 0)); p += 1 + $sv(s) + s; }
+      }
+    } else {
+      for (const v of a4) {
+        b[p++] = 34; p = $wv(b, p, $next()); p = Hook$enc(v, b, p);
+      }
     }
   }
   const a5 = m.poststart; if (a5 !== undefined) {
-    for (const v of a5) {
-      { const s = $put($slot(), Hook$size(v)); n += 1 + $sv(s) + s; }
+    if (b === undefined) {
+      for (const v of a5) {
+        { const s = $put($slot(), Hook$enc(v, undefined, 0)); p += 1 + $sv(s) + s; }
+      }
+    } else {
+      for (const v of a5) {
+        b[p++] = 42; p = $wv(b, p, $next()); p = Hook$enc(v, b, p);
+      }
     }
   }
   const a6 = m.poststop; if (a6 !== undefined) {
-    for (const v of a6) {
-      { const s = $put($slot(), Hook$size(v)); n += 1 + $sv(s) + s; }
+    if (b === undefined) {
+      for (const v of a6) {
+        { const s = $put($slot(), Hook$enc(v, undefined, 0)); p += 1 + $sv(s) + s; }
+      }
+    } else {
+      for (const v of a6) {
+        b[p++] = 50; p = $wv(b, p, $next()); p = Hook$enc(v, b, p);
+      }
     }
   }
   const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-export function Hooks$write(m: Hooks, b: Buffer, p: number): number {
-  const a1 = m.prestart; if (a1 !== undefined) {
-    for (const v of a1) {
-      b[p++] = 10; p = $wv(b, p, $next()); p = Hook$write(v, b, p);
-    }
+  if (u !== undefined) {
+    if (b === undefined) for (const x of u) p += x.length;
+    else for (const x of u) p = $wR(b, p, x);
   }
-  const a2 = m.createRuntime; if (a2 !== undefined) {
-    for (const v of a2) {
-      b[p++] = 18; p = $wv(b, p, $next()); p = Hook$write(v, b, p);
-    }
-  }
-  const a3 = m.createContainer; if (a3 !== undefined) {
-    for (const v of a3) {
-      b[p++] = 26; p = $wv(b, p, $next()); p = Hook$write(v, b, p);
-    }
-  }
-  const a4 = m.startContainer; if (a4 !== undefined) {
-    for (const v of a4) {
-      b[p++] = 34; p = $wv(b, p, $next()); p = Hook$write(v, b, p);
-    }
-  }
-  const a5 = m.poststart; if (a5 !== undefined) {
-    for (const v of a5) {
-      b[p++] = 42; p = $wv(b, p, $next()); p = Hook$write(v, b, p);
-    }
-  }
-  const a6 = m.poststop; if (a6 !== undefined) {
-    for (const v of a6) {
-      b[p++] = 50; p = $wv(b, p, $next()); p = Hook$write(v, b, p);
-    }
-  }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
 export function Hooks$read(r: $R, end: number, group: number, into: Hooks | undefined): Hooks {
   $deeper(r, "nri.pkg.api.v1alpha1.Hooks");
-  const m = into ?? Hooks$new();
+  const m: Hooks = into ?? { prestart: [], createRuntime: [], createContainer: [], startContainer: [], poststart: [], poststop: [] };
   const e0 = r.e;
   if (group === 0) r.e = end;
   for (;;) {
@@ -1751,52 +1662,48 @@ export interface Hook {
 }
 
 /** One OCI hook. */
-export const Hook: $Codec<Hook> = $codec("nri.pkg.api.v1alpha1.Hook", Hook$new, Hook$size, Hook$write, Hook$read);
+export const Hook: $Codec<Hook> = $codec("nri.pkg.api.v1alpha1.Hook", Hook$enc, Hook$read);
 
-export function Hook$new(): Hook {
-  return { path: "", args: [], env: [] };
-}
-
-export function Hook$size(m: Hook): number {
-  let n = 0;
+export function Hook$enc(m: Hook, b: Buffer | undefined, p: number): number {
   const v1 = m.path; if (v1) {
-    n += 1 + $sS(v1);
+    if (b === undefined) {
+      p += 1 + $sS(v1);
+    } else {
+      b[p++] = 10; p = $wS(b, p, v1);
+    }
   }
   const a2 = m.args; if (a2 !== undefined) {
-    for (const v of a2) n += 1 + $sS(v);
+    if (b === undefined) {
+      for (const v of a2) p += 1 + $sS(v);
+    } else {
+      for (const v of a2) { b[p++] = 18; p = $wS(b, p, v); }
+    }
   }
   const a3 = m.env; if (a3 !== undefined) {
-    for (const v of a3) n += 1 + $sS(v);
+    if (b === undefined) {
+      for (const v of a3) p += 1 + $sS(v);
+    } else {
+      for (const v of a3) { b[p++] = 26; p = $wS(b, p, v); }
+    }
   }
   const v4 = m.timeout; if (v4 !== undefined && v4 !== null) {
-    { const s = $put($slot(), OptionalInt$size(v4)); n += 1 + $sv(s) + s; }
+    if (b === undefined) {
+      { const s = $put($slot(), OptionalInt$enc(v4, undefined, 0)); p += 1 + $sv(s) + s; }
+    } else {
+      b[p++] = 34; p = $wv(b, p, $next()); p = OptionalInt$enc(v4, b, p);
+    }
   }
   const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-export function Hook$write(m: Hook, b: Buffer, p: number): number {
-  const v1 = m.path; if (v1) {
-    b[p++] = 10; p = $wS(b, p, v1);
+  if (u !== undefined) {
+    if (b === undefined) for (const x of u) p += x.length;
+    else for (const x of u) p = $wR(b, p, x);
   }
-  const a2 = m.args; if (a2 !== undefined) {
-    for (const v of a2) { b[p++] = 18; p = $wS(b, p, v); }
-  }
-  const a3 = m.env; if (a3 !== undefined) {
-    for (const v of a3) { b[p++] = 26; p = $wS(b, p, v); }
-  }
-  const v4 = m.timeout; if (v4 !== undefined && v4 !== null) {
-    b[p++] = 34; p = $wv(b, p, $next()); p = OptionalInt$write(v4, b, p);
-  }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
 export function Hook$read(r: $R, end: number, group: number, into: Hook | undefined): Hook {
   $deeper(r, "nri.pkg.api.v1alpha1.Hook");
-  const m = into ?? Hook$new();
+  const m: Hook = into ?? { path: "", args: [], env: [] };
   const e0 = r.e;
   if (group === 0) r.e = end;
   for (;;) {
@@ -1831,66 +1738,63 @@ export interface LinuxContainer {
 }
 
 /** Container (linux) metadata. */
-export const LinuxContainer: $Codec<LinuxContainer> = $codec("nri.pkg.api.v1alpha1.LinuxContainer", LinuxContainer$new, LinuxContainer$size, LinuxContainer$write, LinuxContainer$read);
+export const LinuxContainer: $Codec<LinuxContainer> = $codec("nri.pkg.api.v1alpha1.LinuxContainer", LinuxContainer$enc, LinuxContainer$read);
 
-export function LinuxContainer$new(): LinuxContainer {
-  return { namespaces: [], devices: [], cgroupsPath: "" };
-}
-
-export function LinuxContainer$size(m: LinuxContainer): number {
-  let n = 0;
+export function LinuxContainer$enc(m: LinuxContainer, b: Buffer | undefined, p: number): number {
   const a1 = m.namespaces; if (a1 !== undefined) {
-    for (const v of a1) {
-      { const s = $put($slot(), LinuxNamespace$size(v)); n += 1 + $sv(s) + s; }
+    if (b === undefined) {
+      for (const v of a1) {
+        { const s = $put($slot(), LinuxNamespace$enc(v, undefined, 0)); p += 1 + $sv(s) + s; }
+      }
+    } else {
+      for (const v of a1) {
+        b[p++] = 10; p = $wv(b, p, $next()); p = LinuxNamespace$enc(v, b, p);
+      }
     }
   }
   const a2 = m.devices; if (a2 !== undefined) {
-    for (const v of a2) {
-      { const s = $put($slot(), LinuxDevice$size(v)); n += 1 + $sv(s) + s; }
+    if (b === undefined) {
+      for (const v of a2) {
+        { const s = $put($slot(), LinuxDevice$enc(v, undefined, 0)); p += 1 + $sv(s) + s; }
+      }
+    } else {
+      for (const v of a2) {
+        b[p++] = 18; p = $wv(b, p, $next()); p = LinuxDevice$enc(v, b, p);
+      }
     }
   }
   const v3 = m.resources; if (v3 !== undefined && v3 !== null) {
-    { const s = $put($slot(), LinuxResources$size(v3)); n += 1 + $sv(s) + s; }
-  }
-  const v4 = m.oomScoreAdj; if (v4 !== undefined && v4 !== null) {
-    { const s = $put($slot(), OptionalInt$size(v4)); n += 1 + $sv(s) + s; }
-  }
-  const v5 = m.cgroupsPath; if (v5) {
-    n += 1 + $sS(v5);
-  }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-export function LinuxContainer$write(m: LinuxContainer, b: Buffer, p: number): number {
-  const a1 = m.namespaces; if (a1 !== undefined) {
-    for (const v of a1) {
-      b[p++] = 10; p = $wv(b, p, $next()); p = LinuxNamespace$write(v, b, p);
+    if (b === undefined) {
+      { const s = $put($slot(), LinuxResources$enc(v3, undefined, 0)); p += 1 + $sv(s) + s; }
+    } else {
+      b[p++] = 26; p = $wv(b, p, $next()); p = LinuxResources$enc(v3, b, p);
     }
   }
-  const a2 = m.devices; if (a2 !== undefined) {
-    for (const v of a2) {
-      b[p++] = 18; p = $wv(b, p, $next()); p = LinuxDevice$write(v, b, p);
+  const v4 = m.oomScoreAdj; if (v4 !== undefined && v4 !== null) {
+    if (b === undefined) {
+      { const s = $put($slot(), OptionalInt$enc(v4, undefined, 0)); p += 1 + $sv(s) + s; }
+    } else {
+      b[p++] = 34; p = $wv(b, p, $next()); p = OptionalInt$enc(v4, b, p);
     }
   }
-  const v3 = m.resources; if (v3 !== undefined && v3 !== null) {
-    b[p++] = 26; p = $wv(b, p, $next()); p = LinuxResources$write(v3, b, p);
-  }
-  const v4 = m.oomScoreAdj; if (v4 !== undefined && v4 !== null) {
-    b[p++] = 34; p = $wv(b, p, $next()); p = OptionalInt$write(v4, b, p);
-  }
   const v5 = m.cgroupsPath; if (v5) {
-    b[p++] = 42; p = $wS(b, p, v5);
+    if (b === undefined) {
+      p += 1 + $sS(v5);
+    } else {
+      b[p++] = 42; p = $wS(b, p, v5);
+    }
   }
   const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
+  if (u !== undefined) {
+    if (b === undefined) for (const x of u) p += x.length;
+    else for (const x of u) p = $wR(b, p, x);
+  }
   return p;
 }
 
 export function LinuxContainer$read(r: $R, end: number, group: number, into: LinuxContainer | undefined): LinuxContainer {
   $deeper(r, "nri.pkg.api.v1alpha1.LinuxContainer");
-  const m = into ?? LinuxContainer$new();
+  const m: LinuxContainer = into ?? { namespaces: [], devices: [], cgroupsPath: "" };
   const e0 = r.e;
   if (group === 0) r.e = end;
   for (;;) {
@@ -1923,40 +1827,34 @@ export interface LinuxNamespace {
 }
 
 /** A linux namespace. */
-export const LinuxNamespace: $Codec<LinuxNamespace> = $codec("nri.pkg.api.v1alpha1.LinuxNamespace", LinuxNamespace$new, LinuxNamespace$size, LinuxNamespace$write, LinuxNamespace$read);
+export const LinuxNamespace: $Codec<LinuxNamespace> = $codec("nri.pkg.api.v1alpha1.LinuxNamespace", LinuxNamespace$enc, LinuxNamespace$read);
 
-export function LinuxNamespace$new(): LinuxNamespace {
-  return { type: "", path: "" };
-}
-
-export function LinuxNamespace$size(m: LinuxNamespace): number {
-  let n = 0;
+export function LinuxNamespace$enc(m: LinuxNamespace, b: Buffer | undefined, p: number): number {
   const v1 = m.type; if (v1) {
-    n += 1 + $sS(v1);
+    if (b === undefined) {
+      p += 1 + $sS(v1);
+    } else {
+      b[p++] = 10; p = $wS(b, p, v1);
+    }
   }
   const v2 = m.path; if (v2) {
-    n += 1 + $sS(v2);
+    if (b === undefined) {
+      p += 1 + $sS(v2);
+    } else {
+      b[p++] = 18; p = $wS(b, p, v2);
+    }
   }
   const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-export function LinuxNamespace$write(m: LinuxNamespace, b: Buffer, p: number): number {
-  const v1 = m.type; if (v1) {
-    b[p++] = 10; p = $wS(b, p, v1);
+  if (u !== undefined) {
+    if (b === undefined) for (const x of u) p += x.length;
+    else for (const x of u) p = $wR(b, p, x);
   }
-  const v2 = m.path; if (v2) {
-    b[p++] = 18; p = $wS(b, p, v2);
-  }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
 export function LinuxNamespace$read(r: $R, end: number, group: number, into: LinuxNamespace | undefined): LinuxNamespace {
   $deeper(r, "nri.pkg.api.v1alpha1.LinuxNamespace");
-  const m = into ?? LinuxNamespace$new();
+  const m: LinuxNamespace = into ?? { type: "", path: "" };
   const e0 = r.e;
   if (group === 0) r.e = end;
   for (;;) {
@@ -1991,70 +1889,69 @@ export interface LinuxDevice {
 }
 
 /** A container (linux) device. */
-export const LinuxDevice: $Codec<LinuxDevice> = $codec("nri.pkg.api.v1alpha1.LinuxDevice", LinuxDevice$new, LinuxDevice$size, LinuxDevice$write, LinuxDevice$read);
+export const LinuxDevice: $Codec<LinuxDevice> = $codec("nri.pkg.api.v1alpha1.LinuxDevice", LinuxDevice$enc, LinuxDevice$read);
 
-export function LinuxDevice$new(): LinuxDevice {
-  return { path: "", type: "", major: 0n, minor: 0n };
-}
-
-export function LinuxDevice$size(m: LinuxDevice): number {
-  let n = 0;
+export function LinuxDevice$enc(m: LinuxDevice, b: Buffer | undefined, p: number): number {
   const v1 = m.path; if (v1) {
-    n += 1 + $sS(v1);
+    if (b === undefined) {
+      p += 1 + $sS(v1);
+    } else {
+      b[p++] = 10; p = $wS(b, p, v1);
+    }
   }
   const v2 = m.type; if (v2) {
-    n += 1 + $sS(v2);
+    if (b === undefined) {
+      p += 1 + $sS(v2);
+    } else {
+      b[p++] = 18; p = $wS(b, p, v2);
+    }
   }
   const v3 = m.major; if (v3) {
-    n += 1 + $sv64(v3);
+    if (b === undefined) {
+      p += 1 + $sv64(v3);
+    } else {
+      b[p++] = 24; p = $wv64(b, p, v3);
+    }
   }
   const v4 = m.minor; if (v4) {
-    n += 1 + $sv64(v4);
+    if (b === undefined) {
+      p += 1 + $sv64(v4);
+    } else {
+      b[p++] = 32; p = $wv64(b, p, v4);
+    }
   }
   const v5 = m.fileMode; if (v5 !== undefined && v5 !== null) {
-    { const s = $put($slot(), OptionalFileMode$size(v5)); n += 1 + $sv(s) + s; }
+    if (b === undefined) {
+      { const s = $put($slot(), OptionalFileMode$enc(v5, undefined, 0)); p += 1 + $sv(s) + s; }
+    } else {
+      b[p++] = 42; p = $wv(b, p, $next()); p = OptionalFileMode$enc(v5, b, p);
+    }
   }
   const v6 = m.uid; if (v6 !== undefined && v6 !== null) {
-    { const s = $put($slot(), OptionalUInt32$size(v6)); n += 1 + $sv(s) + s; }
+    if (b === undefined) {
+      { const s = $put($slot(), OptionalUInt32$enc(v6, undefined, 0)); p += 1 + $sv(s) + s; }
+    } else {
+      b[p++] = 50; p = $wv(b, p, $next()); p = OptionalUInt32$enc(v6, b, p);
+    }
   }
   const v7 = m.gid; if (v7 !== undefined && v7 !== null) {
-    { const s = $put($slot(), OptionalUInt32$size(v7)); n += 1 + $sv(s) + s; }
+    if (b === undefined) {
+      { const s = $put($slot(), OptionalUInt32$enc(v7, undefined, 0)); p += 1 + $sv(s) + s; }
+    } else {
+      b[p++] = 58; p = $wv(b, p, $next()); p = OptionalUInt32$enc(v7, b, p);
+    }
   }
   const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-export function LinuxDevice$write(m: LinuxDevice, b: Buffer, p: number): number {
-  const v1 = m.path; if (v1) {
-    b[p++] = 10; p = $wS(b, p, v1);
+  if (u !== undefined) {
+    if (b === undefined) for (const x of u) p += x.length;
+    else for (const x of u) p = $wR(b, p, x);
   }
-  const v2 = m.type; if (v2) {
-    b[p++] = 18; p = $wS(b, p, v2);
-  }
-  const v3 = m.major; if (v3) {
-    b[p++] = 24; p = $wv64(b, p, v3);
-  }
-  const v4 = m.minor; if (v4) {
-    b[p++] = 32; p = $wv64(b, p, v4);
-  }
-  const v5 = m.fileMode; if (v5 !== undefined && v5 !== null) {
-    b[p++] = 42; p = $wv(b, p, $next()); p = OptionalFileMode$write(v5, b, p);
-  }
-  const v6 = m.uid; if (v6 !== undefined && v6 !== null) {
-    b[p++] = 50; p = $wv(b, p, $next()); p = OptionalUInt32$write(v6, b, p);
-  }
-  const v7 = m.gid; if (v7 !== undefined && v7 !== null) {
-    b[p++] = 58; p = $wv(b, p, $next()); p = OptionalUInt32$write(v7, b, p);
-  }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
 export function LinuxDevice$read(r: $R, end: number, group: number, into: LinuxDevice | undefined): LinuxDevice {
   $deeper(r, "nri.pkg.api.v1alpha1.LinuxDevice");
-  const m = into ?? LinuxDevice$new();
+  const m: LinuxDevice = into ?? { path: "", type: "", major: 0n, minor: 0n };
   const e0 = r.e;
   if (group === 0) r.e = end;
   for (;;) {
@@ -2092,58 +1989,55 @@ export interface LinuxDeviceCgroup {
 }
 
 /** A linux device cgroup controller rule. */
-export const LinuxDeviceCgroup: $Codec<LinuxDeviceCgroup> = $codec("nri.pkg.api.v1alpha1.LinuxDeviceCgroup", LinuxDeviceCgroup$new, LinuxDeviceCgroup$size, LinuxDeviceCgroup$write, LinuxDeviceCgroup$read);
+export const LinuxDeviceCgroup: $Codec<LinuxDeviceCgroup> = $codec("nri.pkg.api.v1alpha1.LinuxDeviceCgroup", LinuxDeviceCgroup$enc, LinuxDeviceCgroup$read);
 
-export function LinuxDeviceCgroup$new(): LinuxDeviceCgroup {
-  return { allow: false, type: "", access: "" };
-}
-
-export function LinuxDeviceCgroup$size(m: LinuxDeviceCgroup): number {
-  let n = 0;
+export function LinuxDeviceCgroup$enc(m: LinuxDeviceCgroup, b: Buffer | undefined, p: number): number {
   const v1 = m.allow; if (v1) {
-    n += 1 + 1;
+    if (b === undefined) {
+      p += 1 + 1;
+    } else {
+      b[p++] = 8; p = ((b[p] = v1 ? 1 : 0), p + 1);
+    }
   }
   const v2 = m.type; if (v2) {
-    n += 1 + $sS(v2);
+    if (b === undefined) {
+      p += 1 + $sS(v2);
+    } else {
+      b[p++] = 18; p = $wS(b, p, v2);
+    }
   }
   const v3 = m.major; if (v3 !== undefined && v3 !== null) {
-    { const s = $put($slot(), OptionalInt64$size(v3)); n += 1 + $sv(s) + s; }
+    if (b === undefined) {
+      { const s = $put($slot(), OptionalInt64$enc(v3, undefined, 0)); p += 1 + $sv(s) + s; }
+    } else {
+      b[p++] = 26; p = $wv(b, p, $next()); p = OptionalInt64$enc(v3, b, p);
+    }
   }
   const v4 = m.minor; if (v4 !== undefined && v4 !== null) {
-    { const s = $put($slot(), OptionalInt64$size(v4)); n += 1 + $sv(s) + s; }
+    if (b === undefined) {
+      { const s = $put($slot(), OptionalInt64$enc(v4, undefined, 0)); p += 1 + $sv(s) + s; }
+    } else {
+      b[p++] = 34; p = $wv(b, p, $next()); p = OptionalInt64$enc(v4, b, p);
+    }
   }
   const v5 = m.access; if (v5) {
-    n += 1 + $sS(v5);
+    if (b === undefined) {
+      p += 1 + $sS(v5);
+    } else {
+      b[p++] = 42; p = $wS(b, p, v5);
+    }
   }
   const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-export function LinuxDeviceCgroup$write(m: LinuxDeviceCgroup, b: Buffer, p: number): number {
-  const v1 = m.allow; if (v1) {
-    b[p++] = 8; p = ((b[p] = v1 ? 1 : 0), p + 1);
+  if (u !== undefined) {
+    if (b === undefined) for (const x of u) p += x.length;
+    else for (const x of u) p = $wR(b, p, x);
   }
-  const v2 = m.type; if (v2) {
-    b[p++] = 18; p = $wS(b, p, v2);
-  }
-  const v3 = m.major; if (v3 !== undefined && v3 !== null) {
-    b[p++] = 26; p = $wv(b, p, $next()); p = OptionalInt64$write(v3, b, p);
-  }
-  const v4 = m.minor; if (v4 !== undefined && v4 !== null) {
-    b[p++] = 34; p = $wv(b, p, $next()); p = OptionalInt64$write(v4, b, p);
-  }
-  const v5 = m.access; if (v5) {
-    b[p++] = 42; p = $wS(b, p, v5);
-  }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
 export function LinuxDeviceCgroup$read(r: $R, end: number, group: number, into: LinuxDeviceCgroup | undefined): LinuxDeviceCgroup {
   $deeper(r, "nri.pkg.api.v1alpha1.LinuxDeviceCgroup");
-  const m = into ?? LinuxDeviceCgroup$new();
+  const m: LinuxDeviceCgroup = into ?? { allow: false, type: "", access: "" };
   const e0 = r.e;
   if (group === 0) r.e = end;
   for (;;) {
@@ -2175,34 +2069,27 @@ export interface CDIDevice {
 }
 
 /** A CDI device reference. */
-export const CDIDevice: $Codec<CDIDevice> = $codec("nri.pkg.api.v1alpha1.CDIDevice", CDIDevice$new, CDIDevice$size, CDIDevice$write, CDIDevice$read);
+export const CDIDevice: $Codec<CDIDevice> = $codec("nri.pkg.api.v1alpha1.CDIDevice", CDIDevice$enc, CDIDevice$read);
 
-export function CDIDevice$new(): CDIDevice {
-  return { name: "" };
-}
-
-export function CDIDevice$size(m: CDIDevice): number {
-  let n = 0;
+export function CDIDevice$enc(m: CDIDevice, b: Buffer | undefined, p: number): number {
   const v1 = m.name; if (v1) {
-    n += 1 + $sS(v1);
+    if (b === undefined) {
+      p += 1 + $sS(v1);
+    } else {
+      b[p++] = 10; p = $wS(b, p, v1);
+    }
   }
   const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-export function CDIDevice$write(m: CDIDevice, b: Buffer, p: number): number {
-  const v1 = m.name; if (v1) {
-    b[p++] = 10; p = $wS(b, p, v1);
+  if (u !== undefined) {
+    if (b === undefined) for (const x of u) p += x.length;
+    else for (const x of u) p = $wR(b, p, x);
   }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
 export function CDIDevice$read(r: $R, end: number, group: number, into: CDIDevice | undefined): CDIDevice {
   $deeper(r, "nri.pkg.api.v1alpha1.CDIDevice");
-  const m = into ?? CDIDevice$new();
+  const m: CDIDevice = into ?? { name: "" };
   const e0 = r.e;
   if (group === 0) r.e = end;
   for (;;) {
@@ -2237,98 +2124,98 @@ export interface LinuxResources {
 }
 
 /** Container (linux) resources. */
-export const LinuxResources: $Codec<LinuxResources> = $codec("nri.pkg.api.v1alpha1.LinuxResources", LinuxResources$new, LinuxResources$size, LinuxResources$write, LinuxResources$read);
+export const LinuxResources: $Codec<LinuxResources> = $codec("nri.pkg.api.v1alpha1.LinuxResources", LinuxResources$enc, LinuxResources$read);
 
-export function LinuxResources$new(): LinuxResources {
-  return { hugepageLimits: [], unified: {}, devices: [] };
-}
-
-export function LinuxResources$size(m: LinuxResources): number {
-  let n = 0;
+export function LinuxResources$enc(m: LinuxResources, b: Buffer | undefined, p: number): number {
   const v1 = m.memory; if (v1 !== undefined && v1 !== null) {
-    { const s = $put($slot(), LinuxMemory$size(v1)); n += 1 + $sv(s) + s; }
+    if (b === undefined) {
+      { const s = $put($slot(), LinuxMemory$enc(v1, undefined, 0)); p += 1 + $sv(s) + s; }
+    } else {
+      b[p++] = 10; p = $wv(b, p, $next()); p = LinuxMemory$enc(v1, b, p);
+    }
   }
   const v2 = m.cpu; if (v2 !== undefined && v2 !== null) {
-    { const s = $put($slot(), LinuxCPU$size(v2)); n += 1 + $sv(s) + s; }
+    if (b === undefined) {
+      { const s = $put($slot(), LinuxCPU$enc(v2, undefined, 0)); p += 1 + $sv(s) + s; }
+    } else {
+      b[p++] = 18; p = $wv(b, p, $next()); p = LinuxCPU$enc(v2, b, p);
+    }
   }
   const a3 = m.hugepageLimits; if (a3 !== undefined) {
-    for (const v of a3) {
-      { const s = $put($slot(), HugepageLimit$size(v)); n += 1 + $sv(s) + s; }
+    if (b === undefined) {
+      for (const v of a3) {
+        { const s = $put($slot(), HugepageLimit$enc(v, undefined, 0)); p += 1 + $sv(s) + s; }
+      }
+    } else {
+      for (const v of a3) {
+        b[p++] = 26; p = $wv(b, p, $next()); p = HugepageLimit$enc(v, b, p);
+      }
     }
   }
   const v4 = m.blockioClass; if (v4 !== undefined && v4 !== null) {
-    { const s = $put($slot(), OptionalString$size(v4)); n += 1 + $sv(s) + s; }
+    if (b === undefined) {
+      { const s = $put($slot(), OptionalString$enc(v4, undefined, 0)); p += 1 + $sv(s) + s; }
+    } else {
+      b[p++] = 34; p = $wv(b, p, $next()); p = OptionalString$enc(v4, b, p);
+    }
   }
   const v5 = m.rdtClass; if (v5 !== undefined && v5 !== null) {
-    { const s = $put($slot(), OptionalString$size(v5)); n += 1 + $sv(s) + s; }
+    if (b === undefined) {
+      { const s = $put($slot(), OptionalString$enc(v5, undefined, 0)); p += 1 + $sv(s) + s; }
+    } else {
+      b[p++] = 42; p = $wv(b, p, $next()); p = OptionalString$enc(v5, b, p);
+    }
   }
   const m6 = m.unified; if (m6 !== undefined) {
-    for (const k of Object.keys(m6)) {
-      const v = m6[k]!;
-      const i = $slot();
-      const kv = k;
-      let s = 1 + $sS(kv);
-      s += 1 + $sS(v);
-      $put(i, s);
-      n += 1 + $sv(s) + s;
+    if (b === undefined) {
+      for (const k of Object.keys(m6)) {
+        const v = m6[k]!;
+        const i = $slot();
+        const kv = k;
+        let s = 1 + $sS(kv);
+        s += 1 + $sS(v);
+        $put(i, s);
+        p += 1 + $sv(s) + s;
+      }
+    } else {
+      for (const k of Object.keys(m6)) {
+        const v = m6[k]!;
+        b[p++] = 50; p = $wv(b, p, $next());
+        const kv = k;
+        b[p++] = 10; p = $wS(b, p, kv);
+        b[p++] = 18; p = $wS(b, p, v);
+      }
     }
   }
   const a7 = m.devices; if (a7 !== undefined) {
-    for (const v of a7) {
-      { const s = $put($slot(), LinuxDeviceCgroup$size(v)); n += 1 + $sv(s) + s; }
+    if (b === undefined) {
+      for (const v of a7) {
+        { const s = $put($slot(), LinuxDeviceCgroup$enc(v, undefined, 0)); p += 1 + $sv(s) + s; }
+      }
+    } else {
+      for (const v of a7) {
+        b[p++] = 58; p = $wv(b, p, $next()); p = LinuxDeviceCgroup$enc(v, b, p);
+      }
     }
   }
   const v8 = m.pids; if (v8 !== undefined && v8 !== null) {
-    { const s = $put($slot(), LinuxPids$size(v8)); n += 1 + $sv(s) + s; }
+    if (b === undefined) {
+      { const s = $put($slot(), LinuxPids$enc(v8, undefined, 0)); p += 1 + $sv(s) + s; }
+    } else {
+      b[p++] = 66; p = $wv(b, p, $next()); p = LinuxPids$enc(v8, b, p);
+    }
   }
   const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-export function LinuxResources$write(m: LinuxResources, b: Buffer, p: number): number {
-  const v1 = m.memory; if (v1 !== undefined && v1 !== null) {
-    b[p++] = 10; p = $wv(b, p, $next()); p = LinuxMemory$write(v1, b, p);
+  if (u !== undefined) {
+    if (b === undefined) for (const x of u) p += x.length;
+    else for (const x of u) p = $wR(b, p, x);
   }
-  const v2 = m.cpu; if (v2 !== undefined && v2 !== null) {
-    b[p++] = 18; p = $wv(b, p, $next()); p = LinuxCPU$write(v2, b, p);
-  }
-  const a3 = m.hugepageLimits; if (a3 !== undefined) {
-    for (const v of a3) {
-      b[p++] = 26; p = $wv(b, p, $next()); p = HugepageLimit$write(v, b, p);
-    }
-  }
-  const v4 = m.blockioClass; if (v4 !== undefined && v4 !== null) {
-    b[p++] = 34; p = $wv(b, p, $next()); p = OptionalString$write(v4, b, p);
-  }
-  const v5 = m.rdtClass; if (v5 !== undefined && v5 !== null) {
-    b[p++] = 42; p = $wv(b, p, $next()); p = OptionalString$write(v5, b, p);
-  }
-  const m6 = m.unified; if (m6 !== undefined) {
-    for (const k of Object.keys(m6)) {
-      const v = m6[k]!;
-      b[p++] = 50; p = $wv(b, p, $next());
-      const kv = k;
-      b[p++] = 10; p = $wS(b, p, kv);
-      b[p++] = 18; p = $wS(b, p, v);
-    }
-  }
-  const a7 = m.devices; if (a7 !== undefined) {
-    for (const v of a7) {
-      b[p++] = 58; p = $wv(b, p, $next()); p = LinuxDeviceCgroup$write(v, b, p);
-    }
-  }
-  const v8 = m.pids; if (v8 !== undefined && v8 !== null) {
-    b[p++] = 66; p = $wv(b, p, $next()); p = LinuxPids$write(v8, b, p);
-  }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
 export function LinuxResources$read(r: $R, end: number, group: number, into: LinuxResources | undefined): LinuxResources {
   $deeper(r, "nri.pkg.api.v1alpha1.LinuxResources");
-  const m = into ?? LinuxResources$new();
+  const m: LinuxResources = into ?? { hugepageLimits: [], unified: {}, devices: [] };
   const e0 = r.e;
   if (group === 0) r.e = end;
   for (;;) {
@@ -2386,76 +2273,76 @@ export interface LinuxMemory {
 }
 
 /** Memory-related parts of (linux) resources. */
-export const LinuxMemory: $Codec<LinuxMemory> = $codec("nri.pkg.api.v1alpha1.LinuxMemory", LinuxMemory$new, LinuxMemory$size, LinuxMemory$write, LinuxMemory$read);
+export const LinuxMemory: $Codec<LinuxMemory> = $codec("nri.pkg.api.v1alpha1.LinuxMemory", LinuxMemory$enc, LinuxMemory$read);
 
-export function LinuxMemory$new(): LinuxMemory {
-  return {  };
-}
-
-export function LinuxMemory$size(m: LinuxMemory): number {
-  let n = 0;
+export function LinuxMemory$enc(m: LinuxMemory, b: Buffer | undefined, p: number): number {
   const v1 = m.limit; if (v1 !== undefined && v1 !== null) {
-    { const s = $put($slot(), OptionalInt64$size(v1)); n += 1 + $sv(s) + s; }
+    if (b === undefined) {
+      { const s = $put($slot(), OptionalInt64$enc(v1, undefined, 0)); p += 1 + $sv(s) + s; }
+    } else {
+      b[p++] = 10; p = $wv(b, p, $next()); p = OptionalInt64$enc(v1, b, p);
+    }
   }
   const v2 = m.reservation; if (v2 !== undefined && v2 !== null) {
-    { const s = $put($slot(), OptionalInt64$size(v2)); n += 1 + $sv(s) + s; }
+    if (b === undefined) {
+      { const s = $put($slot(), OptionalInt64$enc(v2, undefined, 0)); p += 1 + $sv(s) + s; }
+    } else {
+      b[p++] = 18; p = $wv(b, p, $next()); p = OptionalInt64$enc(v2, b, p);
+    }
   }
   const v3 = m.swap; if (v3 !== undefined && v3 !== null) {
-    { const s = $put($slot(), OptionalInt64$size(v3)); n += 1 + $sv(s) + s; }
+    if (b === undefined) {
+      { const s = $put($slot(), OptionalInt64$enc(v3, undefined, 0)); p += 1 + $sv(s) + s; }
+    } else {
+      b[p++] = 26; p = $wv(b, p, $next()); p = OptionalInt64$enc(v3, b, p);
+    }
   }
   const v4 = m.kernel; if (v4 !== undefined && v4 !== null) {
-    { const s = $put($slot(), OptionalInt64$size(v4)); n += 1 + $sv(s) + s; }
+    if (b === undefined) {
+      { const s = $put($slot(), OptionalInt64$enc(v4, undefined, 0)); p += 1 + $sv(s) + s; }
+    } else {
+      b[p++] = 34; p = $wv(b, p, $next()); p = OptionalInt64$enc(v4, b, p);
+    }
   }
   const v5 = m.kernelTcp; if (v5 !== undefined && v5 !== null) {
-    { const s = $put($slot(), OptionalInt64$size(v5)); n += 1 + $sv(s) + s; }
+    if (b === undefined) {
+      { const s = $put($slot(), OptionalInt64$enc(v5, undefined, 0)); p += 1 + $sv(s) + s; }
+    } else {
+      b[p++] = 42; p = $wv(b, p, $next()); p = OptionalInt64$enc(v5, b, p);
+    }
   }
   const v6 = m.swappiness; if (v6 !== undefined && v6 !== null) {
-    { const s = $put($slot(), OptionalUInt64$size(v6)); n += 1 + $sv(s) + s; }
+    if (b === undefined) {
+      { const s = $put($slot(), OptionalUInt64$enc(v6, undefined, 0)); p += 1 + $sv(s) + s; }
+    } else {
+      b[p++] = 50; p = $wv(b, p, $next()); p = OptionalUInt64$enc(v6, b, p);
+    }
   }
   const v7 = m.disableOomKiller; if (v7 !== undefined && v7 !== null) {
-    { const s = $put($slot(), OptionalBool$size(v7)); n += 1 + $sv(s) + s; }
+    if (b === undefined) {
+      { const s = $put($slot(), OptionalBool$enc(v7, undefined, 0)); p += 1 + $sv(s) + s; }
+    } else {
+      b[p++] = 58; p = $wv(b, p, $next()); p = OptionalBool$enc(v7, b, p);
+    }
   }
   const v8 = m.useHierarchy; if (v8 !== undefined && v8 !== null) {
-    { const s = $put($slot(), OptionalBool$size(v8)); n += 1 + $sv(s) + s; }
+    if (b === undefined) {
+      { const s = $put($slot(), OptionalBool$enc(v8, undefined, 0)); p += 1 + $sv(s) + s; }
+    } else {
+      b[p++] = 66; p = $wv(b, p, $next()); p = OptionalBool$enc(v8, b, p);
+    }
   }
   const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-export function LinuxMemory$write(m: LinuxMemory, b: Buffer, p: number): number {
-  const v1 = m.limit; if (v1 !== undefined && v1 !== null) {
-    b[p++] = 10; p = $wv(b, p, $next()); p = OptionalInt64$write(v1, b, p);
+  if (u !== undefined) {
+    if (b === undefined) for (const x of u) p += x.length;
+    else for (const x of u) p = $wR(b, p, x);
   }
-  const v2 = m.reservation; if (v2 !== undefined && v2 !== null) {
-    b[p++] = 18; p = $wv(b, p, $next()); p = OptionalInt64$write(v2, b, p);
-  }
-  const v3 = m.swap; if (v3 !== undefined && v3 !== null) {
-    b[p++] = 26; p = $wv(b, p, $next()); p = OptionalInt64$write(v3, b, p);
-  }
-  const v4 = m.kernel; if (v4 !== undefined && v4 !== null) {
-    b[p++] = 34; p = $wv(b, p, $next()); p = OptionalInt64$write(v4, b, p);
-  }
-  const v5 = m.kernelTcp; if (v5 !== undefined && v5 !== null) {
-    b[p++] = 42; p = $wv(b, p, $next()); p = OptionalInt64$write(v5, b, p);
-  }
-  const v6 = m.swappiness; if (v6 !== undefined && v6 !== null) {
-    b[p++] = 50; p = $wv(b, p, $next()); p = OptionalUInt64$write(v6, b, p);
-  }
-  const v7 = m.disableOomKiller; if (v7 !== undefined && v7 !== null) {
-    b[p++] = 58; p = $wv(b, p, $next()); p = OptionalBool$write(v7, b, p);
-  }
-  const v8 = m.useHierarchy; if (v8 !== undefined && v8 !== null) {
-    b[p++] = 66; p = $wv(b, p, $next()); p = OptionalBool$write(v8, b, p);
-  }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
 export function LinuxMemory$read(r: $R, end: number, group: number, into: LinuxMemory | undefined): LinuxMemory {
   $deeper(r, "nri.pkg.api.v1alpha1.LinuxMemory");
-  const m = into ?? LinuxMemory$new();
+  const m: LinuxMemory = into ?? {  };
   const e0 = r.e;
   if (group === 0) r.e = end;
   for (;;) {
@@ -2496,70 +2383,69 @@ export interface LinuxCPU {
 }
 
 /** CPU-related parts of (linux) resources. */
-export const LinuxCPU: $Codec<LinuxCPU> = $codec("nri.pkg.api.v1alpha1.LinuxCPU", LinuxCPU$new, LinuxCPU$size, LinuxCPU$write, LinuxCPU$read);
+export const LinuxCPU: $Codec<LinuxCPU> = $codec("nri.pkg.api.v1alpha1.LinuxCPU", LinuxCPU$enc, LinuxCPU$read);
 
-export function LinuxCPU$new(): LinuxCPU {
-  return { cpus: "", mems: "" };
-}
-
-export function LinuxCPU$size(m: LinuxCPU): number {
-  let n = 0;
+export function LinuxCPU$enc(m: LinuxCPU, b: Buffer | undefined, p: number): number {
   const v1 = m.shares; if (v1 !== undefined && v1 !== null) {
-    { const s = $put($slot(), OptionalUInt64$size(v1)); n += 1 + $sv(s) + s; }
+    if (b === undefined) {
+      { const s = $put($slot(), OptionalUInt64$enc(v1, undefined, 0)); p += 1 + $sv(s) + s; }
+    } else {
+      b[p++] = 10; p = $wv(b, p, $next()); p = OptionalUInt64$enc(v1, b, p);
+    }
   }
   const v2 = m.quota; if (v2 !== undefined && v2 !== null) {
-    { const s = $put($slot(), OptionalInt64$size(v2)); n += 1 + $sv(s) + s; }
+    if (b === undefined) {
+      { const s = $put($slot(), OptionalInt64$enc(v2, undefined, 0)); p += 1 + $sv(s) + s; }
+    } else {
+      b[p++] = 18; p = $wv(b, p, $next()); p = OptionalInt64$enc(v2, b, p);
+    }
   }
   const v3 = m.period; if (v3 !== undefined && v3 !== null) {
-    { const s = $put($slot(), OptionalUInt64$size(v3)); n += 1 + $sv(s) + s; }
+    if (b === undefined) {
+      { const s = $put($slot(), OptionalUInt64$enc(v3, undefined, 0)); p += 1 + $sv(s) + s; }
+    } else {
+      b[p++] = 26; p = $wv(b, p, $next()); p = OptionalUInt64$enc(v3, b, p);
+    }
   }
   const v4 = m.realtimeRuntime; if (v4 !== undefined && v4 !== null) {
-    { const s = $put($slot(), OptionalInt64$size(v4)); n += 1 + $sv(s) + s; }
+    if (b === undefined) {
+      { const s = $put($slot(), OptionalInt64$enc(v4, undefined, 0)); p += 1 + $sv(s) + s; }
+    } else {
+      b[p++] = 34; p = $wv(b, p, $next()); p = OptionalInt64$enc(v4, b, p);
+    }
   }
   const v5 = m.realtimePeriod; if (v5 !== undefined && v5 !== null) {
-    { const s = $put($slot(), OptionalUInt64$size(v5)); n += 1 + $sv(s) + s; }
+    if (b === undefined) {
+      { const s = $put($slot(), OptionalUInt64$enc(v5, undefined, 0)); p += 1 + $sv(s) + s; }
+    } else {
+      b[p++] = 42; p = $wv(b, p, $next()); p = OptionalUInt64$enc(v5, b, p);
+    }
   }
   const v6 = m.cpus; if (v6) {
-    n += 1 + $sS(v6);
+    if (b === undefined) {
+      p += 1 + $sS(v6);
+    } else {
+      b[p++] = 50; p = $wS(b, p, v6);
+    }
   }
   const v7 = m.mems; if (v7) {
-    n += 1 + $sS(v7);
+    if (b === undefined) {
+      p += 1 + $sS(v7);
+    } else {
+      b[p++] = 58; p = $wS(b, p, v7);
+    }
   }
   const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-export function LinuxCPU$write(m: LinuxCPU, b: Buffer, p: number): number {
-  const v1 = m.shares; if (v1 !== undefined && v1 !== null) {
-    b[p++] = 10; p = $wv(b, p, $next()); p = OptionalUInt64$write(v1, b, p);
+  if (u !== undefined) {
+    if (b === undefined) for (const x of u) p += x.length;
+    else for (const x of u) p = $wR(b, p, x);
   }
-  const v2 = m.quota; if (v2 !== undefined && v2 !== null) {
-    b[p++] = 18; p = $wv(b, p, $next()); p = OptionalInt64$write(v2, b, p);
-  }
-  const v3 = m.period; if (v3 !== undefined && v3 !== null) {
-    b[p++] = 26; p = $wv(b, p, $next()); p = OptionalUInt64$write(v3, b, p);
-  }
-  const v4 = m.realtimeRuntime; if (v4 !== undefined && v4 !== null) {
-    b[p++] = 34; p = $wv(b, p, $next()); p = OptionalInt64$write(v4, b, p);
-  }
-  const v5 = m.realtimePeriod; if (v5 !== undefined && v5 !== null) {
-    b[p++] = 42; p = $wv(b, p, $next()); p = OptionalUInt64$write(v5, b, p);
-  }
-  const v6 = m.cpus; if (v6) {
-    b[p++] = 50; p = $wS(b, p, v6);
-  }
-  const v7 = m.mems; if (v7) {
-    b[p++] = 58; p = $wS(b, p, v7);
-  }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
 export function LinuxCPU$read(r: $R, end: number, group: number, into: LinuxCPU | undefined): LinuxCPU {
   $deeper(r, "nri.pkg.api.v1alpha1.LinuxCPU");
-  const m = into ?? LinuxCPU$new();
+  const m: LinuxCPU = into ?? { cpus: "", mems: "" };
   const e0 = r.e;
   if (group === 0) r.e = end;
   for (;;) {
@@ -2594,40 +2480,34 @@ export interface HugepageLimit {
 }
 
 /** Container huge page limit. */
-export const HugepageLimit: $Codec<HugepageLimit> = $codec("nri.pkg.api.v1alpha1.HugepageLimit", HugepageLimit$new, HugepageLimit$size, HugepageLimit$write, HugepageLimit$read);
+export const HugepageLimit: $Codec<HugepageLimit> = $codec("nri.pkg.api.v1alpha1.HugepageLimit", HugepageLimit$enc, HugepageLimit$read);
 
-export function HugepageLimit$new(): HugepageLimit {
-  return { pageSize: "", limit: 0n };
-}
-
-export function HugepageLimit$size(m: HugepageLimit): number {
-  let n = 0;
+export function HugepageLimit$enc(m: HugepageLimit, b: Buffer | undefined, p: number): number {
   const v1 = m.pageSize; if (v1) {
-    n += 1 + $sS(v1);
+    if (b === undefined) {
+      p += 1 + $sS(v1);
+    } else {
+      b[p++] = 10; p = $wS(b, p, v1);
+    }
   }
   const v2 = m.limit; if (v2) {
-    n += 1 + $sv64(v2);
+    if (b === undefined) {
+      p += 1 + $sv64(v2);
+    } else {
+      b[p++] = 16; p = $wv64(b, p, v2);
+    }
   }
   const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-export function HugepageLimit$write(m: HugepageLimit, b: Buffer, p: number): number {
-  const v1 = m.pageSize; if (v1) {
-    b[p++] = 10; p = $wS(b, p, v1);
+  if (u !== undefined) {
+    if (b === undefined) for (const x of u) p += x.length;
+    else for (const x of u) p = $wR(b, p, x);
   }
-  const v2 = m.limit; if (v2) {
-    b[p++] = 16; p = $wv64(b, p, v2);
-  }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
 export function HugepageLimit$read(r: $R, end: number, group: number, into: HugepageLimit | undefined): HugepageLimit {
   $deeper(r, "nri.pkg.api.v1alpha1.HugepageLimit");
-  const m = into ?? HugepageLimit$new();
+  const m: HugepageLimit = into ?? { pageSize: "", limit: 0n };
   const e0 = r.e;
   if (group === 0) r.e = end;
   for (;;) {
@@ -2658,46 +2538,41 @@ export interface POSIXRlimit {
 }
 
 /** Container rlimits */
-export const POSIXRlimit: $Codec<POSIXRlimit> = $codec("nri.pkg.api.v1alpha1.POSIXRlimit", POSIXRlimit$new, POSIXRlimit$size, POSIXRlimit$write, POSIXRlimit$read);
+export const POSIXRlimit: $Codec<POSIXRlimit> = $codec("nri.pkg.api.v1alpha1.POSIXRlimit", POSIXRlimit$enc, POSIXRlimit$read);
 
-export function POSIXRlimit$new(): POSIXRlimit {
-  return { type: "", hard: 0n, soft: 0n };
-}
-
-export function POSIXRlimit$size(m: POSIXRlimit): number {
-  let n = 0;
+export function POSIXRlimit$enc(m: POSIXRlimit, b: Buffer | undefined, p: number): number {
   const v1 = m.type; if (v1) {
-    n += 1 + $sS(v1);
+    if (b === undefined) {
+      p += 1 + $sS(v1);
+    } else {
+      b[p++] = 10; p = $wS(b, p, v1);
+    }
   }
   const v2 = m.hard; if (v2) {
-    n += 1 + $sv64(v2);
+    if (b === undefined) {
+      p += 1 + $sv64(v2);
+    } else {
+      b[p++] = 16; p = $wv64(b, p, v2);
+    }
   }
   const v3 = m.soft; if (v3) {
-    n += 1 + $sv64(v3);
+    if (b === undefined) {
+      p += 1 + $sv64(v3);
+    } else {
+      b[p++] = 24; p = $wv64(b, p, v3);
+    }
   }
   const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-export function POSIXRlimit$write(m: POSIXRlimit, b: Buffer, p: number): number {
-  const v1 = m.type; if (v1) {
-    b[p++] = 10; p = $wS(b, p, v1);
+  if (u !== undefined) {
+    if (b === undefined) for (const x of u) p += x.length;
+    else for (const x of u) p = $wR(b, p, x);
   }
-  const v2 = m.hard; if (v2) {
-    b[p++] = 16; p = $wv64(b, p, v2);
-  }
-  const v3 = m.soft; if (v3) {
-    b[p++] = 24; p = $wv64(b, p, v3);
-  }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
 export function POSIXRlimit$read(r: $R, end: number, group: number, into: POSIXRlimit | undefined): POSIXRlimit {
   $deeper(r, "nri.pkg.api.v1alpha1.POSIXRlimit");
-  const m = into ?? POSIXRlimit$new();
+  const m: POSIXRlimit = into ?? { type: "", hard: 0n, soft: 0n };
   const e0 = r.e;
   if (group === 0) r.e = end;
   for (;;) {
@@ -2727,34 +2602,27 @@ export interface LinuxPids {
 }
 
 /** Pids-related parts of (linux) resources. */
-export const LinuxPids: $Codec<LinuxPids> = $codec("nri.pkg.api.v1alpha1.LinuxPids", LinuxPids$new, LinuxPids$size, LinuxPids$write, LinuxPids$read);
+export const LinuxPids: $Codec<LinuxPids> = $codec("nri.pkg.api.v1alpha1.LinuxPids", LinuxPids$enc, LinuxPids$read);
 
-export function LinuxPids$new(): LinuxPids {
-  return { limit: 0n };
-}
-
-export function LinuxPids$size(m: LinuxPids): number {
-  let n = 0;
+export function LinuxPids$enc(m: LinuxPids, b: Buffer | undefined, p: number): number {
   const v1 = m.limit; if (v1) {
-    n += 1 + $sv64(v1);
+    if (b === undefined) {
+      p += 1 + $sv64(v1);
+    } else {
+      b[p++] = 8; p = $wv64(b, p, v1);
+    }
   }
   const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-export function LinuxPids$write(m: LinuxPids, b: Buffer, p: number): number {
-  const v1 = m.limit; if (v1) {
-    b[p++] = 8; p = $wv64(b, p, v1);
+  if (u !== undefined) {
+    if (b === undefined) for (const x of u) p += x.length;
+    else for (const x of u) p = $wR(b, p, x);
   }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
 export function LinuxPids$read(r: $R, end: number, group: number, into: LinuxPids | undefined): LinuxPids {
   $deeper(r, "nri.pkg.api.v1alpha1.LinuxPids");
-  const m = into ?? LinuxPids$new();
+  const m: LinuxPids = into ?? { limit: 0n };
   const e0 = r.e;
   if (group === 0) r.e = end;
   for (;;) {
@@ -2788,100 +2656,99 @@ export interface ContainerAdjustment {
 }
 
 /** Requested adjustments to a container being created. */
-export const ContainerAdjustment: $Codec<ContainerAdjustment> = $codec("nri.pkg.api.v1alpha1.ContainerAdjustment", ContainerAdjustment$new, ContainerAdjustment$size, ContainerAdjustment$write, ContainerAdjustment$read);
+export const ContainerAdjustment: $Codec<ContainerAdjustment> = $codec("nri.pkg.api.v1alpha1.ContainerAdjustment", ContainerAdjustment$enc, ContainerAdjustment$read);
 
-export function ContainerAdjustment$new(): ContainerAdjustment {
-  return { annotations: {}, mounts: [], env: [], rlimits: [], CDIDevices: [] };
-}
-
-export function ContainerAdjustment$size(m: ContainerAdjustment): number {
-  let n = 0;
+export function ContainerAdjustment$enc(m: ContainerAdjustment, b: Buffer | undefined, p: number): number {
   const m2 = m.annotations; if (m2 !== undefined) {
-    for (const k of Object.keys(m2)) {
-      const v = m2[k]!;
-      const i = $slot();
-      const kv = k;
-      let s = 1 + $sS(kv);
-      s += 1 + $sS(v);
-      $put(i, s);
-      n += 1 + $sv(s) + s;
+    if (b === undefined) {
+      for (const k of Object.keys(m2)) {
+        const v = m2[k]!;
+        const i = $slot();
+        const kv = k;
+        let s = 1 + $sS(kv);
+        s += 1 + $sS(v);
+        $put(i, s);
+        p += 1 + $sv(s) + s;
+      }
+    } else {
+      for (const k of Object.keys(m2)) {
+        const v = m2[k]!;
+        b[p++] = 18; p = $wv(b, p, $next());
+        const kv = k;
+        b[p++] = 10; p = $wS(b, p, kv);
+        b[p++] = 18; p = $wS(b, p, v);
+      }
     }
   }
   const a3 = m.mounts; if (a3 !== undefined) {
-    for (const v of a3) {
-      { const s = $put($slot(), Mount$size(v)); n += 1 + $sv(s) + s; }
+    if (b === undefined) {
+      for (const v of a3) {
+        { const s = $put($slot(), Mount$enc(v, undefined, 0)); p += 1 + $sv(s) + s; }
+      }
+    } else {
+      for (const v of a3) {
+        b[p++] = 26; p = $wv(b, p, $next()); p = Mount$enc(v, b, p);
+      }
     }
   }
   const a4 = m.env; if (a4 !== undefined) {
-    for (const v of a4) {
-      { const s = $put($slot(), KeyValue$size(v)); n += 1 + $sv(s) + s; }
+    if (b === undefined) {
+      for (const v of a4) {
+        { const s = $put($slot(), KeyValue$enc(v, undefined, 0)); p += 1 + $sv(s) + s; }
+      }
+    } else {
+      for (const v of a4) {
+        b[p++] = 34; p = $wv(b, p, $next()); p = KeyValue$enc(v, b, p);
+      }
     }
   }
   const v5 = m.hooks; if (v5 !== undefined && v5 !== null) {
-    { const s = $put($slot(), Hooks$size(v5)); n += 1 + $sv(s) + s; }
+    if (b === undefined) {
+      { const s = $put($slot(), Hooks$enc(v5, undefined, 0)); p += 1 + $sv(s) + s; }
+    } else {
+      b[p++] = 42; p = $wv(b, p, $next()); p = Hooks$enc(v5, b, p);
+    }
   }
   const v6 = m.linux; if (v6 !== undefined && v6 !== null) {
-    { const s = $put($slot(), LinuxContainerAdjustment$size(v6)); n += 1 + $sv(s) + s; }
+    if (b === undefined) {
+      { const s = $put($slot(), LinuxContainerAdjustment$enc(v6, undefined, 0)); p += 1 + $sv(s) + s; }
+    } else {
+      b[p++] = 50; p = $wv(b, p, $next()); p = LinuxContainerAdjustment$enc(v6, b, p);
+    }
   }
   const a7 = m.rlimits; if (a7 !== undefined) {
-    for (const v of a7) {
-      { const s = $put($slot(), POSIXRlimit$size(v)); n += 1 + $sv(s) + s; }
+    if (b === undefined) {
+      for (const v of a7) {
+        { const s = $put($slot(), POSIXRlimit$enc(v, undefined, 0)); p += 1 + $sv(s) + s; }
+      }
+    } else {
+      for (const v of a7) {
+        b[p++] = 58; p = $wv(b, p, $next()); p = POSIXRlimit$enc(v, b, p);
+      }
     }
   }
   const a8 = m.CDIDevices; if (a8 !== undefined) {
-    for (const v of a8) {
-      { const s = $put($slot(), CDIDevice$size(v)); n += 1 + $sv(s) + s; }
+    if (b === undefined) {
+      for (const v of a8) {
+        { const s = $put($slot(), CDIDevice$enc(v, undefined, 0)); p += 1 + $sv(s) + s; }
+      }
+    } else {
+      for (const v of a8) {
+        b[p++] = 66; p = $wv(b, p, $next()); p = CDIDevice$enc(v, b, p);
+      }
     }
   }
   const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-export function ContainerAdjustment$write(m: ContainerAdjustment, b: Buffer, p: number): number {
-  const m2 = m.annotations; if (m2 !== undefined) {
-    for (const k of Object.keys(m2)) {
-      const v = m2[k]!;
-      b[p++] = 18; p = $wv(b, p, $next());
-      const kv = k;
-      b[p++] = 10; p = $wS(b, p, kv);
-      b[p++] = 18; p = $wS(b, p, v);
-    }
+  if (u !== undefined) {
+    if (b === undefined) for (const x of u) p += x.length;
+    else for (const x of u) p = $wR(b, p, x);
   }
-  const a3 = m.mounts; if (a3 !== undefined) {
-    for (const v of a3) {
-      b[p++] = 26; p = $wv(b, p, $next()); p = Mount$write(v, b, p);
-    }
-  }
-  const a4 = m.env; if (a4 !== undefined) {
-    for (const v of a4) {
-      b[p++] = 34; p = $wv(b, p, $next()); p = KeyValue$write(v, b, p);
-    }
-  }
-  const v5 = m.hooks; if (v5 !== undefined && v5 !== null) {
-    b[p++] = 42; p = $wv(b, p, $next()); p = Hooks$write(v5, b, p);
-  }
-  const v6 = m.linux; if (v6 !== undefined && v6 !== null) {
-    b[p++] = 50; p = $wv(b, p, $next()); p = LinuxContainerAdjustment$write(v6, b, p);
-  }
-  const a7 = m.rlimits; if (a7 !== undefined) {
-    for (const v of a7) {
-      b[p++] = 58; p = $wv(b, p, $next()); p = POSIXRlimit$write(v, b, p);
-    }
-  }
-  const a8 = m.CDIDevices; if (a8 !== undefined) {
-    for (const v of a8) {
-      b[p++] = 66; p = $wv(b, p, $next()); p = CDIDevice$write(v, b, p);
-    }
-  }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
 export function ContainerAdjustment$read(r: $R, end: number, group: number, into: ContainerAdjustment | undefined): ContainerAdjustment {
   $deeper(r, "nri.pkg.api.v1alpha1.ContainerAdjustment");
-  const m = into ?? ContainerAdjustment$new();
+  const m: ContainerAdjustment = into ?? { annotations: {}, mounts: [], env: [], rlimits: [], CDIDevices: [] };
   const e0 = r.e;
   if (group === 0) r.e = end;
   for (;;) {
@@ -2934,56 +2801,52 @@ export interface LinuxContainerAdjustment {
 }
 
 /** Adjustments to (linux) resources. */
-export const LinuxContainerAdjustment: $Codec<LinuxContainerAdjustment> = $codec("nri.pkg.api.v1alpha1.LinuxContainerAdjustment", LinuxContainerAdjustment$new, LinuxContainerAdjustment$size, LinuxContainerAdjustment$write, LinuxContainerAdjustment$read);
+export const LinuxContainerAdjustment: $Codec<LinuxContainerAdjustment> = $codec("nri.pkg.api.v1alpha1.LinuxContainerAdjustment", LinuxContainerAdjustment$enc, LinuxContainerAdjustment$read);
 
-export function LinuxContainerAdjustment$new(): LinuxContainerAdjustment {
-  return { devices: [], cgroupsPath: "" };
-}
-
-export function LinuxContainerAdjustment$size(m: LinuxContainerAdjustment): number {
-  let n = 0;
+export function LinuxContainerAdjustment$enc(m: LinuxContainerAdjustment, b: Buffer | undefined, p: number): number {
   const a1 = m.devices; if (a1 !== undefined) {
-    for (const v of a1) {
-      { const s = $put($slot(), LinuxDevice$size(v)); n += 1 + $sv(s) + s; }
+    if (b === undefined) {
+      for (const v of a1) {
+        { const s = $put($slot(), LinuxDevice$enc(v, undefined, 0)); p += 1 + $sv(s) + s; }
+      }
+    } else {
+      for (const v of a1) {
+        b[p++] = 10; p = $wv(b, p, $next()); p = LinuxDevice$enc(v, b, p);
+      }
     }
   }
   const v2 = m.resources; if (v2 !== undefined && v2 !== null) {
-    { const s = $put($slot(), LinuxResources$size(v2)); n += 1 + $sv(s) + s; }
-  }
-  const v3 = m.cgroupsPath; if (v3) {
-    n += 1 + $sS(v3);
-  }
-  const v4 = m.oomScoreAdj; if (v4 !== undefined && v4 !== null) {
-    { const s = $put($slot(), OptionalInt$size(v4)); n += 1 + $sv(s) + s; }
-  }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-export function LinuxContainerAdjustment$write(m: LinuxContainerAdjustment, b: Buffer, p: number): number {
-  const a1 = m.devices; if (a1 !== undefined) {
-    for (const v of a1) {
-      b[p++] = 10; p = $wv(b, p, $next()); p = LinuxDevice$write(v, b, p);
+    if (b === undefined) {
+      { const s = $put($slot(), LinuxResources$enc(v2, undefined, 0)); p += 1 + $sv(s) + s; }
+    } else {
+      b[p++] = 18; p = $wv(b, p, $next()); p = LinuxResources$enc(v2, b, p);
     }
   }
-  const v2 = m.resources; if (v2 !== undefined && v2 !== null) {
-    b[p++] = 18; p = $wv(b, p, $next()); p = LinuxResources$write(v2, b, p);
-  }
   const v3 = m.cgroupsPath; if (v3) {
-    b[p++] = 26; p = $wS(b, p, v3);
+    if (b === undefined) {
+      p += 1 + $sS(v3);
+    } else {
+      b[p++] = 26; p = $wS(b, p, v3);
+    }
   }
   const v4 = m.oomScoreAdj; if (v4 !== undefined && v4 !== null) {
-    b[p++] = 34; p = $wv(b, p, $next()); p = OptionalInt$write(v4, b, p);
+    if (b === undefined) {
+      { const s = $put($slot(), OptionalInt$enc(v4, undefined, 0)); p += 1 + $sv(s) + s; }
+    } else {
+      b[p++] = 34; p = $wv(b, p, $next()); p = OptionalInt$enc(v4, b, p);
+    }
   }
   const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
+  if (u !== undefined) {
+    if (b === undefined) for (const x of u) p += x.length;
+    else for (const x of u) p = $wR(b, p, x);
+  }
   return p;
 }
 
 export function LinuxContainerAdjustment$read(r: $R, end: number, group: number, into: LinuxContainerAdjustment | undefined): LinuxContainerAdjustment {
   $deeper(r, "nri.pkg.api.v1alpha1.LinuxContainerAdjustment");
-  const m = into ?? LinuxContainerAdjustment$new();
+  const m: LinuxContainerAdjustment = into ?? { devices: [], cgroupsPath: "" };
   const e0 = r.e;
   if (group === 0) r.e = end;
   for (;;) {
@@ -3016,46 +2879,41 @@ export interface ContainerUpdate {
 }
 
 /** Requested update to an already created container. */
-export const ContainerUpdate: $Codec<ContainerUpdate> = $codec("nri.pkg.api.v1alpha1.ContainerUpdate", ContainerUpdate$new, ContainerUpdate$size, ContainerUpdate$write, ContainerUpdate$read);
+export const ContainerUpdate: $Codec<ContainerUpdate> = $codec("nri.pkg.api.v1alpha1.ContainerUpdate", ContainerUpdate$enc, ContainerUpdate$read);
 
-export function ContainerUpdate$new(): ContainerUpdate {
-  return { containerId: "", ignoreFailure: false };
-}
-
-export function ContainerUpdate$size(m: ContainerUpdate): number {
-  let n = 0;
+export function ContainerUpdate$enc(m: ContainerUpdate, b: Buffer | undefined, p: number): number {
   const v1 = m.containerId; if (v1) {
-    n += 1 + $sS(v1);
+    if (b === undefined) {
+      p += 1 + $sS(v1);
+    } else {
+      b[p++] = 10; p = $wS(b, p, v1);
+    }
   }
   const v2 = m.linux; if (v2 !== undefined && v2 !== null) {
-    { const s = $put($slot(), LinuxContainerUpdate$size(v2)); n += 1 + $sv(s) + s; }
+    if (b === undefined) {
+      { const s = $put($slot(), LinuxContainerUpdate$enc(v2, undefined, 0)); p += 1 + $sv(s) + s; }
+    } else {
+      b[p++] = 18; p = $wv(b, p, $next()); p = LinuxContainerUpdate$enc(v2, b, p);
+    }
   }
   const v3 = m.ignoreFailure; if (v3) {
-    n += 1 + 1;
+    if (b === undefined) {
+      p += 1 + 1;
+    } else {
+      b[p++] = 24; p = ((b[p] = v3 ? 1 : 0), p + 1);
+    }
   }
   const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-export function ContainerUpdate$write(m: ContainerUpdate, b: Buffer, p: number): number {
-  const v1 = m.containerId; if (v1) {
-    b[p++] = 10; p = $wS(b, p, v1);
+  if (u !== undefined) {
+    if (b === undefined) for (const x of u) p += x.length;
+    else for (const x of u) p = $wR(b, p, x);
   }
-  const v2 = m.linux; if (v2 !== undefined && v2 !== null) {
-    b[p++] = 18; p = $wv(b, p, $next()); p = LinuxContainerUpdate$write(v2, b, p);
-  }
-  const v3 = m.ignoreFailure; if (v3) {
-    b[p++] = 24; p = ((b[p] = v3 ? 1 : 0), p + 1);
-  }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
 export function ContainerUpdate$read(r: $R, end: number, group: number, into: ContainerUpdate | undefined): ContainerUpdate {
   $deeper(r, "nri.pkg.api.v1alpha1.ContainerUpdate");
-  const m = into ?? ContainerUpdate$new();
+  const m: ContainerUpdate = into ?? { containerId: "", ignoreFailure: false };
   const e0 = r.e;
   if (group === 0) r.e = end;
   for (;;) {
@@ -3085,34 +2943,27 @@ export interface LinuxContainerUpdate {
 }
 
 /** Updates to (linux) resources. */
-export const LinuxContainerUpdate: $Codec<LinuxContainerUpdate> = $codec("nri.pkg.api.v1alpha1.LinuxContainerUpdate", LinuxContainerUpdate$new, LinuxContainerUpdate$size, LinuxContainerUpdate$write, LinuxContainerUpdate$read);
+export const LinuxContainerUpdate: $Codec<LinuxContainerUpdate> = $codec("nri.pkg.api.v1alpha1.LinuxContainerUpdate", LinuxContainerUpdate$enc, LinuxContainerUpdate$read);
 
-export function LinuxContainerUpdate$new(): LinuxContainerUpdate {
-  return {  };
-}
-
-export function LinuxContainerUpdate$size(m: LinuxContainerUpdate): number {
-  let n = 0;
+export function LinuxContainerUpdate$enc(m: LinuxContainerUpdate, b: Buffer | undefined, p: number): number {
   const v1 = m.resources; if (v1 !== undefined && v1 !== null) {
-    { const s = $put($slot(), LinuxResources$size(v1)); n += 1 + $sv(s) + s; }
+    if (b === undefined) {
+      { const s = $put($slot(), LinuxResources$enc(v1, undefined, 0)); p += 1 + $sv(s) + s; }
+    } else {
+      b[p++] = 10; p = $wv(b, p, $next()); p = LinuxResources$enc(v1, b, p);
+    }
   }
   const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-export function LinuxContainerUpdate$write(m: LinuxContainerUpdate, b: Buffer, p: number): number {
-  const v1 = m.resources; if (v1 !== undefined && v1 !== null) {
-    b[p++] = 10; p = $wv(b, p, $next()); p = LinuxResources$write(v1, b, p);
+  if (u !== undefined) {
+    if (b === undefined) for (const x of u) p += x.length;
+    else for (const x of u) p = $wR(b, p, x);
   }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
 export function LinuxContainerUpdate$read(r: $R, end: number, group: number, into: LinuxContainerUpdate | undefined): LinuxContainerUpdate {
   $deeper(r, "nri.pkg.api.v1alpha1.LinuxContainerUpdate");
-  const m = into ?? LinuxContainerUpdate$new();
+  const m: LinuxContainerUpdate = into ?? {  };
   const e0 = r.e;
   if (group === 0) r.e = end;
   for (;;) {
@@ -3143,40 +2994,34 @@ export interface ContainerEviction {
 }
 
 /** Request to evict (IOW unsolicitedly stop) a container. */
-export const ContainerEviction: $Codec<ContainerEviction> = $codec("nri.pkg.api.v1alpha1.ContainerEviction", ContainerEviction$new, ContainerEviction$size, ContainerEviction$write, ContainerEviction$read);
+export const ContainerEviction: $Codec<ContainerEviction> = $codec("nri.pkg.api.v1alpha1.ContainerEviction", ContainerEviction$enc, ContainerEviction$read);
 
-export function ContainerEviction$new(): ContainerEviction {
-  return { containerId: "", reason: "" };
-}
-
-export function ContainerEviction$size(m: ContainerEviction): number {
-  let n = 0;
+export function ContainerEviction$enc(m: ContainerEviction, b: Buffer | undefined, p: number): number {
   const v1 = m.containerId; if (v1) {
-    n += 1 + $sS(v1);
+    if (b === undefined) {
+      p += 1 + $sS(v1);
+    } else {
+      b[p++] = 10; p = $wS(b, p, v1);
+    }
   }
   const v2 = m.reason; if (v2) {
-    n += 1 + $sS(v2);
+    if (b === undefined) {
+      p += 1 + $sS(v2);
+    } else {
+      b[p++] = 18; p = $wS(b, p, v2);
+    }
   }
   const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-export function ContainerEviction$write(m: ContainerEviction, b: Buffer, p: number): number {
-  const v1 = m.containerId; if (v1) {
-    b[p++] = 10; p = $wS(b, p, v1);
+  if (u !== undefined) {
+    if (b === undefined) for (const x of u) p += x.length;
+    else for (const x of u) p = $wR(b, p, x);
   }
-  const v2 = m.reason; if (v2) {
-    b[p++] = 18; p = $wS(b, p, v2);
-  }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
 export function ContainerEviction$read(r: $R, end: number, group: number, into: ContainerEviction | undefined): ContainerEviction {
   $deeper(r, "nri.pkg.api.v1alpha1.ContainerEviction");
-  const m = into ?? ContainerEviction$new();
+  const m: ContainerEviction = into ?? { containerId: "", reason: "" };
   const e0 = r.e;
   if (group === 0) r.e = end;
   for (;;) {
@@ -3206,40 +3051,34 @@ export interface KeyValue {
 }
 
 /** KeyValue represents an environment variable. */
-export const KeyValue: $Codec<KeyValue> = $codec("nri.pkg.api.v1alpha1.KeyValue", KeyValue$new, KeyValue$size, KeyValue$write, KeyValue$read);
+export const KeyValue: $Codec<KeyValue> = $codec("nri.pkg.api.v1alpha1.KeyValue", KeyValue$enc, KeyValue$read);
 
-export function KeyValue$new(): KeyValue {
-  return { key: "", value: "" };
-}
-
-export function KeyValue$size(m: KeyValue): number {
-  let n = 0;
+export function KeyValue$enc(m: KeyValue, b: Buffer | undefined, p: number): number {
   const v1 = m.key; if (v1) {
-    n += 1 + $sS(v1);
+    if (b === undefined) {
+      p += 1 + $sS(v1);
+    } else {
+      b[p++] = 10; p = $wS(b, p, v1);
+    }
   }
   const v2 = m.value; if (v2) {
-    n += 1 + $sS(v2);
+    if (b === undefined) {
+      p += 1 + $sS(v2);
+    } else {
+      b[p++] = 18; p = $wS(b, p, v2);
+    }
   }
   const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-export function KeyValue$write(m: KeyValue, b: Buffer, p: number): number {
-  const v1 = m.key; if (v1) {
-    b[p++] = 10; p = $wS(b, p, v1);
+  if (u !== undefined) {
+    if (b === undefined) for (const x of u) p += x.length;
+    else for (const x of u) p = $wR(b, p, x);
   }
-  const v2 = m.value; if (v2) {
-    b[p++] = 18; p = $wS(b, p, v2);
-  }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
 export function KeyValue$read(r: $R, end: number, group: number, into: KeyValue | undefined): KeyValue {
   $deeper(r, "nri.pkg.api.v1alpha1.KeyValue");
-  const m = into ?? KeyValue$new();
+  const m: KeyValue = into ?? { key: "", value: "" };
   const e0 = r.e;
   if (group === 0) r.e = end;
   for (;;) {
@@ -3268,34 +3107,27 @@ export interface OptionalString {
 }
 
 /** An optional string value. */
-export const OptionalString: $Codec<OptionalString> = $codec("nri.pkg.api.v1alpha1.OptionalString", OptionalString$new, OptionalString$size, OptionalString$write, OptionalString$read);
+export const OptionalString: $Codec<OptionalString> = $codec("nri.pkg.api.v1alpha1.OptionalString", OptionalString$enc, OptionalString$read);
 
-export function OptionalString$new(): OptionalString {
-  return { value: "" };
-}
-
-export function OptionalString$size(m: OptionalString): number {
-  let n = 0;
+export function OptionalString$enc(m: OptionalString, b: Buffer | undefined, p: number): number {
   const v1 = m.value; if (v1) {
-    n += 1 + $sS(v1);
+    if (b === undefined) {
+      p += 1 + $sS(v1);
+    } else {
+      b[p++] = 10; p = $wS(b, p, v1);
+    }
   }
   const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-export function OptionalString$write(m: OptionalString, b: Buffer, p: number): number {
-  const v1 = m.value; if (v1) {
-    b[p++] = 10; p = $wS(b, p, v1);
+  if (u !== undefined) {
+    if (b === undefined) for (const x of u) p += x.length;
+    else for (const x of u) p = $wR(b, p, x);
   }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
 export function OptionalString$read(r: $R, end: number, group: number, into: OptionalString | undefined): OptionalString {
   $deeper(r, "nri.pkg.api.v1alpha1.OptionalString");
-  const m = into ?? OptionalString$new();
+  const m: OptionalString = into ?? { value: "" };
   const e0 = r.e;
   if (group === 0) r.e = end;
   for (;;) {
@@ -3323,34 +3155,27 @@ export interface OptionalInt {
 }
 
 /** An optional signed integer value. */
-export const OptionalInt: $Codec<OptionalInt> = $codec("nri.pkg.api.v1alpha1.OptionalInt", OptionalInt$new, OptionalInt$size, OptionalInt$write, OptionalInt$read);
+export const OptionalInt: $Codec<OptionalInt> = $codec("nri.pkg.api.v1alpha1.OptionalInt", OptionalInt$enc, OptionalInt$read);
 
-export function OptionalInt$new(): OptionalInt {
-  return { value: 0n };
-}
-
-export function OptionalInt$size(m: OptionalInt): number {
-  let n = 0;
+export function OptionalInt$enc(m: OptionalInt, b: Buffer | undefined, p: number): number {
   const v1 = m.value; if (v1) {
-    n += 1 + $sv64(v1);
+    if (b === undefined) {
+      p += 1 + $sv64(v1);
+    } else {
+      b[p++] = 8; p = $wv64(b, p, v1);
+    }
   }
   const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-export function OptionalInt$write(m: OptionalInt, b: Buffer, p: number): number {
-  const v1 = m.value; if (v1) {
-    b[p++] = 8; p = $wv64(b, p, v1);
+  if (u !== undefined) {
+    if (b === undefined) for (const x of u) p += x.length;
+    else for (const x of u) p = $wR(b, p, x);
   }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
 export function OptionalInt$read(r: $R, end: number, group: number, into: OptionalInt | undefined): OptionalInt {
   $deeper(r, "nri.pkg.api.v1alpha1.OptionalInt");
-  const m = into ?? OptionalInt$new();
+  const m: OptionalInt = into ?? { value: 0n };
   const e0 = r.e;
   if (group === 0) r.e = end;
   for (;;) {
@@ -3378,34 +3203,27 @@ export interface OptionalInt32 {
 }
 
 /** An optional 32-bit signed integer value. */
-export const OptionalInt32: $Codec<OptionalInt32> = $codec("nri.pkg.api.v1alpha1.OptionalInt32", OptionalInt32$new, OptionalInt32$size, OptionalInt32$write, OptionalInt32$read);
+export const OptionalInt32: $Codec<OptionalInt32> = $codec("nri.pkg.api.v1alpha1.OptionalInt32", OptionalInt32$enc, OptionalInt32$read);
 
-export function OptionalInt32$new(): OptionalInt32 {
-  return { value: 0 };
-}
-
-export function OptionalInt32$size(m: OptionalInt32): number {
-  let n = 0;
+export function OptionalInt32$enc(m: OptionalInt32, b: Buffer | undefined, p: number): number {
   const v1 = m.value; if (v1) {
-    n += 1 + $sv32(v1);
+    if (b === undefined) {
+      p += 1 + $sv32(v1);
+    } else {
+      b[p++] = 8; p = $wv32(b, p, v1);
+    }
   }
   const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-export function OptionalInt32$write(m: OptionalInt32, b: Buffer, p: number): number {
-  const v1 = m.value; if (v1) {
-    b[p++] = 8; p = $wv32(b, p, v1);
+  if (u !== undefined) {
+    if (b === undefined) for (const x of u) p += x.length;
+    else for (const x of u) p = $wR(b, p, x);
   }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
 export function OptionalInt32$read(r: $R, end: number, group: number, into: OptionalInt32 | undefined): OptionalInt32 {
   $deeper(r, "nri.pkg.api.v1alpha1.OptionalInt32");
-  const m = into ?? OptionalInt32$new();
+  const m: OptionalInt32 = into ?? { value: 0 };
   const e0 = r.e;
   if (group === 0) r.e = end;
   for (;;) {
@@ -3433,34 +3251,27 @@ export interface OptionalUInt32 {
 }
 
 /** An optional 32-bit unsigned integer value. */
-export const OptionalUInt32: $Codec<OptionalUInt32> = $codec("nri.pkg.api.v1alpha1.OptionalUInt32", OptionalUInt32$new, OptionalUInt32$size, OptionalUInt32$write, OptionalUInt32$read);
+export const OptionalUInt32: $Codec<OptionalUInt32> = $codec("nri.pkg.api.v1alpha1.OptionalUInt32", OptionalUInt32$enc, OptionalUInt32$read);
 
-export function OptionalUInt32$new(): OptionalUInt32 {
-  return { value: 0 };
-}
-
-export function OptionalUInt32$size(m: OptionalUInt32): number {
-  let n = 0;
+export function OptionalUInt32$enc(m: OptionalUInt32, b: Buffer | undefined, p: number): number {
   const v1 = m.value; if (v1) {
-    n += 1 + $sv(v1 >>> 0);
+    if (b === undefined) {
+      p += 1 + $sv(v1 >>> 0);
+    } else {
+      b[p++] = 8; p = $wv(b, p, v1 >>> 0);
+    }
   }
   const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-export function OptionalUInt32$write(m: OptionalUInt32, b: Buffer, p: number): number {
-  const v1 = m.value; if (v1) {
-    b[p++] = 8; p = $wv(b, p, v1 >>> 0);
+  if (u !== undefined) {
+    if (b === undefined) for (const x of u) p += x.length;
+    else for (const x of u) p = $wR(b, p, x);
   }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
 export function OptionalUInt32$read(r: $R, end: number, group: number, into: OptionalUInt32 | undefined): OptionalUInt32 {
   $deeper(r, "nri.pkg.api.v1alpha1.OptionalUInt32");
-  const m = into ?? OptionalUInt32$new();
+  const m: OptionalUInt32 = into ?? { value: 0 };
   const e0 = r.e;
   if (group === 0) r.e = end;
   for (;;) {
@@ -3488,34 +3299,27 @@ export interface OptionalInt64 {
 }
 
 /** An optional 64-bit signed integer value. */
-export const OptionalInt64: $Codec<OptionalInt64> = $codec("nri.pkg.api.v1alpha1.OptionalInt64", OptionalInt64$new, OptionalInt64$size, OptionalInt64$write, OptionalInt64$read);
+export const OptionalInt64: $Codec<OptionalInt64> = $codec("nri.pkg.api.v1alpha1.OptionalInt64", OptionalInt64$enc, OptionalInt64$read);
 
-export function OptionalInt64$new(): OptionalInt64 {
-  return { value: 0n };
-}
-
-export function OptionalInt64$size(m: OptionalInt64): number {
-  let n = 0;
+export function OptionalInt64$enc(m: OptionalInt64, b: Buffer | undefined, p: number): number {
   const v1 = m.value; if (v1) {
-    n += 1 + $sv64(v1);
+    if (b === undefined) {
+      p += 1 + $sv64(v1);
+    } else {
+      b[p++] = 8; p = $wv64(b, p, v1);
+    }
   }
   const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-export function OptionalInt64$write(m: OptionalInt64, b: Buffer, p: number): number {
-  const v1 = m.value; if (v1) {
-    b[p++] = 8; p = $wv64(b, p, v1);
+  if (u !== undefined) {
+    if (b === undefined) for (const x of u) p += x.length;
+    else for (const x of u) p = $wR(b, p, x);
   }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
 export function OptionalInt64$read(r: $R, end: number, group: number, into: OptionalInt64 | undefined): OptionalInt64 {
   $deeper(r, "nri.pkg.api.v1alpha1.OptionalInt64");
-  const m = into ?? OptionalInt64$new();
+  const m: OptionalInt64 = into ?? { value: 0n };
   const e0 = r.e;
   if (group === 0) r.e = end;
   for (;;) {
@@ -3543,34 +3347,27 @@ export interface OptionalUInt64 {
 }
 
 /** An optional 64-bit unsigned integer value. */
-export const OptionalUInt64: $Codec<OptionalUInt64> = $codec("nri.pkg.api.v1alpha1.OptionalUInt64", OptionalUInt64$new, OptionalUInt64$size, OptionalUInt64$write, OptionalUInt64$read);
+export const OptionalUInt64: $Codec<OptionalUInt64> = $codec("nri.pkg.api.v1alpha1.OptionalUInt64", OptionalUInt64$enc, OptionalUInt64$read);
 
-export function OptionalUInt64$new(): OptionalUInt64 {
-  return { value: 0n };
-}
-
-export function OptionalUInt64$size(m: OptionalUInt64): number {
-  let n = 0;
+export function OptionalUInt64$enc(m: OptionalUInt64, b: Buffer | undefined, p: number): number {
   const v1 = m.value; if (v1) {
-    n += 1 + $sv64(v1);
+    if (b === undefined) {
+      p += 1 + $sv64(v1);
+    } else {
+      b[p++] = 8; p = $wv64(b, p, v1);
+    }
   }
   const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-export function OptionalUInt64$write(m: OptionalUInt64, b: Buffer, p: number): number {
-  const v1 = m.value; if (v1) {
-    b[p++] = 8; p = $wv64(b, p, v1);
+  if (u !== undefined) {
+    if (b === undefined) for (const x of u) p += x.length;
+    else for (const x of u) p = $wR(b, p, x);
   }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
 export function OptionalUInt64$read(r: $R, end: number, group: number, into: OptionalUInt64 | undefined): OptionalUInt64 {
   $deeper(r, "nri.pkg.api.v1alpha1.OptionalUInt64");
-  const m = into ?? OptionalUInt64$new();
+  const m: OptionalUInt64 = into ?? { value: 0n };
   const e0 = r.e;
   if (group === 0) r.e = end;
   for (;;) {
@@ -3598,34 +3395,27 @@ export interface OptionalBool {
 }
 
 /** An optional boolean value. */
-export const OptionalBool: $Codec<OptionalBool> = $codec("nri.pkg.api.v1alpha1.OptionalBool", OptionalBool$new, OptionalBool$size, OptionalBool$write, OptionalBool$read);
+export const OptionalBool: $Codec<OptionalBool> = $codec("nri.pkg.api.v1alpha1.OptionalBool", OptionalBool$enc, OptionalBool$read);
 
-export function OptionalBool$new(): OptionalBool {
-  return { value: false };
-}
-
-export function OptionalBool$size(m: OptionalBool): number {
-  let n = 0;
+export function OptionalBool$enc(m: OptionalBool, b: Buffer | undefined, p: number): number {
   const v1 = m.value; if (v1) {
-    n += 1 + 1;
+    if (b === undefined) {
+      p += 1 + 1;
+    } else {
+      b[p++] = 8; p = ((b[p] = v1 ? 1 : 0), p + 1);
+    }
   }
   const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-export function OptionalBool$write(m: OptionalBool, b: Buffer, p: number): number {
-  const v1 = m.value; if (v1) {
-    b[p++] = 8; p = ((b[p] = v1 ? 1 : 0), p + 1);
+  if (u !== undefined) {
+    if (b === undefined) for (const x of u) p += x.length;
+    else for (const x of u) p = $wR(b, p, x);
   }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
 export function OptionalBool$read(r: $R, end: number, group: number, into: OptionalBool | undefined): OptionalBool {
   $deeper(r, "nri.pkg.api.v1alpha1.OptionalBool");
-  const m = into ?? OptionalBool$new();
+  const m: OptionalBool = into ?? { value: false };
   const e0 = r.e;
   if (group === 0) r.e = end;
   for (;;) {
@@ -3653,34 +3443,27 @@ export interface OptionalFileMode {
 }
 
 /** An optional value of file permissions. */
-export const OptionalFileMode: $Codec<OptionalFileMode> = $codec("nri.pkg.api.v1alpha1.OptionalFileMode", OptionalFileMode$new, OptionalFileMode$size, OptionalFileMode$write, OptionalFileMode$read);
+export const OptionalFileMode: $Codec<OptionalFileMode> = $codec("nri.pkg.api.v1alpha1.OptionalFileMode", OptionalFileMode$enc, OptionalFileMode$read);
 
-export function OptionalFileMode$new(): OptionalFileMode {
-  return { value: 0 };
-}
-
-export function OptionalFileMode$size(m: OptionalFileMode): number {
-  let n = 0;
+export function OptionalFileMode$enc(m: OptionalFileMode, b: Buffer | undefined, p: number): number {
   const v1 = m.value; if (v1) {
-    n += 1 + $sv(v1 >>> 0);
+    if (b === undefined) {
+      p += 1 + $sv(v1 >>> 0);
+    } else {
+      b[p++] = 8; p = $wv(b, p, v1 >>> 0);
+    }
   }
   const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-export function OptionalFileMode$write(m: OptionalFileMode, b: Buffer, p: number): number {
-  const v1 = m.value; if (v1) {
-    b[p++] = 8; p = $wv(b, p, v1 >>> 0);
+  if (u !== undefined) {
+    if (b === undefined) for (const x of u) p += x.length;
+    else for (const x of u) p = $wR(b, p, x);
   }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
 export function OptionalFileMode$read(r: $R, end: number, group: number, into: OptionalFileMode | undefined): OptionalFileMode {
   $deeper(r, "nri.pkg.api.v1alpha1.OptionalFileMode");
-  const m = into ?? OptionalFileMode$new();
+  const m: OptionalFileMode = into ?? { value: 0 };
   const e0 = r.e;
   if (group === 0) r.e = end;
   for (;;) {

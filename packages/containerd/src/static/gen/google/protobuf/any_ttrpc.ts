@@ -243,40 +243,34 @@ export interface Any {
  *     }
  *
  */
-export const Any: $Codec<Any> = $codec("google.protobuf.Any", Any$new, Any$size, Any$write, Any$read);
+export const Any: $Codec<Any> = $codec("google.protobuf.Any", Any$enc, Any$read);
 
-export function Any$new(): Any {
-  return { typeUrl: "", value: $EMPTY };
-}
-
-export function Any$size(m: Any): number {
-  let n = 0;
+export function Any$enc(m: Any, b: Buffer | undefined, p: number): number {
   const v1 = m.typeUrl; if (v1) {
-    n += 1 + $sS(v1);
+    if (b === undefined) {
+      p += 1 + $sS(v1);
+    } else {
+      b[p++] = 10; p = $wS(b, p, v1);
+    }
   }
   const v2 = m.value; if ((v2 !== undefined && v2.length > 0)) {
-    n += 1 + $sB(v2);
+    if (b === undefined) {
+      p += 1 + $sB(v2);
+    } else {
+      b[p++] = 18; p = $wB(b, p, v2);
+    }
   }
   const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-export function Any$write(m: Any, b: Buffer, p: number): number {
-  const v1 = m.typeUrl; if (v1) {
-    b[p++] = 10; p = $wS(b, p, v1);
+  if (u !== undefined) {
+    if (b === undefined) for (const x of u) p += x.length;
+    else for (const x of u) p = $wR(b, p, x);
   }
-  const v2 = m.value; if ((v2 !== undefined && v2.length > 0)) {
-    b[p++] = 18; p = $wB(b, p, v2);
-  }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
 export function Any$read(r: $R, end: number, group: number, into: Any | undefined): Any {
   $deeper(r, "google.protobuf.Any");
-  const m = into ?? Any$new();
+  const m: Any = into ?? { typeUrl: "", value: $EMPTY };
   const e0 = r.e;
   if (group === 0) r.e = end;
   for (;;) {

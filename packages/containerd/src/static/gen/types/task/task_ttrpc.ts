@@ -17,10 +17,10 @@
 // @generated from file github.com/containerd/containerd/api/types/task/task.proto (package containerd.v1.types, syntax proto3)
 /* eslint-disable */
 
-import { Timestamp, Timestamp$read, Timestamp$size, Timestamp$write } from "../../google/protobuf/timestamp_ttrpc.js";
+import { Timestamp, Timestamp$enc, Timestamp$read } from "../../google/protobuf/timestamp_ttrpc.js";
 import type { $Codec, $R } from "../../ttrpc_wire.js";
 import { $bool, $codec, $deeper, $eof, $i32, $len, $next, $other, $put, $slot, $sS, $str, $sv, $sv32, $tag, $u32, $wR, $wS, $wv, $wv32 } from "../../ttrpc_wire.js";
-import { Any, Any$read, Any$size, Any$write } from "../../google/protobuf/any_ttrpc.js";
+import { Any, Any$enc, Any$read } from "../../google/protobuf/any_ttrpc.js";
 
 export interface Process {
   containerId: string;
@@ -37,88 +37,90 @@ export interface Process {
   $unknown?: Uint8Array[];
 }
 
-export const Process: $Codec<Process> = $codec("containerd.v1.types.Process", Process$new, Process$size, Process$write, Process$read);
+export const Process: $Codec<Process> = $codec("containerd.v1.types.Process", Process$enc, Process$read);
 
-export function Process$new(): Process {
-  return { containerId: "", id: "", pid: 0, status: 0, stdin: "", stdout: "", stderr: "", terminal: false, exitStatus: 0 };
-}
-
-export function Process$size(m: Process): number {
-  let n = 0;
+export function Process$enc(m: Process, b: Buffer | undefined, p: number): number {
   const v1 = m.containerId; if (v1) {
-    n += 1 + $sS(v1);
+    if (b === undefined) {
+      p += 1 + $sS(v1);
+    } else {
+      b[p++] = 10; p = $wS(b, p, v1);
+    }
   }
   const v2 = m.id; if (v2) {
-    n += 1 + $sS(v2);
+    if (b === undefined) {
+      p += 1 + $sS(v2);
+    } else {
+      b[p++] = 18; p = $wS(b, p, v2);
+    }
   }
   const v3 = m.pid; if (v3) {
-    n += 1 + $sv(v3 >>> 0);
+    if (b === undefined) {
+      p += 1 + $sv(v3 >>> 0);
+    } else {
+      b[p++] = 24; p = $wv(b, p, v3 >>> 0);
+    }
   }
   const v4 = m.status; if (v4 !== undefined && v4 !== 0) {
-    n += 1 + $sv32(v4);
+    if (b === undefined) {
+      p += 1 + $sv32(v4);
+    } else {
+      b[p++] = 32; p = $wv32(b, p, v4);
+    }
   }
   const v5 = m.stdin; if (v5) {
-    n += 1 + $sS(v5);
+    if (b === undefined) {
+      p += 1 + $sS(v5);
+    } else {
+      b[p++] = 42; p = $wS(b, p, v5);
+    }
   }
   const v6 = m.stdout; if (v6) {
-    n += 1 + $sS(v6);
+    if (b === undefined) {
+      p += 1 + $sS(v6);
+    } else {
+      b[p++] = 50; p = $wS(b, p, v6);
+    }
   }
   const v7 = m.stderr; if (v7) {
-    n += 1 + $sS(v7);
+    if (b === undefined) {
+      p += 1 + $sS(v7);
+    } else {
+      b[p++] = 58; p = $wS(b, p, v7);
+    }
   }
   const v8 = m.terminal; if (v8) {
-    n += 1 + 1;
+    if (b === undefined) {
+      p += 1 + 1;
+    } else {
+      b[p++] = 64; p = ((b[p] = v8 ? 1 : 0), p + 1);
+    }
   }
   const v9 = m.exitStatus; if (v9) {
-    n += 1 + $sv(v9 >>> 0);
+    if (b === undefined) {
+      p += 1 + $sv(v9 >>> 0);
+    } else {
+      b[p++] = 72; p = $wv(b, p, v9 >>> 0);
+    }
   }
   const v10 = m.exitedAt; if (v10 !== undefined && v10 !== null) {
-    { const s = $put($slot(), Timestamp$size(v10)); n += 1 + $sv(s) + s; }
+    if (b === undefined) {
+      { const s = $put($slot(), Timestamp$enc(v10, undefined, 0)); p += 1 + $sv(s) + s; }
+    } else {
+      b[p++] = 82; p = $wv(b, p, $next()); p = Timestamp$enc(v10, b, p);
+    }
   }
   const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-export function Process$write(m: Process, b: Buffer, p: number): number {
-  const v1 = m.containerId; if (v1) {
-    b[p++] = 10; p = $wS(b, p, v1);
+  if (u !== undefined) {
+    if (b === undefined) for (const x of u) p += x.length;
+    else for (const x of u) p = $wR(b, p, x);
   }
-  const v2 = m.id; if (v2) {
-    b[p++] = 18; p = $wS(b, p, v2);
-  }
-  const v3 = m.pid; if (v3) {
-    b[p++] = 24; p = $wv(b, p, v3 >>> 0);
-  }
-  const v4 = m.status; if (v4 !== undefined && v4 !== 0) {
-    b[p++] = 32; p = $wv32(b, p, v4);
-  }
-  const v5 = m.stdin; if (v5) {
-    b[p++] = 42; p = $wS(b, p, v5);
-  }
-  const v6 = m.stdout; if (v6) {
-    b[p++] = 50; p = $wS(b, p, v6);
-  }
-  const v7 = m.stderr; if (v7) {
-    b[p++] = 58; p = $wS(b, p, v7);
-  }
-  const v8 = m.terminal; if (v8) {
-    b[p++] = 64; p = ((b[p] = v8 ? 1 : 0), p + 1);
-  }
-  const v9 = m.exitStatus; if (v9) {
-    b[p++] = 72; p = $wv(b, p, v9 >>> 0);
-  }
-  const v10 = m.exitedAt; if (v10 !== undefined && v10 !== null) {
-    b[p++] = 82; p = $wv(b, p, $next()); p = Timestamp$write(v10, b, p);
-  }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
 export function Process$read(r: $R, end: number, group: number, into: Process | undefined): Process {
   $deeper(r, "containerd.v1.types.Process");
-  const m = into ?? Process$new();
+  const m: Process = into ?? { containerId: "", id: "", pid: 0, status: 0, stdin: "", stdout: "", stderr: "", terminal: false, exitStatus: 0 };
   const e0 = r.e;
   if (group === 0) r.e = end;
   for (;;) {
@@ -160,40 +162,34 @@ export interface ProcessInfo {
   $unknown?: Uint8Array[];
 }
 
-export const ProcessInfo: $Codec<ProcessInfo> = $codec("containerd.v1.types.ProcessInfo", ProcessInfo$new, ProcessInfo$size, ProcessInfo$write, ProcessInfo$read);
+export const ProcessInfo: $Codec<ProcessInfo> = $codec("containerd.v1.types.ProcessInfo", ProcessInfo$enc, ProcessInfo$read);
 
-export function ProcessInfo$new(): ProcessInfo {
-  return { pid: 0 };
-}
-
-export function ProcessInfo$size(m: ProcessInfo): number {
-  let n = 0;
+export function ProcessInfo$enc(m: ProcessInfo, b: Buffer | undefined, p: number): number {
   const v1 = m.pid; if (v1) {
-    n += 1 + $sv(v1 >>> 0);
+    if (b === undefined) {
+      p += 1 + $sv(v1 >>> 0);
+    } else {
+      b[p++] = 8; p = $wv(b, p, v1 >>> 0);
+    }
   }
   const v2 = m.info; if (v2 !== undefined && v2 !== null) {
-    { const s = $put($slot(), Any$size(v2)); n += 1 + $sv(s) + s; }
+    if (b === undefined) {
+      { const s = $put($slot(), Any$enc(v2, undefined, 0)); p += 1 + $sv(s) + s; }
+    } else {
+      b[p++] = 18; p = $wv(b, p, $next()); p = Any$enc(v2, b, p);
+    }
   }
   const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-export function ProcessInfo$write(m: ProcessInfo, b: Buffer, p: number): number {
-  const v1 = m.pid; if (v1) {
-    b[p++] = 8; p = $wv(b, p, v1 >>> 0);
+  if (u !== undefined) {
+    if (b === undefined) for (const x of u) p += x.length;
+    else for (const x of u) p = $wR(b, p, x);
   }
-  const v2 = m.info; if (v2 !== undefined && v2 !== null) {
-    b[p++] = 18; p = $wv(b, p, $next()); p = Any$write(v2, b, p);
-  }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
 export function ProcessInfo$read(r: $R, end: number, group: number, into: ProcessInfo | undefined): ProcessInfo {
   $deeper(r, "containerd.v1.types.ProcessInfo");
-  const m = into ?? ProcessInfo$new();
+  const m: ProcessInfo = into ?? { pid: 0 };
   const e0 = r.e;
   if (group === 0) r.e = end;
   for (;;) {

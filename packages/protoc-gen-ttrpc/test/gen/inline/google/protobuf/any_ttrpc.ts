@@ -419,7 +419,7 @@ function $badGroup(): never {
 function $chunked<T>(
   size: number,
   m: T,
-  write: (m: T, b: Buffer, p: number) => number,
+  write: (m: T, b: Buffer | undefined, p: number) => number,
 ): Uint8Array[] {
   const b = Buffer.allocUnsafe(size - $W.ext);
   const chunks: Uint8Array[] = [];
@@ -449,36 +449,31 @@ function $concat(out: Uint8Array | Uint8Array[]): Uint8Array {
 class $Message<T extends object> implements $Codec<T> {
   readonly typeName: string;
   readonly defaults: Partial<T>;
-  readonly #make: () => T;
-  readonly #size: (m: T) => number;
-  readonly #write: (m: T, b: Buffer, p: number) => number;
+  readonly #enc: (m: T, b: Buffer | undefined, p: number) => number;
   readonly #read: (r: $R, end: number, group: number, into: T | undefined) => T;
   constructor(
     typeName: string,
-    make: () => T,
-    size: (m: T) => number,
-    write: (m: T, b: Buffer, p: number) => number,
+    enc: (m: T, b: Buffer | undefined, p: number) => number,
     read: (r: $R, end: number, group: number, into: T | undefined) => T,
     defaults: Partial<T>,
   ) {
     this.typeName = typeName;
     this.defaults = defaults;
-    this.#make = make;
-    this.#size = size;
-    this.#write = write;
+    this.#enc = enc;
     this.#read = read;
   }
   create(init?: Partial<T>): T {
-    const m = this.#make();
+    // Reading nothing gives a message with defaults (one literal in the reader, no $new).
+    const m = this.#read({ b: $NO_BYTES, p: 0, e: 0, d: 0 }, 0, 0, undefined);
     if (init !== undefined) Object.assign(m, init);
     return m;
   }
   encode(m: T): Uint8Array | Uint8Array[] {
     $begin();
-    const n = this.#size(m);
-    if ($W.ext !== 0) return $chunked(n, m, this.#write);
+    const n = this.#enc(m, undefined, 0);
+    if ($W.ext !== 0) return $chunked(n, m, this.#enc);
     const b = Buffer.allocUnsafe(n);
-    this.#write(m, b, 0);
+    this.#enc(m, b, 0);
     return b;
   }
   decode(bytes: Uint8Array): T {
@@ -493,17 +488,17 @@ class $Message<T extends object> implements $Codec<T> {
 
 const $NO_DEFAULTS = Object.freeze({});
 
+const $NO_BYTES = Buffer.alloc(0);
+
 
 /** Makes the codec constant of a message. */
 function $codec<T extends object>(
   typeName: string,
-  make: () => T,
-  size: (m: T) => number,
-  write: (m: T, b: Buffer, p: number) => number,
+  enc: (m: T, b: Buffer | undefined, p: number) => number,
   read: (r: $R, end: number, group: number, into: T | undefined) => T,
   defaults: Partial<T> = $NO_DEFAULTS,
 ): $Codec<T> {
-  return new $Message(typeName, make, size, write, read, defaults);
+  return new $Message(typeName, enc, read, defaults);
 }
 
 
@@ -658,40 +653,34 @@ export interface Any {
  * whose name is the type URL in brackets. For example, an `Any` containing a
  * `foo.Bar` message may be written `[type.googleapis.com/foo.Bar] { a: 2 }`.
  */
-export const Any: $Codec<Any> = $codec("google.protobuf.Any", Any$new, Any$size, Any$write, Any$read);
+export const Any: $Codec<Any> = $codec("google.protobuf.Any", Any$enc, Any$read);
 
-export function Any$new(): Any {
-  return { typeUrl: "", value: $EMPTY };
-}
-
-export function Any$size(m: Any): number {
-  let n = 0;
+export function Any$enc(m: Any, b: Buffer | undefined, p: number): number {
   const v1 = m.typeUrl; if (v1) {
-    n += 1 + $sS(v1);
+    if (b === undefined) {
+      p += 1 + $sS(v1);
+    } else {
+      b[p++] = 10; p = $wS(b, p, v1);
+    }
   }
   const v2 = m.value; if ((v2 !== undefined && v2.length > 0)) {
-    n += 1 + $sB(v2);
+    if (b === undefined) {
+      p += 1 + $sB(v2);
+    } else {
+      b[p++] = 18; p = $wB(b, p, v2);
+    }
   }
   const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-export function Any$write(m: Any, b: Buffer, p: number): number {
-  const v1 = m.typeUrl; if (v1) {
-    b[p++] = 10; p = $wS(b, p, v1);
+  if (u !== undefined) {
+    if (b === undefined) for (const x of u) p += x.length;
+    else for (const x of u) p = $wR(b, p, x);
   }
-  const v2 = m.value; if ((v2 !== undefined && v2.length > 0)) {
-    b[p++] = 18; p = $wB(b, p, v2);
-  }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
 export function Any$read(r: $R, end: number, group: number, into: Any | undefined): Any {
   $deeper(r, "google.protobuf.Any");
-  const m = into ?? Any$new();
+  const m: Any = into ?? { typeUrl: "", value: $EMPTY };
   const e0 = r.e;
   if (group === 0) r.e = end;
   for (;;) {

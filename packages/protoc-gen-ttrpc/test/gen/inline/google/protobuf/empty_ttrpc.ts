@@ -307,7 +307,7 @@ function $badGroup(): never {
 function $chunked<T>(
   size: number,
   m: T,
-  write: (m: T, b: Buffer, p: number) => number,
+  write: (m: T, b: Buffer | undefined, p: number) => number,
 ): Uint8Array[] {
   const b = Buffer.allocUnsafe(size - $W.ext);
   const chunks: Uint8Array[] = [];
@@ -337,36 +337,31 @@ function $concat(out: Uint8Array | Uint8Array[]): Uint8Array {
 class $Message<T extends object> implements $Codec<T> {
   readonly typeName: string;
   readonly defaults: Partial<T>;
-  readonly #make: () => T;
-  readonly #size: (m: T) => number;
-  readonly #write: (m: T, b: Buffer, p: number) => number;
+  readonly #enc: (m: T, b: Buffer | undefined, p: number) => number;
   readonly #read: (r: $R, end: number, group: number, into: T | undefined) => T;
   constructor(
     typeName: string,
-    make: () => T,
-    size: (m: T) => number,
-    write: (m: T, b: Buffer, p: number) => number,
+    enc: (m: T, b: Buffer | undefined, p: number) => number,
     read: (r: $R, end: number, group: number, into: T | undefined) => T,
     defaults: Partial<T>,
   ) {
     this.typeName = typeName;
     this.defaults = defaults;
-    this.#make = make;
-    this.#size = size;
-    this.#write = write;
+    this.#enc = enc;
     this.#read = read;
   }
   create(init?: Partial<T>): T {
-    const m = this.#make();
+    // Reading nothing gives a message with defaults (one literal in the reader, no $new).
+    const m = this.#read({ b: $NO_BYTES, p: 0, e: 0, d: 0 }, 0, 0, undefined);
     if (init !== undefined) Object.assign(m, init);
     return m;
   }
   encode(m: T): Uint8Array | Uint8Array[] {
     $begin();
-    const n = this.#size(m);
-    if ($W.ext !== 0) return $chunked(n, m, this.#write);
+    const n = this.#enc(m, undefined, 0);
+    if ($W.ext !== 0) return $chunked(n, m, this.#enc);
     const b = Buffer.allocUnsafe(n);
-    this.#write(m, b, 0);
+    this.#enc(m, b, 0);
     return b;
   }
   decode(bytes: Uint8Array): T {
@@ -381,17 +376,17 @@ class $Message<T extends object> implements $Codec<T> {
 
 const $NO_DEFAULTS = Object.freeze({});
 
+const $NO_BYTES = Buffer.alloc(0);
+
 
 /** Makes the codec constant of a message. */
 function $codec<T extends object>(
   typeName: string,
-  make: () => T,
-  size: (m: T) => number,
-  write: (m: T, b: Buffer, p: number) => number,
+  enc: (m: T, b: Buffer | undefined, p: number) => number,
   read: (r: $R, end: number, group: number, into: T | undefined) => T,
   defaults: Partial<T> = $NO_DEFAULTS,
 ): $Codec<T> {
-  return new $Message(typeName, make, size, write, read, defaults);
+  return new $Message(typeName, enc, read, defaults);
 }
 
 
@@ -468,28 +463,20 @@ export interface Empty {
  *     }
  *
  */
-export const Empty: $Codec<Empty> = $codec("google.protobuf.Empty", Empty$new, Empty$size, Empty$write, Empty$read);
+export const Empty: $Codec<Empty> = $codec("google.protobuf.Empty", Empty$enc, Empty$read);
 
-export function Empty$new(): Empty {
-  return {  };
-}
-
-export function Empty$size(m: Empty): number {
-  let n = 0;
+export function Empty$enc(m: Empty, b: Buffer | undefined, p: number): number {
   const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-export function Empty$write(m: Empty, b: Buffer, p: number): number {
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
+  if (u !== undefined) {
+    if (b === undefined) for (const x of u) p += x.length;
+    else for (const x of u) p = $wR(b, p, x);
+  }
   return p;
 }
 
 export function Empty$read(r: $R, end: number, group: number, into: Empty | undefined): Empty {
   $deeper(r, "google.protobuf.Empty");
-  const m = into ?? Empty$new();
+  const m: Empty = into ?? {  };
   const e0 = r.e;
   if (group === 0) r.e = end;
   for (;;) {

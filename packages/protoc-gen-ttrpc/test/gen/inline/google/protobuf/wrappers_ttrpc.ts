@@ -559,7 +559,7 @@ function $badGroup(): never {
 function $chunked<T>(
   size: number,
   m: T,
-  write: (m: T, b: Buffer, p: number) => number,
+  write: (m: T, b: Buffer | undefined, p: number) => number,
 ): Uint8Array[] {
   const b = Buffer.allocUnsafe(size - $W.ext);
   const chunks: Uint8Array[] = [];
@@ -589,36 +589,31 @@ function $concat(out: Uint8Array | Uint8Array[]): Uint8Array {
 class $Message<T extends object> implements $Codec<T> {
   readonly typeName: string;
   readonly defaults: Partial<T>;
-  readonly #make: () => T;
-  readonly #size: (m: T) => number;
-  readonly #write: (m: T, b: Buffer, p: number) => number;
+  readonly #enc: (m: T, b: Buffer | undefined, p: number) => number;
   readonly #read: (r: $R, end: number, group: number, into: T | undefined) => T;
   constructor(
     typeName: string,
-    make: () => T,
-    size: (m: T) => number,
-    write: (m: T, b: Buffer, p: number) => number,
+    enc: (m: T, b: Buffer | undefined, p: number) => number,
     read: (r: $R, end: number, group: number, into: T | undefined) => T,
     defaults: Partial<T>,
   ) {
     this.typeName = typeName;
     this.defaults = defaults;
-    this.#make = make;
-    this.#size = size;
-    this.#write = write;
+    this.#enc = enc;
     this.#read = read;
   }
   create(init?: Partial<T>): T {
-    const m = this.#make();
+    // Reading nothing gives a message with defaults (one literal in the reader, no $new).
+    const m = this.#read({ b: $NO_BYTES, p: 0, e: 0, d: 0 }, 0, 0, undefined);
     if (init !== undefined) Object.assign(m, init);
     return m;
   }
   encode(m: T): Uint8Array | Uint8Array[] {
     $begin();
-    const n = this.#size(m);
-    if ($W.ext !== 0) return $chunked(n, m, this.#write);
+    const n = this.#enc(m, undefined, 0);
+    if ($W.ext !== 0) return $chunked(n, m, this.#enc);
     const b = Buffer.allocUnsafe(n);
-    this.#write(m, b, 0);
+    this.#enc(m, b, 0);
     return b;
   }
   decode(bytes: Uint8Array): T {
@@ -633,17 +628,17 @@ class $Message<T extends object> implements $Codec<T> {
 
 const $NO_DEFAULTS = Object.freeze({});
 
+const $NO_BYTES = Buffer.alloc(0);
+
 
 /** Makes the codec constant of a message. */
 function $codec<T extends object>(
   typeName: string,
-  make: () => T,
-  size: (m: T) => number,
-  write: (m: T, b: Buffer, p: number) => number,
+  enc: (m: T, b: Buffer | undefined, p: number) => number,
   read: (r: $R, end: number, group: number, into: T | undefined) => T,
   defaults: Partial<T> = $NO_DEFAULTS,
 ): $Codec<T> {
-  return new $Message(typeName, make, size, write, read, defaults);
+  return new $Message(typeName, enc, read, defaults);
 }
 
 
@@ -718,34 +713,27 @@ export interface DoubleValue {
  * Not recommended for use in new APIs, but still useful for legacy APIs and
  * has no plan to be removed.
  */
-export const DoubleValue: $Codec<DoubleValue> = $codec("google.protobuf.DoubleValue", DoubleValue$new, DoubleValue$size, DoubleValue$write, DoubleValue$read);
+export const DoubleValue: $Codec<DoubleValue> = $codec("google.protobuf.DoubleValue", DoubleValue$enc, DoubleValue$read);
 
-export function DoubleValue$new(): DoubleValue {
-  return { value: 0 };
-}
-
-export function DoubleValue$size(m: DoubleValue): number {
-  let n = 0;
+export function DoubleValue$enc(m: DoubleValue, b: Buffer | undefined, p: number): number {
   const v1 = m.value; if ((v1 !== undefined && (v1 !== 0 || 1 / v1 < 0))) {
-    n += 1 + 8;
+    if (b === undefined) {
+      p += 1 + 8;
+    } else {
+      b[p++] = 9; p = $wf64(b, p, v1);
+    }
   }
   const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-export function DoubleValue$write(m: DoubleValue, b: Buffer, p: number): number {
-  const v1 = m.value; if ((v1 !== undefined && (v1 !== 0 || 1 / v1 < 0))) {
-    b[p++] = 9; p = $wf64(b, p, v1);
+  if (u !== undefined) {
+    if (b === undefined) for (const x of u) p += x.length;
+    else for (const x of u) p = $wR(b, p, x);
   }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
 export function DoubleValue$read(r: $R, end: number, group: number, into: DoubleValue | undefined): DoubleValue {
   $deeper(r, "google.protobuf.DoubleValue");
-  const m = into ?? DoubleValue$new();
+  const m: DoubleValue = into ?? { value: 0 };
   const e0 = r.e;
   if (group === 0) r.e = end;
   for (;;) {
@@ -788,34 +776,27 @@ export interface FloatValue {
  * Not recommended for use in new APIs, but still useful for legacy APIs and
  * has no plan to be removed.
  */
-export const FloatValue: $Codec<FloatValue> = $codec("google.protobuf.FloatValue", FloatValue$new, FloatValue$size, FloatValue$write, FloatValue$read);
+export const FloatValue: $Codec<FloatValue> = $codec("google.protobuf.FloatValue", FloatValue$enc, FloatValue$read);
 
-export function FloatValue$new(): FloatValue {
-  return { value: 0 };
-}
-
-export function FloatValue$size(m: FloatValue): number {
-  let n = 0;
+export function FloatValue$enc(m: FloatValue, b: Buffer | undefined, p: number): number {
   const v1 = m.value; if ((v1 !== undefined && (v1 !== 0 || 1 / v1 < 0))) {
-    n += 1 + 4;
+    if (b === undefined) {
+      p += 1 + 4;
+    } else {
+      b[p++] = 13; p = $wf32(b, p, v1);
+    }
   }
   const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-export function FloatValue$write(m: FloatValue, b: Buffer, p: number): number {
-  const v1 = m.value; if ((v1 !== undefined && (v1 !== 0 || 1 / v1 < 0))) {
-    b[p++] = 13; p = $wf32(b, p, v1);
+  if (u !== undefined) {
+    if (b === undefined) for (const x of u) p += x.length;
+    else for (const x of u) p = $wR(b, p, x);
   }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
 export function FloatValue$read(r: $R, end: number, group: number, into: FloatValue | undefined): FloatValue {
   $deeper(r, "google.protobuf.FloatValue");
-  const m = into ?? FloatValue$new();
+  const m: FloatValue = into ?? { value: 0 };
   const e0 = r.e;
   if (group === 0) r.e = end;
   for (;;) {
@@ -858,34 +839,27 @@ export interface Int64Value {
  * Not recommended for use in new APIs, but still useful for legacy APIs and
  * has no plan to be removed.
  */
-export const Int64Value: $Codec<Int64Value> = $codec("google.protobuf.Int64Value", Int64Value$new, Int64Value$size, Int64Value$write, Int64Value$read);
+export const Int64Value: $Codec<Int64Value> = $codec("google.protobuf.Int64Value", Int64Value$enc, Int64Value$read);
 
-export function Int64Value$new(): Int64Value {
-  return { value: 0n };
-}
-
-export function Int64Value$size(m: Int64Value): number {
-  let n = 0;
+export function Int64Value$enc(m: Int64Value, b: Buffer | undefined, p: number): number {
   const v1 = m.value; if (v1) {
-    n += 1 + $sv64(v1);
+    if (b === undefined) {
+      p += 1 + $sv64(v1);
+    } else {
+      b[p++] = 8; p = $wv64(b, p, v1);
+    }
   }
   const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-export function Int64Value$write(m: Int64Value, b: Buffer, p: number): number {
-  const v1 = m.value; if (v1) {
-    b[p++] = 8; p = $wv64(b, p, v1);
+  if (u !== undefined) {
+    if (b === undefined) for (const x of u) p += x.length;
+    else for (const x of u) p = $wR(b, p, x);
   }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
 export function Int64Value$read(r: $R, end: number, group: number, into: Int64Value | undefined): Int64Value {
   $deeper(r, "google.protobuf.Int64Value");
-  const m = into ?? Int64Value$new();
+  const m: Int64Value = into ?? { value: 0n };
   const e0 = r.e;
   if (group === 0) r.e = end;
   for (;;) {
@@ -928,34 +902,27 @@ export interface UInt64Value {
  * Not recommended for use in new APIs, but still useful for legacy APIs and
  * has no plan to be removed.
  */
-export const UInt64Value: $Codec<UInt64Value> = $codec("google.protobuf.UInt64Value", UInt64Value$new, UInt64Value$size, UInt64Value$write, UInt64Value$read);
+export const UInt64Value: $Codec<UInt64Value> = $codec("google.protobuf.UInt64Value", UInt64Value$enc, UInt64Value$read);
 
-export function UInt64Value$new(): UInt64Value {
-  return { value: 0n };
-}
-
-export function UInt64Value$size(m: UInt64Value): number {
-  let n = 0;
+export function UInt64Value$enc(m: UInt64Value, b: Buffer | undefined, p: number): number {
   const v1 = m.value; if (v1) {
-    n += 1 + $sv64(v1);
+    if (b === undefined) {
+      p += 1 + $sv64(v1);
+    } else {
+      b[p++] = 8; p = $wv64(b, p, v1);
+    }
   }
   const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-export function UInt64Value$write(m: UInt64Value, b: Buffer, p: number): number {
-  const v1 = m.value; if (v1) {
-    b[p++] = 8; p = $wv64(b, p, v1);
+  if (u !== undefined) {
+    if (b === undefined) for (const x of u) p += x.length;
+    else for (const x of u) p = $wR(b, p, x);
   }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
 export function UInt64Value$read(r: $R, end: number, group: number, into: UInt64Value | undefined): UInt64Value {
   $deeper(r, "google.protobuf.UInt64Value");
-  const m = into ?? UInt64Value$new();
+  const m: UInt64Value = into ?? { value: 0n };
   const e0 = r.e;
   if (group === 0) r.e = end;
   for (;;) {
@@ -998,34 +965,27 @@ export interface Int32Value {
  * Not recommended for use in new APIs, but still useful for legacy APIs and
  * has no plan to be removed.
  */
-export const Int32Value: $Codec<Int32Value> = $codec("google.protobuf.Int32Value", Int32Value$new, Int32Value$size, Int32Value$write, Int32Value$read);
+export const Int32Value: $Codec<Int32Value> = $codec("google.protobuf.Int32Value", Int32Value$enc, Int32Value$read);
 
-export function Int32Value$new(): Int32Value {
-  return { value: 0 };
-}
-
-export function Int32Value$size(m: Int32Value): number {
-  let n = 0;
+export function Int32Value$enc(m: Int32Value, b: Buffer | undefined, p: number): number {
   const v1 = m.value; if (v1) {
-    n += 1 + $sv32(v1);
+    if (b === undefined) {
+      p += 1 + $sv32(v1);
+    } else {
+      b[p++] = 8; p = $wv32(b, p, v1);
+    }
   }
   const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-export function Int32Value$write(m: Int32Value, b: Buffer, p: number): number {
-  const v1 = m.value; if (v1) {
-    b[p++] = 8; p = $wv32(b, p, v1);
+  if (u !== undefined) {
+    if (b === undefined) for (const x of u) p += x.length;
+    else for (const x of u) p = $wR(b, p, x);
   }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
 export function Int32Value$read(r: $R, end: number, group: number, into: Int32Value | undefined): Int32Value {
   $deeper(r, "google.protobuf.Int32Value");
-  const m = into ?? Int32Value$new();
+  const m: Int32Value = into ?? { value: 0 };
   const e0 = r.e;
   if (group === 0) r.e = end;
   for (;;) {
@@ -1068,34 +1028,27 @@ export interface UInt32Value {
  * Not recommended for use in new APIs, but still useful for legacy APIs and
  * has no plan to be removed.
  */
-export const UInt32Value: $Codec<UInt32Value> = $codec("google.protobuf.UInt32Value", UInt32Value$new, UInt32Value$size, UInt32Value$write, UInt32Value$read);
+export const UInt32Value: $Codec<UInt32Value> = $codec("google.protobuf.UInt32Value", UInt32Value$enc, UInt32Value$read);
 
-export function UInt32Value$new(): UInt32Value {
-  return { value: 0 };
-}
-
-export function UInt32Value$size(m: UInt32Value): number {
-  let n = 0;
+export function UInt32Value$enc(m: UInt32Value, b: Buffer | undefined, p: number): number {
   const v1 = m.value; if (v1) {
-    n += 1 + $sv(v1 >>> 0);
+    if (b === undefined) {
+      p += 1 + $sv(v1 >>> 0);
+    } else {
+      b[p++] = 8; p = $wv(b, p, v1 >>> 0);
+    }
   }
   const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-export function UInt32Value$write(m: UInt32Value, b: Buffer, p: number): number {
-  const v1 = m.value; if (v1) {
-    b[p++] = 8; p = $wv(b, p, v1 >>> 0);
+  if (u !== undefined) {
+    if (b === undefined) for (const x of u) p += x.length;
+    else for (const x of u) p = $wR(b, p, x);
   }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
 export function UInt32Value$read(r: $R, end: number, group: number, into: UInt32Value | undefined): UInt32Value {
   $deeper(r, "google.protobuf.UInt32Value");
-  const m = into ?? UInt32Value$new();
+  const m: UInt32Value = into ?? { value: 0 };
   const e0 = r.e;
   if (group === 0) r.e = end;
   for (;;) {
@@ -1138,34 +1091,27 @@ export interface BoolValue {
  * Not recommended for use in new APIs, but still useful for legacy APIs and
  * has no plan to be removed.
  */
-export const BoolValue: $Codec<BoolValue> = $codec("google.protobuf.BoolValue", BoolValue$new, BoolValue$size, BoolValue$write, BoolValue$read);
+export const BoolValue: $Codec<BoolValue> = $codec("google.protobuf.BoolValue", BoolValue$enc, BoolValue$read);
 
-export function BoolValue$new(): BoolValue {
-  return { value: false };
-}
-
-export function BoolValue$size(m: BoolValue): number {
-  let n = 0;
+export function BoolValue$enc(m: BoolValue, b: Buffer | undefined, p: number): number {
   const v1 = m.value; if (v1) {
-    n += 1 + 1;
+    if (b === undefined) {
+      p += 1 + 1;
+    } else {
+      b[p++] = 8; p = ((b[p] = v1 ? 1 : 0), p + 1);
+    }
   }
   const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-export function BoolValue$write(m: BoolValue, b: Buffer, p: number): number {
-  const v1 = m.value; if (v1) {
-    b[p++] = 8; p = ((b[p] = v1 ? 1 : 0), p + 1);
+  if (u !== undefined) {
+    if (b === undefined) for (const x of u) p += x.length;
+    else for (const x of u) p = $wR(b, p, x);
   }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
 export function BoolValue$read(r: $R, end: number, group: number, into: BoolValue | undefined): BoolValue {
   $deeper(r, "google.protobuf.BoolValue");
-  const m = into ?? BoolValue$new();
+  const m: BoolValue = into ?? { value: false };
   const e0 = r.e;
   if (group === 0) r.e = end;
   for (;;) {
@@ -1208,34 +1154,27 @@ export interface StringValue {
  * Not recommended for use in new APIs, but still useful for legacy APIs and
  * has no plan to be removed.
  */
-export const StringValue: $Codec<StringValue> = $codec("google.protobuf.StringValue", StringValue$new, StringValue$size, StringValue$write, StringValue$read);
+export const StringValue: $Codec<StringValue> = $codec("google.protobuf.StringValue", StringValue$enc, StringValue$read);
 
-export function StringValue$new(): StringValue {
-  return { value: "" };
-}
-
-export function StringValue$size(m: StringValue): number {
-  let n = 0;
+export function StringValue$enc(m: StringValue, b: Buffer | undefined, p: number): number {
   const v1 = m.value; if (v1) {
-    n += 1 + $sS(v1);
+    if (b === undefined) {
+      p += 1 + $sS(v1);
+    } else {
+      b[p++] = 10; p = $wS(b, p, v1);
+    }
   }
   const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-export function StringValue$write(m: StringValue, b: Buffer, p: number): number {
-  const v1 = m.value; if (v1) {
-    b[p++] = 10; p = $wS(b, p, v1);
+  if (u !== undefined) {
+    if (b === undefined) for (const x of u) p += x.length;
+    else for (const x of u) p = $wR(b, p, x);
   }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
 export function StringValue$read(r: $R, end: number, group: number, into: StringValue | undefined): StringValue {
   $deeper(r, "google.protobuf.StringValue");
-  const m = into ?? StringValue$new();
+  const m: StringValue = into ?? { value: "" };
   const e0 = r.e;
   if (group === 0) r.e = end;
   for (;;) {
@@ -1278,34 +1217,27 @@ export interface BytesValue {
  * Not recommended for use in new APIs, but still useful for legacy APIs and
  * has no plan to be removed.
  */
-export const BytesValue: $Codec<BytesValue> = $codec("google.protobuf.BytesValue", BytesValue$new, BytesValue$size, BytesValue$write, BytesValue$read);
+export const BytesValue: $Codec<BytesValue> = $codec("google.protobuf.BytesValue", BytesValue$enc, BytesValue$read);
 
-export function BytesValue$new(): BytesValue {
-  return { value: $EMPTY };
-}
-
-export function BytesValue$size(m: BytesValue): number {
-  let n = 0;
+export function BytesValue$enc(m: BytesValue, b: Buffer | undefined, p: number): number {
   const v1 = m.value; if ((v1 !== undefined && v1.length > 0)) {
-    n += 1 + $sB(v1);
+    if (b === undefined) {
+      p += 1 + $sB(v1);
+    } else {
+      b[p++] = 10; p = $wB(b, p, v1);
+    }
   }
   const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-export function BytesValue$write(m: BytesValue, b: Buffer, p: number): number {
-  const v1 = m.value; if ((v1 !== undefined && v1.length > 0)) {
-    b[p++] = 10; p = $wB(b, p, v1);
+  if (u !== undefined) {
+    if (b === undefined) for (const x of u) p += x.length;
+    else for (const x of u) p = $wR(b, p, x);
   }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
 export function BytesValue$read(r: $R, end: number, group: number, into: BytesValue | undefined): BytesValue {
   $deeper(r, "google.protobuf.BytesValue");
-  const m = into ?? BytesValue$new();
+  const m: BytesValue = into ?? { value: $EMPTY };
   const e0 = r.e;
   if (group === 0) r.e = end;
   for (;;) {

@@ -177,40 +177,34 @@ export interface Duration {
  * microsecond should be expressed in JSON format as "3.000001s".
  *
  */
-export const Duration: $Codec<Duration> = $codec("google.protobuf.Duration", Duration$new, Duration$size, Duration$write, Duration$read);
+export const Duration: $Codec<Duration> = $codec("google.protobuf.Duration", Duration$enc, Duration$read);
 
-export function Duration$new(): Duration {
-  return { seconds: 0n, nanos: 0 };
-}
-
-export function Duration$size(m: Duration): number {
-  let n = 0;
+export function Duration$enc(m: Duration, b: Buffer | undefined, p: number): number {
   const v1 = m.seconds; if (v1) {
-    n += 1 + $sv64(v1);
+    if (b === undefined) {
+      p += 1 + $sv64(v1);
+    } else {
+      b[p++] = 8; p = $wv64(b, p, v1);
+    }
   }
   const v2 = m.nanos; if (v2) {
-    n += 1 + $sv32(v2);
+    if (b === undefined) {
+      p += 1 + $sv32(v2);
+    } else {
+      b[p++] = 16; p = $wv32(b, p, v2);
+    }
   }
   const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-export function Duration$write(m: Duration, b: Buffer, p: number): number {
-  const v1 = m.seconds; if (v1) {
-    b[p++] = 8; p = $wv64(b, p, v1);
+  if (u !== undefined) {
+    if (b === undefined) for (const x of u) p += x.length;
+    else for (const x of u) p = $wR(b, p, x);
   }
-  const v2 = m.nanos; if (v2) {
-    b[p++] = 16; p = $wv32(b, p, v2);
-  }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
 export function Duration$read(r: $R, end: number, group: number, into: Duration | undefined): Duration {
   $deeper(r, "google.protobuf.Duration");
-  const m = into ?? Duration$new();
+  const m: Duration = into ?? { seconds: 0n, nanos: 0 };
   const e0 = r.e;
   if (group === 0) r.e = end;
   for (;;) {

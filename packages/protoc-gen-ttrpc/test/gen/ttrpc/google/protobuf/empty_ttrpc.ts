@@ -60,28 +60,20 @@ export interface Empty {
  *     }
  *
  */
-export const Empty: $Codec<Empty> = $codec("google.protobuf.Empty", Empty$new, Empty$size, Empty$write, Empty$read);
+export const Empty: $Codec<Empty> = $codec("google.protobuf.Empty", Empty$enc, Empty$read);
 
-export function Empty$new(): Empty {
-  return {  };
-}
-
-export function Empty$size(m: Empty): number {
-  let n = 0;
+export function Empty$enc(m: Empty, b: Buffer | undefined, p: number): number {
   const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-export function Empty$write(m: Empty, b: Buffer, p: number): number {
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
+  if (u !== undefined) {
+    if (b === undefined) for (const x of u) p += x.length;
+    else for (const x of u) p = $wR(b, p, x);
+  }
   return p;
 }
 
 export function Empty$read(r: $R, end: number, group: number, into: Empty | undefined): Empty {
   $deeper(r, "google.protobuf.Empty");
-  const m = into ?? Empty$new();
+  const m: Empty = into ?? {  };
   const e0 = r.e;
   if (group === 0) r.e = end;
   for (;;) {

@@ -238,40 +238,34 @@ export interface Timestamp {
  * ) to obtain a formatter capable of generating timestamps in this format.
  *
  */
-export const Timestamp: $Codec<Timestamp> = $codec("google.protobuf.Timestamp", Timestamp$new, Timestamp$size, Timestamp$write, Timestamp$read);
+export const Timestamp: $Codec<Timestamp> = $codec("google.protobuf.Timestamp", Timestamp$enc, Timestamp$read);
 
-export function Timestamp$new(): Timestamp {
-  return { seconds: 0n, nanos: 0 };
-}
-
-export function Timestamp$size(m: Timestamp): number {
-  let n = 0;
+export function Timestamp$enc(m: Timestamp, b: Buffer | undefined, p: number): number {
   const v1 = m.seconds; if (v1) {
-    n += 1 + $sv64(v1);
+    if (b === undefined) {
+      p += 1 + $sv64(v1);
+    } else {
+      b[p++] = 8; p = $wv64(b, p, v1);
+    }
   }
   const v2 = m.nanos; if (v2) {
-    n += 1 + $sv32(v2);
+    if (b === undefined) {
+      p += 1 + $sv32(v2);
+    } else {
+      b[p++] = 16; p = $wv32(b, p, v2);
+    }
   }
   const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-export function Timestamp$write(m: Timestamp, b: Buffer, p: number): number {
-  const v1 = m.seconds; if (v1) {
-    b[p++] = 8; p = $wv64(b, p, v1);
+  if (u !== undefined) {
+    if (b === undefined) for (const x of u) p += x.length;
+    else for (const x of u) p = $wR(b, p, x);
   }
-  const v2 = m.nanos; if (v2) {
-    b[p++] = 16; p = $wv32(b, p, v2);
-  }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
 export function Timestamp$read(r: $R, end: number, group: number, into: Timestamp | undefined): Timestamp {
   $deeper(r, "google.protobuf.Timestamp");
-  const m = into ?? Timestamp$new();
+  const m: Timestamp = into ?? { seconds: 0n, nanos: 0 };
   const e0 = r.e;
   if (group === 0) r.e = end;
   for (;;) {

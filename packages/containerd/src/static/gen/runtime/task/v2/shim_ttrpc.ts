@@ -17,12 +17,12 @@
 // @generated from file github.com/containerd/containerd/api/runtime/task/v2/shim.proto (package containerd.task.v2, syntax proto3)
 /* eslint-disable */
 
-import { Mount, Mount$read, Mount$size, Mount$write } from "../../../types/mount_ttrpc.js";
-import { Any, Any$read, Any$size, Any$write } from "../../../google/protobuf/any_ttrpc.js";
+import { Mount, Mount$enc, Mount$read } from "../../../types/mount_ttrpc.js";
+import { Any, Any$enc, Any$read } from "../../../google/protobuf/any_ttrpc.js";
 import type { $Codec, $R } from "../../../ttrpc_wire.js";
 import { $bool, $codec, $deeper, $eof, $i32, $len, $next, $other, $put, $setOwn, $skip, $slot, $sS, $str, $sv, $sv32, $tag, $u32, $wire, $wR, $wS, $wv, $wv32 } from "../../../ttrpc_wire.js";
-import { Timestamp, Timestamp$read, Timestamp$size, Timestamp$write } from "../../../google/protobuf/timestamp_ttrpc.js";
-import { ProcessInfo, ProcessInfo$read, ProcessInfo$size, ProcessInfo$write, Status } from "../../../types/task/task_ttrpc.js";
+import { Timestamp, Timestamp$enc, Timestamp$read } from "../../../google/protobuf/timestamp_ttrpc.js";
+import { ProcessInfo, ProcessInfo$enc, ProcessInfo$read, Status } from "../../../types/task/task_ttrpc.js";
 import { defineService } from "ttrpc";
 import { Empty } from "../../../google/protobuf/empty_ttrpc.js";
 
@@ -41,92 +41,94 @@ export interface CreateTaskRequest {
   $unknown?: Uint8Array[];
 }
 
-export const CreateTaskRequest: $Codec<CreateTaskRequest> = $codec("containerd.task.v2.CreateTaskRequest", CreateTaskRequest$new, CreateTaskRequest$size, CreateTaskRequest$write, CreateTaskRequest$read);
+export const CreateTaskRequest: $Codec<CreateTaskRequest> = $codec("containerd.task.v2.CreateTaskRequest", CreateTaskRequest$enc, CreateTaskRequest$read);
 
-export function CreateTaskRequest$new(): CreateTaskRequest {
-  return { id: "", bundle: "", rootfs: [], terminal: false, stdin: "", stdout: "", stderr: "", checkpoint: "", parentCheckpoint: "" };
-}
-
-export function CreateTaskRequest$size(m: CreateTaskRequest): number {
-  let n = 0;
+export function CreateTaskRequest$enc(m: CreateTaskRequest, b: Buffer | undefined, p: number): number {
   const v1 = m.id; if (v1) {
-    n += 1 + $sS(v1);
+    if (b === undefined) {
+      p += 1 + $sS(v1);
+    } else {
+      b[p++] = 10; p = $wS(b, p, v1);
+    }
   }
   const v2 = m.bundle; if (v2) {
-    n += 1 + $sS(v2);
+    if (b === undefined) {
+      p += 1 + $sS(v2);
+    } else {
+      b[p++] = 18; p = $wS(b, p, v2);
+    }
   }
   const a3 = m.rootfs; if (a3 !== undefined) {
-    for (const v of a3) {
-      { const s = $put($slot(), Mount$size(v)); n += 1 + $sv(s) + s; }
+    if (b === undefined) {
+      for (const v of a3) {
+        { const s = $put($slot(), Mount$enc(v, undefined, 0)); p += 1 + $sv(s) + s; }
+      }
+    } else {
+      for (const v of a3) {
+        b[p++] = 26; p = $wv(b, p, $next()); p = Mount$enc(v, b, p);
+      }
     }
   }
   const v4 = m.terminal; if (v4) {
-    n += 1 + 1;
-  }
-  const v5 = m.stdin; if (v5) {
-    n += 1 + $sS(v5);
-  }
-  const v6 = m.stdout; if (v6) {
-    n += 1 + $sS(v6);
-  }
-  const v7 = m.stderr; if (v7) {
-    n += 1 + $sS(v7);
-  }
-  const v8 = m.checkpoint; if (v8) {
-    n += 1 + $sS(v8);
-  }
-  const v9 = m.parentCheckpoint; if (v9) {
-    n += 1 + $sS(v9);
-  }
-  const v10 = m.options; if (v10 !== undefined && v10 !== null) {
-    { const s = $put($slot(), Any$size(v10)); n += 1 + $sv(s) + s; }
-  }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-export function CreateTaskRequest$write(m: CreateTaskRequest, b: Buffer, p: number): number {
-  const v1 = m.id; if (v1) {
-    b[p++] = 10; p = $wS(b, p, v1);
-  }
-  const v2 = m.bundle; if (v2) {
-    b[p++] = 18; p = $wS(b, p, v2);
-  }
-  const a3 = m.rootfs; if (a3 !== undefined) {
-    for (const v of a3) {
-      b[p++] = 26; p = $wv(b, p, $next()); p = Mount$write(v, b, p);
+    if (b === undefined) {
+      p += 1 + 1;
+    } else {
+      b[p++] = 32; p = ((b[p] = v4 ? 1 : 0), p + 1);
     }
   }
-  const v4 = m.terminal; if (v4) {
-    b[p++] = 32; p = ((b[p] = v4 ? 1 : 0), p + 1);
-  }
   const v5 = m.stdin; if (v5) {
-    b[p++] = 42; p = $wS(b, p, v5);
+    if (b === undefined) {
+      p += 1 + $sS(v5);
+    } else {
+      b[p++] = 42; p = $wS(b, p, v5);
+    }
   }
   const v6 = m.stdout; if (v6) {
-    b[p++] = 50; p = $wS(b, p, v6);
+    if (b === undefined) {
+      p += 1 + $sS(v6);
+    } else {
+      b[p++] = 50; p = $wS(b, p, v6);
+    }
   }
   const v7 = m.stderr; if (v7) {
-    b[p++] = 58; p = $wS(b, p, v7);
+    if (b === undefined) {
+      p += 1 + $sS(v7);
+    } else {
+      b[p++] = 58; p = $wS(b, p, v7);
+    }
   }
   const v8 = m.checkpoint; if (v8) {
-    b[p++] = 66; p = $wS(b, p, v8);
+    if (b === undefined) {
+      p += 1 + $sS(v8);
+    } else {
+      b[p++] = 66; p = $wS(b, p, v8);
+    }
   }
   const v9 = m.parentCheckpoint; if (v9) {
-    b[p++] = 74; p = $wS(b, p, v9);
+    if (b === undefined) {
+      p += 1 + $sS(v9);
+    } else {
+      b[p++] = 74; p = $wS(b, p, v9);
+    }
   }
   const v10 = m.options; if (v10 !== undefined && v10 !== null) {
-    b[p++] = 82; p = $wv(b, p, $next()); p = Any$write(v10, b, p);
+    if (b === undefined) {
+      { const s = $put($slot(), Any$enc(v10, undefined, 0)); p += 1 + $sv(s) + s; }
+    } else {
+      b[p++] = 82; p = $wv(b, p, $next()); p = Any$enc(v10, b, p);
+    }
   }
   const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
+  if (u !== undefined) {
+    if (b === undefined) for (const x of u) p += x.length;
+    else for (const x of u) p = $wR(b, p, x);
+  }
   return p;
 }
 
 export function CreateTaskRequest$read(r: $R, end: number, group: number, into: CreateTaskRequest | undefined): CreateTaskRequest {
   $deeper(r, "containerd.task.v2.CreateTaskRequest");
-  const m = into ?? CreateTaskRequest$new();
+  const m: CreateTaskRequest = into ?? { id: "", bundle: "", rootfs: [], terminal: false, stdin: "", stdout: "", stderr: "", checkpoint: "", parentCheckpoint: "" };
   const e0 = r.e;
   if (group === 0) r.e = end;
   for (;;) {
@@ -161,34 +163,27 @@ export interface CreateTaskResponse {
   $unknown?: Uint8Array[];
 }
 
-export const CreateTaskResponse: $Codec<CreateTaskResponse> = $codec("containerd.task.v2.CreateTaskResponse", CreateTaskResponse$new, CreateTaskResponse$size, CreateTaskResponse$write, CreateTaskResponse$read);
+export const CreateTaskResponse: $Codec<CreateTaskResponse> = $codec("containerd.task.v2.CreateTaskResponse", CreateTaskResponse$enc, CreateTaskResponse$read);
 
-export function CreateTaskResponse$new(): CreateTaskResponse {
-  return { pid: 0 };
-}
-
-export function CreateTaskResponse$size(m: CreateTaskResponse): number {
-  let n = 0;
+export function CreateTaskResponse$enc(m: CreateTaskResponse, b: Buffer | undefined, p: number): number {
   const v1 = m.pid; if (v1) {
-    n += 1 + $sv(v1 >>> 0);
+    if (b === undefined) {
+      p += 1 + $sv(v1 >>> 0);
+    } else {
+      b[p++] = 8; p = $wv(b, p, v1 >>> 0);
+    }
   }
   const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-export function CreateTaskResponse$write(m: CreateTaskResponse, b: Buffer, p: number): number {
-  const v1 = m.pid; if (v1) {
-    b[p++] = 8; p = $wv(b, p, v1 >>> 0);
+  if (u !== undefined) {
+    if (b === undefined) for (const x of u) p += x.length;
+    else for (const x of u) p = $wR(b, p, x);
   }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
 export function CreateTaskResponse$read(r: $R, end: number, group: number, into: CreateTaskResponse | undefined): CreateTaskResponse {
   $deeper(r, "containerd.task.v2.CreateTaskResponse");
-  const m = into ?? CreateTaskResponse$new();
+  const m: CreateTaskResponse = into ?? { pid: 0 };
   const e0 = r.e;
   if (group === 0) r.e = end;
   for (;;) {
@@ -215,40 +210,34 @@ export interface DeleteRequest {
   $unknown?: Uint8Array[];
 }
 
-export const DeleteRequest: $Codec<DeleteRequest> = $codec("containerd.task.v2.DeleteRequest", DeleteRequest$new, DeleteRequest$size, DeleteRequest$write, DeleteRequest$read);
+export const DeleteRequest: $Codec<DeleteRequest> = $codec("containerd.task.v2.DeleteRequest", DeleteRequest$enc, DeleteRequest$read);
 
-export function DeleteRequest$new(): DeleteRequest {
-  return { id: "", execId: "" };
-}
-
-export function DeleteRequest$size(m: DeleteRequest): number {
-  let n = 0;
+export function DeleteRequest$enc(m: DeleteRequest, b: Buffer | undefined, p: number): number {
   const v1 = m.id; if (v1) {
-    n += 1 + $sS(v1);
+    if (b === undefined) {
+      p += 1 + $sS(v1);
+    } else {
+      b[p++] = 10; p = $wS(b, p, v1);
+    }
   }
   const v2 = m.execId; if (v2) {
-    n += 1 + $sS(v2);
+    if (b === undefined) {
+      p += 1 + $sS(v2);
+    } else {
+      b[p++] = 18; p = $wS(b, p, v2);
+    }
   }
   const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-export function DeleteRequest$write(m: DeleteRequest, b: Buffer, p: number): number {
-  const v1 = m.id; if (v1) {
-    b[p++] = 10; p = $wS(b, p, v1);
+  if (u !== undefined) {
+    if (b === undefined) for (const x of u) p += x.length;
+    else for (const x of u) p = $wR(b, p, x);
   }
-  const v2 = m.execId; if (v2) {
-    b[p++] = 18; p = $wS(b, p, v2);
-  }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
 export function DeleteRequest$read(r: $R, end: number, group: number, into: DeleteRequest | undefined): DeleteRequest {
   $deeper(r, "containerd.task.v2.DeleteRequest");
-  const m = into ?? DeleteRequest$new();
+  const m: DeleteRequest = into ?? { id: "", execId: "" };
   const e0 = r.e;
   if (group === 0) r.e = end;
   for (;;) {
@@ -277,46 +266,41 @@ export interface DeleteResponse {
   $unknown?: Uint8Array[];
 }
 
-export const DeleteResponse: $Codec<DeleteResponse> = $codec("containerd.task.v2.DeleteResponse", DeleteResponse$new, DeleteResponse$size, DeleteResponse$write, DeleteResponse$read);
+export const DeleteResponse: $Codec<DeleteResponse> = $codec("containerd.task.v2.DeleteResponse", DeleteResponse$enc, DeleteResponse$read);
 
-export function DeleteResponse$new(): DeleteResponse {
-  return { pid: 0, exitStatus: 0 };
-}
-
-export function DeleteResponse$size(m: DeleteResponse): number {
-  let n = 0;
+export function DeleteResponse$enc(m: DeleteResponse, b: Buffer | undefined, p: number): number {
   const v1 = m.pid; if (v1) {
-    n += 1 + $sv(v1 >>> 0);
+    if (b === undefined) {
+      p += 1 + $sv(v1 >>> 0);
+    } else {
+      b[p++] = 8; p = $wv(b, p, v1 >>> 0);
+    }
   }
   const v2 = m.exitStatus; if (v2) {
-    n += 1 + $sv(v2 >>> 0);
+    if (b === undefined) {
+      p += 1 + $sv(v2 >>> 0);
+    } else {
+      b[p++] = 16; p = $wv(b, p, v2 >>> 0);
+    }
   }
   const v3 = m.exitedAt; if (v3 !== undefined && v3 !== null) {
-    { const s = $put($slot(), Timestamp$size(v3)); n += 1 + $sv(s) + s; }
+    if (b === undefined) {
+      { const s = $put($slot(), Timestamp$enc(v3, undefined, 0)); p += 1 + $sv(s) + s; }
+    } else {
+      b[p++] = 26; p = $wv(b, p, $next()); p = Timestamp$enc(v3, b, p);
+    }
   }
   const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-export function DeleteResponse$write(m: DeleteResponse, b: Buffer, p: number): number {
-  const v1 = m.pid; if (v1) {
-    b[p++] = 8; p = $wv(b, p, v1 >>> 0);
+  if (u !== undefined) {
+    if (b === undefined) for (const x of u) p += x.length;
+    else for (const x of u) p = $wR(b, p, x);
   }
-  const v2 = m.exitStatus; if (v2) {
-    b[p++] = 16; p = $wv(b, p, v2 >>> 0);
-  }
-  const v3 = m.exitedAt; if (v3 !== undefined && v3 !== null) {
-    b[p++] = 26; p = $wv(b, p, $next()); p = Timestamp$write(v3, b, p);
-  }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
 export function DeleteResponse$read(r: $R, end: number, group: number, into: DeleteResponse | undefined): DeleteResponse {
   $deeper(r, "containerd.task.v2.DeleteResponse");
-  const m = into ?? DeleteResponse$new();
+  const m: DeleteResponse = into ?? { pid: 0, exitStatus: 0 };
   const e0 = r.e;
   if (group === 0) r.e = end;
   for (;;) {
@@ -350,70 +334,69 @@ export interface ExecProcessRequest {
   $unknown?: Uint8Array[];
 }
 
-export const ExecProcessRequest: $Codec<ExecProcessRequest> = $codec("containerd.task.v2.ExecProcessRequest", ExecProcessRequest$new, ExecProcessRequest$size, ExecProcessRequest$write, ExecProcessRequest$read);
+export const ExecProcessRequest: $Codec<ExecProcessRequest> = $codec("containerd.task.v2.ExecProcessRequest", ExecProcessRequest$enc, ExecProcessRequest$read);
 
-export function ExecProcessRequest$new(): ExecProcessRequest {
-  return { id: "", execId: "", terminal: false, stdin: "", stdout: "", stderr: "" };
-}
-
-export function ExecProcessRequest$size(m: ExecProcessRequest): number {
-  let n = 0;
+export function ExecProcessRequest$enc(m: ExecProcessRequest, b: Buffer | undefined, p: number): number {
   const v1 = m.id; if (v1) {
-    n += 1 + $sS(v1);
+    if (b === undefined) {
+      p += 1 + $sS(v1);
+    } else {
+      b[p++] = 10; p = $wS(b, p, v1);
+    }
   }
   const v2 = m.execId; if (v2) {
-    n += 1 + $sS(v2);
+    if (b === undefined) {
+      p += 1 + $sS(v2);
+    } else {
+      b[p++] = 18; p = $wS(b, p, v2);
+    }
   }
   const v3 = m.terminal; if (v3) {
-    n += 1 + 1;
+    if (b === undefined) {
+      p += 1 + 1;
+    } else {
+      b[p++] = 24; p = ((b[p] = v3 ? 1 : 0), p + 1);
+    }
   }
   const v4 = m.stdin; if (v4) {
-    n += 1 + $sS(v4);
+    if (b === undefined) {
+      p += 1 + $sS(v4);
+    } else {
+      b[p++] = 34; p = $wS(b, p, v4);
+    }
   }
   const v5 = m.stdout; if (v5) {
-    n += 1 + $sS(v5);
+    if (b === undefined) {
+      p += 1 + $sS(v5);
+    } else {
+      b[p++] = 42; p = $wS(b, p, v5);
+    }
   }
   const v6 = m.stderr; if (v6) {
-    n += 1 + $sS(v6);
+    if (b === undefined) {
+      p += 1 + $sS(v6);
+    } else {
+      b[p++] = 50; p = $wS(b, p, v6);
+    }
   }
   const v7 = m.spec; if (v7 !== undefined && v7 !== null) {
-    { const s = $put($slot(), Any$size(v7)); n += 1 + $sv(s) + s; }
+    if (b === undefined) {
+      { const s = $put($slot(), Any$enc(v7, undefined, 0)); p += 1 + $sv(s) + s; }
+    } else {
+      b[p++] = 58; p = $wv(b, p, $next()); p = Any$enc(v7, b, p);
+    }
   }
   const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-export function ExecProcessRequest$write(m: ExecProcessRequest, b: Buffer, p: number): number {
-  const v1 = m.id; if (v1) {
-    b[p++] = 10; p = $wS(b, p, v1);
+  if (u !== undefined) {
+    if (b === undefined) for (const x of u) p += x.length;
+    else for (const x of u) p = $wR(b, p, x);
   }
-  const v2 = m.execId; if (v2) {
-    b[p++] = 18; p = $wS(b, p, v2);
-  }
-  const v3 = m.terminal; if (v3) {
-    b[p++] = 24; p = ((b[p] = v3 ? 1 : 0), p + 1);
-  }
-  const v4 = m.stdin; if (v4) {
-    b[p++] = 34; p = $wS(b, p, v4);
-  }
-  const v5 = m.stdout; if (v5) {
-    b[p++] = 42; p = $wS(b, p, v5);
-  }
-  const v6 = m.stderr; if (v6) {
-    b[p++] = 50; p = $wS(b, p, v6);
-  }
-  const v7 = m.spec; if (v7 !== undefined && v7 !== null) {
-    b[p++] = 58; p = $wv(b, p, $next()); p = Any$write(v7, b, p);
-  }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
 export function ExecProcessRequest$read(r: $R, end: number, group: number, into: ExecProcessRequest | undefined): ExecProcessRequest {
   $deeper(r, "containerd.task.v2.ExecProcessRequest");
-  const m = into ?? ExecProcessRequest$new();
+  const m: ExecProcessRequest = into ?? { id: "", execId: "", terminal: false, stdin: "", stdout: "", stderr: "" };
   const e0 = r.e;
   if (group === 0) r.e = end;
   for (;;) {
@@ -444,28 +427,20 @@ export interface ExecProcessResponse {
   $unknown?: Uint8Array[];
 }
 
-export const ExecProcessResponse: $Codec<ExecProcessResponse> = $codec("containerd.task.v2.ExecProcessResponse", ExecProcessResponse$new, ExecProcessResponse$size, ExecProcessResponse$write, ExecProcessResponse$read);
+export const ExecProcessResponse: $Codec<ExecProcessResponse> = $codec("containerd.task.v2.ExecProcessResponse", ExecProcessResponse$enc, ExecProcessResponse$read);
 
-export function ExecProcessResponse$new(): ExecProcessResponse {
-  return {  };
-}
-
-export function ExecProcessResponse$size(m: ExecProcessResponse): number {
-  let n = 0;
+export function ExecProcessResponse$enc(m: ExecProcessResponse, b: Buffer | undefined, p: number): number {
   const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-export function ExecProcessResponse$write(m: ExecProcessResponse, b: Buffer, p: number): number {
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
+  if (u !== undefined) {
+    if (b === undefined) for (const x of u) p += x.length;
+    else for (const x of u) p = $wR(b, p, x);
+  }
   return p;
 }
 
 export function ExecProcessResponse$read(r: $R, end: number, group: number, into: ExecProcessResponse | undefined): ExecProcessResponse {
   $deeper(r, "containerd.task.v2.ExecProcessResponse");
-  const m = into ?? ExecProcessResponse$new();
+  const m: ExecProcessResponse = into ?? {  };
   const e0 = r.e;
   if (group === 0) r.e = end;
   for (;;) {
@@ -491,52 +466,48 @@ export interface ResizePtyRequest {
   $unknown?: Uint8Array[];
 }
 
-export const ResizePtyRequest: $Codec<ResizePtyRequest> = $codec("containerd.task.v2.ResizePtyRequest", ResizePtyRequest$new, ResizePtyRequest$size, ResizePtyRequest$write, ResizePtyRequest$read);
+export const ResizePtyRequest: $Codec<ResizePtyRequest> = $codec("containerd.task.v2.ResizePtyRequest", ResizePtyRequest$enc, ResizePtyRequest$read);
 
-export function ResizePtyRequest$new(): ResizePtyRequest {
-  return { id: "", execId: "", width: 0, height: 0 };
-}
-
-export function ResizePtyRequest$size(m: ResizePtyRequest): number {
-  let n = 0;
+export function ResizePtyRequest$enc(m: ResizePtyRequest, b: Buffer | undefined, p: number): number {
   const v1 = m.id; if (v1) {
-    n += 1 + $sS(v1);
+    if (b === undefined) {
+      p += 1 + $sS(v1);
+    } else {
+      b[p++] = 10; p = $wS(b, p, v1);
+    }
   }
   const v2 = m.execId; if (v2) {
-    n += 1 + $sS(v2);
+    if (b === undefined) {
+      p += 1 + $sS(v2);
+    } else {
+      b[p++] = 18; p = $wS(b, p, v2);
+    }
   }
   const v3 = m.width; if (v3) {
-    n += 1 + $sv(v3 >>> 0);
+    if (b === undefined) {
+      p += 1 + $sv(v3 >>> 0);
+    } else {
+      b[p++] = 24; p = $wv(b, p, v3 >>> 0);
+    }
   }
   const v4 = m.height; if (v4) {
-    n += 1 + $sv(v4 >>> 0);
+    if (b === undefined) {
+      p += 1 + $sv(v4 >>> 0);
+    } else {
+      b[p++] = 32; p = $wv(b, p, v4 >>> 0);
+    }
   }
   const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-export function ResizePtyRequest$write(m: ResizePtyRequest, b: Buffer, p: number): number {
-  const v1 = m.id; if (v1) {
-    b[p++] = 10; p = $wS(b, p, v1);
+  if (u !== undefined) {
+    if (b === undefined) for (const x of u) p += x.length;
+    else for (const x of u) p = $wR(b, p, x);
   }
-  const v2 = m.execId; if (v2) {
-    b[p++] = 18; p = $wS(b, p, v2);
-  }
-  const v3 = m.width; if (v3) {
-    b[p++] = 24; p = $wv(b, p, v3 >>> 0);
-  }
-  const v4 = m.height; if (v4) {
-    b[p++] = 32; p = $wv(b, p, v4 >>> 0);
-  }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
 export function ResizePtyRequest$read(r: $R, end: number, group: number, into: ResizePtyRequest | undefined): ResizePtyRequest {
   $deeper(r, "containerd.task.v2.ResizePtyRequest");
-  const m = into ?? ResizePtyRequest$new();
+  const m: ResizePtyRequest = into ?? { id: "", execId: "", width: 0, height: 0 };
   const e0 = r.e;
   if (group === 0) r.e = end;
   for (;;) {
@@ -566,40 +537,34 @@ export interface StateRequest {
   $unknown?: Uint8Array[];
 }
 
-export const StateRequest: $Codec<StateRequest> = $codec("containerd.task.v2.StateRequest", StateRequest$new, StateRequest$size, StateRequest$write, StateRequest$read);
+export const StateRequest: $Codec<StateRequest> = $codec("containerd.task.v2.StateRequest", StateRequest$enc, StateRequest$read);
 
-export function StateRequest$new(): StateRequest {
-  return { id: "", execId: "" };
-}
-
-export function StateRequest$size(m: StateRequest): number {
-  let n = 0;
+export function StateRequest$enc(m: StateRequest, b: Buffer | undefined, p: number): number {
   const v1 = m.id; if (v1) {
-    n += 1 + $sS(v1);
+    if (b === undefined) {
+      p += 1 + $sS(v1);
+    } else {
+      b[p++] = 10; p = $wS(b, p, v1);
+    }
   }
   const v2 = m.execId; if (v2) {
-    n += 1 + $sS(v2);
+    if (b === undefined) {
+      p += 1 + $sS(v2);
+    } else {
+      b[p++] = 18; p = $wS(b, p, v2);
+    }
   }
   const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-export function StateRequest$write(m: StateRequest, b: Buffer, p: number): number {
-  const v1 = m.id; if (v1) {
-    b[p++] = 10; p = $wS(b, p, v1);
+  if (u !== undefined) {
+    if (b === undefined) for (const x of u) p += x.length;
+    else for (const x of u) p = $wR(b, p, x);
   }
-  const v2 = m.execId; if (v2) {
-    b[p++] = 18; p = $wS(b, p, v2);
-  }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
 export function StateRequest$read(r: $R, end: number, group: number, into: StateRequest | undefined): StateRequest {
   $deeper(r, "containerd.task.v2.StateRequest");
-  const m = into ?? StateRequest$new();
+  const m: StateRequest = into ?? { id: "", execId: "" };
   const e0 = r.e;
   if (group === 0) r.e = end;
   for (;;) {
@@ -636,94 +601,97 @@ export interface StateResponse {
   $unknown?: Uint8Array[];
 }
 
-export const StateResponse: $Codec<StateResponse> = $codec("containerd.task.v2.StateResponse", StateResponse$new, StateResponse$size, StateResponse$write, StateResponse$read);
+export const StateResponse: $Codec<StateResponse> = $codec("containerd.task.v2.StateResponse", StateResponse$enc, StateResponse$read);
 
-export function StateResponse$new(): StateResponse {
-  return { id: "", bundle: "", pid: 0, status: 0, stdin: "", stdout: "", stderr: "", terminal: false, exitStatus: 0, execId: "" };
-}
-
-export function StateResponse$size(m: StateResponse): number {
-  let n = 0;
+export function StateResponse$enc(m: StateResponse, b: Buffer | undefined, p: number): number {
   const v1 = m.id; if (v1) {
-    n += 1 + $sS(v1);
+    if (b === undefined) {
+      p += 1 + $sS(v1);
+    } else {
+      b[p++] = 10; p = $wS(b, p, v1);
+    }
   }
   const v2 = m.bundle; if (v2) {
-    n += 1 + $sS(v2);
+    if (b === undefined) {
+      p += 1 + $sS(v2);
+    } else {
+      b[p++] = 18; p = $wS(b, p, v2);
+    }
   }
   const v3 = m.pid; if (v3) {
-    n += 1 + $sv(v3 >>> 0);
+    if (b === undefined) {
+      p += 1 + $sv(v3 >>> 0);
+    } else {
+      b[p++] = 24; p = $wv(b, p, v3 >>> 0);
+    }
   }
   const v4 = m.status; if (v4 !== undefined && v4 !== 0) {
-    n += 1 + $sv32(v4);
+    if (b === undefined) {
+      p += 1 + $sv32(v4);
+    } else {
+      b[p++] = 32; p = $wv32(b, p, v4);
+    }
   }
   const v5 = m.stdin; if (v5) {
-    n += 1 + $sS(v5);
+    if (b === undefined) {
+      p += 1 + $sS(v5);
+    } else {
+      b[p++] = 42; p = $wS(b, p, v5);
+    }
   }
   const v6 = m.stdout; if (v6) {
-    n += 1 + $sS(v6);
+    if (b === undefined) {
+      p += 1 + $sS(v6);
+    } else {
+      b[p++] = 50; p = $wS(b, p, v6);
+    }
   }
   const v7 = m.stderr; if (v7) {
-    n += 1 + $sS(v7);
+    if (b === undefined) {
+      p += 1 + $sS(v7);
+    } else {
+      b[p++] = 58; p = $wS(b, p, v7);
+    }
   }
   const v8 = m.terminal; if (v8) {
-    n += 1 + 1;
+    if (b === undefined) {
+      p += 1 + 1;
+    } else {
+      b[p++] = 64; p = ((b[p] = v8 ? 1 : 0), p + 1);
+    }
   }
   const v9 = m.exitStatus; if (v9) {
-    n += 1 + $sv(v9 >>> 0);
+    if (b === undefined) {
+      p += 1 + $sv(v9 >>> 0);
+    } else {
+      b[p++] = 72; p = $wv(b, p, v9 >>> 0);
+    }
   }
   const v10 = m.exitedAt; if (v10 !== undefined && v10 !== null) {
-    { const s = $put($slot(), Timestamp$size(v10)); n += 1 + $sv(s) + s; }
+    if (b === undefined) {
+      { const s = $put($slot(), Timestamp$enc(v10, undefined, 0)); p += 1 + $sv(s) + s; }
+    } else {
+      b[p++] = 82; p = $wv(b, p, $next()); p = Timestamp$enc(v10, b, p);
+    }
   }
   const v11 = m.execId; if (v11) {
-    n += 1 + $sS(v11);
+    if (b === undefined) {
+      p += 1 + $sS(v11);
+    } else {
+      b[p++] = 90; p = $wS(b, p, v11);
+    }
   }
   const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-export function StateResponse$write(m: StateResponse, b: Buffer, p: number): number {
-  const v1 = m.id; if (v1) {
-    b[p++] = 10; p = $wS(b, p, v1);
+  if (u !== undefined) {
+    if (b === undefined) for (const x of u) p += x.length;
+    else for (const x of u) p = $wR(b, p, x);
   }
-  const v2 = m.bundle; if (v2) {
-    b[p++] = 18; p = $wS(b, p, v2);
-  }
-  const v3 = m.pid; if (v3) {
-    b[p++] = 24; p = $wv(b, p, v3 >>> 0);
-  }
-  const v4 = m.status; if (v4 !== undefined && v4 !== 0) {
-    b[p++] = 32; p = $wv32(b, p, v4);
-  }
-  const v5 = m.stdin; if (v5) {
-    b[p++] = 42; p = $wS(b, p, v5);
-  }
-  const v6 = m.stdout; if (v6) {
-    b[p++] = 50; p = $wS(b, p, v6);
-  }
-  const v7 = m.stderr; if (v7) {
-    b[p++] = 58; p = $wS(b, p, v7);
-  }
-  const v8 = m.terminal; if (v8) {
-    b[p++] = 64; p = ((b[p] = v8 ? 1 : 0), p + 1);
-  }
-  const v9 = m.exitStatus; if (v9) {
-    b[p++] = 72; p = $wv(b, p, v9 >>> 0);
-  }
-  const v10 = m.exitedAt; if (v10 !== undefined && v10 !== null) {
-    b[p++] = 82; p = $wv(b, p, $next()); p = Timestamp$write(v10, b, p);
-  }
-  const v11 = m.execId; if (v11) {
-    b[p++] = 90; p = $wS(b, p, v11);
-  }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
 export function StateResponse$read(r: $R, end: number, group: number, into: StateResponse | undefined): StateResponse {
   $deeper(r, "containerd.task.v2.StateResponse");
-  const m = into ?? StateResponse$new();
+  const m: StateResponse = into ?? { id: "", bundle: "", pid: 0, status: 0, stdin: "", stdout: "", stderr: "", terminal: false, exitStatus: 0, execId: "" };
   const e0 = r.e;
   if (group === 0) r.e = end;
   for (;;) {
@@ -762,52 +730,48 @@ export interface KillRequest {
   $unknown?: Uint8Array[];
 }
 
-export const KillRequest: $Codec<KillRequest> = $codec("containerd.task.v2.KillRequest", KillRequest$new, KillRequest$size, KillRequest$write, KillRequest$read);
+export const KillRequest: $Codec<KillRequest> = $codec("containerd.task.v2.KillRequest", KillRequest$enc, KillRequest$read);
 
-export function KillRequest$new(): KillRequest {
-  return { id: "", execId: "", signal: 0, all: false };
-}
-
-export function KillRequest$size(m: KillRequest): number {
-  let n = 0;
+export function KillRequest$enc(m: KillRequest, b: Buffer | undefined, p: number): number {
   const v1 = m.id; if (v1) {
-    n += 1 + $sS(v1);
+    if (b === undefined) {
+      p += 1 + $sS(v1);
+    } else {
+      b[p++] = 10; p = $wS(b, p, v1);
+    }
   }
   const v2 = m.execId; if (v2) {
-    n += 1 + $sS(v2);
+    if (b === undefined) {
+      p += 1 + $sS(v2);
+    } else {
+      b[p++] = 18; p = $wS(b, p, v2);
+    }
   }
   const v3 = m.signal; if (v3) {
-    n += 1 + $sv(v3 >>> 0);
+    if (b === undefined) {
+      p += 1 + $sv(v3 >>> 0);
+    } else {
+      b[p++] = 24; p = $wv(b, p, v3 >>> 0);
+    }
   }
   const v4 = m.all; if (v4) {
-    n += 1 + 1;
+    if (b === undefined) {
+      p += 1 + 1;
+    } else {
+      b[p++] = 32; p = ((b[p] = v4 ? 1 : 0), p + 1);
+    }
   }
   const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-export function KillRequest$write(m: KillRequest, b: Buffer, p: number): number {
-  const v1 = m.id; if (v1) {
-    b[p++] = 10; p = $wS(b, p, v1);
+  if (u !== undefined) {
+    if (b === undefined) for (const x of u) p += x.length;
+    else for (const x of u) p = $wR(b, p, x);
   }
-  const v2 = m.execId; if (v2) {
-    b[p++] = 18; p = $wS(b, p, v2);
-  }
-  const v3 = m.signal; if (v3) {
-    b[p++] = 24; p = $wv(b, p, v3 >>> 0);
-  }
-  const v4 = m.all; if (v4) {
-    b[p++] = 32; p = ((b[p] = v4 ? 1 : 0), p + 1);
-  }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
 export function KillRequest$read(r: $R, end: number, group: number, into: KillRequest | undefined): KillRequest {
   $deeper(r, "containerd.task.v2.KillRequest");
-  const m = into ?? KillRequest$new();
+  const m: KillRequest = into ?? { id: "", execId: "", signal: 0, all: false };
   const e0 = r.e;
   if (group === 0) r.e = end;
   for (;;) {
@@ -838,46 +802,41 @@ export interface CloseIORequest {
   $unknown?: Uint8Array[];
 }
 
-export const CloseIORequest: $Codec<CloseIORequest> = $codec("containerd.task.v2.CloseIORequest", CloseIORequest$new, CloseIORequest$size, CloseIORequest$write, CloseIORequest$read);
+export const CloseIORequest: $Codec<CloseIORequest> = $codec("containerd.task.v2.CloseIORequest", CloseIORequest$enc, CloseIORequest$read);
 
-export function CloseIORequest$new(): CloseIORequest {
-  return { id: "", execId: "", stdin: false };
-}
-
-export function CloseIORequest$size(m: CloseIORequest): number {
-  let n = 0;
+export function CloseIORequest$enc(m: CloseIORequest, b: Buffer | undefined, p: number): number {
   const v1 = m.id; if (v1) {
-    n += 1 + $sS(v1);
+    if (b === undefined) {
+      p += 1 + $sS(v1);
+    } else {
+      b[p++] = 10; p = $wS(b, p, v1);
+    }
   }
   const v2 = m.execId; if (v2) {
-    n += 1 + $sS(v2);
+    if (b === undefined) {
+      p += 1 + $sS(v2);
+    } else {
+      b[p++] = 18; p = $wS(b, p, v2);
+    }
   }
   const v3 = m.stdin; if (v3) {
-    n += 1 + 1;
+    if (b === undefined) {
+      p += 1 + 1;
+    } else {
+      b[p++] = 24; p = ((b[p] = v3 ? 1 : 0), p + 1);
+    }
   }
   const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-export function CloseIORequest$write(m: CloseIORequest, b: Buffer, p: number): number {
-  const v1 = m.id; if (v1) {
-    b[p++] = 10; p = $wS(b, p, v1);
+  if (u !== undefined) {
+    if (b === undefined) for (const x of u) p += x.length;
+    else for (const x of u) p = $wR(b, p, x);
   }
-  const v2 = m.execId; if (v2) {
-    b[p++] = 18; p = $wS(b, p, v2);
-  }
-  const v3 = m.stdin; if (v3) {
-    b[p++] = 24; p = ((b[p] = v3 ? 1 : 0), p + 1);
-  }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
 export function CloseIORequest$read(r: $R, end: number, group: number, into: CloseIORequest | undefined): CloseIORequest {
   $deeper(r, "containerd.task.v2.CloseIORequest");
-  const m = into ?? CloseIORequest$new();
+  const m: CloseIORequest = into ?? { id: "", execId: "", stdin: false };
   const e0 = r.e;
   if (group === 0) r.e = end;
   for (;;) {
@@ -905,34 +864,27 @@ export interface PidsRequest {
   $unknown?: Uint8Array[];
 }
 
-export const PidsRequest: $Codec<PidsRequest> = $codec("containerd.task.v2.PidsRequest", PidsRequest$new, PidsRequest$size, PidsRequest$write, PidsRequest$read);
+export const PidsRequest: $Codec<PidsRequest> = $codec("containerd.task.v2.PidsRequest", PidsRequest$enc, PidsRequest$read);
 
-export function PidsRequest$new(): PidsRequest {
-  return { id: "" };
-}
-
-export function PidsRequest$size(m: PidsRequest): number {
-  let n = 0;
+export function PidsRequest$enc(m: PidsRequest, b: Buffer | undefined, p: number): number {
   const v1 = m.id; if (v1) {
-    n += 1 + $sS(v1);
+    if (b === undefined) {
+      p += 1 + $sS(v1);
+    } else {
+      b[p++] = 10; p = $wS(b, p, v1);
+    }
   }
   const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-export function PidsRequest$write(m: PidsRequest, b: Buffer, p: number): number {
-  const v1 = m.id; if (v1) {
-    b[p++] = 10; p = $wS(b, p, v1);
+  if (u !== undefined) {
+    if (b === undefined) for (const x of u) p += x.length;
+    else for (const x of u) p = $wR(b, p, x);
   }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
 export function PidsRequest$read(r: $R, end: number, group: number, into: PidsRequest | undefined): PidsRequest {
   $deeper(r, "containerd.task.v2.PidsRequest");
-  const m = into ?? PidsRequest$new();
+  const m: PidsRequest = into ?? { id: "" };
   const e0 = r.e;
   if (group === 0) r.e = end;
   for (;;) {
@@ -958,38 +910,31 @@ export interface PidsResponse {
   $unknown?: Uint8Array[];
 }
 
-export const PidsResponse: $Codec<PidsResponse> = $codec("containerd.task.v2.PidsResponse", PidsResponse$new, PidsResponse$size, PidsResponse$write, PidsResponse$read);
+export const PidsResponse: $Codec<PidsResponse> = $codec("containerd.task.v2.PidsResponse", PidsResponse$enc, PidsResponse$read);
 
-export function PidsResponse$new(): PidsResponse {
-  return { processes: [] };
-}
-
-export function PidsResponse$size(m: PidsResponse): number {
-  let n = 0;
+export function PidsResponse$enc(m: PidsResponse, b: Buffer | undefined, p: number): number {
   const a1 = m.processes; if (a1 !== undefined) {
-    for (const v of a1) {
-      { const s = $put($slot(), ProcessInfo$size(v)); n += 1 + $sv(s) + s; }
+    if (b === undefined) {
+      for (const v of a1) {
+        { const s = $put($slot(), ProcessInfo$enc(v, undefined, 0)); p += 1 + $sv(s) + s; }
+      }
+    } else {
+      for (const v of a1) {
+        b[p++] = 10; p = $wv(b, p, $next()); p = ProcessInfo$enc(v, b, p);
+      }
     }
   }
   const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-export function PidsResponse$write(m: PidsResponse, b: Buffer, p: number): number {
-  const a1 = m.processes; if (a1 !== undefined) {
-    for (const v of a1) {
-      b[p++] = 10; p = $wv(b, p, $next()); p = ProcessInfo$write(v, b, p);
-    }
+  if (u !== undefined) {
+    if (b === undefined) for (const x of u) p += x.length;
+    else for (const x of u) p = $wR(b, p, x);
   }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
 export function PidsResponse$read(r: $R, end: number, group: number, into: PidsResponse | undefined): PidsResponse {
   $deeper(r, "containerd.task.v2.PidsResponse");
-  const m = into ?? PidsResponse$new();
+  const m: PidsResponse = into ?? { processes: [] };
   const e0 = r.e;
   if (group === 0) r.e = end;
   for (;;) {
@@ -1017,46 +962,41 @@ export interface CheckpointTaskRequest {
   $unknown?: Uint8Array[];
 }
 
-export const CheckpointTaskRequest: $Codec<CheckpointTaskRequest> = $codec("containerd.task.v2.CheckpointTaskRequest", CheckpointTaskRequest$new, CheckpointTaskRequest$size, CheckpointTaskRequest$write, CheckpointTaskRequest$read);
+export const CheckpointTaskRequest: $Codec<CheckpointTaskRequest> = $codec("containerd.task.v2.CheckpointTaskRequest", CheckpointTaskRequest$enc, CheckpointTaskRequest$read);
 
-export function CheckpointTaskRequest$new(): CheckpointTaskRequest {
-  return { id: "", path: "" };
-}
-
-export function CheckpointTaskRequest$size(m: CheckpointTaskRequest): number {
-  let n = 0;
+export function CheckpointTaskRequest$enc(m: CheckpointTaskRequest, b: Buffer | undefined, p: number): number {
   const v1 = m.id; if (v1) {
-    n += 1 + $sS(v1);
+    if (b === undefined) {
+      p += 1 + $sS(v1);
+    } else {
+      b[p++] = 10; p = $wS(b, p, v1);
+    }
   }
   const v2 = m.path; if (v2) {
-    n += 1 + $sS(v2);
+    if (b === undefined) {
+      p += 1 + $sS(v2);
+    } else {
+      b[p++] = 18; p = $wS(b, p, v2);
+    }
   }
   const v3 = m.options; if (v3 !== undefined && v3 !== null) {
-    { const s = $put($slot(), Any$size(v3)); n += 1 + $sv(s) + s; }
+    if (b === undefined) {
+      { const s = $put($slot(), Any$enc(v3, undefined, 0)); p += 1 + $sv(s) + s; }
+    } else {
+      b[p++] = 26; p = $wv(b, p, $next()); p = Any$enc(v3, b, p);
+    }
   }
   const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-export function CheckpointTaskRequest$write(m: CheckpointTaskRequest, b: Buffer, p: number): number {
-  const v1 = m.id; if (v1) {
-    b[p++] = 10; p = $wS(b, p, v1);
+  if (u !== undefined) {
+    if (b === undefined) for (const x of u) p += x.length;
+    else for (const x of u) p = $wR(b, p, x);
   }
-  const v2 = m.path; if (v2) {
-    b[p++] = 18; p = $wS(b, p, v2);
-  }
-  const v3 = m.options; if (v3 !== undefined && v3 !== null) {
-    b[p++] = 26; p = $wv(b, p, $next()); p = Any$write(v3, b, p);
-  }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
 export function CheckpointTaskRequest$read(r: $R, end: number, group: number, into: CheckpointTaskRequest | undefined): CheckpointTaskRequest {
   $deeper(r, "containerd.task.v2.CheckpointTaskRequest");
-  const m = into ?? CheckpointTaskRequest$new();
+  const m: CheckpointTaskRequest = into ?? { id: "", path: "" };
   const e0 = r.e;
   if (group === 0) r.e = end;
   for (;;) {
@@ -1086,60 +1026,55 @@ export interface UpdateTaskRequest {
   $unknown?: Uint8Array[];
 }
 
-export const UpdateTaskRequest: $Codec<UpdateTaskRequest> = $codec("containerd.task.v2.UpdateTaskRequest", UpdateTaskRequest$new, UpdateTaskRequest$size, UpdateTaskRequest$write, UpdateTaskRequest$read);
+export const UpdateTaskRequest: $Codec<UpdateTaskRequest> = $codec("containerd.task.v2.UpdateTaskRequest", UpdateTaskRequest$enc, UpdateTaskRequest$read);
 
-export function UpdateTaskRequest$new(): UpdateTaskRequest {
-  return { id: "", annotations: {} };
-}
-
-export function UpdateTaskRequest$size(m: UpdateTaskRequest): number {
-  let n = 0;
+export function UpdateTaskRequest$enc(m: UpdateTaskRequest, b: Buffer | undefined, p: number): number {
   const v1 = m.id; if (v1) {
-    n += 1 + $sS(v1);
+    if (b === undefined) {
+      p += 1 + $sS(v1);
+    } else {
+      b[p++] = 10; p = $wS(b, p, v1);
+    }
   }
   const v2 = m.resources; if (v2 !== undefined && v2 !== null) {
-    { const s = $put($slot(), Any$size(v2)); n += 1 + $sv(s) + s; }
+    if (b === undefined) {
+      { const s = $put($slot(), Any$enc(v2, undefined, 0)); p += 1 + $sv(s) + s; }
+    } else {
+      b[p++] = 18; p = $wv(b, p, $next()); p = Any$enc(v2, b, p);
+    }
   }
   const m3 = m.annotations; if (m3 !== undefined) {
-    for (const k of Object.keys(m3)) {
-      const v = m3[k]!;
-      const i = $slot();
-      const kv = k;
-      let s = 1 + $sS(kv);
-      s += 1 + $sS(v);
-      $put(i, s);
-      n += 1 + $sv(s) + s;
+    if (b === undefined) {
+      for (const k of Object.keys(m3)) {
+        const v = m3[k]!;
+        const i = $slot();
+        const kv = k;
+        let s = 1 + $sS(kv);
+        s += 1 + $sS(v);
+        $put(i, s);
+        p += 1 + $sv(s) + s;
+      }
+    } else {
+      for (const k of Object.keys(m3)) {
+        const v = m3[k]!;
+        b[p++] = 26; p = $wv(b, p, $next());
+        const kv = k;
+        b[p++] = 10; p = $wS(b, p, kv);
+        b[p++] = 18; p = $wS(b, p, v);
+      }
     }
   }
   const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-export function UpdateTaskRequest$write(m: UpdateTaskRequest, b: Buffer, p: number): number {
-  const v1 = m.id; if (v1) {
-    b[p++] = 10; p = $wS(b, p, v1);
+  if (u !== undefined) {
+    if (b === undefined) for (const x of u) p += x.length;
+    else for (const x of u) p = $wR(b, p, x);
   }
-  const v2 = m.resources; if (v2 !== undefined && v2 !== null) {
-    b[p++] = 18; p = $wv(b, p, $next()); p = Any$write(v2, b, p);
-  }
-  const m3 = m.annotations; if (m3 !== undefined) {
-    for (const k of Object.keys(m3)) {
-      const v = m3[k]!;
-      b[p++] = 26; p = $wv(b, p, $next());
-      const kv = k;
-      b[p++] = 10; p = $wS(b, p, kv);
-      b[p++] = 18; p = $wS(b, p, v);
-    }
-  }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
 export function UpdateTaskRequest$read(r: $R, end: number, group: number, into: UpdateTaskRequest | undefined): UpdateTaskRequest {
   $deeper(r, "containerd.task.v2.UpdateTaskRequest");
-  const m = into ?? UpdateTaskRequest$new();
+  const m: UpdateTaskRequest = into ?? { id: "", annotations: {} };
   const e0 = r.e;
   if (group === 0) r.e = end;
   for (;;) {
@@ -1184,40 +1119,34 @@ export interface StartRequest {
   $unknown?: Uint8Array[];
 }
 
-export const StartRequest: $Codec<StartRequest> = $codec("containerd.task.v2.StartRequest", StartRequest$new, StartRequest$size, StartRequest$write, StartRequest$read);
+export const StartRequest: $Codec<StartRequest> = $codec("containerd.task.v2.StartRequest", StartRequest$enc, StartRequest$read);
 
-export function StartRequest$new(): StartRequest {
-  return { id: "", execId: "" };
-}
-
-export function StartRequest$size(m: StartRequest): number {
-  let n = 0;
+export function StartRequest$enc(m: StartRequest, b: Buffer | undefined, p: number): number {
   const v1 = m.id; if (v1) {
-    n += 1 + $sS(v1);
+    if (b === undefined) {
+      p += 1 + $sS(v1);
+    } else {
+      b[p++] = 10; p = $wS(b, p, v1);
+    }
   }
   const v2 = m.execId; if (v2) {
-    n += 1 + $sS(v2);
+    if (b === undefined) {
+      p += 1 + $sS(v2);
+    } else {
+      b[p++] = 18; p = $wS(b, p, v2);
+    }
   }
   const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-export function StartRequest$write(m: StartRequest, b: Buffer, p: number): number {
-  const v1 = m.id; if (v1) {
-    b[p++] = 10; p = $wS(b, p, v1);
+  if (u !== undefined) {
+    if (b === undefined) for (const x of u) p += x.length;
+    else for (const x of u) p = $wR(b, p, x);
   }
-  const v2 = m.execId; if (v2) {
-    b[p++] = 18; p = $wS(b, p, v2);
-  }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
 export function StartRequest$read(r: $R, end: number, group: number, into: StartRequest | undefined): StartRequest {
   $deeper(r, "containerd.task.v2.StartRequest");
-  const m = into ?? StartRequest$new();
+  const m: StartRequest = into ?? { id: "", execId: "" };
   const e0 = r.e;
   if (group === 0) r.e = end;
   for (;;) {
@@ -1244,34 +1173,27 @@ export interface StartResponse {
   $unknown?: Uint8Array[];
 }
 
-export const StartResponse: $Codec<StartResponse> = $codec("containerd.task.v2.StartResponse", StartResponse$new, StartResponse$size, StartResponse$write, StartResponse$read);
+export const StartResponse: $Codec<StartResponse> = $codec("containerd.task.v2.StartResponse", StartResponse$enc, StartResponse$read);
 
-export function StartResponse$new(): StartResponse {
-  return { pid: 0 };
-}
-
-export function StartResponse$size(m: StartResponse): number {
-  let n = 0;
+export function StartResponse$enc(m: StartResponse, b: Buffer | undefined, p: number): number {
   const v1 = m.pid; if (v1) {
-    n += 1 + $sv(v1 >>> 0);
+    if (b === undefined) {
+      p += 1 + $sv(v1 >>> 0);
+    } else {
+      b[p++] = 8; p = $wv(b, p, v1 >>> 0);
+    }
   }
   const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-export function StartResponse$write(m: StartResponse, b: Buffer, p: number): number {
-  const v1 = m.pid; if (v1) {
-    b[p++] = 8; p = $wv(b, p, v1 >>> 0);
+  if (u !== undefined) {
+    if (b === undefined) for (const x of u) p += x.length;
+    else for (const x of u) p = $wR(b, p, x);
   }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
 export function StartResponse$read(r: $R, end: number, group: number, into: StartResponse | undefined): StartResponse {
   $deeper(r, "containerd.task.v2.StartResponse");
-  const m = into ?? StartResponse$new();
+  const m: StartResponse = into ?? { pid: 0 };
   const e0 = r.e;
   if (group === 0) r.e = end;
   for (;;) {
@@ -1298,40 +1220,34 @@ export interface WaitRequest {
   $unknown?: Uint8Array[];
 }
 
-export const WaitRequest: $Codec<WaitRequest> = $codec("containerd.task.v2.WaitRequest", WaitRequest$new, WaitRequest$size, WaitRequest$write, WaitRequest$read);
+export const WaitRequest: $Codec<WaitRequest> = $codec("containerd.task.v2.WaitRequest", WaitRequest$enc, WaitRequest$read);
 
-export function WaitRequest$new(): WaitRequest {
-  return { id: "", execId: "" };
-}
-
-export function WaitRequest$size(m: WaitRequest): number {
-  let n = 0;
+export function WaitRequest$enc(m: WaitRequest, b: Buffer | undefined, p: number): number {
   const v1 = m.id; if (v1) {
-    n += 1 + $sS(v1);
+    if (b === undefined) {
+      p += 1 + $sS(v1);
+    } else {
+      b[p++] = 10; p = $wS(b, p, v1);
+    }
   }
   const v2 = m.execId; if (v2) {
-    n += 1 + $sS(v2);
+    if (b === undefined) {
+      p += 1 + $sS(v2);
+    } else {
+      b[p++] = 18; p = $wS(b, p, v2);
+    }
   }
   const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-export function WaitRequest$write(m: WaitRequest, b: Buffer, p: number): number {
-  const v1 = m.id; if (v1) {
-    b[p++] = 10; p = $wS(b, p, v1);
+  if (u !== undefined) {
+    if (b === undefined) for (const x of u) p += x.length;
+    else for (const x of u) p = $wR(b, p, x);
   }
-  const v2 = m.execId; if (v2) {
-    b[p++] = 18; p = $wS(b, p, v2);
-  }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
 export function WaitRequest$read(r: $R, end: number, group: number, into: WaitRequest | undefined): WaitRequest {
   $deeper(r, "containerd.task.v2.WaitRequest");
-  const m = into ?? WaitRequest$new();
+  const m: WaitRequest = into ?? { id: "", execId: "" };
   const e0 = r.e;
   if (group === 0) r.e = end;
   for (;;) {
@@ -1359,40 +1275,34 @@ export interface WaitResponse {
   $unknown?: Uint8Array[];
 }
 
-export const WaitResponse: $Codec<WaitResponse> = $codec("containerd.task.v2.WaitResponse", WaitResponse$new, WaitResponse$size, WaitResponse$write, WaitResponse$read);
+export const WaitResponse: $Codec<WaitResponse> = $codec("containerd.task.v2.WaitResponse", WaitResponse$enc, WaitResponse$read);
 
-export function WaitResponse$new(): WaitResponse {
-  return { exitStatus: 0 };
-}
-
-export function WaitResponse$size(m: WaitResponse): number {
-  let n = 0;
+export function WaitResponse$enc(m: WaitResponse, b: Buffer | undefined, p: number): number {
   const v1 = m.exitStatus; if (v1) {
-    n += 1 + $sv(v1 >>> 0);
+    if (b === undefined) {
+      p += 1 + $sv(v1 >>> 0);
+    } else {
+      b[p++] = 8; p = $wv(b, p, v1 >>> 0);
+    }
   }
   const v2 = m.exitedAt; if (v2 !== undefined && v2 !== null) {
-    { const s = $put($slot(), Timestamp$size(v2)); n += 1 + $sv(s) + s; }
+    if (b === undefined) {
+      { const s = $put($slot(), Timestamp$enc(v2, undefined, 0)); p += 1 + $sv(s) + s; }
+    } else {
+      b[p++] = 18; p = $wv(b, p, $next()); p = Timestamp$enc(v2, b, p);
+    }
   }
   const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-export function WaitResponse$write(m: WaitResponse, b: Buffer, p: number): number {
-  const v1 = m.exitStatus; if (v1) {
-    b[p++] = 8; p = $wv(b, p, v1 >>> 0);
+  if (u !== undefined) {
+    if (b === undefined) for (const x of u) p += x.length;
+    else for (const x of u) p = $wR(b, p, x);
   }
-  const v2 = m.exitedAt; if (v2 !== undefined && v2 !== null) {
-    b[p++] = 18; p = $wv(b, p, $next()); p = Timestamp$write(v2, b, p);
-  }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
 export function WaitResponse$read(r: $R, end: number, group: number, into: WaitResponse | undefined): WaitResponse {
   $deeper(r, "containerd.task.v2.WaitResponse");
-  const m = into ?? WaitResponse$new();
+  const m: WaitResponse = into ?? { exitStatus: 0 };
   const e0 = r.e;
   if (group === 0) r.e = end;
   for (;;) {
@@ -1419,34 +1329,27 @@ export interface StatsRequest {
   $unknown?: Uint8Array[];
 }
 
-export const StatsRequest: $Codec<StatsRequest> = $codec("containerd.task.v2.StatsRequest", StatsRequest$new, StatsRequest$size, StatsRequest$write, StatsRequest$read);
+export const StatsRequest: $Codec<StatsRequest> = $codec("containerd.task.v2.StatsRequest", StatsRequest$enc, StatsRequest$read);
 
-export function StatsRequest$new(): StatsRequest {
-  return { id: "" };
-}
-
-export function StatsRequest$size(m: StatsRequest): number {
-  let n = 0;
+export function StatsRequest$enc(m: StatsRequest, b: Buffer | undefined, p: number): number {
   const v1 = m.id; if (v1) {
-    n += 1 + $sS(v1);
+    if (b === undefined) {
+      p += 1 + $sS(v1);
+    } else {
+      b[p++] = 10; p = $wS(b, p, v1);
+    }
   }
   const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-export function StatsRequest$write(m: StatsRequest, b: Buffer, p: number): number {
-  const v1 = m.id; if (v1) {
-    b[p++] = 10; p = $wS(b, p, v1);
+  if (u !== undefined) {
+    if (b === undefined) for (const x of u) p += x.length;
+    else for (const x of u) p = $wR(b, p, x);
   }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
 export function StatsRequest$read(r: $R, end: number, group: number, into: StatsRequest | undefined): StatsRequest {
   $deeper(r, "containerd.task.v2.StatsRequest");
-  const m = into ?? StatsRequest$new();
+  const m: StatsRequest = into ?? { id: "" };
   const e0 = r.e;
   if (group === 0) r.e = end;
   for (;;) {
@@ -1472,34 +1375,27 @@ export interface StatsResponse {
   $unknown?: Uint8Array[];
 }
 
-export const StatsResponse: $Codec<StatsResponse> = $codec("containerd.task.v2.StatsResponse", StatsResponse$new, StatsResponse$size, StatsResponse$write, StatsResponse$read);
+export const StatsResponse: $Codec<StatsResponse> = $codec("containerd.task.v2.StatsResponse", StatsResponse$enc, StatsResponse$read);
 
-export function StatsResponse$new(): StatsResponse {
-  return {  };
-}
-
-export function StatsResponse$size(m: StatsResponse): number {
-  let n = 0;
+export function StatsResponse$enc(m: StatsResponse, b: Buffer | undefined, p: number): number {
   const v1 = m.stats; if (v1 !== undefined && v1 !== null) {
-    { const s = $put($slot(), Any$size(v1)); n += 1 + $sv(s) + s; }
+    if (b === undefined) {
+      { const s = $put($slot(), Any$enc(v1, undefined, 0)); p += 1 + $sv(s) + s; }
+    } else {
+      b[p++] = 10; p = $wv(b, p, $next()); p = Any$enc(v1, b, p);
+    }
   }
   const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-export function StatsResponse$write(m: StatsResponse, b: Buffer, p: number): number {
-  const v1 = m.stats; if (v1 !== undefined && v1 !== null) {
-    b[p++] = 10; p = $wv(b, p, $next()); p = Any$write(v1, b, p);
+  if (u !== undefined) {
+    if (b === undefined) for (const x of u) p += x.length;
+    else for (const x of u) p = $wR(b, p, x);
   }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
 export function StatsResponse$read(r: $R, end: number, group: number, into: StatsResponse | undefined): StatsResponse {
   $deeper(r, "containerd.task.v2.StatsResponse");
-  const m = into ?? StatsResponse$new();
+  const m: StatsResponse = into ?? {  };
   const e0 = r.e;
   if (group === 0) r.e = end;
   for (;;) {
@@ -1525,34 +1421,27 @@ export interface ConnectRequest {
   $unknown?: Uint8Array[];
 }
 
-export const ConnectRequest: $Codec<ConnectRequest> = $codec("containerd.task.v2.ConnectRequest", ConnectRequest$new, ConnectRequest$size, ConnectRequest$write, ConnectRequest$read);
+export const ConnectRequest: $Codec<ConnectRequest> = $codec("containerd.task.v2.ConnectRequest", ConnectRequest$enc, ConnectRequest$read);
 
-export function ConnectRequest$new(): ConnectRequest {
-  return { id: "" };
-}
-
-export function ConnectRequest$size(m: ConnectRequest): number {
-  let n = 0;
+export function ConnectRequest$enc(m: ConnectRequest, b: Buffer | undefined, p: number): number {
   const v1 = m.id; if (v1) {
-    n += 1 + $sS(v1);
+    if (b === undefined) {
+      p += 1 + $sS(v1);
+    } else {
+      b[p++] = 10; p = $wS(b, p, v1);
+    }
   }
   const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-export function ConnectRequest$write(m: ConnectRequest, b: Buffer, p: number): number {
-  const v1 = m.id; if (v1) {
-    b[p++] = 10; p = $wS(b, p, v1);
+  if (u !== undefined) {
+    if (b === undefined) for (const x of u) p += x.length;
+    else for (const x of u) p = $wR(b, p, x);
   }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
 export function ConnectRequest$read(r: $R, end: number, group: number, into: ConnectRequest | undefined): ConnectRequest {
   $deeper(r, "containerd.task.v2.ConnectRequest");
-  const m = into ?? ConnectRequest$new();
+  const m: ConnectRequest = into ?? { id: "" };
   const e0 = r.e;
   if (group === 0) r.e = end;
   for (;;) {
@@ -1580,46 +1469,41 @@ export interface ConnectResponse {
   $unknown?: Uint8Array[];
 }
 
-export const ConnectResponse: $Codec<ConnectResponse> = $codec("containerd.task.v2.ConnectResponse", ConnectResponse$new, ConnectResponse$size, ConnectResponse$write, ConnectResponse$read);
+export const ConnectResponse: $Codec<ConnectResponse> = $codec("containerd.task.v2.ConnectResponse", ConnectResponse$enc, ConnectResponse$read);
 
-export function ConnectResponse$new(): ConnectResponse {
-  return { shimPid: 0, taskPid: 0, version: "" };
-}
-
-export function ConnectResponse$size(m: ConnectResponse): number {
-  let n = 0;
+export function ConnectResponse$enc(m: ConnectResponse, b: Buffer | undefined, p: number): number {
   const v1 = m.shimPid; if (v1) {
-    n += 1 + $sv(v1 >>> 0);
+    if (b === undefined) {
+      p += 1 + $sv(v1 >>> 0);
+    } else {
+      b[p++] = 8; p = $wv(b, p, v1 >>> 0);
+    }
   }
   const v2 = m.taskPid; if (v2) {
-    n += 1 + $sv(v2 >>> 0);
+    if (b === undefined) {
+      p += 1 + $sv(v2 >>> 0);
+    } else {
+      b[p++] = 16; p = $wv(b, p, v2 >>> 0);
+    }
   }
   const v3 = m.version; if (v3) {
-    n += 1 + $sS(v3);
+    if (b === undefined) {
+      p += 1 + $sS(v3);
+    } else {
+      b[p++] = 26; p = $wS(b, p, v3);
+    }
   }
   const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-export function ConnectResponse$write(m: ConnectResponse, b: Buffer, p: number): number {
-  const v1 = m.shimPid; if (v1) {
-    b[p++] = 8; p = $wv(b, p, v1 >>> 0);
+  if (u !== undefined) {
+    if (b === undefined) for (const x of u) p += x.length;
+    else for (const x of u) p = $wR(b, p, x);
   }
-  const v2 = m.taskPid; if (v2) {
-    b[p++] = 16; p = $wv(b, p, v2 >>> 0);
-  }
-  const v3 = m.version; if (v3) {
-    b[p++] = 26; p = $wS(b, p, v3);
-  }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
 export function ConnectResponse$read(r: $R, end: number, group: number, into: ConnectResponse | undefined): ConnectResponse {
   $deeper(r, "containerd.task.v2.ConnectResponse");
-  const m = into ?? ConnectResponse$new();
+  const m: ConnectResponse = into ?? { shimPid: 0, taskPid: 0, version: "" };
   const e0 = r.e;
   if (group === 0) r.e = end;
   for (;;) {
@@ -1648,40 +1532,34 @@ export interface ShutdownRequest {
   $unknown?: Uint8Array[];
 }
 
-export const ShutdownRequest: $Codec<ShutdownRequest> = $codec("containerd.task.v2.ShutdownRequest", ShutdownRequest$new, ShutdownRequest$size, ShutdownRequest$write, ShutdownRequest$read);
+export const ShutdownRequest: $Codec<ShutdownRequest> = $codec("containerd.task.v2.ShutdownRequest", ShutdownRequest$enc, ShutdownRequest$read);
 
-export function ShutdownRequest$new(): ShutdownRequest {
-  return { id: "", now: false };
-}
-
-export function ShutdownRequest$size(m: ShutdownRequest): number {
-  let n = 0;
+export function ShutdownRequest$enc(m: ShutdownRequest, b: Buffer | undefined, p: number): number {
   const v1 = m.id; if (v1) {
-    n += 1 + $sS(v1);
+    if (b === undefined) {
+      p += 1 + $sS(v1);
+    } else {
+      b[p++] = 10; p = $wS(b, p, v1);
+    }
   }
   const v2 = m.now; if (v2) {
-    n += 1 + 1;
+    if (b === undefined) {
+      p += 1 + 1;
+    } else {
+      b[p++] = 16; p = ((b[p] = v2 ? 1 : 0), p + 1);
+    }
   }
   const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-export function ShutdownRequest$write(m: ShutdownRequest, b: Buffer, p: number): number {
-  const v1 = m.id; if (v1) {
-    b[p++] = 10; p = $wS(b, p, v1);
+  if (u !== undefined) {
+    if (b === undefined) for (const x of u) p += x.length;
+    else for (const x of u) p = $wR(b, p, x);
   }
-  const v2 = m.now; if (v2) {
-    b[p++] = 16; p = ((b[p] = v2 ? 1 : 0), p + 1);
-  }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
 export function ShutdownRequest$read(r: $R, end: number, group: number, into: ShutdownRequest | undefined): ShutdownRequest {
   $deeper(r, "containerd.task.v2.ShutdownRequest");
-  const m = into ?? ShutdownRequest$new();
+  const m: ShutdownRequest = into ?? { id: "", now: false };
   const e0 = r.e;
   if (group === 0) r.e = end;
   for (;;) {
@@ -1708,34 +1586,27 @@ export interface PauseRequest {
   $unknown?: Uint8Array[];
 }
 
-export const PauseRequest: $Codec<PauseRequest> = $codec("containerd.task.v2.PauseRequest", PauseRequest$new, PauseRequest$size, PauseRequest$write, PauseRequest$read);
+export const PauseRequest: $Codec<PauseRequest> = $codec("containerd.task.v2.PauseRequest", PauseRequest$enc, PauseRequest$read);
 
-export function PauseRequest$new(): PauseRequest {
-  return { id: "" };
-}
-
-export function PauseRequest$size(m: PauseRequest): number {
-  let n = 0;
+export function PauseRequest$enc(m: PauseRequest, b: Buffer | undefined, p: number): number {
   const v1 = m.id; if (v1) {
-    n += 1 + $sS(v1);
+    if (b === undefined) {
+      p += 1 + $sS(v1);
+    } else {
+      b[p++] = 10; p = $wS(b, p, v1);
+    }
   }
   const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-export function PauseRequest$write(m: PauseRequest, b: Buffer, p: number): number {
-  const v1 = m.id; if (v1) {
-    b[p++] = 10; p = $wS(b, p, v1);
+  if (u !== undefined) {
+    if (b === undefined) for (const x of u) p += x.length;
+    else for (const x of u) p = $wR(b, p, x);
   }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
 export function PauseRequest$read(r: $R, end: number, group: number, into: PauseRequest | undefined): PauseRequest {
   $deeper(r, "containerd.task.v2.PauseRequest");
-  const m = into ?? PauseRequest$new();
+  const m: PauseRequest = into ?? { id: "" };
   const e0 = r.e;
   if (group === 0) r.e = end;
   for (;;) {
@@ -1761,34 +1632,27 @@ export interface ResumeRequest {
   $unknown?: Uint8Array[];
 }
 
-export const ResumeRequest: $Codec<ResumeRequest> = $codec("containerd.task.v2.ResumeRequest", ResumeRequest$new, ResumeRequest$size, ResumeRequest$write, ResumeRequest$read);
+export const ResumeRequest: $Codec<ResumeRequest> = $codec("containerd.task.v2.ResumeRequest", ResumeRequest$enc, ResumeRequest$read);
 
-export function ResumeRequest$new(): ResumeRequest {
-  return { id: "" };
-}
-
-export function ResumeRequest$size(m: ResumeRequest): number {
-  let n = 0;
+export function ResumeRequest$enc(m: ResumeRequest, b: Buffer | undefined, p: number): number {
   const v1 = m.id; if (v1) {
-    n += 1 + $sS(v1);
+    if (b === undefined) {
+      p += 1 + $sS(v1);
+    } else {
+      b[p++] = 10; p = $wS(b, p, v1);
+    }
   }
   const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-export function ResumeRequest$write(m: ResumeRequest, b: Buffer, p: number): number {
-  const v1 = m.id; if (v1) {
-    b[p++] = 10; p = $wS(b, p, v1);
+  if (u !== undefined) {
+    if (b === undefined) for (const x of u) p += x.length;
+    else for (const x of u) p = $wR(b, p, x);
   }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
 export function ResumeRequest$read(r: $R, end: number, group: number, into: ResumeRequest | undefined): ResumeRequest {
   $deeper(r, "containerd.task.v2.ResumeRequest");
-  const m = into ?? ResumeRequest$new();
+  const m: ResumeRequest = into ?? { id: "" };
   const e0 = r.e;
   if (group === 0) r.e = end;
   for (;;) {

@@ -19,8 +19,8 @@
 
 import type { $Codec, $R } from "../../../../ttrpc_wire.js";
 import { $codec, $deeper, $eof, $len, $next, $other, $put, $slot, $sS, $str, $sv, $tag, $wR, $wS, $wv } from "../../../../ttrpc_wire.js";
-import { Timestamp, Timestamp$read, Timestamp$size, Timestamp$write } from "../../../../google/protobuf/timestamp_ttrpc.js";
-import { Any, Any$read, Any$size, Any$write } from "../../../../google/protobuf/any_ttrpc.js";
+import { Timestamp, Timestamp$enc, Timestamp$read } from "../../../../google/protobuf/timestamp_ttrpc.js";
+import { Any, Any$enc, Any$read } from "../../../../google/protobuf/any_ttrpc.js";
 import { defineService } from "ttrpc";
 import { Empty } from "../../../../google/protobuf/empty_ttrpc.js";
 
@@ -30,34 +30,27 @@ export interface ForwardRequest {
   $unknown?: Uint8Array[];
 }
 
-export const ForwardRequest: $Codec<ForwardRequest> = $codec("containerd.services.events.ttrpc.v1.ForwardRequest", ForwardRequest$new, ForwardRequest$size, ForwardRequest$write, ForwardRequest$read);
+export const ForwardRequest: $Codec<ForwardRequest> = $codec("containerd.services.events.ttrpc.v1.ForwardRequest", ForwardRequest$enc, ForwardRequest$read);
 
-export function ForwardRequest$new(): ForwardRequest {
-  return {  };
-}
-
-export function ForwardRequest$size(m: ForwardRequest): number {
-  let n = 0;
+export function ForwardRequest$enc(m: ForwardRequest, b: Buffer | undefined, p: number): number {
   const v1 = m.envelope; if (v1 !== undefined && v1 !== null) {
-    { const s = $put($slot(), Envelope$size(v1)); n += 1 + $sv(s) + s; }
+    if (b === undefined) {
+      { const s = $put($slot(), Envelope$enc(v1, undefined, 0)); p += 1 + $sv(s) + s; }
+    } else {
+      b[p++] = 10; p = $wv(b, p, $next()); p = Envelope$enc(v1, b, p);
+    }
   }
   const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-export function ForwardRequest$write(m: ForwardRequest, b: Buffer, p: number): number {
-  const v1 = m.envelope; if (v1 !== undefined && v1 !== null) {
-    b[p++] = 10; p = $wv(b, p, $next()); p = Envelope$write(v1, b, p);
+  if (u !== undefined) {
+    if (b === undefined) for (const x of u) p += x.length;
+    else for (const x of u) p = $wR(b, p, x);
   }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
 export function ForwardRequest$read(r: $R, end: number, group: number, into: ForwardRequest | undefined): ForwardRequest {
   $deeper(r, "containerd.services.events.ttrpc.v1.ForwardRequest");
-  const m = into ?? ForwardRequest$new();
+  const m: ForwardRequest = into ?? {  };
   const e0 = r.e;
   if (group === 0) r.e = end;
   for (;;) {
@@ -86,52 +79,48 @@ export interface Envelope {
   $unknown?: Uint8Array[];
 }
 
-export const Envelope: $Codec<Envelope> = $codec("containerd.services.events.ttrpc.v1.Envelope", Envelope$new, Envelope$size, Envelope$write, Envelope$read);
+export const Envelope: $Codec<Envelope> = $codec("containerd.services.events.ttrpc.v1.Envelope", Envelope$enc, Envelope$read);
 
-export function Envelope$new(): Envelope {
-  return { namespace: "", topic: "" };
-}
-
-export function Envelope$size(m: Envelope): number {
-  let n = 0;
+export function Envelope$enc(m: Envelope, b: Buffer | undefined, p: number): number {
   const v1 = m.timestamp; if (v1 !== undefined && v1 !== null) {
-    { const s = $put($slot(), Timestamp$size(v1)); n += 1 + $sv(s) + s; }
+    if (b === undefined) {
+      { const s = $put($slot(), Timestamp$enc(v1, undefined, 0)); p += 1 + $sv(s) + s; }
+    } else {
+      b[p++] = 10; p = $wv(b, p, $next()); p = Timestamp$enc(v1, b, p);
+    }
   }
   const v2 = m.namespace; if (v2) {
-    n += 1 + $sS(v2);
+    if (b === undefined) {
+      p += 1 + $sS(v2);
+    } else {
+      b[p++] = 18; p = $wS(b, p, v2);
+    }
   }
   const v3 = m.topic; if (v3) {
-    n += 1 + $sS(v3);
+    if (b === undefined) {
+      p += 1 + $sS(v3);
+    } else {
+      b[p++] = 26; p = $wS(b, p, v3);
+    }
   }
   const v4 = m.event; if (v4 !== undefined && v4 !== null) {
-    { const s = $put($slot(), Any$size(v4)); n += 1 + $sv(s) + s; }
+    if (b === undefined) {
+      { const s = $put($slot(), Any$enc(v4, undefined, 0)); p += 1 + $sv(s) + s; }
+    } else {
+      b[p++] = 34; p = $wv(b, p, $next()); p = Any$enc(v4, b, p);
+    }
   }
   const u = m.$unknown;
-  if (u !== undefined) for (const x of u) n += x.length;
-  return n;
-}
-
-export function Envelope$write(m: Envelope, b: Buffer, p: number): number {
-  const v1 = m.timestamp; if (v1 !== undefined && v1 !== null) {
-    b[p++] = 10; p = $wv(b, p, $next()); p = Timestamp$write(v1, b, p);
+  if (u !== undefined) {
+    if (b === undefined) for (const x of u) p += x.length;
+    else for (const x of u) p = $wR(b, p, x);
   }
-  const v2 = m.namespace; if (v2) {
-    b[p++] = 18; p = $wS(b, p, v2);
-  }
-  const v3 = m.topic; if (v3) {
-    b[p++] = 26; p = $wS(b, p, v3);
-  }
-  const v4 = m.event; if (v4 !== undefined && v4 !== null) {
-    b[p++] = 34; p = $wv(b, p, $next()); p = Any$write(v4, b, p);
-  }
-  const u = m.$unknown;
-  if (u !== undefined) for (const x of u) p = $wR(b, p, x);
   return p;
 }
 
 export function Envelope$read(r: $R, end: number, group: number, into: Envelope | undefined): Envelope {
   $deeper(r, "containerd.services.events.ttrpc.v1.Envelope");
-  const m = into ?? Envelope$new();
+  const m: Envelope = into ?? { namespace: "", topic: "" };
   const e0 = r.e;
   if (group === 0) r.e = end;
   for (;;) {
