@@ -143,6 +143,9 @@ if (missing.length > 0) {
         assert.equal(state.exitedAt?.seconds, GO_ZERO_TIME_SECONDS, "a 10-byte negative varint");
         const pids = await task.pids({ id });
         assert.ok(pids.processes.some((p) => p.pid === started.pid));
+        // The container writes before it sleeps; kill it only once that reached the file.
+        const output = () => readFile(stdout, "utf8").catch(() => "");
+        await waitFor("the container's output", async () => (await output()) === "static codecs\n");
         const waiting = task.wait({ id, execId: "" });
         await task.kill({ id, execId: "", signal: 9, all: false });
         const waited = await waiting;
@@ -151,7 +154,6 @@ if (missing.length > 0) {
         const deleted = await task.delete({ id, execId: "" });
         assert.equal(deleted.exitStatus, 137);
         await task.shutdown({ id, now: false });
-        assert.equal(await readFile(stdout, "utf8"), "static codecs\n");
 
         await waitFor("the /tasks/delete event", () =>
           received.some((e) => e.topic === "/tasks/delete"),
