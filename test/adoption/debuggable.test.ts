@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { PENDING, tempDir } from "./spec.js";
+import { tempDir } from "./spec.js";
 
 const child = fileURLToPath(new URL("fixtures/debug-child.ts", import.meta.url));
 const T = { timeout: 30_000 };
@@ -25,9 +25,6 @@ function runChild(dir: string, mode: string, env: NodeJS.ProcessEnv = {}) {
 describe("adoption: debuggable", () => {
   test("NODE_DEBUG=ttrpc logs connections, calls, stream ends and protocol errors with stream ids", {
     ...T,
-    todo: PENDING(
-      'a debuglog("ttrpc") in the client and server (util.debuglog, so it costs nothing when off): connection opened/closed, each call "stream 1 /adopt.v1.Svc/Hello", stream end, and protocol errors with their stream id',
-    ),
   }, (t) => {
     const r = runChild(tempDir(t), "silent", { NODE_DEBUG: "ttrpc" });
     const lines = r.stderr.split("\n").filter((l) => /^TTRPC \d+: /.test(l));
@@ -53,9 +50,6 @@ describe("adoption: debuggable", () => {
 
   test("a handler that throws a plain Error: one concise stderr line by default", {
     ...T,
-    todo: PENDING(
-      'server.ts: an error thrown by a handler that is not a TtrpcError is unexpected: call options.onError(error, { method }) and, when no onError is given, print one line "ttrpc: /adopt.v1.Svc/Hello: handler failed: Error: boom …" to stderr',
-    ),
   }, (t) => {
     const r = runChild(tempDir(t), "default");
     const lines = r.stderr.split("\n").filter((l) => l.includes("boom from the handler"));
@@ -65,9 +59,6 @@ describe("adoption: debuggable", () => {
 
   test("onError receives unexpected handler errors; a no-op onError silences the default line", {
     ...T,
-    todo: PENDING(
-      "server.ts: unexpected handler errors reach options.onError (today it hears only handshake and listener failures)",
-    ),
   }, (t) => {
     const collected = runChild(tempDir(t), "collect");
     assert.match(collected.stdout, /^onError: boom from the handler$/m);

@@ -104,10 +104,9 @@ export class Channel {
       else if (this.#frameTimer !== undefined) this.#clearFrameTimer();
     });
     socket.on("end", () => {
-      const cut = this.#reader.midFrame;
-      this.close(
-        closedError(cut ? new Error("connection ended in the middle of a frame") : undefined),
-      );
+      // A peer that is not ttrpc usually ends here: the reason goes in the message, not only the cause.
+      const why = this.#reader.midFrame ? "connection ended in the middle of a frame" : undefined;
+      this.close(closedError(why === undefined ? undefined : new Error(why), why));
     });
     socket.on("error", (err: Error) => this.close(closedError(err)));
     socket.on("close", () => this.close(closedError()));

@@ -5,6 +5,7 @@
  */
 import type { Channel } from "./channel.js";
 import { Deadline, type DeadlineOwner } from "./deadline.js";
+import { DEBUG, debug } from "./debug.js";
 import {
   decodeResponse,
   type Encoded,
@@ -23,6 +24,8 @@ import { Stream } from "./stream.js";
 export interface CallHost {
   readonly channel: Channel;
   readonly limits: QueueLimits;
+  /** The connection's number in debug lines. */
+  readonly debugId: number;
   /** The call is over: forget its stream. */
   release(call: ClientCall): void;
 }
@@ -140,6 +143,10 @@ export abstract class ClientCall extends Stream implements DeadlineOwner {
   finish(error: TtrpcError | undefined, value?: unknown): void {
     if (this.ended) return;
     this.ended = true;
+    if (DEBUG) {
+      const how = error === undefined ? "ended" : `failed: ${error.message}`;
+      debug("client conn %d: stream %d %s: %s", this.host.debugId, this.id, this.method.path, how);
+    }
     if (this.id !== 0) this.host.release(this);
     this.deadline?.cancel();
     this.signal?.removeEventListener("abort", this);

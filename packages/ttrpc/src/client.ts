@@ -3,11 +3,11 @@
  * typed client from a service definition. The multiplexer behind both is connection.ts.
  * @module
  */
-import { createConnection } from "node:net";
 import type { Duplex } from "node:stream";
 import { ClientEngine, type ConnectOptions } from "./connection.js";
 import type { CallOptions } from "./context.js";
-import { Code, canceledError, TtrpcError } from "./errors.js";
+import { dialSocket } from "./dial.js";
+import { Code, TtrpcError } from "./errors.js";
 import type { InterceptorRequest, InterceptorResponse } from "./interceptor.js";
 import { Metadata } from "./metadata.js";
 import { type AnyIterable, type EngineMethod, type MethodInfo, streamsRequests } from "./method.js";
@@ -70,34 +70,11 @@ export class Connection implements AsyncDisposable {
  */
 export function connect(target: string | Duplex, options?: ConnectOptions): Promise<Connection> {
   if (typeof target !== "string") return Promise.resolve(new Connection(target, options));
-  return new Promise((resolve, reject) => {
-    const signal = options?.signal;
-    if (signal?.aborted) {
-      reject(canceledError(signal));
-      return;
-    }
-    const socket = createConnection(target);
-    const onAbort = () => {
-      socket.destroy();
-      reject(canceledError(signal as AbortSignal));
-    };
-    signal?.addEventListener("abort", onAbort, { once: true });
-    socket.once("connect", () => {
-      signal?.removeEventListener("abort", onAbort);
-      socket.removeListener("error", onError);
-      resolve(new Connection(socket, options));
-    });
-    const onError = (err: Error) => {
-      signal?.removeEventListener("abort", onAbort);
-      reject(
-        new TtrpcError(`ttrpc: cannot connect to ${target}: ${err.message}`, Code.Unavailable, {
-          cause: err,
-        }),
-      );
-    };
-    socket.once("error", onError);
-  });
+  return dialSocket(target, options?.signal).then((socket) => new Connection(socket, options));
 }
+
+const ITERATED_TWICE =
+  "ttrpc: a stream call's result can be iterated once; call the method again for a new call";
 
 /** An async iterator that first waits for the real one (runtime loading, interceptors). */
 function deferredIterator<T>(open: () => Promise<AsyncIterable<T>>): AsyncIterableIterator<T> {
@@ -185,19 +162,25 @@ function clientMethod(
           : service.ready.then(() => call(input, options));
     }
     default:
-      return (input: unknown, options?: CallOptions): AsyncIterable<unknown> => ({
-        [Symbol.asyncIterator]() {
-          if (service.ready === undefined && !conn.hasInterceptors) {
-            return conn.stream(method, input, options).call.queue as MessageQueue<unknown>;
-          }
-          return deferredIterator(async () => {
-            await service.ready;
-            if (!conn.hasInterceptors)
+      return (input: unknown, options?: CallOptions): AsyncIterable<unknown> => {
+        let iterated = false;
+        return {
+          [Symbol.asyncIterator]() {
+            // A second pass would silently make a second call: the result is one call's responses.
+            if (iterated) throw new TypeError(ITERATED_TWICE);
+            iterated = true;
+            if (service.ready === undefined && !conn.hasInterceptors) {
               return conn.stream(method, input, options).call.queue as MessageQueue<unknown>;
-            return streamResult(await viaInterceptors(input, options));
-          });
-        },
-      });
+            }
+            return deferredIterator(async () => {
+              await service.ready;
+              if (!conn.hasInterceptors)
+                return conn.stream(method, input, options).call.queue as MessageQueue<unknown>;
+              return streamResult(await viaInterceptors(input, options));
+            });
+          },
+        };
+      };
   }
 }
 

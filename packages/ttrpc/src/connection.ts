@@ -8,9 +8,10 @@ import type { Duplex } from "node:stream";
 import { Channel, type ChannelHandler } from "./channel.js";
 import { type ClientCall, StreamCall, UnaryCall } from "./client-call.js";
 import type { CallOptions } from "./context.js";
+import { DEBUG, debug, nextConnectionId } from "./debug.js";
 import { encodeRequestFrame, requestLength, requestPrefix } from "./envelope.js";
 import { Code, closedError, encodeError, oversizeError, TtrpcError } from "./errors.js";
-import { DEFAULT_MAX_MESSAGE_BYTES, Flag } from "./frame.js";
+import { DEFAULT_MAX_MESSAGE_BYTES, Flag, MessageType } from "./frame.js";
 import {
   applyInterceptors,
   type CallStep,
@@ -79,6 +80,8 @@ export interface StartedStream {
 export class ClientEngine implements ChannelHandler {
   readonly channel: Channel;
   readonly limits: QueueLimits;
+  /** The connection's number in debug lines (0 when NODE_DEBUG=ttrpc is off). */
+  readonly debugId: number = DEBUG ? nextConnectionId() : 0;
   readonly #streams = new StreamTable<ClientCall>();
   #nextId = 1;
   readonly #interceptors: readonly Interceptor[];
@@ -110,6 +113,7 @@ export class ClientEngine implements ChannelHandler {
       maxWriteQueueBytes: options?.maxWriteQueueBytes,
       frameTimeoutMs: options?.frameTimeoutMs,
     });
+    if (DEBUG) debug("client conn %d: opened", this.debugId);
   }
 
   /** Number of calls and streams in flight. */
@@ -136,8 +140,10 @@ export class ClientEngine implements ChannelHandler {
     this.#streams.get(streamId)?.frame(type, flags, data, start, end);
   }
 
-  oversize(streamId: number, _type: number, _flags: number, length: number): void {
-    this.#streams.get(streamId)?.fail(oversizeError(length, this.channel.maxMessageBytes), true);
+  oversize(streamId: number, type: number, _flags: number, length: number): void {
+    const max = this.channel.maxMessageBytes;
+    const what = type === MessageType.Data ? "response message" : "response";
+    this.#streams.get(streamId)?.fail(oversizeError(length, max, what, "this client"), true);
     if (length > RESERVED_LENGTH) {
       this.channel.close(
         new TtrpcError(
@@ -162,6 +168,9 @@ export class ClientEngine implements ChannelHandler {
   }
 
   onClose(error: TtrpcError | undefined): void {
+    if (DEBUG) {
+      debug("client conn %d: closed%s", this.debugId, error ? `: ${error.message}` : "");
+    }
     const reason = error ?? closedError();
     const parked = this.#parked;
     this.#parked = undefined;
@@ -204,7 +213,7 @@ export class ClientEngine implements ChannelHandler {
     call.timeoutNano = timeoutNano(options?.timeoutMs);
     call.length = requestLength(method.prefix, call.payload, call.timeoutNano, call.metadata);
     const max = channel.maxMessageBytes;
-    if (call.length > max) throw oversizeError(call.length, max);
+    if (call.length > max) throw oversizeError(call.length, max, "request", "this client");
   }
 
   /**
@@ -226,6 +235,7 @@ export class ClientEngine implements ChannelHandler {
     // Remote-closed on the Request: the client sends nothing more on this stream.
     call.localClosed = (flags & Flag.RemoteOpen) === 0;
     this.#streams.add(call);
+    if (DEBUG) debug("client conn %d: stream %d %s: call", this.debugId, id, call.method.path);
     this.channel.send(
       encodeRequestFrame(
         id,

@@ -6,6 +6,7 @@
  */
 import type { Duplex } from "node:stream";
 import { Channel, type ChannelHandler, type ChannelLimits } from "./channel.js";
+import { DEBUG, debug, nextConnectionId } from "./debug.js";
 import { decodeRequest, type MetadataLimits, type RequestEnvelope } from "./envelope.js";
 import { Code, oversizeError, TtrpcError } from "./errors.js";
 import { MessageType } from "./frame.js";
@@ -56,6 +57,8 @@ export class ServerConnection implements ChannelHandler, CallSite {
   readonly settings: CallSettings;
   readonly peer: unknown;
   readonly channel: Channel;
+  /** The connection's number in debug lines (0 when NODE_DEBUG=ttrpc is off). */
+  readonly debugId: number = DEBUG ? nextConnectionId() : 0;
   readonly #calls = new StreamTable<ServerCall>();
   #lastId = 0;
   #draining = false;
@@ -76,6 +79,7 @@ export class ServerConnection implements ChannelHandler, CallSite {
     this.settings = host.settings;
     this.peer = peer;
     this.channel = new Channel(socket, this, host.channelLimits);
+    if (DEBUG) debug("server conn %d: opened", this.debugId);
     const idle = host.idleTimeoutMs;
     if (idle !== undefined && idle < Number.POSITIVE_INFINITY) {
       this.#lastFrame = performance.now();
@@ -88,7 +92,9 @@ export class ServerConnection implements ChannelHandler, CallSite {
   checkIdle(idle: number): void {
     if (this.channel.isClosed) return;
     const quiet = performance.now() - this.#lastFrame;
-    if (this.#calls.size === 0 && this.#running === undefined && quiet >= idle) {
+    // Replies still queued for a slow reader are not idleness.
+    const busy = this.#calls.size > 0 || this.#running !== undefined || this.#held !== undefined;
+    if (!busy && this.channel.queuedBytes === 0 && quiet >= idle) {
       this.channel.close();
       return;
     }
@@ -153,7 +159,8 @@ export class ServerConnection implements ChannelHandler, CallSite {
     }
     const entry = methods.get(request.method);
     if (entry === undefined) {
-      this.#status(streamId, `method ${request.method}`, Code.Unimplemented);
+      // Go says "method AddItems"; naming the service too tells which side's schema is stale.
+      this.#status(streamId, `method ${request.service}/${request.method}`, Code.Unimplemented);
       return;
     }
     if (entry.method.kind !== "unary") {
@@ -168,6 +175,9 @@ export class ServerConnection implements ChannelHandler, CallSite {
       }
       this.#streams++;
     }
+    if (DEBUG) {
+      debug("server conn %d: stream %d %s: call", this.debugId, streamId, entry.method.path);
+    }
     const call = ServerCall.open(this, streamId, entry, request);
     // No frame can reach a call while its handler runs synchronously: only a call still going
     // when `run` returns enters the table (a sync unary call, the common case, never does).
@@ -178,7 +188,9 @@ export class ServerConnection implements ChannelHandler, CallSite {
   }
 
   oversize(streamId: number, type: number, _flags: number, length: number): void {
-    const error = oversizeError(length, this.channel.maxMessageBytes);
+    const what = type === MessageType.Data ? "request message" : "request";
+    const error = oversizeError(length, this.channel.maxMessageBytes, what, "the server");
+    if (DEBUG) debug("server conn %d: stream %d: %s", this.debugId, streamId, error.rawMessage);
     const call = type === MessageType.Data ? this.#calls.get(streamId) : undefined;
     if (call !== undefined) call.fail(error, true);
     else if (type === MessageType.Request || type === MessageType.Data)
@@ -204,6 +216,9 @@ export class ServerConnection implements ChannelHandler, CallSite {
   }
 
   onClose(error: TtrpcError | undefined): void {
+    if (DEBUG) {
+      debug("server conn %d: closed%s", this.debugId, error ? `: ${error.message}` : "");
+    }
     this.#held = undefined;
     clearTimeout(this.#idleTimer);
     const reason =
@@ -233,10 +248,13 @@ export class ServerConnection implements ChannelHandler, CallSite {
   }
 
   #refuse(streamId: number, message: string): void {
-    this.#status(streamId, message, Code.InvalidArgument);
+    if (DEBUG)
+      debug("server conn %d: stream %d: protocol error: %s", this.debugId, streamId, message);
+    sendStatus(this.channel, streamId, new TtrpcError(message, Code.InvalidArgument));
   }
 
   #status(streamId: number, message: string, code: number): void {
+    if (DEBUG) debug("server conn %d: stream %d: refused: %s", this.debugId, streamId, message);
     sendStatus(this.channel, streamId, new TtrpcError(message, code));
   }
 }

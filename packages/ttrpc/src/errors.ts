@@ -113,15 +113,34 @@ export function safeString(value: unknown): string {
   }
 }
 
-/** The error for a connection that is closed or failed: UNAVAILABLE, as Go's `ErrClosed` maps. */
-export function closedError(cause?: unknown): TtrpcError {
-  return new TtrpcError("ttrpc: closed", Code.Unavailable, { cause });
+/**
+ * The error for a connection that is closed or failed: UNAVAILABLE, as Go's `ErrClosed` maps.
+ * `why`, when given, is told in the message ("ttrpc: closed: connection ended in the middle of a
+ * frame"), not only in `cause`, so a log line says why.
+ */
+export function closedError(cause?: unknown, why?: string): TtrpcError {
+  return new TtrpcError(
+    why === undefined ? "ttrpc: closed" : `ttrpc: closed: ${why}`,
+    Code.Unavailable,
+    {
+      cause,
+    },
+  );
 }
 
-/** The error for a message over the size limit, worded as Go ttrpc words it. */
-export function oversizeError(length: number, max: number): TtrpcError {
+/**
+ * The error for a message over the size limit: which message (`what`: "request", "response",
+ * "request message"…), whose limit (`whose`: "the server", "this client"…) and the option that
+ * raises it, e.g. "ttrpc: request of 70034 bytes exceeds maxMessageBytes (65536) of the server".
+ */
+export function oversizeError(
+  length: number,
+  max: number,
+  what: string,
+  whose: string,
+): TtrpcError {
   return new TtrpcError(
-    `message length ${length} exceed maximum message size of ${max}`,
+    `ttrpc: ${what} of ${length} bytes exceeds maxMessageBytes (${max}) of ${whose}`,
     Code.ResourceExhausted,
   );
 }

@@ -6,6 +6,7 @@
 export { Connection, connect, createClient } from "./client.js";
 export type { ConnectOptions } from "./connection.js";
 export type { CallOptions, HandlerContext } from "./context.js";
+export { findDetails } from "./details.js";
 export {
   Code,
   codeToString,
@@ -42,7 +43,13 @@ export {
   type QueueLimits,
   type WritableIterable,
 } from "./queue.js";
-export { createServer, Server, type ServerOptions, type ShutdownOptions } from "./server.js";
+export {
+  createServer,
+  Server,
+  type ServerErrorInfo,
+  type ServerOptions,
+  type ShutdownOptions,
+} from "./server.js";
 export {
   type AnyService,
   type Client,

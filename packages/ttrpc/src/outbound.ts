@@ -12,6 +12,9 @@ import { Flag } from "./frame.js";
 import type { AnyIterable, MessageCodec } from "./method.js";
 import type { Stream } from "./stream.js";
 
+/** Which side sends: it names the message and the limit in an oversize error. */
+export type Side = "client" | "server";
+
 /**
  * Encodes one message and queues it as a Data frame on stream `id`. Throws INTERNAL for a
  * message its codec cannot encode and RESOURCE_EXHAUSTED for one over the channel's limit
@@ -23,6 +26,7 @@ export function sendMessage(
   id: number,
   codec: MessageCodec<unknown>,
   message: unknown,
+  side: Side = "client",
 ): boolean {
   let payload: Encoded;
   try {
@@ -32,7 +36,11 @@ export function sendMessage(
   }
   const length = encodedLength(payload);
   const max = channel.maxMessageBytes;
-  if (length > max) throw oversizeError(length, max);
+  if (length > max) {
+    throw side === "server"
+      ? oversizeError(length, max, "response message", "the server")
+      : oversizeError(length, max, "request message", "this client");
+  }
   return channel.send(encodeDataFrame(id, 0, payload));
 }
 
@@ -53,16 +61,17 @@ export async function pump(
   source: AnyIterable<unknown>,
   codec: MessageCodec<unknown>,
   channel: Channel,
+  side: Side = "client",
 ): Promise<void> {
   if (Symbol.asyncIterator in source) {
     for await (const message of source) {
       if (stream.ended) return;
-      if (!sendMessage(channel, stream.id, codec, message)) await channel.drained();
+      if (!sendMessage(channel, stream.id, codec, message, side)) await channel.drained();
     }
   } else {
     for (const message of source) {
       if (stream.ended) return;
-      if (!sendMessage(channel, stream.id, codec, message)) await channel.drained();
+      if (!sendMessage(channel, stream.id, codec, message, side)) await channel.drained();
     }
   }
   if (!stream.ended) closeLocal(stream, channel);

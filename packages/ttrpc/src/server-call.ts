@@ -6,6 +6,7 @@
 import type { Channel } from "./channel.js";
 import { abortContext, CallContext, type DrainNotice, type HandlerContext } from "./context.js";
 import { Deadline, type DeadlineOwner } from "./deadline.js";
+import { DEBUG, debug } from "./debug.js";
 import {
   type Encoded,
   encodeResponseFrame,
@@ -28,7 +29,7 @@ import {
   type Interceptor,
   type InterceptorRequest,
 } from "./interceptor.js";
-import { type EngineMethod, streamsRequests, streamsResponses } from "./method.js";
+import { type EngineMethod, type MethodInfo, streamsRequests, streamsResponses } from "./method.js";
 import { pump } from "./outbound.js";
 import { MessageQueue, type QueueLimits, toAsyncIterable } from "./queue.js";
 import type { ServiceInfo } from "./service.js";
@@ -50,6 +51,13 @@ export interface CallSettings {
   readonly streamIdleTimeoutMs: number | undefined;
   /** The server's notice of a graceful shutdown, which handlers read as `context.draining`. */
   readonly drain: DrainNotice;
+  /** A handler failed with an error that is not a TtrpcError (a bug, not an answer). */
+  readonly unexpected: (
+    error: unknown,
+    method: MethodInfo,
+    streamId: number,
+    peer: unknown,
+  ) => void;
 }
 
 /** What a call needs from its connection. */
@@ -57,6 +65,8 @@ export interface CallSite {
   readonly channel: Channel;
   readonly settings: CallSettings;
   readonly peer: unknown;
+  /** The connection's number in debug lines. */
+  readonly debugId: number;
   /** The call is over: forget its stream. */
   release(call: ServerCall): void;
 }
@@ -88,6 +98,16 @@ function sendable(error: TtrpcError): TtrpcError {
 export function sendStatus(channel: Channel, id: number, error: TtrpcError): void {
   const status = encodeStatus(error.code, error.rawMessage, error.details);
   channel.send(encodeResponseFrame(id, responseLength(status, undefined), status, undefined));
+}
+
+/**
+ * An error a handler did not mean to send: not a TtrpcError (an answer), nor the abort of its own
+ * signal (the call was already over), nor a timeout.
+ */
+function isUnexpected(error: unknown): boolean {
+  if (error instanceof TtrpcError) return false;
+  const name = (error as { name?: unknown } | null | undefined)?.name;
+  return name !== "AbortError" && name !== "TimeoutError";
 }
 
 function streamIdle(call: ServerCall, ms: number): void {
@@ -164,6 +184,7 @@ export class ServerCall extends Stream implements DeadlineOwner {
    */
   fail(error: TtrpcError, local: boolean): void {
     if (!this.ended) {
+      if (DEBUG) this.#debug(`failed (${local ? "sent" : "not sent"}): ${error.message}`);
       if (local) sendStatus(this.site.channel, this.id, error);
       // The reader hears this error, not the plain end that `finish` gives.
       this.requests?.fail(error, true);
@@ -179,6 +200,7 @@ export class ServerCall extends Stream implements DeadlineOwner {
     if (this.ended) return;
     this.ended = true;
     this.localClosed = true;
+    if (DEBUG) this.#debug("ended");
     this.deadline?.cancel();
     if (this.#idleTimer !== undefined) this.#stopIdle();
     // Requests nobody will read are dropped now, with their grace timer: nothing outlives the call.
@@ -193,6 +215,16 @@ export class ServerCall extends Stream implements DeadlineOwner {
     this.fail(
       new TtrpcError(`ttrpc: the client sent nothing for ${ms} ms`, Code.DeadlineExceeded),
       true,
+    );
+  }
+
+  #debug(what: string): void {
+    debug(
+      "server conn %d: stream %d %s: %s",
+      this.site.debugId,
+      this.id,
+      this.entry.method.path,
+      what,
     );
   }
 
@@ -264,7 +296,8 @@ export class ServerCall extends Stream implements DeadlineOwner {
     const interceptors = this.site.settings.interceptors;
     let output: unknown;
     try {
-      if (handler === undefined) throw new TtrpcError(`method ${method.name}`, Code.Unimplemented);
+      if (handler === undefined)
+        throw new TtrpcError(`method ${method.service}/${method.name}`, Code.Unimplemented);
       const input = this.#input(request);
       output =
         interceptors.length === 0
@@ -370,7 +403,7 @@ export class ServerCall extends Stream implements DeadlineOwner {
       );
       return;
     }
-    pump(this, output as Iterable<unknown>, method.output, this.site.channel).then(
+    pump(this, output as Iterable<unknown>, method.output, this.site.channel, "server").then(
       () => this.#end(undefined, false),
       (error: unknown) => this.#end(error),
     );
@@ -382,7 +415,7 @@ export class ServerCall extends Stream implements DeadlineOwner {
     const channel = this.site.channel;
     const max = channel.maxMessageBytes;
     // Go drops the connection here; we answer the one call with RESOURCE_EXHAUSTED.
-    if (length > max) throw oversizeError(length, max);
+    if (length > max) throw oversizeError(length, max, "response", "the server");
     channel.send(encodeResponseFrame(this.id, length, undefined, payload));
     this.finish();
   }
@@ -393,6 +426,10 @@ export class ServerCall extends Stream implements DeadlineOwner {
    */
   #end(error: unknown, failed = true): void {
     if (failed) {
+      if (isUnexpected(error)) {
+        const site = this.site;
+        site.settings.unexpected(error, this.entry.method, this.id, site.peer);
+      }
       const expose = this.site.settings.exposeErrorMessages;
       this.fail(sendable(toStatusError(error, Code.Unknown, expose)), true);
     }

@@ -11,8 +11,9 @@ import {
 } from "node:net";
 import { Duplex } from "node:stream";
 import { DrainNotice } from "./context.js";
+import { checkSocketPath } from "./dial.js";
 import { type DispatchHost, ServerConnection } from "./dispatch.js";
-import { Code, TtrpcError } from "./errors.js";
+import { Code, safeString, TtrpcError } from "./errors.js";
 import { DEFAULT_MAX_MESSAGE_BYTES } from "./frame.js";
 import type { Handshaker } from "./handshake.js";
 import type { Interceptor } from "./interceptor.js";
@@ -23,6 +24,7 @@ import {
   DEFAULT_MAX_METADATA_ENTRIES,
   SERVER_OPTIONS,
 } from "./limits.js";
+import type { MethodInfo } from "./method.js";
 import type { QueueLimits } from "./queue.js";
 import type { Entry } from "./server-call.js";
 import { type AnyService, normalizeService, type ServiceImpl } from "./service.js";
@@ -69,10 +71,26 @@ export interface ServerOptions extends QueueLimits {
    */
   exposeErrorMessages?: boolean;
   /**
-   * Hears about failures no call reports: refused handshakes, listener errors. What it throws is
-   * caught (and reported as a process warning): it never crashes the process.
+   * Hears about failures no client should have to report: an unexpected handler error (anything
+   * thrown that is not a TtrpcError; `info` names the method, stream and peer), a refused
+   * handshake, a listener error. Without it, each unexpected handler error prints one line on
+   * stderr; `onError: () => {}` silences that. What it throws is caught (and reported as a process
+   * warning): it never crashes the process.
+   *
+   * @example
+   * createServer({ onError: (error, info) => log.error({ err: error, method: info?.method?.path }) });
    */
-  onError?: (error: unknown) => void;
+  onError?: (error: unknown, info?: ServerErrorInfo) => void;
+}
+
+/** Where an error reported to {@link ServerOptions.onError} happened. */
+export interface ServerErrorInfo {
+  /** The call's method (an unexpected handler error). */
+  readonly method?: MethodInfo;
+  /** The call's stream id on its connection. */
+  readonly streamId?: number;
+  /** What the handshaker returned for the call's connection. */
+  readonly peer?: unknown;
 }
 
 /** Options of {@link Server.shutdown}. */
@@ -125,6 +143,10 @@ export class Server implements AsyncDisposable {
         },
         streamIdleTimeoutMs: options.streamIdleTimeoutMs,
         drain: this.#drain,
+        unexpected: (error, method, streamId, peer) => {
+          if (options.onError === undefined) logHandlerError(error, method, streamId);
+          else this.#report(error, { method, streamId, peer });
+        },
       },
       channelLimits: {
         maxMessageBytes,
@@ -179,10 +201,13 @@ export class Server implements AsyncDisposable {
 
   /**
    * Listens on a unix socket path. A stale socket file (nothing listening) is removed; a live one
-   * is never replaced: that rejects with EADDRINUSE.
+   * is never replaced: that rejects with EADDRINUSE. A path longer than the platform keeps (107
+   * bytes on Linux) rejects with INVALID_ARGUMENT.
    */
   async listen(path: string): Promise<void> {
     this.#assertServing();
+    // Node 20/22 would bind a truncated path: the stale-socket check would look at another file.
+    checkSocketPath("listen", path);
     await removeStaleSocket(path);
     const net = createNetServer();
     await new Promise<void>((resolve, reject) => {
@@ -256,11 +281,11 @@ export class Server implements AsyncDisposable {
   }
 
   /** Hands an error to `onError`; what that throws is a warning, never a crash. */
-  #report(error: unknown): void {
+  #report(error: unknown, info?: ServerErrorInfo): void {
     const onError = this.#options.onError;
     if (onError === undefined) return;
     try {
-      onError(error);
+      onError(error, info);
     } catch (thrown) {
       process.emitWarning(`ttrpc: onError threw: ${(thrown as Error)?.message ?? thrown}`, {
         code: "TTRPC_ONERROR_THREW",
@@ -362,6 +387,19 @@ export class Server implements AsyncDisposable {
   [Symbol.asyncDispose](): Promise<void> {
     return this.shutdown();
   }
+}
+
+/**
+ * The default for an unexpected handler error when no `onError` is given: one line on stderr (a
+ * handler bug must not go unseen, and must not flood the log with stacks either).
+ */
+function logHandlerError(error: unknown, method: MethodInfo, streamId: number): void {
+  const text =
+    error instanceof Error ? `${error.name}: ${error.message}` : `thrown ${safeString(error)}`;
+  const line = text.split("\n", 1)[0];
+  console.error(
+    `ttrpc: ${method.path} (stream ${streamId}): handler failed: ${line} (not a TtrpcError: sent as UNKNOWN; set ServerOptions.onError to handle or silence this)`,
+  );
 }
 
 async function removeStaleSocket(path: string): Promise<void> {

@@ -57,12 +57,12 @@ describe("server (Go server_test.go)", () => {
     });
     await assert.rejects(createClient(Missing, p.conn).nope(1), {
       code: Code.Unimplemented,
-      rawMessage: "method Nope",
+      rawMessage: "method test.v1.Service/Nope",
     });
     // Registered but not implemented.
     await assert.rejects(p.client.block(1), {
       code: Code.Unimplemented,
-      rawMessage: "method Block",
+      rawMessage: "method test.v1.Service/Block",
     });
     assert.equal(await p.client.test(1), "ok");
     await p.close();
@@ -206,7 +206,8 @@ describe("server (Go server_test.go)", () => {
     );
     await assert.rejects(p.client.echo("x".repeat(4 * 1024 * 1024 + 1)), {
       code: Code.ResourceExhausted,
-      rawMessage: /^message length 4194\d+ exceed maximum message size of 4194304$/,
+      rawMessage:
+        /^ttrpc: request of 4194\d+ bytes exceeds maxMessageBytes \(4194304\) of this client$/,
     });
     assert.equal(await p.client.echo("abc"), "3");
     assert.deepEqual(seen, [3], "the oversize request never reached the server");

@@ -131,7 +131,7 @@ describe("raw client → server: unary, names and errors", { timeout: 20_000 }, 
   test("dispatch uses Request.service = fully-qualified name and Request.method = proto name", async (t) => {
     const { peer } = await serve(t);
     await peer.request(1, 0, req("unary", b("x")));
-    assertStatus(await peer.next(), 1, S.UNIMPLEMENTED, "method unary");
+    assertStatus(await peer.next(), 1, S.UNIMPLEMENTED, `method ${SERVICE}/unary`);
     await peer.request(3, 0, { service: "Wire", method: "Unary", payload: b("x") });
     assertStatus(await peer.next(), 3, S.UNIMPLEMENTED, "service Wire");
     await probe(peer, 5);
@@ -142,9 +142,9 @@ describe("raw client → server: unary, names and errors", { timeout: 20_000 }, 
     await peer.request(1, 0, { service: "no.such.Service", method: "Unary" });
     assertStatus(await peer.next(), 1, S.UNIMPLEMENTED, "service no.such.Service");
     await peer.request(3, 0, req("Nope"));
-    assertStatus(await peer.next(), 3, S.UNIMPLEMENTED, "method Nope");
+    assertStatus(await peer.next(), 3, S.UNIMPLEMENTED, `method ${SERVICE}/Nope`);
     await peer.request(5, RC, req("NopeStream"));
-    assertStatus(await peer.next(), 5, S.UNIMPLEMENTED, "method NopeStream");
+    assertStatus(await peer.next(), 5, S.UNIMPLEMENTED, `method ${SERVICE}/NopeStream`);
     await probe(peer, 7);
   });
 
@@ -578,7 +578,7 @@ describe("raw client → server: message size limit", { timeout: 30_000 }, () =>
       await peer.next(),
       1,
       S.RESOURCE_EXHAUSTED,
-      "message length 4194305 exceed maximum message size of 4194304",
+      "ttrpc: request of 4194305 bytes exceeds maxMessageBytes (4194304) of the server",
     );
     await peer.write(Buffer.alloc(MAX + 1, 0x0a));
     await probe(peer, 3);
