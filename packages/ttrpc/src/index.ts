@@ -3,7 +3,7 @@
  * Wire-level constants (frame types, flags, header length) are in the `ttrpc/wire` subpath.
  * @module
  */
-export { Connection, connect, createClient } from "./client.js";
+export { Connection, connect, createClient, redial } from "./client.js";
 export type { ConnectOptions } from "./connection.js";
 export type { CallOptions, HandlerContext } from "./context.js";
 export { findDetails } from "./details.js";
@@ -43,6 +43,13 @@ export {
   type QueueLimits,
   type WritableIterable,
 } from "./queue.js";
+export {
+  type ConnectionState,
+  DEFAULT_INITIAL_BACKOFF_MS,
+  DEFAULT_MAX_BACKOFF_MS,
+  DEFAULT_REDIAL_QUEUE_BYTES,
+  type RedialOptions,
+} from "./redial.js";
 export {
   createServer,
   Server,

@@ -29,10 +29,11 @@ const floors: [string, string[]][] = [
   ["seams", ["service", "interceptor", "outbound", "details"]],
   ["calls", ["client-call", "server-call"]],
   ["engines", ["connection", "dispatch"]],
+  ["reconnect", ["redial"]],
   ["facades", ["client", "server"]],
   ["entries", ["index", "wire"]],
 ];
-const clientSide = new Set(["client-call", "connection", "client"]);
+const clientSide = new Set(["client-call", "connection", "redial", "client"]);
 const serverSide = new Set(["server-call", "dispatch", "server"]);
 
 const floorOf = new Map<string, number>();
