@@ -6,6 +6,7 @@
 // after a full GC, median of N runs, interleaved:
 //   net         node:net listening on a unix socket (the floor for any Node server)
 //   core        ttrpc serving one plain service (what the engine alone adds, as bench/rss.mjs)
+//   static-loaded  core, with @ttrpc/containerd/static loaded but not registered (the codecs' cost)
 //   static      ttrpc (dist/index.js) serving containerd.task.v2.Task, @ttrpc/containerd/static
 //   static-call the same after serving one State call (client in the same process)
 //   es          ttrpc serving the protobuf-es Task (@ttrpc/containerd, @bufbuild/protobuf)
@@ -90,6 +91,14 @@ const variants: Record<string, string> = {
 const s = createServer(); await new Promise((r) => s.listen(${sock}, r));
 ${settle} s.close();`,
   core: `import { createServer, defineService } from ${JSON.stringify(dist)};
+const codec = { encode: (m) => m, decode: (b) => b };
+const S = defineService({ typeName: "t.v1.S", methods: { echo: { name: "Echo", kind: "unary", input: codec, output: codec } } });
+const server = createServer().register(S, { echo: (b) => b });
+await server.listen(${sock});
+${settle} await server.close();`,
+  "static-loaded": `import { createServer, defineService } from ${JSON.stringify(dist)};
+import * as api from ${JSON.stringify(join(work, "api-static.mjs"))};
+globalThis.keep = api;
 const codec = { encode: (m) => m, decode: (b) => b };
 const S = defineService({ typeName: "t.v1.S", methods: { echo: { name: "Echo", kind: "unary", input: codec, output: codec } } });
 const server = createServer().register(S, { echo: (b) => b });
