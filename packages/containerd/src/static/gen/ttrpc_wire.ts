@@ -25,6 +25,8 @@ export const $W = {
 
 /** Starts the size pass of an encode. */
 export function $begin(): void {
+  // One huge message must not keep its list of sizes alive for ever.
+  if ($W.n > 4096) $W.sz = [];
   $W.n = 0;
   $W.c = 0;
   $W.ext = 0;
