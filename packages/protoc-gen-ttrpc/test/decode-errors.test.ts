@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { create } from "@bufbuild/protobuf";
+import fc from "fast-check";
 import * as esP2 from "./gen/es/feature2_pb.js";
 import * as p2 from "./gen/ttrpc/feature2_ttrpc.js";
 import * as p3 from "./gen/ttrpc/feature3_ttrpc.js";
@@ -55,6 +56,39 @@ describe("decode errors", { timeout: 10_000 }, () => {
     fails("BAD_UTF8", [0x4a, 30, ...new Array(29).fill(0x61), 0xff], scalars);
     const m = p2.P2.decode(Uint8Array.from([0x20, 1, 0x72, 2, 0xc3, 0x28]));
     assert.equal(m.anyBytes, "\ufffd(");
+  });
+
+  test("proto3 strings: valid UTF-8 exactly when a fatal TextDecoder accepts it", () => {
+    const fatal = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+    const bytes = fc.oneof(
+      fc.uint8Array({ maxLength: 40 }),
+      fc.string({ unit: "binary", maxLength: 20 }).map((t) => new Uint8Array(Buffer.from(t))),
+      fc
+        .tuple(
+          fc.string({ unit: "binary", maxLength: 10 }),
+          fc.nat(),
+          fc.integer({ min: 0, max: 255 }),
+        )
+        .map(([t, at, v]) => {
+          const b = new Uint8Array(Buffer.from(t));
+          if (b.length > 0) b[at % b.length] = v;
+          return b;
+        }),
+    );
+    fc.assert(
+      fc.property(bytes, (b) => {
+        const input = Uint8Array.from([0x4a, b.length, ...b]);
+        let expected: string | undefined;
+        try {
+          expected = fatal.decode(b);
+        } catch {
+          expected = undefined;
+        }
+        if (expected === undefined) fails("BAD_UTF8", input, scalars);
+        else assert.equal(p3.Scalars.decode(input).fString, expected);
+      }),
+      { numRuns: 3000 },
+    );
   });
 
   test("nesting deeper than 100 messages", () => {

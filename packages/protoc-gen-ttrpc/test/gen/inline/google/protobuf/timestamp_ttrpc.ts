@@ -132,6 +132,8 @@ function $wR(b: Buffer, p: number, v: Uint8Array): number {
 }
 
 
+
+
 /** Why a decode failed: a stable code beside the message. */
 type $DecodeErrorCode =
   | "TRUNCATED"
