@@ -23,15 +23,11 @@ import {
   toStatusError,
 } from "./errors.js";
 import { Flag } from "./frame.js";
-import {
-  applyInterceptors,
-  type CallStep,
-  type Interceptor,
-  type InterceptorRequest,
-} from "./interceptor.js";
+import type { CallStep, Interceptor } from "./interceptor.js";
 import { type EngineMethod, type MethodInfo, streamsRequests, streamsResponses } from "./method.js";
 import { pump } from "./outbound.js";
-import { MessageQueue, type QueueLimits, toAsyncIterable } from "./queue.js";
+import { MessageQueue, type QueueLimits } from "./queue.js";
+import { handlerStep, responseValue, serverChain, serverRequest } from "./server-intercept.js";
 import type { ServiceInfo } from "./service.js";
 import { Stream } from "./stream.js";
 
@@ -40,6 +36,8 @@ export interface Entry {
   readonly service: ServiceInfo;
   readonly method: EngineMethod;
   readonly handler: ((input: unknown, context: HandlerContext) => unknown) | undefined;
+  /** The interceptor chain around the handler, built on the method's first intercepted call. */
+  chain: CallStep | undefined;
 }
 
 /** The server settings a call reads. */
@@ -353,32 +351,17 @@ export class ServerCall extends Stream implements DeadlineOwner {
     for (const [flags, payload] of early) this.data(flags, payload);
   }
 
-  async #intercept(
+  /** Runs the handler through the interceptors (the method's chain is built on its first call). */
+  #intercept(
     handler: NonNullable<Entry["handler"]>,
     input: unknown,
     interceptors: readonly Interceptor[],
   ): Promise<unknown> {
-    const method = this.entry.method;
-    const context = this.context;
-    const common = {
-      side: "server" as const,
-      method,
-      metadata: context.metadata,
-      timeoutMs: context.timeoutMs(),
-      signal: context.signal,
-      context: context as HandlerContext,
-    };
-    const req: InterceptorRequest = streamsRequests(method.kind)
-      ? { stream: true, messages: input as AsyncIterable<unknown>, ...common }
-      : { stream: false, message: input, ...common };
-    const step: CallStep = async (r) => {
-      const out = await handler(r.stream ? r.messages : r.message, context);
-      return streamsResponses(method.kind)
-        ? { stream: true, messages: toAsyncIterable(out as AsyncIterable<unknown>) }
-        : { stream: false, message: out };
-    };
-    const res = await applyInterceptors(step, interceptors)(req);
-    return res.stream ? res.messages : res.message;
+    const entry = this.entry;
+    const method = entry.method;
+    entry.chain ??= serverChain(handlerStep(method, handler), interceptors);
+    const req = serverRequest(method, input, this.context, streamsRequests(method.kind));
+    return entry.chain(req).then(responseValue);
   }
 
   /** Writes the handler's output: the final Response, or the response stream. */

@@ -188,7 +188,7 @@ export class Server implements AsyncDisposable {
       }
       const handler =
         typeof fn === "function" ? (fn.bind(implementation) as Entry["handler"]) : undefined;
-      methods.set(method.name, { service: info, method, handler });
+      methods.set(method.name, { service: info, method, handler, chain: undefined });
     }
     this.#services.set(info.typeName, methods);
     return this;

@@ -27,6 +27,7 @@ const floors: [string, string[]][] = [
   ],
   ["shared", ["envelope", "queue", "stream", "context", "channel", "dial"]],
   ["seams", ["service", "interceptor", "outbound", "details"]],
+  ["call-parts", ["server-intercept"]],
   ["calls", ["client-call", "server-call"]],
   ["engines", ["connection", "dispatch"]],
   ["reconnect", ["redial"]],
@@ -34,7 +35,7 @@ const floors: [string, string[]][] = [
   ["entries", ["index", "wire"]],
 ];
 const clientSide = new Set(["client-call", "connection", "redial", "client"]);
-const serverSide = new Set(["server-call", "dispatch", "server"]);
+const serverSide = new Set(["server-intercept", "server-call", "dispatch", "server"]);
 
 const floorOf = new Map<string, number>();
 for (const [i, [, files]] of floors.entries()) for (const f of files) floorOf.set(f, i);
