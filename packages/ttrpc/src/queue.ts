@@ -110,21 +110,29 @@ export class MessageQueue<T> implements AsyncIterableIterator<T> {
     this.#items.push(item);
     this.#sizes.push(bytes);
     this.#bytes += bytes;
-    if (
-      !this.#checkScheduled &&
-      (this.length >= this.#capacity * OVERFLOW_FACTOR || this.#bytes > this.#maxBytes)
-    ) {
-      // Judged once the frames of this read are delivered and the reader had its turn.
-      this.#checkScheduled = true;
-      setImmediate(checkOverflow, this);
-    }
-    if (this.length >= this.#capacity && this.#timer === undefined) {
+    // The common case (a reader not far behind) is two comparisons.
+    if (this.#bytes > this.#maxBytes) this.#scheduleCheck();
+    const length = this.#items.length - this.#head;
+    if (length >= this.#capacity) this.#full(length);
+  }
+
+  /** The queue holds `length` ≥ its size: start the grace timer; far past it, judge after the read. */
+  #full(length: number): void {
+    if (length >= this.#capacity * OVERFLOW_FACTOR) this.#scheduleCheck();
+    if (this.#timer === undefined) {
       this.#timer = setTimeout(() => {
         this.#timer = undefined;
         if (this.length >= this.#capacity && !this.#ended) this.onOverflow?.();
       }, this.#timeoutMs);
       this.#timer.unref?.();
     }
+  }
+
+  /** Judged once the frames of this read are delivered and the reader had its turn. */
+  #scheduleCheck(): void {
+    if (this.#checkScheduled) return;
+    this.#checkScheduled = true;
+    setImmediate(checkOverflow, this);
   }
 
   /** The hard bounds (internal; runs after the read that crossed one): fail if still past. */
