@@ -9,6 +9,7 @@ import type { CallOptions } from "./context.js";
 import { dialSocket } from "./dial.js";
 import { Code, TtrpcError } from "./errors.js";
 import type { InterceptorRequest, InterceptorResponse } from "./interceptor.js";
+import { checkOptions, SHARED_OPTIONS } from "./limits.js";
 import { Metadata } from "./metadata.js";
 import { type AnyIterable, type EngineMethod, type MethodInfo, streamsRequests } from "./method.js";
 import { type MessageQueue, toAsyncIterable } from "./queue.js";
@@ -90,6 +91,12 @@ export class Connection implements AsyncDisposable {
  * await using conn = await connect("/run/demo.sock");
  */
 export function connect(target: string | Duplex, options?: ConnectOptions): Promise<Connection> {
+  // Nonsensical options are refused before anything is dialled (a rejection, for either target).
+  try {
+    checkOptions("connect", options, SHARED_OPTIONS);
+  } catch (error) {
+    return Promise.reject(error);
+  }
   if (typeof target !== "string") return Promise.resolve(new Connection(target, options));
   return dialSocket(target, options?.signal).then((socket) => new Connection(socket, options));
 }

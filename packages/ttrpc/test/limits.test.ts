@@ -87,6 +87,11 @@ describe("options are checked when a server or connection is made", { timeout: 1
     t.after(() => a.destroy());
     await assert.rejects(async () => connect(a, { streamBufferSize: 0 }), RangeError);
     await assert.rejects(async () => connect(a, { frameTimeoutMs: -1 }), RangeError);
+    // A path target is refused before it is dialled (nothing connects, nothing leaks).
+    await assert.rejects(
+      connect("/nonexistent-ttrpc-test.sock", { maxWriteQueueBytes: 0 }),
+      RangeError,
+    );
     assert.ok(createServer({ streamBufferBytes: Number.POSITIVE_INFINITY }));
   });
 
