@@ -276,7 +276,7 @@ export class Redialer {
         waiter.queued = true;
         this.#queued++;
         this.#queuedBytes += waiter.bytes;
-      } else waiter.reject(error);
+      } else waiter.reject(this.#queue === 0 ? error : this.#refusal());
     }
     this.#schedule();
   }
