@@ -16,11 +16,6 @@ import {
   throwsProgram,
 } from "./programs.js";
 
-const TYPES_TODO =
-  "issue 10, pending src change (after the issue 9 refactor): dist/service.d.ts imports " +
-  "@bufbuild/protobuf, so a project without that optional peer fails with TS2307 under " +
-  "skipLibCheck: false; the core's declarations must not need the peer";
-
 const HOOK = { timeout: 240_000 };
 /** Each test: it runs one short process at most (the slow parts are in the hooks). */
 const T = { timeout: 30_000 };
@@ -104,10 +99,7 @@ describe("npm pack tarballs install and work", { timeout: 300_000 }, () => {
       assert.ok(!existsSync(join(project, "node_modules", "@bufbuild", "protobuf")));
     });
 
-    test("type-checks strictly (skipLibCheck: false, module nodenext)", {
-      ...T,
-      todo: TYPES_TODO,
-    }, () => {
+    test("type-checks strictly (skipLibCheck: false, module nodenext)", T, () => {
       assert.equal(compiled.status, 0, compiled.output);
     });
 
