@@ -398,7 +398,7 @@ function logHandlerError(error: unknown, method: MethodInfo, streamId: number): 
     error instanceof Error ? `${error.name}: ${error.message}` : `thrown ${safeString(error)}`;
   const line = text.split("\n", 1)[0];
   console.error(
-    `ttrpc: ${method.path} (stream ${streamId}): handler failed: ${line} (not a TtrpcError: sent as UNKNOWN; set ServerOptions.onError to handle or silence this)`,
+    `ttrpc: ${method.path} (stream ${streamId}): handler failed: ${line} (not a TtrpcError; set ServerOptions.onError to handle or silence this)`,
   );
 }
 

@@ -209,16 +209,20 @@ describe("connection loss", () => {
         await new Promise(() => {});
       },
     });
-    const calls = [p.client.hang(1), p.client.hang(2)];
+    // Rejection handlers are attached before the close (Deno delivers the rejections first).
+    const calls = [p.client.hang(1), p.client.hang(2)].map((call) =>
+      assert.rejects(call, { code: Code.Unavailable }),
+    );
     const stream = p.client.count(0)[Symbol.asyncIterator]();
     assert.equal((await stream.next()).value, 1);
     await started.promise;
+    const next = assert.rejects(stream.next(), { code: Code.Unavailable });
     // Kill the transport under the server, as a crashed peer would.
     const other = await connect(p.path);
     t.after(() => other.close());
     await p.server.close();
-    for (const call of calls) await assert.rejects(call, { code: Code.Unavailable });
-    await assert.rejects(stream.next(), { code: Code.Unavailable });
+    await Promise.all(calls);
+    await next;
     await assert.rejects(p.client.echo(1), { code: Code.Unavailable });
     assert.equal(p.conn.isClosed, true);
     assert.equal((await p.conn.closed)?.code, Code.Unavailable);

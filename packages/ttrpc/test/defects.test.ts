@@ -14,7 +14,7 @@ import {
   type MessageCodec,
   type ServerOptions,
 } from "../src/index.js";
-import { deferred, sleep } from "./helpers.js";
+import { deferred, nodeBinary, sleep } from "./helpers.js";
 import {
   b,
   codeOf,
@@ -113,7 +113,7 @@ describe("issue 8 (7) defects", { timeout: 20_000 }, () => {
     timeout: 15_000,
   }, () => {
     const r = spawnSync(
-      process.execPath,
+      nodeBinary(),
       [
         "--import",
         "tsx",

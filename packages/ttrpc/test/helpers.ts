@@ -29,6 +29,17 @@ export function tempSocket(name = "t.sock"): string {
   return join(dir, name);
 }
 
+/**
+ * The node binary for a child that needs Node's loader flags (`--import tsx`, module hooks):
+ * `process.execPath` under Node, `node` from the PATH under Bun or Deno (there execPath is bun or
+ * deno, which take other flags).
+ */
+export function nodeBinary(): string {
+  const versions = process.versions as Record<string, string | undefined>;
+  const other = versions.bun !== undefined || versions.deno !== undefined || "Deno" in globalThis;
+  return other ? "node" : process.execPath;
+}
+
 /** JSON messages (an empty payload decodes to null). */
 export const json: MessageCodec<unknown> = {
   encode: (m) => Buffer.from(JSON.stringify(m ?? null)),

@@ -3,10 +3,12 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { describe, it } from "node:test";
+import { nodeBinary } from "./helpers.js";
 
 function run(mode: string) {
+  // Node's loader flags and module.register(): the child is Node, whatever runs this file.
   const r = spawnSync(
-    process.execPath,
+    nodeBinary(),
     [
       "--import",
       "tsx",
