@@ -1,6 +1,5 @@
 // Issue 10, "debuggable": NODE_DEBUG=ttrpc (util.debuglog) and handler errors that reach onError,
-// with one concise stderr line by default. Specs for the src change after the issue 9 refactor;
-// todo until then (see spec.ts). The class-name and source-map parts are built and tested already
+// with one concise stderr line by default. The class-name and source-map parts are tested
 // (test/package/pack-install.test.ts).
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";

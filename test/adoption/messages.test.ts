@@ -1,5 +1,4 @@
 // Issue 10, "messages that could say more": each error names what a user needs to act on it.
-// Specs for the src change after the issue 9 refactor; todo until then (see spec.ts).
 import assert from "node:assert/strict";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { createServer as createNetServer } from "node:net";

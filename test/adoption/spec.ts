@@ -1,11 +1,9 @@
 /**
  * Shared pieces of test/adoption/: the specs of issue 10's src-side items, written before the
- * code (the src refactor of issue 9 comes first). Every test is `todo` with PENDING's reason: it
- * runs, its failure is listed at the end of `npm test` (TODO lines) and fails nothing. Whoever
- * makes the src change removes the `todo` of the tests it makes pass.
- *
- * Proposed APIs that do not exist yet are reached through `proposed()`, so the workspace's
- * typecheck passes today.
+ * code and now passing (none is `todo` any more). For a spec written ahead of its code: mark it
+ * `todo` with PENDING's reason (its failure is listed at the end of `npm test` and fails
+ * nothing), and reach an API that does not exist yet through `proposed()`, so the workspace's
+ * typecheck passes meanwhile.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";

@@ -1,6 +1,5 @@
 // Issue 10, "learnable": a helper to find typed details in an error (as connect-es's
-// findDetails), and a stream call whose result is iterated twice. Specs for the src change after
-// the issue 9 refactor; todo until then (see spec.ts).
+// findDetails), and a stream call whose result is iterated twice.
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { describe, test } from "node:test";

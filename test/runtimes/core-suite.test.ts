@@ -35,34 +35,10 @@ function testFiles(): string[] {
 
 /** Known failures by runtime: a substring of the test's full name, and why it fails there. */
 const KNOWN: Record<string, [string, string][]> = {
-  bun: [
-    [
-      "a handler never runs after its call failed while the protobuf runtime loaded",
-      "harness: defects.test.ts runs fixtures/late-runtime.ts in process.execPath (bun here) with Node's loader flags; fix there (spawn node, or skip off Node)",
-    ],
-    [
-      "optional protobuf runtime > a GenService loads it",
-      "harness: Bun's module.register() is a no-op, so test/fixtures/record-imports.mjs records no import; fix in packages/ttrpc/test/lazy-runtime.test.ts (skip the detector check off Node)",
-    ],
-  ],
-  deno: [
-    [
-      "a handler never runs after its call failed while the protobuf runtime loaded",
-      "harness: defects.test.ts runs fixtures/late-runtime.ts in process.execPath (deno here) with Node's flags; fix there (spawn node, or skip off Node)",
-    ],
-    [
-      "optional protobuf runtime >",
-      "harness: lazy-runtime.test.ts spawns process.execPath (deno) with Node's --import flags; fix in packages/ttrpc/test/lazy-runtime.test.ts (run the child with node, or skip off Node)",
-    ],
-    [
-      "a server that dies fails every pending call",
-      "harness: the test attaches its rejection handler after the close; Deno delivers the rejection first (unhandled); fix in packages/ttrpc/test/client.test.ts (assert.rejects before closing)",
-    ],
-    [
-      "TestServerClose",
-      "harness: the rejection handler is attached late, as above; fix in packages/ttrpc/test/server.test.ts",
-    ],
-  ],
+  // None left: the fixtures that need Node's loader flags spawn `node` (helpers.ts nodeBinary()),
+  // and the tests that close under pending calls attach their rejection handlers first.
+  bun: [],
+  deno: [],
 };
 
 interface Case {

@@ -151,18 +151,30 @@ function interceptorRequest(
   input: unknown,
   options: CallOptions | undefined,
 ): InterceptorRequest {
-  const common = {
-    side: "client" as const,
-    method,
-    metadata: options?.metadata === undefined ? new Metadata() : new Metadata(options.metadata),
-    timeoutMs: options?.timeoutMs,
-    signal: options?.signal,
-    context: undefined,
-  };
-  const streams = streamsRequests(method.kind);
-  return streams
-    ? { ...common, stream: true, messages: toAsyncIterable(input as AnyIterable<unknown>) }
-    : { ...common, stream: false, message: input };
+  const metadata =
+    options?.metadata === undefined ? new Metadata() : new Metadata(options.metadata);
+  // Two literals, no spread of a shared part: one object per call.
+  return streamsRequests(method.kind)
+    ? {
+        side: "client",
+        method,
+        metadata,
+        timeoutMs: options?.timeoutMs,
+        signal: options?.signal,
+        context: undefined,
+        stream: true,
+        messages: toAsyncIterable(input as AnyIterable<unknown>),
+      }
+    : {
+        side: "client",
+        method,
+        metadata,
+        timeoutMs: options?.timeoutMs,
+        signal: options?.signal,
+        context: undefined,
+        stream: false,
+        message: input,
+      };
 }
 
 function unaryResult(response: InterceptorResponse): unknown {
