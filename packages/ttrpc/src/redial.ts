@@ -37,9 +37,11 @@ export interface RedialOptions extends Omit<ConnectOptions, "signal"> {
   onStateChange?: (state: ConnectionState, error?: TtrpcError) => void;
 }
 
-/** The defaults of {@link RedialOptions}. */
+/** The default of {@link RedialOptions.initialBackoffMs}: 100 ms. */
 export const DEFAULT_INITIAL_BACKOFF_MS = 100;
+/** The default of {@link RedialOptions.maxBackoffMs}: 10 s. */
 export const DEFAULT_MAX_BACKOFF_MS = 10_000;
+/** The default of {@link RedialOptions.queueBytes}: 4 MiB. */
 export const DEFAULT_REDIAL_QUEUE_BYTES = 4 << 20;
 
 const REDIAL_KEYS = ["initialBackoffMs", "maxBackoffMs", "queue", "queueBytes", "onStateChange"];
@@ -72,7 +74,8 @@ export class Redialer {
   readonly #onStateChange: RedialOptions["onStateChange"];
   #failures = 0;
   #timer: NodeJS.Timeout | undefined;
-  #waiters: Waiter[] = [];
+  /** Calls waiting for a connection, in arrival order. */
+  #waiters = new Set<Waiter>();
   #queued = 0;
   #queuedBytes = 0;
   #resolveClosed!: (value: undefined) => void;
@@ -120,7 +123,7 @@ export class Redialer {
 
   /** Calls in flight on the current connection, and calls waiting for one. */
   get activeStreams(): number {
-    return (this.#engine?.activeStreams ?? 0) + this.#waiters.length;
+    return (this.#engine?.activeStreams ?? 0) + this.#waiters.size;
   }
 
   /**
@@ -187,8 +190,7 @@ export class Redialer {
       const done = () => {
         clearTimeout(timer);
         signal?.removeEventListener("abort", onAbort);
-        const i = this.#waiters.indexOf(waiter);
-        if (i >= 0) this.#waiters.splice(i, 1);
+        if (!this.#waiters.delete(waiter)) return; // settled already
         if (waiter.queued) {
           this.#queued--;
           this.#queuedBytes -= waiter.bytes;
@@ -216,7 +218,7 @@ export class Redialer {
         this.#queued++;
         this.#queuedBytes += bytes;
       }
-      this.#waiters.push(waiter);
+      this.#waiters.add(waiter);
       // A timer that waits for a redial keeps the process alive only while calls wait for it.
       this.#timer?.ref();
     });
@@ -258,9 +260,7 @@ export class Redialer {
         this.#failures = 0;
         void engine.closed.then((error) => this.#lost(engine, error));
         this.#setState("ready");
-        const waiters = this.#waiters;
-        this.#waiters = [];
-        for (const waiter of waiters) waiter.resolve(engine);
+        for (const waiter of [...this.#waiters]) waiter.resolve(engine);
       },
       (error: unknown) => this.#failed(TtrpcError.from(error, Code.Unavailable)),
     );
@@ -296,7 +296,7 @@ export class Redialer {
     this.#failures++;
     const delay = step / 2 + (Math.random() * step) / 2;
     this.#timer = setTimeout(() => this.#dial(), delay);
-    if (this.#waiters.length === 0) this.#timer.unref();
+    if (this.#waiters.size === 0) this.#timer.unref();
   }
 
   /** Stops for good: no more dials; the connection closes, waiting calls fail with UNAVAILABLE. */
