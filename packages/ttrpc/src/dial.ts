@@ -16,14 +16,14 @@ export const MAX_SOCKET_PATH_BYTES =
 export function checkSocketPath(where: string, path: string): void {
   if (typeof path !== "string" || path.length === 0) {
     throw new TtrpcError(
-      `${where}: the socket path must be a non-empty string`,
+      `ttrpc: ${where}: the socket path must be a non-empty string`,
       Code.InvalidArgument,
     );
   }
   const bytes = Buffer.byteLength(path);
   if (bytes > MAX_SOCKET_PATH_BYTES) {
     throw new TtrpcError(
-      `${where}: socket path is ${bytes} bytes; the limit is ${MAX_SOCKET_PATH_BYTES} on ${process.platform} (too long, it would be truncated): ${path}`,
+      `ttrpc: ${where}: socket path is ${bytes} bytes; the limit is ${MAX_SOCKET_PATH_BYTES} on ${process.platform} (too long, it would be truncated): ${path}`,
       Code.InvalidArgument,
     );
   }
@@ -50,7 +50,7 @@ export function dialError(path: string, err: Error): TtrpcError {
     errno === "ECONNREFUSED" || errno === "ENOTSOCK" || errno === "EISDIR"
       ? notASocket(path)
       : undefined;
-  const why = kind === undefined ? err.message : `${path} is not a socket (${kind})`;
+  const why = kind === undefined ? err.message : `not a socket (${kind})`;
   return new TtrpcError(`ttrpc: cannot connect to ${path}: ${why}`, Code.Unavailable, {
     cause: err,
   });

@@ -144,8 +144,11 @@ export class ServerConnection implements ChannelHandler, CallSite {
       // Read at once: one envelope object serves every request (a call copies what it keeps).
       request = decodeRequest(data, start, end, scratch, this.#host.metadataLimits);
     } catch (cause) {
-      if (cause instanceof TtrpcError) sendStatus(this.channel, streamId, cause);
-      else this.#refuse(streamId, `unmarshal request error: ${(cause as Error).message}`);
+      if (cause instanceof TtrpcError) {
+        if (DEBUG)
+          debug("server conn %d: stream %d: refused: %s", this.debugId, streamId, cause.message);
+        sendStatus(this.channel, streamId, cause);
+      } else this.#refuse(streamId, `unmarshal request error: ${(cause as Error).message}`);
       return;
     }
     if (this.#draining) {
