@@ -1,10 +1,10 @@
 /**
- * Opening a unix socket, with errors a user can act on: a path longer than the kernel keeps is
- * refused (Node 20/22 truncate it silently), and a path that is a regular file or a directory
- * says so instead of ECONNREFUSED.
+ * Unix socket paths, both ways: connecting with errors a user can act on (a path longer than the
+ * kernel keeps is refused, as Node 20/22 truncate it silently; a path that is a regular file or a
+ * directory says so instead of ECONNREFUSED), and the stale-socket check before listening.
  * @module
  */
-import { lstatSync } from "node:fs";
+import { lstatSync, unlinkSync } from "node:fs";
 import { createConnection, type Socket } from "node:net";
 import { Code, canceledError, TtrpcError } from "./errors.js";
 
@@ -81,4 +81,30 @@ export function dialSocket(path: string, signal?: AbortSignal): Promise<Socket> 
       resolve(socket);
     });
   });
+}
+
+/**
+ * Before `listen()`: removes a stale socket file at `path` (nothing listening: a server that
+ * died); a live socket or a file that is not a socket is never replaced (EADDRINUSE).
+ */
+export async function removeStaleSocket(path: string): Promise<void> {
+  let stat: ReturnType<typeof lstatSync>;
+  try {
+    stat = lstatSync(path);
+  } catch {
+    return; // nothing there
+  }
+  const inUse = (message: string) =>
+    Object.assign(new Error(`ttrpc: ${message}: ${path}`), { code: "EADDRINUSE", path });
+  if (!stat.isSocket()) throw inUse("refusing to replace a file that is not a socket");
+  const live = await new Promise<boolean>((resolve) => {
+    const probe = createConnection(path);
+    probe.once("connect", () => {
+      probe.destroy();
+      resolve(true);
+    });
+    probe.once("error", () => resolve(false));
+  });
+  if (live) throw inUse("a server is already listening on");
+  unlinkSync(path);
 }

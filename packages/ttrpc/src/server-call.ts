@@ -28,6 +28,7 @@ import { type EngineMethod, type MethodInfo, streamsRequests, streamsResponses }
 import { pump } from "./outbound.js";
 import { MessageQueue, type QueueLimits } from "./queue.js";
 import { handlerStep, responseValue, serverChain, serverRequest } from "./server-intercept.js";
+import { isUnexpected } from "./server-report.js";
 import type { ServiceInfo } from "./service.js";
 import { Stream } from "./stream.js";
 
@@ -96,16 +97,6 @@ function sendable(error: TtrpcError): TtrpcError {
 export function sendStatus(channel: Channel, id: number, error: TtrpcError): void {
   const status = encodeStatus(error.code, error.rawMessage, error.details);
   channel.send(encodeResponseFrame(id, responseLength(status, undefined), status, undefined));
-}
-
-/**
- * An error a handler did not mean to send: not a TtrpcError (an answer), nor the abort of its own
- * signal (the call was already over), nor a timeout.
- */
-function isUnexpected(error: unknown): boolean {
-  if (error instanceof TtrpcError) return false;
-  const name = (error as { name?: unknown } | null | undefined)?.name;
-  return name !== "AbortError" && name !== "TimeoutError";
 }
 
 function streamIdle(call: ServerCall, ms: number): void {

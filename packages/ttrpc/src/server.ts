@@ -1,19 +1,9 @@
-/**
- * The server: registers services, accepts connections on unix sockets (or any Duplex), runs the
- * handshake, and shuts down gracefully or at once. What happens on a connection is dispatch.ts.
- * @module
- */
-import { lstatSync, unlinkSync } from "node:fs";
-import {
-  createConnection,
-  createServer as createNetServer,
-  type Server as NetServer,
-} from "node:net";
+import { createServer as createNetServer, type Server as NetServer } from "node:net";
 import { Duplex } from "node:stream";
 import { DrainNotice } from "./context.js";
-import { checkSocketPath } from "./dial.js";
+import { checkSocketPath, removeStaleSocket } from "./dial.js";
 import { type DispatchHost, ServerConnection } from "./dispatch.js";
-import { Code, safeString, TtrpcError } from "./errors.js";
+import { Code, TtrpcError } from "./errors.js";
 import { DEFAULT_MAX_MESSAGE_BYTES } from "./frame.js";
 import type { Handshaker } from "./handshake.js";
 import type { Interceptor } from "./interceptor.js";
@@ -24,9 +14,12 @@ import {
   DEFAULT_MAX_METADATA_ENTRIES,
   SERVER_OPTIONS,
 } from "./limits.js";
-import type { MethodInfo } from "./method.js";
 import type { QueueLimits } from "./queue.js";
 import type { Entry } from "./server-call.js";
+import { logHandlerError, type ServerErrorInfo } from "./server-report.js";
+
+export type { ServerErrorInfo } from "./server-report.js";
+
 import { type AnyService, normalizeService, type ServiceImpl } from "./service.js";
 
 /** Options of {@link createServer}. */
@@ -81,16 +74,6 @@ export interface ServerOptions extends QueueLimits {
    * createServer({ onError: (error, info) => log.error({ err: error, method: info?.method?.path }) });
    */
   onError?: (error: unknown, info?: ServerErrorInfo) => void;
-}
-
-/** Where an error reported to {@link ServerOptions.onError} happened. */
-export interface ServerErrorInfo {
-  /** The call's method (an unexpected handler error). */
-  readonly method?: MethodInfo;
-  /** The call's stream id on its connection. */
-  readonly streamId?: number;
-  /** What the handshaker returned for the call's connection. */
-  readonly peer?: unknown;
 }
 
 /** Options of {@link Server.shutdown}. */
@@ -387,41 +370,6 @@ export class Server implements AsyncDisposable {
   [Symbol.asyncDispose](): Promise<void> {
     return this.shutdown();
   }
-}
-
-/**
- * The default for an unexpected handler error when no `onError` is given: one line on stderr (a
- * handler bug must not go unseen, and must not flood the log with stacks either).
- */
-function logHandlerError(error: unknown, method: MethodInfo, streamId: number): void {
-  const text =
-    error instanceof Error ? `${error.name}: ${error.message}` : `thrown ${safeString(error)}`;
-  const line = text.split("\n", 1)[0];
-  console.error(
-    `ttrpc: ${method.path} (stream ${streamId}): handler failed: ${line} (not a TtrpcError; set ServerOptions.onError to handle or silence this)`,
-  );
-}
-
-async function removeStaleSocket(path: string): Promise<void> {
-  let stat: ReturnType<typeof lstatSync>;
-  try {
-    stat = lstatSync(path);
-  } catch {
-    return; // nothing there
-  }
-  const inUse = (message: string) =>
-    Object.assign(new Error(`ttrpc: ${message}: ${path}`), { code: "EADDRINUSE", path });
-  if (!stat.isSocket()) throw inUse("refusing to replace a file that is not a socket");
-  const live = await new Promise<boolean>((resolve) => {
-    const probe = createConnection(path);
-    probe.once("connect", () => {
-      probe.destroy();
-      resolve(true);
-    });
-    probe.once("error", () => resolve(false));
-  });
-  if (live) throw inUse("a server is already listening on");
-  unlinkSync(path);
 }
 
 /**

@@ -27,7 +27,7 @@ const floors: [string, string[]][] = [
   ],
   ["shared", ["envelope", "queue", "stream", "context", "channel", "dial"]],
   ["seams", ["service", "interceptor", "outbound", "details"]],
-  ["call-parts", ["server-intercept"]],
+  ["call-parts", ["server-intercept", "server-report"]],
   ["calls", ["client-call", "server-call"]],
   ["engines", ["connection", "dispatch"]],
   ["reconnect", ["redial"]],
@@ -35,7 +35,13 @@ const floors: [string, string[]][] = [
   ["entries", ["index", "wire"]],
 ];
 const clientSide = new Set(["client-call", "connection", "redial", "client"]);
-const serverSide = new Set(["server-intercept", "server-call", "dispatch", "server"]);
+const serverSide = new Set([
+  "server-intercept",
+  "server-report",
+  "server-call",
+  "dispatch",
+  "server",
+]);
 
 const floorOf = new Map<string, number>();
 for (const [i, [, files]] of floors.entries()) for (const f of files) floorOf.set(f, i);
