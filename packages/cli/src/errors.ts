@@ -34,7 +34,8 @@ export function statusLine(
 }
 
 function hintFor(err: TtrpcError): string | undefined {
-  if (err.code === Code.Unavailable && err.rawMessage === "ttrpc: closed") {
+  // The core says "ttrpc: closed", or "ttrpc: closed: <why>" when it knows the reason.
+  if (err.code === Code.Unavailable && err.rawMessage.startsWith("ttrpc: closed")) {
     return "the connection closed before the call finished: the peer went away or is not a ttrpc server";
   }
   if (err.code === Code.Unimplemented) {
