@@ -93,12 +93,17 @@ export class ServerConnection implements ChannelHandler, CallSite {
     if (this.channel.isClosed) return;
     const quiet = performance.now() - this.#lastFrame;
     // Replies still queued for a slow reader are not idleness.
-    const busy = this.#calls.size > 0 || this.#running !== undefined || this.#held !== undefined;
-    if (!busy && this.channel.queuedBytes === 0 && quiet >= idle) {
+    const busy =
+      this.#calls.size > 0 ||
+      this.#running !== undefined ||
+      this.#held !== undefined ||
+      this.channel.queuedBytes > 0;
+    if (!busy && quiet >= idle) {
       this.channel.close();
       return;
     }
-    this.#idleTimer = setTimeout(idleCheck, Math.max(1, idle - quiet), this, idle);
+    // A busy connection (a long call in flight) is looked at again a whole period later.
+    this.#idleTimer = setTimeout(idleCheck, busy ? idle : Math.max(1, idle - quiet), this, idle);
     this.#idleTimer.unref();
   }
 
