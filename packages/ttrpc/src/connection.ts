@@ -19,7 +19,7 @@ import {
   type InterceptorRequest,
   type InterceptorResponse,
 } from "./interceptor.js";
-import { checkOptions, SHARED_OPTIONS } from "./limits.js";
+import { checkOptions, SHARED_OPTIONS, timerMs } from "./limits.js";
 import { toMetadata } from "./metadata.js";
 import { type AnyIterable, type EngineMethod, type MethodInfo, streamsRequests } from "./method.js";
 import type { MessageQueue, QueueLimits } from "./queue.js";
@@ -102,7 +102,7 @@ export class ClientEngine implements ChannelHandler {
     this.#interceptors = options?.interceptors ?? [];
     this.limits = {
       streamBufferSize: options?.streamBufferSize,
-      streamBufferTimeoutMs: options?.streamBufferTimeoutMs,
+      streamBufferTimeoutMs: timerMs(options?.streamBufferTimeoutMs),
       streamBufferBytes: options?.streamBufferBytes,
     };
     this.closed = new Promise((resolve) => {
@@ -111,7 +111,7 @@ export class ClientEngine implements ChannelHandler {
     this.channel = new Channel(socket, this, {
       maxMessageBytes: options?.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
       maxWriteQueueBytes: options?.maxWriteQueueBytes,
-      frameTimeoutMs: options?.frameTimeoutMs,
+      frameTimeoutMs: timerMs(options?.frameTimeoutMs),
     });
     if (DEBUG) debug("client conn %d: opened", this.debugId);
   }

@@ -18,6 +18,17 @@ export const DEFAULT_MAX_METADATA_BYTES = 64 << 10;
 /** Default time a frame that started arriving may take to complete: 30 s. */
 export const DEFAULT_FRAME_TIMEOUT_MS = 30_000;
 
+/** The longest delay a Node timer takes: a longer one (or Infinity) fires after 1 ms instead. */
+const MAX_TIMER_MS = 0x7fffffff;
+
+/**
+ * A time option as a timer can wait it: undefined stays undefined (the default applies), anything
+ * past 2^31 − 1 ms (Infinity included) becomes that, about 24.8 days: "never", for an unref'd timer.
+ */
+export function timerMs(ms: number | undefined): number | undefined {
+  return ms === undefined ? undefined : Math.min(ms, MAX_TIMER_MS);
+}
+
 /** What an option must be. */
 type Kind =
   /** A positive integer, or Infinity for "no bound". */

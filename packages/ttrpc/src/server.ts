@@ -13,6 +13,7 @@ import {
   DEFAULT_MAX_METADATA_BYTES,
   DEFAULT_MAX_METADATA_ENTRIES,
   SERVER_OPTIONS,
+  timerMs,
 } from "./limits.js";
 import type { QueueLimits } from "./queue.js";
 import type { Entry } from "./server-call.js";
@@ -121,10 +122,10 @@ export class Server implements AsyncDisposable {
         exposeErrorMessages: options.exposeErrorMessages ?? true,
         limits: {
           streamBufferSize: options.streamBufferSize,
-          streamBufferTimeoutMs: options.streamBufferTimeoutMs,
+          streamBufferTimeoutMs: timerMs(options.streamBufferTimeoutMs),
           streamBufferBytes: options.streamBufferBytes,
         },
-        streamIdleTimeoutMs: options.streamIdleTimeoutMs,
+        streamIdleTimeoutMs: timerMs(options.streamIdleTimeoutMs),
         drain: this.#drain,
         unexpected: (error, method, streamId, peer) => {
           if (options.onError === undefined) logHandlerError(error, method, streamId);
@@ -134,14 +135,14 @@ export class Server implements AsyncDisposable {
       channelLimits: {
         maxMessageBytes,
         maxWriteQueueBytes: options.maxWriteQueueBytes,
-        frameTimeoutMs: options.frameTimeoutMs,
+        frameTimeoutMs: timerMs(options.frameTimeoutMs),
       },
       metadataLimits: {
         maxEntries: options.maxMetadataEntries ?? DEFAULT_MAX_METADATA_ENTRIES,
         maxBytes: options.maxMetadataBytes ?? DEFAULT_MAX_METADATA_BYTES,
       },
       maxConcurrentStreams: options.maxConcurrentStreams ?? DEFAULT_MAX_CONCURRENT_STREAMS,
-      idleTimeoutMs: options.idleTimeoutMs,
+      idleTimeoutMs: timerMs(options.idleTimeoutMs),
       maxMessageBytes,
       services: this.#services,
       closing: undefined,
@@ -227,7 +228,7 @@ export class Server implements AsyncDisposable {
     this.#handshakes.add(controller);
     const timer = setTimeout(
       () => controller.abort(new TtrpcError("ttrpc: handshake timed out", Code.DeadlineExceeded)),
-      this.#options.handshakeTimeoutMs ?? 10_000,
+      timerMs(this.#options.handshakeTimeoutMs) ?? 10_000,
     );
     const abort = () => socket.destroy();
     controller.signal.addEventListener("abort", abort);
@@ -331,7 +332,7 @@ export class Server implements AsyncDisposable {
     if (signal?.aborted) force();
     signal?.addEventListener("abort", force, { once: true });
     if (timeoutMs !== undefined && timeoutMs < Number.POSITIVE_INFINITY) {
-      timer = setTimeout(force, timeoutMs);
+      timer = setTimeout(force, timerMs(timeoutMs));
     }
     try {
       await this.#drainAll(idle);

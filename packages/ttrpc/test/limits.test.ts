@@ -95,6 +95,26 @@ describe("options are checked when a server or connection is made", { timeout: 1
     assert.ok(createServer({ streamBufferBytes: Number.POSITIVE_INFINITY }));
   });
 
+  test("Infinity (or any time past what a Node timer can wait) means never, not 1 ms", {
+    timeout: 15_000,
+  }, async (t) => {
+    const { path } = await serve(
+      t,
+      { unary: (m: Uint8Array) => m },
+      {
+        handshakeTimeoutMs: Number.POSITIVE_INFINITY,
+        frameTimeoutMs: 3e9,
+        streamIdleTimeoutMs: Number.POSITIVE_INFINITY,
+        handshaker: async () => {
+          await sleep(50);
+          return {};
+        },
+      },
+    );
+    const { wire } = await client(t, path, { frameTimeoutMs: Number.POSITIVE_INFINITY });
+    assert.equal(Buffer.from(await wire.unary(b("still here"))).toString(), "still here");
+  });
+
   test("shutdown() checks its timeout", { timeout: 15_000 }, async () => {
     const server = createServer();
     await assert.rejects(server.shutdown({ timeoutMs: Number.NaN }), RangeError);
