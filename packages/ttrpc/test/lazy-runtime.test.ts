@@ -23,14 +23,14 @@ function run(mode: string) {
   return { stdout: r.stdout, loaded: r.stderr.split("\n").filter((l) => l.startsWith("LOADED ")) };
 }
 
-describe("optional protobuf runtime", () => {
-  it("a plain service never loads @bufbuild/protobuf", () => {
+describe("optional protobuf runtime", { timeout: 150_000 }, () => {
+  it("a plain service never loads @bufbuild/protobuf", { timeout: 70_000 }, () => {
     const { stdout, loaded } = run("plain");
     assert.match(stdout, /result 2/);
     assert.deepEqual(loaded, []);
   });
 
-  it("a GenService loads it (the detector works)", () => {
+  it("a GenService loads it (the detector works)", { timeout: 70_000 }, () => {
     const { stdout, loaded } = run("es");
     assert.match(stdout, /result 2/);
     assert.ok(loaded.length > 0);
