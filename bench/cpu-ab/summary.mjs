@@ -1,8 +1,14 @@
 // Medians of bench/cpu-ab/ab.sh output: operations per CPU-second before and after, and the ratio.
+//   node bench/cpu-ab/summary.mjs [--min-cpu S] out.txt...
+// --min-cpu drops runs whose process got less than S CPU-seconds of its 1.5 s (starved by other
+// work on the machine: such runs measure the contention, not the code).
 import { readFileSync } from "node:fs";
 
+const args = process.argv.slice(2);
+const at = args.indexOf("--min-cpu");
+const minCpu = at >= 0 ? Number(args.splice(at, 2)[1]) : 0;
 const rows = new Map();
-for (const file of process.argv.slice(2)) {
+for (const file of args) {
   for (const line of readFileSync(file, "utf8").split("\n")) {
     const space = line.indexOf(" ");
     if (space < 0) continue;
@@ -12,6 +18,7 @@ for (const file of process.argv.slice(2)) {
     } catch {
       continue;
     }
+    if (d.cpuSec < minCpu) continue;
     const side = line.slice(0, space);
     const row = rows.get(d.workload) ?? { before: [], after: [] };
     row[side].push(d.opsPerCpuSec);

@@ -17,13 +17,15 @@ import { Flag, MessageType } from "./frame.js";
 import type { Metadata } from "./metadata.js";
 import type { AnyIterable, EngineMethod } from "./method.js";
 import { pump } from "./outbound.js";
-import { MessageQueue, type QueueLimits } from "./queue.js";
+import { type InboundBudget, MessageQueue, type QueueLimits } from "./queue.js";
 import { Stream } from "./stream.js";
 
 /** What a call needs from its connection. */
 export interface CallHost {
   readonly channel: Channel;
   readonly limits: QueueLimits;
+  /** What the inbound queues of the connection's streams hold together. */
+  readonly inbound: InboundBudget;
   /** The connection's number in debug lines. */
   readonly debugId: number;
   /** The call is over: forget its stream. */
@@ -226,9 +228,9 @@ export class StreamCall extends ClientCall {
     this.host = host;
     this.method = method;
     if (method.kind !== "client_streaming") {
-      const queue = new MessageQueue<unknown>(host.limits);
-      queue.onOverflow = () =>
-        this.fail(new TtrpcError("ttrpc: stream buffer full", Code.ResourceExhausted), true);
+      const queue = new MessageQueue<unknown>(host.limits, host.inbound);
+      queue.onOverflow = (reason) =>
+        this.fail(new TtrpcError(`ttrpc: ${reason}`, Code.ResourceExhausted), true);
       // The consumer stopped reading (`break`): responses are dropped from now on. The request
       // side is its own: it goes on until its iterable ends, and then the half-close goes out,
       // so the server's handler sees the end of its input (PROTOCOL.md, "Abandoned streams").

@@ -22,7 +22,7 @@ import {
 import { checkOptions, SHARED_OPTIONS, timerMs } from "./limits.js";
 import { toMetadata } from "./metadata.js";
 import { type AnyIterable, type EngineMethod, type MethodInfo, streamsRequests } from "./method.js";
-import type { MessageQueue, QueueLimits } from "./queue.js";
+import { type InboundBudget, inboundBudget, type MessageQueue, type QueueLimits } from "./queue.js";
 import { StreamTable } from "./stream.js";
 
 /** Options of `connect` and of a Connection. */
@@ -80,6 +80,7 @@ export interface StartedStream {
 export class ClientEngine implements ChannelHandler {
   readonly channel: Channel;
   readonly limits: QueueLimits;
+  readonly inbound: InboundBudget;
   /** The connection's number in debug lines (0 when NODE_DEBUG=ttrpc is off). */
   readonly debugId: number = DEBUG ? nextConnectionId() : 0;
   readonly #streams = new StreamTable<ClientCall>();
@@ -104,7 +105,9 @@ export class ClientEngine implements ChannelHandler {
       streamBufferSize: options?.streamBufferSize,
       streamBufferTimeoutMs: timerMs(options?.streamBufferTimeoutMs),
       streamBufferBytes: options?.streamBufferBytes,
+      connectionBufferBytes: options?.connectionBufferBytes,
     };
+    this.inbound = inboundBudget(this.limits);
     this.closed = new Promise((resolve) => {
       this.#resolveClosed = resolve;
     });

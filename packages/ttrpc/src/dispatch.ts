@@ -10,6 +10,7 @@ import { DEBUG, debug, nextConnectionId } from "./debug.js";
 import { decodeRequest, type MetadataLimits, type RequestEnvelope } from "./envelope.js";
 import { Code, oversizeError, TtrpcError } from "./errors.js";
 import { MessageType } from "./frame.js";
+import { type InboundBudget, inboundBudget } from "./queue.js";
 import {
   type CallSettings,
   type CallSite,
@@ -73,10 +74,12 @@ export class ServerConnection implements ChannelHandler, CallSite {
   #held: unknown[] | undefined;
   #idleTimer: NodeJS.Timeout | undefined;
   #lastFrame = 0;
+  readonly inbound: InboundBudget;
 
   constructor(host: DispatchHost, socket: Duplex, peer: unknown) {
     this.#host = host;
     this.settings = host.settings;
+    this.inbound = inboundBudget(host.settings.limits);
     this.peer = peer;
     this.channel = new Channel(socket, this, host.channelLimits);
     if (DEBUG) debug("server conn %d: opened", this.debugId);

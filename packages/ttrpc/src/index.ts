@@ -27,6 +27,7 @@ export type {
   UnaryResponse,
 } from "./interceptor.js";
 export {
+  DEFAULT_CONNECTION_BUFFER_BYTES,
   DEFAULT_FRAME_TIMEOUT_MS,
   DEFAULT_MAX_CONCURRENT_STREAMS,
   DEFAULT_MAX_METADATA_BYTES,

@@ -9,6 +9,8 @@
 export const DEFAULT_MAX_WRITE_QUEUE_BYTES = 16 << 20;
 /** Default cap on the bytes a stream buffers for a reader that is behind: 16 MiB. */
 export const DEFAULT_STREAM_BUFFER_BYTES = 16 << 20;
+/** Default cap on the bytes all the streams of one connection buffer for readers behind: 64 MiB. */
+export const DEFAULT_CONNECTION_BUFFER_BYTES = 64 << 20;
 /** Default cap on the streaming calls open at once on one server connection. */
 export const DEFAULT_MAX_CONCURRENT_STREAMS = 1024;
 /** Default cap on the metadata entries of one request. */
@@ -84,6 +86,7 @@ export const SHARED_OPTIONS: Record<string, Kind> = {
   maxWriteQueueBytes: "count",
   streamBufferSize: "count",
   streamBufferBytes: "count",
+  connectionBufferBytes: "count",
   streamBufferTimeoutMs: "ms0",
   frameTimeoutMs: "ms",
 };

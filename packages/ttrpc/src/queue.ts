@@ -14,7 +14,7 @@
  * @module
  */
 import { Code, TtrpcError } from "./errors.js";
-import { DEFAULT_STREAM_BUFFER_BYTES } from "./limits.js";
+import { DEFAULT_CONNECTION_BUFFER_BYTES, DEFAULT_STREAM_BUFFER_BYTES } from "./limits.js";
 
 /** Default number of received messages a stream buffers before its grace timer starts. */
 export const DEFAULT_STREAM_BUFFER = 64;
@@ -36,6 +36,24 @@ export interface QueueLimits {
    * RESOURCE_EXHAUSTED "stream buffer full".
    */
   streamBufferBytes?: number;
+  /**
+   * Bytes that all the streams of one connection buffer for readers that are behind (default
+   * 64 MiB). Past it, once the read that brought them has been delivered, every stream of the
+   * connection that still holds unread messages fails with RESOURCE_EXHAUSTED "connection buffer
+   * full"; streams whose readers keep up go on.
+   */
+  connectionBufferBytes?: number;
+}
+
+/** What the inbound queues of one connection hold together, against their cap. */
+export interface InboundBudget {
+  bytes: number;
+  readonly max: number;
+}
+
+/** A connection's inbound budget, from its limits. */
+export function inboundBudget(limits: QueueLimits): InboundBudget {
+  return { bytes: 0, max: limits.connectionBufferBytes ?? DEFAULT_CONNECTION_BUFFER_BYTES };
 }
 
 interface Waiter<T> {
@@ -44,6 +62,8 @@ interface Waiter<T> {
 }
 
 const DONE: IteratorResult<never> = Object.freeze({ done: true, value: undefined });
+
+const STREAM_FULL = "stream buffer full";
 
 function checkOverflow(queue: MessageQueue<unknown>): void {
   queue.checkOverflow();
@@ -69,10 +89,15 @@ export class MessageQueue<T> implements AsyncIterableIterator<T> {
   readonly #capacity: number;
   readonly #timeoutMs: number;
   readonly #maxBytes: number;
-  onOverflow: (() => void) | undefined;
+  /** The connection's budget while the queue is open (an ended queue no longer counts). */
+  #budget: InboundBudget | undefined;
+  /** The queue went past a bound: `reason` says which ("stream buffer full" or "connection buffer full"). */
+  onOverflow: ((reason: string) => void) | undefined;
   onReturn: (() => void) | undefined;
 
-  constructor(limits?: QueueLimits) {
+  /** `budget` is the connection's, shared by its streams' queues. */
+  constructor(limits?: QueueLimits, budget?: InboundBudget) {
+    this.#budget = budget;
     this.#capacity = limits?.streamBufferSize ?? DEFAULT_STREAM_BUFFER;
     this.#timeoutMs = limits?.streamBufferTimeoutMs ?? DEFAULT_STREAM_BUFFER_TIMEOUT_MS;
     this.#maxBytes = limits?.streamBufferBytes ?? DEFAULT_STREAM_BUFFER_BYTES;
@@ -110,7 +135,9 @@ export class MessageQueue<T> implements AsyncIterableIterator<T> {
     this.#items.push(item);
     this.#sizes.push(bytes);
     this.#bytes += bytes;
-    // The common case (a reader not far behind) is two comparisons.
+    const budget = this.#budget;
+    if (budget !== undefined && (budget.bytes += bytes) > budget.max) this.#scheduleCheck();
+    // The common case (a reader not far behind) is a few comparisons.
     if (this.#bytes > this.#maxBytes) this.#scheduleCheck();
     const length = this.#items.length - this.#head;
     if (length >= this.#capacity) this.#full(length);
@@ -122,7 +149,7 @@ export class MessageQueue<T> implements AsyncIterableIterator<T> {
     if (this.#timer === undefined) {
       this.#timer = setTimeout(() => {
         this.#timer = undefined;
-        if (this.length >= this.#capacity && !this.#ended) this.onOverflow?.();
+        if (this.length >= this.#capacity && !this.#ended) this.onOverflow?.(STREAM_FULL);
       }, this.#timeoutMs);
       this.#timer.unref?.();
     }
@@ -140,7 +167,12 @@ export class MessageQueue<T> implements AsyncIterableIterator<T> {
     this.#checkScheduled = false;
     if (this.#ended) return;
     if (this.length >= this.#capacity * OVERFLOW_FACTOR || this.#bytes > this.#maxBytes) {
-      this.onOverflow?.();
+      this.onOverflow?.(STREAM_FULL);
+      return;
+    }
+    const budget = this.#budget;
+    if (budget !== undefined && budget.bytes > budget.max && this.#bytes > 0) {
+      this.onOverflow?.("connection buffer full");
     }
   }
 
@@ -148,6 +180,7 @@ export class MessageQueue<T> implements AsyncIterableIterator<T> {
   end(): void {
     if (this.#ended) return;
     this.#ended = true;
+    this.#detach();
     this.#clearTimer();
     const waiter = this.#waiter;
     this.#waiter = undefined;
@@ -161,12 +194,20 @@ export class MessageQueue<T> implements AsyncIterableIterator<T> {
   fail(error: unknown, discard = false): void {
     if (this.#ended) return;
     this.#ended = true;
+    this.#detach();
     this.#error = error;
     this.#clearTimer();
     if (discard) this.#clear();
     const waiter = this.#waiter;
     this.#waiter = undefined;
     waiter?.reject(error);
+  }
+
+  /** The queue is over: what it still holds leaves the connection's budget. */
+  #detach(): void {
+    if (this.#budget === undefined) return;
+    this.#budget.bytes -= this.#bytes;
+    this.#budget = undefined;
   }
 
   #clear(): void {
@@ -186,7 +227,9 @@ export class MessageQueue<T> implements AsyncIterableIterator<T> {
   next(): Promise<IteratorResult<T>> {
     if (this.#head < this.#items.length) {
       const value = this.#items[this.#head] as T;
-      this.#bytes -= this.#sizes[this.#head] as number;
+      const size = this.#sizes[this.#head] as number;
+      this.#bytes -= size;
+      if (this.#budget !== undefined) this.#budget.bytes -= size;
       this.#items[this.#head++] = undefined as T;
       if (this.#head === this.#items.length) {
         this.#items = [];
@@ -222,6 +265,7 @@ export class MessageQueue<T> implements AsyncIterableIterator<T> {
   return(): Promise<IteratorResult<T>> {
     const wasOpen = !this.#ended;
     this.#ended = true;
+    this.#detach();
     const waiter = this.#waiter;
     this.#waiter = undefined;
     waiter?.resolve(DONE);

@@ -26,7 +26,7 @@ import { Flag } from "./frame.js";
 import type { CallStep, Interceptor } from "./interceptor.js";
 import { type EngineMethod, type MethodInfo, streamsRequests, streamsResponses } from "./method.js";
 import { pump } from "./outbound.js";
-import { MessageQueue, type QueueLimits } from "./queue.js";
+import { type InboundBudget, MessageQueue, type QueueLimits } from "./queue.js";
 import { handlerStep, responseValue, serverChain, serverRequest } from "./server-intercept.js";
 import { isUnexpected } from "./server-report.js";
 import type { ServiceInfo } from "./service.js";
@@ -66,6 +66,8 @@ export interface CallSite {
   readonly peer: unknown;
   /** The connection's number in debug lines. */
   readonly debugId: number;
+  /** What the inbound queues of the connection's calls hold together. */
+  readonly inbound: InboundBudget;
   /** The call is over: forget its stream. */
   release(call: ServerCall): void;
 }
@@ -319,9 +321,9 @@ export class ServerCall extends Stream implements DeadlineOwner {
       this.#replayEarly();
       return input;
     }
-    const queue = new MessageQueue<unknown>(this.site.settings.limits);
-    queue.onOverflow = () =>
-      this.fail(new TtrpcError("ttrpc: stream buffer full", Code.ResourceExhausted), true);
+    const queue = new MessageQueue<unknown>(this.site.settings.limits, this.site.inbound);
+    queue.onOverflow = (reason) =>
+      this.fail(new TtrpcError(`ttrpc: ${reason}`, Code.ResourceExhausted), true);
     this.requests = queue;
     const idle = this.site.settings.streamIdleTimeoutMs;
     if (idle !== undefined && idle < Number.POSITIVE_INFINITY && !this.remoteClosed) {

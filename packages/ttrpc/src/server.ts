@@ -124,6 +124,7 @@ export class Server implements AsyncDisposable {
           streamBufferSize: options.streamBufferSize,
           streamBufferTimeoutMs: timerMs(options.streamBufferTimeoutMs),
           streamBufferBytes: options.streamBufferBytes,
+          connectionBufferBytes: options.connectionBufferBytes,
         },
         streamIdleTimeoutMs: timerMs(options.streamIdleTimeoutMs),
         drain: this.#drain,

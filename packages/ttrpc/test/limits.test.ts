@@ -270,6 +270,39 @@ describe("per-stream buffers in bytes and messages (streamBufferBytes)", {
   });
 });
 
+describe("per-connection inbound buffers (connectionBufferBytes)", { timeout: 20_000 }, () => {
+  test("streams that are behind fail once the connection's total passes its bound; the connection goes on", {
+    timeout: 15_000,
+  }, async (t) => {
+    const { path } = await serve(t, {
+      async *serverStream(req: Uint8Array) {
+        const n = Number(Buffer.from(req).toString());
+        for (let i = 0; i < n; i++) yield Buffer.alloc(256 * 1024, i);
+      },
+    });
+    // Each stream alone (16 × 256 KiB = 4 MiB) is within its own bound; two are past the total.
+    const { wire } = await client(t, path, {
+      connectionBufferBytes: 1 << 20,
+      streamBufferBytes: 8 << 20,
+      streamBufferTimeoutMs: 60_000,
+    });
+    const lagging = [
+      wire.serverStream(b("16"))[Symbol.asyncIterator](),
+      wire.serverStream(b("16"))[Symbol.asyncIterator](),
+    ];
+    for (const it of lagging) assert.equal((await it.next()).done, false);
+    await sleep(300); // both readers are busy: the messages pile up
+    for (const it of lagging) {
+      const rest = await collect({ [Symbol.asyncIterator]: () => it });
+      assert.equal(codeOf(rest.error), S.RESOURCE_EXHAUSTED);
+      assert.match(String((rest.error as Error).message), /connection buffer full/);
+    }
+    const after = await collect(wire.serverStream(b("8")));
+    assert.equal(after.error, undefined, "a stream read as it comes is not failed");
+    assert.equal(after.items.length, 8);
+  });
+});
+
 describe("streams per connection and metadata per request", { timeout: 20_000 }, () => {
   test("streaming calls past maxConcurrentStreams are refused with RESOURCE_EXHAUSTED; unary calls are not counted", {
     timeout: 15_000,
