@@ -136,7 +136,10 @@ export class MessageQueue<T> implements AsyncIterableIterator<T> {
     this.#sizes.push(bytes);
     this.#bytes += bytes;
     const budget = this.#budget;
-    if (budget !== undefined && (budget.bytes += bytes) > budget.max) this.#scheduleCheck();
+    if (budget !== undefined) {
+      budget.bytes += bytes;
+      if (budget.bytes > budget.max) this.#scheduleCheck();
+    }
     // The common case (a reader not far behind) is a few comparisons.
     if (this.#bytes > this.#maxBytes) this.#scheduleCheck();
     const length = this.#items.length - this.#head;
