@@ -1,4 +1,4 @@
-// One measurement for bench/cpu-ab/ab.sh: the core at argv[2] (a dist/index.js), workload argv[3],
+// One measurement for bench/inproc-ab/ab.sh: the core at argv[2] (a dist/index.js), workload argv[3],
 // argv[4] seconds; prints operations per CPU-second (client and server in this one process).
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";

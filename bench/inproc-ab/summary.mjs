@@ -1,5 +1,5 @@
-// Medians of bench/cpu-ab/ab.sh output: operations per CPU-second before and after, and the ratio.
-//   node bench/cpu-ab/summary.mjs [--min-cpu S] out.txt...
+// Medians of bench/inproc-ab/ab.sh output: operations per CPU-second before and after, and the ratio.
+//   node bench/inproc-ab/summary.mjs [--min-cpu S] out.txt...
 // --min-cpu drops runs whose process got less than S CPU-seconds of its 1.5 s (starved by other
 // work on the machine: such runs measure the contention, not the code).
 import { readFileSync } from "node:fs";

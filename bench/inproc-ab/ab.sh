@@ -3,8 +3,8 @@
 # wall-clock throughput (issue 8's byte accounting was measured this way): each workload runs
 # alternately on two builds of the core (dist/index.js), `rounds` times, pinned to one CPU; every
 # run reports operations per CPU-second of its process (client and server in one process).
-#   bash bench/cpu-ab/ab.sh <before dist/index.js> <after dist/index.js> <rounds> [workloads...] > out.txt
-#   node bench/cpu-ab/summary.mjs [--min-cpu 0.8] out.txt
+#   bash bench/inproc-ab/ab.sh <before dist/index.js> <after dist/index.js> <rounds> [workloads...] > out.txt
+#   node bench/inproc-ab/summary.mjs [--min-cpu 0.8] out.txt
 # Workloads: unary-64-c1 unary-64-c32 unary-64k-c32 server-stream-1k client-stream-1k bidi-1k.
 # Build a revision's core with: git archive <rev> | tar -x -C <dir>, link node_modules, npm run build -w ttrpc.
 set -u
