@@ -8,9 +8,10 @@
 
 import { ClientEngine, type ConnectOptions } from "./connection.js";
 import type { CallOptions } from "./context.js";
+import { Deadline } from "./deadline.js";
 import { checkSocketPath, dialSocket } from "./dial.js";
 import { Code, canceledError, closedError, deadlineError, TtrpcError } from "./errors.js";
-import { checkOptions, SHARED_OPTIONS } from "./limits.js";
+import { checkOptions, SHARED_OPTIONS, timerMs } from "./limits.js";
 import { type EngineMethod, streamsRequests } from "./method.js";
 
 /**
@@ -186,9 +187,9 @@ export class Redialer {
         reject(canceledError(signal));
         return;
       }
-      let timer: NodeJS.Timeout | undefined;
+      let deadline: Deadline | undefined;
       const done = () => {
-        clearTimeout(timer);
+        deadline?.cancel();
         signal?.removeEventListener("abort", onAbort);
         if (!this.#waiters.delete(waiter)) return; // settled already
         if (waiter.queued) {
@@ -212,7 +213,11 @@ export class Redialer {
       signal?.addEventListener("abort", onAbort, { once: true });
       const timeoutMs = options?.timeoutMs;
       if (timeoutMs !== undefined && timeoutMs < Number.POSITIVE_INFINITY) {
-        timer = setTimeout(() => waiter.reject(deadlineError()), Math.max(0, timeoutMs));
+        // The core's deadline, not a bare timer: a timeout past 2^31 − 1 ms (days) must re-arm,
+        // where setTimeout would fire at once and fail the call with DEADLINE_EXCEEDED.
+        deadline = new Deadline(timeoutMs, {
+          deadlineExpired: () => waiter.reject(deadlineError()),
+        });
       }
       if (queued) {
         this.#queued++;
@@ -295,7 +300,8 @@ export class Redialer {
     const step = Math.min(this.#max, this.#initial * 2 ** Math.min(this.#failures, 30));
     this.#failures++;
     const delay = step / 2 + (Math.random() * step) / 2;
-    this.#timer = setTimeout(() => this.#dial(), delay);
+    // Clamped like every option-driven timer: a longer delay would fire at once, a dial storm.
+    this.#timer = setTimeout(() => this.#dial(), timerMs(delay));
     if (this.#waiters.size === 0) this.#timer.unref();
   }
 

@@ -85,6 +85,54 @@ describe("redial", () => {
     assert.equal(conn.activeStreams, 0, "nothing left waiting");
   });
 
+  test("a waiting call's timeout of days re-arms instead of firing at once", T, async (t) => {
+    // setTimeout fires at once past 2^31 − 1 ms (~24.8 days); the waiting call must use the core's deadline.
+    const path = tempSocket();
+    const conn = redial(path, { ...fast, queue: 10 });
+    t.after(() => conn.close());
+    const client = createClient(Svc, conn);
+    const days30 = 30 * 24 * 3600 * 1000;
+    let settled = false;
+    const waiting = client.echo("later", { timeoutMs: days30 }).finally(() => {
+      settled = true;
+    });
+    waiting.catch(() => {}); // awaited below; no unhandled rejection if the check fails first
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(settled, false, "still waiting for the server after 200 ms");
+    await serve(t, path);
+    assert.equal(await waiting, "later");
+    // The same long timeout while waiting still yields to the call's signal.
+    await conn.close();
+    const again = redial(tempSocket(), { ...fast, queue: 10 });
+    t.after(() => again.close());
+    const ac = new AbortController();
+    const canceled = failure(
+      createClient(Svc, again).echo(1, { timeoutMs: days30, signal: ac.signal }),
+    );
+    await new Promise((r) => setTimeout(r, 50));
+    ac.abort();
+    assert.equal((await canceled).code, Code.Canceled);
+  });
+
+  test("a backoff of days waits instead of redialing at once", T, async (t) => {
+    let dials = 0;
+    const days60 = 60 * 24 * 3600 * 1000; // the jittered delay is 30 to 60 days, past a timer's reach
+    const conn = redial(tempSocket(), {
+      initialBackoffMs: days60,
+      maxBackoffMs: days60,
+      queue: 1,
+      onStateChange: (s) => {
+        if (s === "connecting") dials++;
+      },
+    });
+    t.after(() => conn.close());
+    const waiting = failure(createClient(Svc, conn).echo(1));
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(dials, 1, "one dial, then the backoff waits");
+    await conn.close();
+    assert.equal((await waiting).code, Code.Unavailable);
+  });
+
   test("streams and interceptors go through, and come back after the server does", T, async (t) => {
     const path = tempSocket();
     const server = await serve(t, path);
