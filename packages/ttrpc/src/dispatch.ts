@@ -75,6 +75,14 @@ export class ServerConnection implements ChannelHandler, CallSite {
   #idleTimer: NodeJS.Timeout | undefined;
   #lastFrame = 0;
   readonly inbound: InboundBudget;
+  /**
+   * Bytes of the Request frames of the unary calls in flight. Past the connection's inbound bound
+   * (with what the streams buffer) the connection stops reading until calls end: a slow handler
+   * cannot make us hold any number of large requests, and no call is failed for it.
+   */
+  #unaryBytes = 0;
+  /** Reading stopped because {@link #unaryBytes} passed the bound; a unary call's end resumes it. */
+  #inboundFull = false;
 
   constructor(host: DispatchHost, socket: Duplex, peer: unknown) {
     this.#host = host;
@@ -174,7 +182,8 @@ export class ServerConnection implements ChannelHandler, CallSite {
       this.#status(streamId, `method ${request.service}/${request.method}`, Code.Unimplemented);
       return;
     }
-    if (entry.method.kind !== "unary") {
+    const unary = entry.method.kind === "unary";
+    if (!unary) {
       const max = this.#host.maxConcurrentStreams;
       if (this.#streams >= max) {
         this.#status(
@@ -195,7 +204,21 @@ export class ServerConnection implements ChannelHandler, CallSite {
     this.#running = call;
     call.run(request);
     this.#running = undefined;
-    if (!call.ended) this.#calls.add(call);
+    if (call.ended) return;
+    this.#calls.add(call);
+    // A unary call holds its request until it ends (no count bound): its bytes are charged.
+    if (unary) {
+      call.heldBytes = end - start;
+      this.#unaryBytes += end - start;
+      if (this.#unaryBytes + this.inbound.bytes > this.inbound.max) this.#stopReading();
+    }
+  }
+
+  /** Past the inbound bound: the rest of this read is held, and the socket paused. */
+  #stopReading(): void {
+    this.#inboundFull = true;
+    this.#held ??= [];
+    this.channel.pauseReading();
   }
 
   oversize(streamId: number, type: number, _flags: number, length: number): void {
@@ -209,8 +232,13 @@ export class ServerConnection implements ChannelHandler, CallSite {
   }
 
   onWritable(): void {
+    this.#replay();
+  }
+
+  /** Replays the frames held while reading was stopped, unless the inbound bound still stops it. */
+  #replay(): void {
     const held = this.#held;
-    if (held === undefined) return;
+    if (held === undefined || this.#inboundFull) return;
     this.#held = undefined;
     for (let i = 0; i < held.length; i += 6) {
       this.frame(
@@ -222,7 +250,7 @@ export class ServerConnection implements ChannelHandler, CallSite {
         held[i + 5] as number,
       );
     }
-    // A frame replayed into a full queue held the rest again; otherwise read on.
+    // A frame replayed into a full queue (or past the inbound bound) held the rest again.
     if (this.#held === undefined) this.channel.resumeReading();
   }
 
@@ -243,6 +271,19 @@ export class ServerConnection implements ChannelHandler, CallSite {
   release(call: ServerCall): void {
     this.#calls.release(call);
     if (call.entry.method.kind !== "unary") this.#streams--;
+    else if (call.heldBytes !== 0) {
+      this.#unaryBytes -= call.heldBytes;
+      call.heldBytes = 0;
+      // Read again once back under the bound, or once no unary call is left to wait for (streams
+      // past it alone are failed by their own check, not waited for).
+      if (
+        this.#inboundFull &&
+        (this.#unaryBytes === 0 || this.#unaryBytes + this.inbound.bytes <= this.inbound.max)
+      ) {
+        this.#inboundFull = false;
+        this.#replay();
+      }
+    }
     if (this.#draining && this.#calls.size === 0) this.channel.close();
   }
 

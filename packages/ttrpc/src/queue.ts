@@ -40,7 +40,9 @@ export interface QueueLimits {
    * Bytes that all the streams of one connection buffer for readers that are behind (default
    * 64 MiB). Past it, once the read that brought them has been delivered, every stream of the
    * connection that still holds unread messages fails with RESOURCE_EXHAUSTED "connection buffer
-   * full"; streams whose readers keep up go on.
+   * full"; streams whose readers keep up go on. On a server the requests of the unary calls in
+   * flight count too: past it (with what the streams buffer) the connection stops reading until
+   * calls end; no call fails for it.
    */
   connectionBufferBytes?: number;
 }

@@ -139,6 +139,8 @@ export class ServerCall extends Stream implements DeadlineOwner {
   requests: MessageQueue<unknown> | undefined;
   /** Data frames that arrived while the service's runtime was loading. */
   #early: [number, Buffer][] | undefined;
+  /** Bytes of its Request a unary call in flight holds against its connection's inbound bound. */
+  heldBytes = 0;
   /** Ends a request stream whose client went quiet (`streamIdleTimeoutMs`). */
   #idleTimer: NodeJS.Timeout | undefined;
 

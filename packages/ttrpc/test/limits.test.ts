@@ -301,6 +301,34 @@ describe("per-connection inbound buffers (connectionBufferBytes)", { timeout: 20
     assert.equal(after.error, undefined, "a stream read as it comes is not failed");
     assert.equal(after.items.length, 8);
   });
+
+  test("unary requests held by slow handlers stop reading at the bound; none fails, all complete", {
+    timeout: 15_000,
+  }, async (t) => {
+    let started = 0;
+    const release = deferred();
+    const { path } = await serve(
+      t,
+      {
+        async unary() {
+          started++;
+          await release.promise;
+          return b("ok");
+        },
+      },
+      { connectionBufferBytes: 8 << 20 },
+    );
+    const { wire } = await client(t, path);
+    t.after(() => release.resolve());
+    const mib = Buffer.alloc(1 << 20, 1);
+    const calls = Array.from({ length: 64 }, () => wire.unary(mib).then(() => 0, codeOf));
+    await until(() => started >= 8);
+    await sleep(300); // the rest of the 64 MiB would have arrived by now, were it read
+    assert.ok(started <= 9, `${started} handlers started holding 1 MiB each, bound 8 MiB`);
+    release.resolve();
+    assert.deepEqual(await Promise.all(calls), Array(64).fill(0));
+    assert.equal(started, 64);
+  });
 });
 
 describe("streams per connection and metadata per request", { timeout: 20_000 }, () => {
