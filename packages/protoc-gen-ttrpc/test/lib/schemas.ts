@@ -2,7 +2,7 @@
  * Every schema the differential and fuzz tests cover, as pairs of protobuf-es schemas and
  * generated codecs: the feature schemas (proto3, proto2, editions), containerd's Task/Events APIs
  * (packages/containerd: src/gen from protoc-gen-es, src/static/gen from protoc-gen-ttrpc, both by
- * its gen.sh) and NRI's API (test/nri/gen, by gen-nri.sh).
+ * its gen.sh) and NRI's API (packages/nri: src/gen and src/static/gen, both by its gen.sh).
  * @module
  */
 import * as cdEvents from "../../../containerd/src/gen/events/task_pb.js";
@@ -15,6 +15,8 @@ import * as stShim from "../../../containerd/src/static/gen/runtime/task/v2/shim
 import * as stEventsSvc from "../../../containerd/src/static/gen/services/ttrpc/events/v1/events_ttrpc.js";
 import * as stMount from "../../../containerd/src/static/gen/types/mount_ttrpc.js";
 import * as stTask from "../../../containerd/src/static/gen/types/task/task_ttrpc.js";
+import * as esNri from "../../../nri/src/gen/api_pb.js";
+import * as stNri from "../../../nri/src/static/gen/api_ttrpc.js";
 import * as esEd from "../gen/es/feature_editions_pb.js";
 import * as es2 from "../gen/es/feature2_pb.js";
 import * as es3 from "../gen/es/feature3_pb.js";
@@ -22,8 +24,6 @@ import * as in3 from "../gen/inline/feature3_ttrpc.js";
 import * as oursEd from "../gen/ttrpc/feature_editions_ttrpc.js";
 import * as ours2 from "../gen/ttrpc/feature2_ttrpc.js";
 import * as ours3 from "../gen/ttrpc/feature3_ttrpc.js";
-import * as esNri from "../nri/gen/es/api_pb.js";
-import * as stNri from "../nri/gen/ttrpc/api_ttrpc.js";
 import { type Pair, pairs } from "./pairs.js";
 
 /** Named groups of pairs. */
